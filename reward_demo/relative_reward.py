@@ -1,0 +1,207 @@
+"""Relative reward learning by gradient matching (Nuti et al. 2023).
+
+For a noised sample x_t, the base and expert diffusion models give reverse means mu_B and mu_E.
+A reward network r(x, t) is trained so that its input gradient at x = mu_B equals mu_E - mu_B:
+
+    loss = || grad_x r(mu_B, t) - (mu_E - mu_B) ||^2  (+ penalty * r^2)
+
+Where the x_t come from:
+- Algorithm 1 (``NoisedDataSource``): dataset samples noised by ``q_sample`` at a uniform t.
+- Algorithm 2 (``ChainStateSource``): states visited by the two models' own reverse chains.
+
+Targets (mu_B, mu_E) need no gradient, so they are computed in large chunks into a ``TargetBuffer``
+that the optimiser then draws batches from; the buffer is refreshed with fresh x_t every
+``refresh_every`` steps. ``refresh_every=1`` with a buffer the size of one batch is exactly the
+reference's per-step computation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .diffusion import Conditions, GaussianDiffusion, apply_conditioning
+
+
+def reward_gradient(reward: nn.Module, x: torch.Tensor, t: torch.Tensor, cond=None, create_graph: bool = False):
+    """(r(x, t), grad_x r(x, t)) for a batch; ``create_graph`` keeps the graph for a loss on the gradient."""
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        r = reward(x, t, cond)
+        (grad,) = torch.autograd.grad(r.sum(), x, create_graph=create_graph)
+    return r, grad
+
+
+def gradient_matching_loss(reward: nn.Module, mu_base: torch.Tensor, target: torch.Tensor, t: torch.Tensor,
+                           cond=None, penalty: float = 0.0) -> torch.Tensor:
+    """MSE between grad_x r(mu_B, t) and target = mu_E - mu_B, plus ``penalty * mean(r^2)``."""
+    r, grad = reward_gradient(reward, mu_base, t, cond, create_graph=True)
+    loss = F.mse_loss(grad, target)
+    if penalty:
+        loss = loss + penalty * r.pow(2).mean()
+    return loss
+
+
+@torch.no_grad()
+def reverse_mean_difference(base: GaussianDiffusion, expert: GaussianDiffusion, x_t, t, base_cond=None,
+                            expert_cond=None, conditions: Optional[Conditions] = None):
+    """(mu_B, mu_E - mu_B) at the same (x_t, t)."""
+    mu_base = apply_conditioning(base.reverse_mean(x_t, t, base_cond), conditions)
+    mu_expert = apply_conditioning(expert.reverse_mean(x_t, t, expert_cond), conditions)
+    return mu_base, mu_expert - mu_base
+
+
+@dataclass
+class NoisedDataSource:
+    """Algorithm 1: x_t = q_sample(x0, t) with x0 drawn from a dataset and t uniform in {0..T-1}.
+
+    Args:
+        x0: clean samples (a balanced mix of base and expert data is the locomotion default).
+        cond: per-sample conditioning for the expert and the reward (e.g. the goal), or None.
+        schedule: the diffusion whose noise schedule is shared by both models.
+    """
+
+    x0: torch.Tensor
+    cond: Optional[torch.Tensor]
+    schedule: GaussianDiffusion
+
+    def draw(self, n: int, generator: torch.Generator):
+        index = torch.randint(0, self.x0.shape[0], (n,), generator=generator)
+        x0 = self.x0[index]
+        t = torch.randint(0, self.schedule.n_timesteps, (n,), generator=generator)
+        noise = torch.randn(x0.shape, generator=generator)
+        x_t = self.schedule.q_sample(x0, t.to(x0.device), noise.to(x0.device))
+        cond = None if self.cond is None else self.cond[index]
+        return x_t, t.to(x0.device), cond
+
+
+@dataclass
+class ChainStateSource:
+    """Algorithm 2: states visited by the base and the expert models' own reverse chains.
+
+    A pool of ``n_chains`` chains per model is sampled once; ``draw`` picks (chain, t) pairs
+    uniformly, returning the state x_t at which the reverse step t starts.
+    """
+
+    base: GaussianDiffusion
+    expert: GaussianDiffusion
+    n_chains: int
+    seed: int = 0
+    cond_sampler: Optional[Callable[[int, torch.Generator], torch.Tensor]] = None
+
+    def __post_init__(self):
+        generator = torch.Generator().manual_seed(self.seed)
+        states, conds = [], []
+        for model in (self.base, self.expert):
+            cond = self.cond_sampler(self.n_chains, generator) if self.cond_sampler else None
+            noise_gen = torch.Generator(device=model.betas.device).manual_seed(int(torch.randint(0, 2**31, (1,), generator=generator)))
+            _, chain = model.sample(self.n_chains, cond=None if model is self.base else cond,
+                                    generator=noise_gen, return_chain=True)
+            # chain[:, k] is x_t for t = T - k; keep x_T .. x_1 (the states a reverse step starts from)
+            states.append(chain[:, :-1])
+            conds.append(cond)
+        self.states = torch.cat(states)  # (2 * n_chains, T, *event)
+        self.conds = None if conds[0] is None else torch.cat(conds)
+
+    def draw(self, n: int, generator: torch.Generator):
+        T = self.base.n_timesteps
+        chain = torch.randint(0, self.states.shape[0], (n,), generator=generator)
+        k = torch.randint(0, T, (n,), generator=generator)
+        device = self.states.device
+        x_t = self.states[chain.to(device), k.to(device)]
+        t = (T - 1 - k).to(device)
+        cond = None if self.conds is None else self.conds[chain.to(device)]
+        return x_t, t, cond
+
+
+class TargetBuffer:
+    """Precomputed (mu_B, mu_E - mu_B, t, cond) tuples, computed in large no-grad chunks."""
+
+    def __init__(self, source, base: GaussianDiffusion, expert: GaussianDiffusion, size: int,
+                 base_uses_cond: bool = False, chunk: int = 4096, conditions_fn=None):
+        self.source, self.base, self.expert = source, base, expert
+        self.size, self.chunk, self.base_uses_cond = size, chunk, base_uses_cond
+        self.conditions_fn = conditions_fn
+
+    def fill(self, generator: torch.Generator):
+        parts = []
+        for start in range(0, self.size, self.chunk):
+            n = min(self.chunk, self.size - start)
+            x_t, t, cond = self.source.draw(n, generator)
+            conditions = self.conditions_fn(x_t) if self.conditions_fn else None
+            mu_base, target = reverse_mean_difference(
+                self.base, self.expert, x_t, t, cond if self.base_uses_cond else None, cond, conditions)
+            parts.append((mu_base, target, t, cond))
+        self.mu_base = torch.cat([p[0] for p in parts])
+        self.target = torch.cat([p[1] for p in parts])
+        self.t = torch.cat([p[2] for p in parts])
+        self.cond = None if parts[0][3] is None else torch.cat([p[3] for p in parts])
+
+    def batch(self, n: int, generator: torch.Generator) -> dict:
+        index = torch.randint(0, self.size, (n,), generator=generator).to(self.mu_base.device)
+        return {"mu_base": self.mu_base[index], "target": self.target[index], "t": self.t[index],
+                "cond": None if self.cond is None else self.cond[index]}
+
+
+def make_reward_loss(penalty: float = 0.0):
+    def loss_fn(reward: nn.Module, batch: dict) -> torch.Tensor:
+        return gradient_matching_loss(reward, batch["mu_base"], batch["target"], batch["t"], batch["cond"], penalty)
+
+    return loss_fn
+
+
+def validation_loss_fn(buffer: TargetBuffer, batch_size: int = 1024):
+    """Held-out gradient-matching loss over a whole fixed buffer."""
+
+    def validate(reward: nn.Module) -> float:
+        total, count = 0.0, 0
+        for start in range(0, buffer.size, batch_size):
+            s = slice(start, start + batch_size)
+            cond = None if buffer.cond is None else buffer.cond[s]
+            _, grad = reward_gradient(reward, buffer.mu_base[s], buffer.t[s], cond)
+            total += F.mse_loss(grad, buffer.target[s], reduction="sum").item()
+            count += buffer.target[s].numel()
+        return total / count
+
+    return validate
+
+
+def train_relative_reward(reward: nn.Module, base: GaussianDiffusion, expert: GaussianDiffusion, source,
+                          val_source, config, out_dir=None, buffer_size: int = 16384, refresh_every: int = 100,
+                          val_size: int = 4096, penalty: float = 0.0, base_uses_cond: bool = False,
+                          conditions_fn=None, metadata: Optional[dict] = None):
+    """Fit ``reward`` by gradient matching; returns ``training.TrainResult`` (EMA reward + history).
+
+    Args:
+        reward: the reward network r(x, t, cond).
+        base, expert: the two diffusion models (same noise schedule), frozen.
+        source, val_source: ``NoisedDataSource`` or ``ChainStateSource`` for training and held-out data.
+        config: ``training.TrainConfig``.
+        buffer_size, refresh_every: targets are precomputed for ``buffer_size`` x_t and redrawn every
+            ``refresh_every`` steps.
+        penalty: weight of the r^2 penalty (0 in the reference runs).
+        base_uses_cond: pass the conditioning vector to the base model too.
+        conditions_fn: x_t -> inpainting conditions applied to both reverse means (e.g. the start state).
+    """
+    from .training import train
+
+    for model in (base, expert):
+        model.eval().requires_grad_(False)
+    if base.n_timesteps != expert.n_timesteps or not torch.allclose(base.betas, expert.betas):
+        raise ValueError("base and expert must share one noise schedule (same T and betas)")
+    buffer = TargetBuffer(source, base, expert, buffer_size, base_uses_cond, conditions_fn=conditions_fn)
+    val_buffer = TargetBuffer(val_source, base, expert, val_size, base_uses_cond, conditions_fn=conditions_fn)
+    val_buffer.fill(torch.Generator().manual_seed(config.seed + 10_000))
+    state = {"draws": 0}
+
+    def sample_batch(n: int, generator: torch.Generator, device):
+        if state["draws"] % refresh_every == 0:
+            buffer.fill(generator)
+        state["draws"] += 1
+        return buffer.batch(n, generator)
+
+    return train(reward, make_reward_loss(penalty), sample_batch, config, out_dir,
+                 validation_loss=validation_loss_fn(val_buffer), metadata=metadata)
