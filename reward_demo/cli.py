@@ -51,7 +51,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     description=args_type.__doc__)
     try:
         function(args)
-    except ValueError as error:  # bad input: a clear message, not a stack trace
+    except (ValueError, FileNotFoundError) as error:  # bad input: a clear message, not a stack trace
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -101,6 +101,7 @@ def save_training_state(out_dir: Path, step: int, model: nn.Module, ema: EMA, op
     opt_tensors, opt_scalars, param_groups = _optimizer_state_tensors(optimizer)
     tensors.update(opt_tensors)
     tensors["generator"] = generator.get_state()
+    tensors["torch_rng"] = torch.get_rng_state()  # losses draw t and noise from the global generator
     # write then rename, so that a run killed mid-save leaves the previous state intact
     save_file(tensors, str(state_dir / "state.safetensors.tmp"))
     (state_dir / "state.json.tmp").write_text(json.dumps(
@@ -122,6 +123,8 @@ def load_training_state(out_dir: Path, model: nn.Module, ema: EMA, optimizer, ge
     _restore_optimizer(optimizer, {k: v for k, v in tensors.items() if k.startswith("optimizer.")},
                        meta["optimizer_scalars"], meta["param_groups"])
     generator.set_state(tensors["generator"])
+    if "torch_rng" in tensors:
+        torch.set_rng_state(tensors["torch_rng"])
     return int(meta["step"]), meta["history"]
 
 

@@ -1,0 +1,145 @@
+"""What the Maze tab, the CLI and the evaluation ask of the trained models: reward heatmaps for a goal
+and sampled trajectories (base, expert, reward-steered base)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Literal, Optional, Tuple
+
+import numpy as np
+import torch
+
+from ..steering import steered_sample
+from .layouts import MazeLayout, get_layout, validate_goal_position
+from .models import MazeModels
+
+SAMPLERS = ("base", "expert", "steered")
+
+
+@dataclass
+class Heatmap:
+    """Reward over the maze floor for one goal: ``values[i, j]`` at (``ys[i]``, ``xs[j]``), NaN on walls."""
+
+    maze: str
+    goal: Tuple[float, float]
+    """goal as (row, col) in the maze grid"""
+    t: int
+    xs: np.ndarray
+    ys: np.ndarray
+    values: np.ndarray
+    argmax_cell: Tuple[int, int]
+    argmax_xy: Tuple[float, float]
+
+    def to_json(self) -> dict:
+        grid = [[None if np.isnan(v) else round(float(v), 6) for v in row] for row in self.values]
+        return {"maze": self.maze, "goal": list(self.goal), "t": self.t, "grid": grid,
+                "xs": [round(float(x), 6) for x in self.xs], "ys": [round(float(y), 6) for y in self.ys],
+                "argmax_cell": list(self.argmax_cell), "argmax_xy": [round(v, 6) for v in self.argmax_xy]}
+
+
+def check_timestep(t, n_timesteps: int) -> int:
+    try:
+        value = int(t)
+    except (TypeError, ValueError):
+        raise ValueError(f"t must be an integer diffusion step in 0..{n_timesteps - 1}, got {t!r}") from None
+    if value != t or not 0 <= value < n_timesteps:
+        raise ValueError(f"t must be an integer diffusion step in 0..{n_timesteps - 1}, got {t!r}")
+    return value
+
+
+def goal_xy(layout: MazeLayout, goal_row: float, goal_col: float) -> Tuple[float, float]:
+    """Validate a (row, col) goal and return its PointMaze (x, y)."""
+    row, col = validate_goal_position(layout, goal_row, goal_col)
+    return layout.cell_to_xy(row, col)
+
+
+def floor_grid(layout: MazeLayout, per_cell: int):
+    """Cell-centred sample positions, ``per_cell`` per cell side: (xs, ys, free mask (len(ys), len(xs)))."""
+    offsets = (np.arange(per_cell) + 0.5) / per_cell - 0.5
+    xs = (np.arange(layout.width)[:, None] - (layout.width - 1) / 2 + offsets[None, :]).ravel()
+    ys = ((layout.height - 1) / 2 - np.arange(layout.height)[:, None] - offsets[None, :]).ravel()
+    xx, yy = np.meshgrid(xs, ys)
+    free = layout.is_free_xy(np.stack([xx, yy], axis=-1))
+    return xs, ys, free
+
+
+@torch.no_grad()
+def state_rewards(models: MazeModels, xy: np.ndarray, goal: Tuple[float, float], t: int) -> np.ndarray:
+    """Per-state reward r(s, t, goal) of PointMaze positions ``xy`` (n, 2)."""
+    reward = models.reward
+    device = next(reward.parameters()).device
+    norm = models.normalizer
+    states = np.zeros((len(xy), 1, 4), dtype=np.float32)
+    states[:, 0, :2] = np.asarray(xy, dtype=np.float32) / norm.position_scale
+    states = torch.from_numpy(states).to(device)
+    cond = torch.tensor(norm.normalize_goal(np.asarray(goal, dtype=np.float32)), device=device).expand(len(xy), 2)
+    tt = torch.full((len(xy),), t, dtype=torch.long, device=device)
+    return reward.window_rewards(states, tt, cond)[:, 0].cpu().numpy()
+
+
+def reward_heatmap(models: MazeModels, goal_row: float, goal_col: float, t: int = 0, per_cell: int = 10) -> Heatmap:
+    """Dense heatmap of the learned reward for a goal given as (row, col) of the maze grid."""
+    layout = get_layout(models.maze)
+    t = check_timestep(t, models.n_timesteps)
+    goal = goal_xy(layout, goal_row, goal_col)
+    xs, ys, free = floor_grid(layout, per_cell)
+    xx, yy = np.meshgrid(xs, ys)
+    values = np.full(free.shape, np.nan)
+    values[free] = state_rewards(models, np.stack([xx[free], yy[free]], axis=-1), goal, t)
+    i, j = np.unravel_index(np.nanargmax(values), values.shape)
+    argmax_xy = (float(xs[j]), float(ys[i]))
+    return Heatmap(models.maze, (float(goal_row), float(goal_col)), t, xs, ys, values,
+                   tuple(int(v) for v in layout.xy_to_cell(*argmax_xy)), argmax_xy)
+
+
+def binned_heatmap(models: MazeModels, states_xy: np.ndarray, goal_row: float, goal_col: float, t: int = 0,
+                   bins_per_cell: int = 10, min_count: int = 5, winsor: float = 0.005) -> Heatmap:
+    """The paper's view: reward of data states, averaged in bins (``bins_per_cell`` per cell side), bins
+    with fewer than ``min_count`` states masked, winsorised at ``winsor`` and min-max scaled to [0, 1]."""
+    layout = get_layout(models.maze)
+    t = check_timestep(t, models.n_timesteps)
+    goal = goal_xy(layout, goal_row, goal_col)
+    values = state_rewards(models, states_xy, goal, t)
+    lo, hi = np.quantile(values, [winsor, 1 - winsor])
+    values = np.clip(values, lo, hi)
+    xs, ys, _ = floor_grid(layout, bins_per_cell)
+    col = np.clip(((states_xy[:, 0] + layout.width / 2) * bins_per_cell).astype(int), 0, len(xs) - 1)
+    row = np.clip(((layout.height / 2 - states_xy[:, 1]) * bins_per_cell).astype(int), 0, len(ys) - 1)
+    sums = np.zeros((len(ys), len(xs)))
+    counts = np.zeros_like(sums)
+    np.add.at(sums, (row, col), values)
+    np.add.at(counts, (row, col), 1)
+    grid = np.where(counts >= min_count, sums / np.maximum(counts, 1), np.nan)
+    if np.all(np.isnan(grid)):
+        raise ValueError(f"no bin holds {min_count} or more states: pass more states")
+    grid = (grid - np.nanmin(grid)) / max(np.nanmax(grid) - np.nanmin(grid), 1e-12)
+    i, j = np.unravel_index(np.nanargmax(grid), grid.shape)
+    argmax_xy = (float(xs[j]), float(ys[i]))
+    return Heatmap(models.maze, (float(goal_row), float(goal_col)), t, xs, ys, grid,
+                   tuple(int(v) for v in layout.xy_to_cell(*argmax_xy)), argmax_xy)
+
+
+def sample_trajectories(models: MazeModels, sampler: Literal["base", "expert", "steered"], goal_row: float,
+                        goal_col: float, n: int = 8, scale: float = 1.0, t_stopgrad: int = 0,
+                        seed: int = 0) -> np.ndarray:
+    """``n`` trajectories (n, horizon, 2) of PointMaze positions from one of the three samplers.
+
+    ``base`` ignores the goal, ``expert`` is conditioned on it, ``steered`` is the base model guided by the
+    learned reward for that goal with step ``scale`` (the same seed gives the same noise in all three).
+    """
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+    if not 1 <= int(n) <= 64:
+        raise ValueError(f"n (number of trajectories) must be in 1..64, got {n!r}")
+    layout = get_layout(models.maze)
+    goal = goal_xy(layout, goal_row, goal_col)
+    device = models.base.betas.device
+    cond = torch.tensor(models.normalizer.normalize_goal(np.asarray(goal, dtype=np.float32)), device=device).expand(int(n), 2)
+    generator = torch.Generator(device=device).manual_seed(int(seed))
+    if sampler == "base":
+        x = models.base.sample(int(n), generator=generator)
+    elif sampler == "expert":
+        x = models.expert.sample(int(n), cond=cond, generator=generator)
+    else:
+        x = steered_sample(models.base, models.reward, int(n), scale=float(scale), t_stopgrad=int(t_stopgrad),
+                           reward_cond=cond, generator=generator)
+    return models.normalizer.unnormalize(x).cpu().numpy()[..., :2]

@@ -1,0 +1,218 @@
+"""Maze2D models: an unconditional base planner, a goal-conditioned expert planner and a goal-conditioned
+per-state relative reward, trained here on the CPU (``python -m reward_demo maze train --maze NAME``).
+
+Trajectories are windows of ``horizon`` observations (x, y, vx, vy) taken every ``stride`` env steps,
+normalised by ``MazeNormalizer`` (positions by the maze's half-size, velocities by ``VELOCITY_SCALE``).
+The expert and the reward take the normalised goal (x, y) as their conditioning vector, so any free
+position can be the goal. The reward reads positions only, one state at a time (window 1), so
+r(s, t, goal) is a function over the maze floor: the heatmap.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+import torch
+
+from ..checkpoint import default_device, from_pretrained, read_config
+from ..diffusion import GaussianDiffusion
+from ..networks import TemporalUnet, WindowMLPReward
+from .data import WindowSampler, generate_dataset, load_dataset, save_dataset
+from .layouts import get_layout
+
+CHECKPOINT_ROOT = Path(__file__).resolve().parents[2] / "checkpoints" / "maze"
+VELOCITY_SCALE = 4.0
+#: dataset splits: (seed, env steps); train fits the models, val gives held-out losses, test is for evaluation
+SPLITS = {"train": (0, 500_000), "val": (1, 50_000), "test": (2, 100_000)}
+EXPERT_EPISODE_STEPS = 200  # short expert episodes: many distinct goals (2500 in the train split)
+
+
+@dataclass
+class MazeTrainArgs:
+    """Generate data and train the base, expert and reward models of one maze (resumable)."""
+
+    maze: str = "umaze"
+    """umaze, medium or large"""
+    out: Path = CHECKPOINT_ROOT
+    """checkpoint root; models go to OUT/MAZE/{base,expert,reward}"""
+    data_root: Path = Path("data")
+    """where generated datasets are cached"""
+    horizon: int = 32
+    """observations per trajectory window"""
+    stride: int = 3
+    """env steps between consecutive observations of a window"""
+    n_timesteps: int = 50
+    """diffusion steps T"""
+    dim: int = 16
+    """TemporalUnet base width"""
+    diffusion_steps: int = 10_000
+    """training steps of each diffusion model"""
+    diffusion_lr: float = 5e-4
+    """diffusion learning rate"""
+    reward_steps: int = 6_000
+    """reward training steps"""
+    reward_lr: float = 1e-3
+    """reward learning rate"""
+    batch_size: int = 128
+    """diffusion batch size (the reward uses twice this)"""
+    n_windows: int = 100_000
+    """windows per kind in the reward's training pool"""
+    seed: int = 0
+    """seed of weights and batches"""
+    progress: bool = True
+    """show progress bars"""
+
+
+@dataclass(frozen=True)
+class MazeNormalizer:
+    position_scale: float
+    velocity_scale: float = VELOCITY_SCALE
+
+    @classmethod
+    def for_maze(cls, maze: str) -> "MazeNormalizer":
+        layout = get_layout(maze)
+        return cls(position_scale=(max(layout.width, layout.height) - 1) / 2)
+
+    def _scales(self):
+        return np.array([self.position_scale] * 2 + [self.velocity_scale] * 2, dtype=np.float32)
+
+    def normalize(self, observations):
+        return observations / torch.as_tensor(self._scales()) if torch.is_tensor(observations) else observations / self._scales()
+
+    def unnormalize(self, observations):
+        return observations * torch.as_tensor(self._scales(), device=observations.device) if torch.is_tensor(observations) else observations * self._scales()
+
+    def normalize_goal(self, goal_xy):
+        return goal_xy / self.position_scale
+
+
+def maze_dataset(maze: str, kind: str, split: str, root: Path = Path("data"), progress: bool = True) -> dict:
+    """Load or generate one split of one (maze, kind) dataset."""
+    seed, n_steps = SPLITS[split]
+    path = Path(root) / "maze" / f"{maze}_{kind}_{split}.npz"
+    if path.is_file():
+        data = load_dataset(path)
+        if data["meta"].get("seed") == seed and data["meta"].get("n_steps") == n_steps:
+            return data
+    options = {"episode_steps": EXPERT_EPISODE_STEPS} if kind == "expert" else {}
+    data = generate_dataset(maze, kind, n_steps, seed, progress=progress, **options)
+    save_dataset(path, data)
+    return data
+
+
+def window_pool(maze: str, kind: str, split: str, args: MazeTrainArgs, n: int, seed: int):
+    """(normalised windows (n, H, 4), normalised goals (n, 2)) as float32 tensors."""
+    sampler = WindowSampler(maze_dataset(maze, kind, split, args.data_root, args.progress), args.horizon, args.stride, pad=True)
+    windows, goals = sampler.sample(n, np.random.default_rng(seed))
+    norm = MazeNormalizer.for_maze(maze)
+    return (torch.from_numpy(norm.normalize(windows.astype(np.float32))),
+            torch.from_numpy(norm.normalize_goal(goals.astype(np.float32))))
+
+
+def build_diffusion(args: MazeTrainArgs, conditional: bool) -> GaussianDiffusion:
+    net = TemporalUnet(args.horizon, 4, dim=args.dim, dim_mults=(1, 2, 4), cond_dim=2 if conditional else 0)
+    return GaussianDiffusion(net, (args.horizon, 4), args.n_timesteps)
+
+
+def build_reward(args: MazeTrainArgs) -> WindowMLPReward:
+    return WindowMLPReward(args.horizon, 4, window=1, input_columns=[0, 1], hidden=128, n_layers=3, cond_dim=2)
+
+
+def is_complete(directory: Path, steps: int) -> bool:
+    """A finished model folder: weights present and trained for ``steps`` steps."""
+    try:
+        config = read_config(directory)
+    except FileNotFoundError:
+        return False
+    return (directory / "model.safetensors").is_file() and config["metadata"]["training"]["steps"] == steps
+
+
+def train_command(args: MazeTrainArgs):
+    from ..relative_reward import NoisedDataSource, train_relative_reward
+    from ..training import TrainConfig, train
+
+    get_layout(args.maze)  # validates the name
+    root = Path(args.out) / args.maze
+    norm = MazeNormalizer.for_maze(args.maze)
+    metadata = {"domain": "maze", "maze": args.maze, "normalizer": asdict(norm), "args": {
+        k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items()},
+        "command": f"python -m reward_demo maze train --maze {args.maze}"}
+    dconf = TrainConfig(steps=args.diffusion_steps, batch_size=args.batch_size, lr=args.diffusion_lr, seed=args.seed,
+                        eval_every=1000, save_every=1000, progress=args.progress)
+    models = {}
+    for kind, conditional in (("base", False), ("expert", True)):
+        out = root / kind
+        if is_complete(out, args.diffusion_steps):
+            models[kind] = from_pretrained(out, "cpu")
+            continue
+        windows, goals = window_pool(args.maze, kind, "train", args, 200_000, args.seed)
+        val_windows, val_goals = window_pool(args.maze, kind, "val", args, 2048, args.seed + 1)
+        diffusion = build_diffusion(args, conditional)
+
+        def sample_batch(n, generator, device, windows=windows, goals=goals, conditional=conditional):
+            index = torch.randint(0, windows.shape[0], (n,), generator=generator)
+            return {"x0": windows[index].to(device), "cond": goals[index].to(device) if conditional else None}
+
+        def val_loss(model, vw=val_windows, vg=val_goals, conditional=conditional):
+            with torch.random.fork_rng(), torch.no_grad():  # same noise every time, training stream untouched
+                torch.manual_seed(0)
+                return model.loss(vw, vg if conditional else None).item()
+
+        models[kind] = train(diffusion, lambda m, b: m(b["x0"], b["cond"]), sample_batch, dconf, out,
+                             validation_loss=val_loss, metadata={**metadata, "kind": kind}).model
+    base, expert = models["base"], models["expert"]
+
+    out = root / "reward"
+    if not is_complete(out, args.reward_steps):
+        def pool(split, n, seed):
+            bw, _ = window_pool(args.maze, "base", split, args, n, seed)
+            ew, eg = window_pool(args.maze, "expert", split, args, n, seed + 1)
+            # base windows are scored against goals drawn like the expert's (uniform over free space)
+            bg = eg[torch.randperm(n, generator=torch.Generator().manual_seed(seed + 2))]
+            return torch.cat([bw, ew]), torch.cat([bg, eg])
+
+        source = NoisedDataSource(*pool("train", args.n_windows, args.seed), base)
+        val_source = NoisedDataSource(*pool("val", 4096, args.seed + 10), base)
+        rconf = TrainConfig(steps=args.reward_steps, batch_size=2 * args.batch_size, lr=args.reward_lr, seed=args.seed,
+                            eval_every=500, save_every=500, progress=args.progress)
+        train_relative_reward(build_reward(args), base, expert, source, val_source, rconf, out, buffer_size=16384,
+                              refresh_every=150, metadata={**metadata, "kind": "reward"})
+    print(f"maze {args.maze}: models in {root}")
+
+
+@dataclass
+class MazeModels:
+    """The three trained models of one maze, on one device."""
+
+    maze: str
+    base: GaussianDiffusion
+    expert: GaussianDiffusion
+    reward: WindowMLPReward
+    normalizer: MazeNormalizer
+    horizon: int
+    stride: int
+
+    @property
+    def n_timesteps(self) -> int:
+        return self.base.n_timesteps
+
+
+@functools.lru_cache(maxsize=8)
+def load_maze_models(maze: str, root: Optional[str] = None, device: Optional[str] = None) -> MazeModels:
+    """Load (once) the base, expert and reward models of a maze from ``root`` (default:
+    $REWARD_DEMO_MAZE_CHECKPOINTS, else the shipped ``checkpoints/maze``)."""
+    get_layout(maze)
+    folder = Path(root or os.environ.get("REWARD_DEMO_MAZE_CHECKPOINTS") or CHECKPOINT_ROOT) / maze
+    if not (folder / "reward" / "model.safetensors").is_file():
+        raise FileNotFoundError(f"no trained models for maze {maze!r} in {folder}; "
+                                f"train them with: python -m reward_demo maze train --maze {maze}")
+    dev = default_device(device)
+    base, expert, reward = (from_pretrained(folder / k, dev) for k in ("base", "expert", "reward"))
+    meta = reward.metadata
+    return MazeModels(maze, base, expert, reward, MazeNormalizer(**meta["normalizer"]),
+                      int(meta["args"]["horizon"]), int(meta["args"]["stride"]))

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install what the tests need, then run them: the README's test command, and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pip install -q -r requirements-test.txt
+# a real browser for the UI test (Debian's Chromium; Playwright must not download its own)
+if ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null
+  fi
+fi
+export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 MUJOCO_GL=egl
+python -m pytest -q "$@"
