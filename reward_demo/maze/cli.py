@@ -40,4 +40,13 @@ def heatmap_command(args: HeatmapArgs):
     print(f"{args.maze} goal {tuple(args.goal)} t={result.t}: argmax cell {result.argmax_cell}; wrote {args.json}")
 
 
-COMMANDS = {"train": (MazeTrainArgs, train_command), "heatmap": (HeatmapArgs, heatmap_command)}
+def _evaluate(args):
+    from .evaluate import evaluate_command
+
+    evaluate_command(args)
+
+
+from .evaluate import MazeEvaluateArgs  # noqa: E402
+
+COMMANDS = {"train": (MazeTrainArgs, train_command), "heatmap": (HeatmapArgs, heatmap_command),
+            "evaluate": (MazeEvaluateArgs, _evaluate)}

@@ -1,0 +1,187 @@
+"""Held-out evaluation of the Maze2D relative rewards (``python -m reward_demo maze evaluate``).
+
+Per maze, on goals = the 8 reference goals + ``n_random_goals`` free cells drawn at random:
+- hit: the argmax of the dense reward heatmap lies in the goal's cell or a 4-neighbour of it;
+- Spearman correlation between the reward of held-out base-data states (the ``test`` split, never
+  used for training) and minus their geodesic distance to the goal (nearer = better);
+- steering: mean final geodesic distance to the goal of base samples, unguided vs reward-guided
+  (same noise), and of the goal-conditioned expert for reference.
+Per maze, once: AUROC of the trajectory reward (mean per-state reward) at telling held-out expert
+windows (scored with their own goals) from held-out base windows (scored with goals drawn alike).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+from scipy.stats import rankdata, spearmanr
+
+from .inference import floor_grid, reward_heatmap, sample_trajectories, state_rewards
+from .layouts import MAZE_NAMES, get_layout, reference_goals
+from .models import MazeModels, load_maze_models, maze_dataset, window_pool
+
+
+@dataclass
+class MazeEvaluateArgs:
+    """Held-out evaluation of the maze rewards: goal hit rate, Spearman, AUROC, steering; JSON + figure."""
+
+    mazes: Tuple[str, ...] = MAZE_NAMES
+    """mazes to evaluate"""
+    n_random_goals: int = 8
+    """goals drawn at random among free cells, besides the 8 reference goals"""
+    t: int = 0
+    """diffusion step at which the reward is read"""
+    n_states: int = 3000
+    """held-out base states per goal for the Spearman correlation"""
+    n_windows: int = 2000
+    """held-out windows per kind for the AUROC"""
+    n_trajectories: int = 16
+    """samples per goal and sampler for the steering check"""
+    steer_scale: float = 1.0
+    """steering scale"""
+    seed: int = 0
+    """seed of the random goals and of the samplers"""
+    json: Path = Path("runs/maze_eval.json")
+    """report file"""
+    figure: Path = Path("runs/maze_eval.png")
+    """figure of the reference goals' heatmaps"""
+    checkpoints: Optional[Path] = None
+    """checkpoint root (default: the shipped checkpoints/maze)"""
+
+
+def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney U), ties counted half."""
+    ranks = rankdata(np.concatenate([positive, negative]))
+    n_pos, n_neg = len(positive), len(negative)
+    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def evaluation_goals(maze: str, n_random: int, seed: int):
+    """[(row, col, source)]: the reference goals, then ``n_random`` distinct random free cells."""
+    layout = get_layout(maze)
+    goals = [(float(r), float(c), "reference") for r, c in reference_goals(maze)]
+    cells = layout.free_cells()
+    pick = np.random.default_rng(seed).choice(len(cells), size=min(n_random, len(cells)), replace=False)
+    return goals + [(float(cells[i][0]), float(cells[i][1]), "random") for i in pick]
+
+
+def final_distances(layout, trajectories: np.ndarray, goal) -> np.ndarray:
+    """Geodesic distance of each trajectory's last position to the goal. A sample may end inside a wall
+    (the planner is not constrained by walls): it is charged the distance from the nearest free floor
+    point plus the straight gap to it."""
+    ends = trajectories[:, -1]
+    distances = layout.continuous_distance_to_goal(ends, goal)
+    stuck = ~np.isfinite(distances)
+    if stuck.any():
+        xs, ys, free = floor_grid(layout, 10)
+        xx, yy = np.meshgrid(xs, ys)
+        floor = np.stack([xx[free], yy[free]], axis=-1)
+        gaps = np.linalg.norm(ends[stuck, None, :] - floor[None], axis=-1)
+        nearest = gaps.argmin(axis=1)
+        distances[stuck] = layout.continuous_distance_to_goal(floor[nearest], goal) + gaps[np.arange(len(nearest)), nearest]
+    return distances
+
+
+@torch.no_grad()
+def trajectory_auroc(models: MazeModels, args: MazeEvaluateArgs, train_args) -> float:
+    ew, eg = window_pool(models.maze, "expert", "test", train_args, args.n_windows, args.seed + 1)
+    bw, _ = window_pool(models.maze, "base", "test", train_args, args.n_windows, args.seed + 2)
+    bg = eg[torch.randperm(len(eg), generator=torch.Generator().manual_seed(args.seed + 3))]
+    t = torch.full((args.n_windows,), args.t, dtype=torch.long)
+    score = lambda w, g: models.reward(w, t, g).numpy()  # noqa: E731
+    return auroc(score(ew, eg), score(bw, bg))
+
+
+def evaluate_maze(maze: str, args: MazeEvaluateArgs) -> dict:
+    from .models import MazeTrainArgs
+
+    models = load_maze_models(maze, str(args.checkpoints) if args.checkpoints else None, "cpu")
+    layout = get_layout(maze)
+    train_args = MazeTrainArgs(maze=maze, horizon=models.horizon, stride=models.stride, progress=False)
+    states = maze_dataset(maze, "base", "test", progress=False)["observations"][:, :2]
+    states = states[np.random.default_rng(args.seed).choice(len(states), args.n_states, replace=False)]
+    rows = []
+    for k, (row, col, source) in enumerate(evaluation_goals(maze, args.n_random_goals, args.seed)):
+        heat = reward_heatmap(models, row, col, args.t)
+        goal_cell = layout.xy_to_cell(*layout.cell_to_xy(row, col))
+        hops = layout.shortest_path_distances(goal_cell)[heat.argmax_cell]
+        goal = layout.cell_to_xy(row, col)
+        rewards = state_rewards(models, states, goal, args.t)
+        distances = layout.continuous_distance_to_goal(states, goal)
+        finite = np.isfinite(distances)
+        rho = spearmanr(rewards[finite], -distances[finite]).statistic
+        seed = args.seed + 100 + k
+        unguided = sample_trajectories(models, "base", row, col, args.n_trajectories, seed=seed)
+        steered = sample_trajectories(models, "steered", row, col, args.n_trajectories, scale=args.steer_scale, seed=seed)
+        expert = sample_trajectories(models, "expert", row, col, args.n_trajectories, seed=seed)
+        rows.append({
+            "goal": [row, col], "source": source, "argmax_cell": list(heat.argmax_cell), "hops": float(hops),
+            "hit": bool(hops <= 1), "spearman": float(rho),
+            "final_distance_base": float(np.mean(final_distances(layout, unguided, goal))),
+            "final_distance_steered": float(np.mean(final_distances(layout, steered, goal))),
+            "final_distance_expert": float(np.mean(final_distances(layout, expert, goal))),
+        })
+        print(f"  {maze} goal ({row:g}, {col:g}) [{source}]: argmax {heat.argmax_cell} hops {hops:g} "
+              f"spearman {rho:.3f} final dist base {rows[-1]['final_distance_base']:.2f} "
+              f"steered {rows[-1]['final_distance_steered']:.2f}", flush=True)
+    summary = {
+        "hit_rate": float(np.mean([r["hit"] for r in rows])),
+        "hit_rate_reference": float(np.mean([r["hit"] for r in rows if r["source"] == "reference"])),
+        "spearman_median": float(np.median([r["spearman"] for r in rows])),
+        "auroc_expert_vs_base": trajectory_auroc(models, args, train_args),
+        "final_distance_base": float(np.mean([r["final_distance_base"] for r in rows])),
+        "final_distance_steered": float(np.mean([r["final_distance_steered"] for r in rows])),
+        "final_distance_expert": float(np.mean([r["final_distance_expert"] for r in rows])),
+        "n_goals": len(rows),
+    }
+    return {"maze": maze, "summary": summary, "goals": rows}
+
+
+def plot_reference_heatmaps(args: MazeEvaluateArgs, path: Path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(args.mazes), 8, figsize=(24, 3.2 * len(args.mazes)), squeeze=False)
+    for i, maze in enumerate(args.mazes):
+        models = load_maze_models(maze, str(args.checkpoints) if args.checkpoints else None, "cpu")
+        for j, (row, col) in enumerate(reference_goals(maze)):
+            heat = reward_heatmap(models, row, col, args.t)
+            ax = axes[i, j]
+            extent = [heat.xs[0] - 0.05, heat.xs[-1] + 0.05, heat.ys[-1] - 0.05, heat.ys[0] + 0.05]
+            ax.imshow(np.ma.masked_invalid(heat.values), extent=extent, cmap="viridis")
+            layout = get_layout(maze)
+            gx, gy = layout.cell_to_xy(row, col)
+            ax.plot(gx, gy, "r*", markersize=14)
+            ax.plot(*heat.argmax_xy, "wx", markersize=8)
+            ax.set_title(f"{maze} goal ({row:g},{col:g})", fontsize=9)
+            ax.set_xticks([]), ax.set_yticks([])
+    fig.suptitle(f"Learned relative reward at t={args.t} (red star: goal, white x: argmax)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def evaluate_command(args: MazeEvaluateArgs):
+    torch.set_num_threads(1)  # small-batch inference: a second thread only adds contention
+    for maze in args.mazes:
+        get_layout(maze)
+    report = {"args": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items()},
+              "mazes": [evaluate_maze(maze, args) for maze in args.mazes]}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2))
+    plot_reference_heatmaps(args, args.figure)
+    print("| maze | goal hit rate (all / reference) | Spearman median | AUROC expert vs base | final dist base | steered | expert |")
+    print("|---|---|---|---|---|---|---|")
+    for m in report["mazes"]:
+        s = m["summary"]
+        print(f"| {m['maze']} | {s['hit_rate']:.2f} / {s['hit_rate_reference']:.2f} | {s['spearman_median']:.3f} | "
+              f"{s['auroc_expert_vs_base']:.3f} | {s['final_distance_base']:.2f} | {s['final_distance_steered']:.2f} | "
+              f"{s['final_distance_expert']:.2f} |")
+    print(f"wrote {args.json} and {args.figure}")

@@ -1,0 +1,471 @@
+"""The Maze tab: reward heatmaps of the learned relative reward r(s, t | goal) over a PointMaze (Maze2D)
+floor, trajectories of the base / expert / reward-steered base diffusion planners drawn on top, and
+PNG / CSV downloads.
+
+API endpoints (every event has an ``api_name``; see ``build_tab``):
+
+``maze_heatmap(maze, goal_row, goal_col, t, view) -> (plot, summary, values)``
+``maze_select(maze, t, view) -> (goal_row, goal_col, goal_cell, t, plot, summary, values)``
+``maze_goal_cell(maze, goal_cell, t, view) -> (goal_row, goal_col, plot, summary, values)``
+``maze_trajectories(maze, goal_row, goal_col, t, view, samplers, scale, n, seed) -> (plot, trajectories)``
+``maze_download(maze, goal_row, goal_col, t, view, trajectories) -> (png file, csv file)``
+
+The handlers are plain functions of this module (``heatmap``, ``select_maze``, ...), so they can be called
+without a server. Bad input raises ``gr.Error`` with a readable message, never a stack trace.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import gradio as gr
+import numpy as np
+from gradio.components.plot import PlotData
+
+from ..maze.layouts import MAZE_NAMES, get_layout
+from . import plots
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DATA_ROOT = REPO_ROOT / "data"
+VIEW_DENSE = "dense grid"
+VIEW_BINNED = "binned data states (paper)"
+VIEWS = (VIEW_DENSE, VIEW_BINNED)
+SAMPLERS = ("base", "expert", "steered")
+DENSE_PER_CELL = 10  # dense grid: 10 x 10 points per maze cell
+#: binned view: held-out base-data states (test split), a fixed subsample, in 5 x 5 bins per cell
+BINNED_STATES = 20_000
+BINNED_BINS_PER_CELL = 5
+DEFAULT_T_MAX = 49  # slider range before a maze's models are loaded (MazeTrainArgs.n_timesteps - 1)
+MAX_TRAJECTORIES = 16
+MAX_SCALE = 5.0
+DOWNLOAD_DIR = Path(tempfile.gettempdir()) / "reward_demo_downloads"
+
+
+# ------------------------------------------------------------------ errors
+def user_errors(fn):
+    """Turn the library's ValueError / FileNotFoundError into ``gr.Error`` (message only, no stack trace);
+    anything unexpected is logged with its traceback on the server and reported briefly."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (ValueError, FileNotFoundError) as exc:
+            log.debug("maze tab: %s rejected its input", fn.__name__, exc_info=True)
+            raise gr.Error(str(exc), print_exception=False) from None
+        except Exception as exc:  # pragma: no cover - reported, not expected
+            log.exception("maze tab: %s failed", fn.__name__)
+            raise gr.Error(f"internal error ({type(exc).__name__}): {exc}", print_exception=False) from None
+
+    return wrapper
+
+
+# ------------------------------------------------------------------ models, data and caches
+def checkpoint_root() -> Path:
+    from ..maze.models import CHECKPOINT_ROOT
+
+    return Path(os.environ.get("REWARD_DEMO_MAZE_CHECKPOINTS") or CHECKPOINT_ROOT)
+
+
+def has_models(maze: str) -> bool:
+    """True when the maze's reward checkpoint (and so, presumably, its diffusion models) is present."""
+    return (checkpoint_root() / maze / "reward" / "model.safetensors").is_file()
+
+
+def check_maze(maze) -> str:
+    if not isinstance(maze, str) or maze not in MAZE_NAMES:
+        raise ValueError(f"unknown maze {maze!r}: choose one of {list(MAZE_NAMES)}")
+    return maze
+
+
+def get_models(maze: str):
+    """The maze's trained models, loaded once per process (``load_maze_models`` caches them)."""
+    from ..maze.models import load_maze_models
+
+    check_maze(maze)
+    try:
+        return load_maze_models(maze)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"The models of maze {maze!r} are not available: {exc}") from None
+
+
+@functools.lru_cache(maxsize=len(MAZE_NAMES))
+def binned_states(maze: str) -> np.ndarray:
+    """Positions (BINNED_STATES, 2) of held-out base-data states (test split), a fixed subsample.
+
+    The split is generated (and cached under data/maze/) on first use, in a few seconds."""
+    from ..maze.models import maze_dataset
+
+    data = maze_dataset(maze, "base", "test", root=DATA_ROOT, progress=False)
+    xy = np.asarray(data["observations"][:, :2], dtype=np.float32)
+    if len(xy) > BINNED_STATES:
+        index = np.sort(np.random.default_rng(0).choice(len(xy), BINNED_STATES, replace=False))
+        xy = xy[index]
+    xy = np.ascontiguousarray(xy)
+    xy.setflags(write=False)
+    return xy
+
+
+def parse_goal(maze: str, goal_row, goal_col) -> Tuple[float, float]:
+    """Validate a (row, col) goal (numbers, inside the maze, not a wall); integers are cell centres."""
+    layout = get_layout(check_maze(maze))
+    for name, value in (("goal row", goal_row), ("goal column", goal_col)):
+        if value is None or isinstance(value, bool):
+            raise ValueError(f"{name} is missing: enter a number (free cells of {maze}: {layout.free_cells()})")
+        try:
+            ok = math.isfinite(float(value))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"{name} must be a number, got {value!r}")
+    row, col = float(goal_row), float(goal_col)
+    r, c = plots.goal_cell(row, col)
+    if not layout.in_bounds(r, c):
+        raise ValueError(f"goal (row {row:g}, col {col:g}) is outside maze {maze!r}: rows are 0..{layout.height - 1}, "
+                         f"columns 0..{layout.width - 1}; free cells: {layout.free_cells()}")
+    if not layout.is_free(r, c):
+        raise ValueError(f"goal (row {row:g}, col {col:g}) is a wall of maze {maze!r}: pick a free cell, "
+                         f"one of {layout.free_cells()}")
+    return row, col
+
+
+def parse_t(t, n_timesteps: int) -> int:
+    try:
+        value = float(t)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not math.isfinite(value) or value != int(value) or not 0 <= value < n_timesteps:
+        raise ValueError(f"diffusion step t must be an integer in 0..{n_timesteps - 1}, got {t!r}")
+    return int(value)
+
+
+def parse_view(view) -> str:
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {list(VIEWS)}, got {view!r}")
+    return view
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_heatmap(maze: str, goal_row: float, goal_col: float, t: int, view: str):
+    from ..maze.inference import binned_heatmap, reward_heatmap
+
+    models = get_models(maze)
+    if view == VIEW_DENSE:
+        return reward_heatmap(models, goal_row, goal_col, t, per_cell=DENSE_PER_CELL)
+    return binned_heatmap(models, binned_states(maze), goal_row, goal_col, t, bins_per_cell=BINNED_BINS_PER_CELL)
+
+
+def compute_heatmap(maze, goal_row, goal_col, t, view):
+    """Validate the inputs, then the (cached) Heatmap."""
+    maze = check_maze(maze)
+    view = parse_view(view)
+    row, col = parse_goal(maze, goal_row, goal_col)
+    models = get_models(maze)
+    t = parse_t(t, models.n_timesteps)
+    return _cached_heatmap(maze, row, col, t, view)
+
+
+def is_hit(heatmap) -> bool:
+    """Argmax in the goal's cell or one of its 4-neighbours."""
+    gr_, gc = plots.goal_cell(*heatmap.goal)
+    ar, ac = heatmap.argmax_cell
+    return abs(ar - gr_) + abs(ac - gc) <= 1
+
+
+def summary_json(heatmap, view: str, seconds: Optional[float] = None) -> dict:
+    finite = heatmap.values[np.isfinite(heatmap.values)]
+    out = {"maze": heatmap.maze, "goal": [heatmap.goal[0], heatmap.goal[1]],
+           "goal_cell": list(plots.goal_cell(*heatmap.goal)), "t": heatmap.t, "view": view,
+           "argmax_cell": list(heatmap.argmax_cell), "argmax_xy": [round(v, 4) for v in heatmap.argmax_xy],
+           "hit": is_hit(heatmap),
+           "reward_range": [round(float(finite.min()), 6), round(float(finite.max()), 6)]}
+    if seconds is not None:
+        out["compute_seconds"] = round(seconds, 4)
+    return out
+
+
+def values_json(heatmap, view: str) -> dict:
+    out = heatmap.to_json()
+    out["view"] = view
+    out["hit"] = is_hit(heatmap)
+    return out
+
+
+def _view_labels(view: str) -> Tuple[str, str]:
+    if view == VIEW_BINNED:
+        return (f"binned held-out data states ({BINNED_BINS_PER_CELL}x{BINNED_BINS_PER_CELL} bins/cell)",
+                "mean reward (scaled 0-1)")
+    return "dense grid", "reward"
+
+
+def _plot(heatmap, view: str, trajectories: Optional[Dict[str, np.ndarray]] = None) -> PlotData:
+    label, cbar = _view_labels(view)
+    figure = plots.heatmap_figure(heatmap, get_layout(heatmap.maze), view_label=label, colorbar_title=cbar,
+                                  trajectories=trajectories)
+    return PlotData(type="plotly", plot=plots.figure_json(figure))
+
+
+# ------------------------------------------------------------------ handlers (one per API endpoint)
+@user_errors
+def heatmap(maze, goal_row, goal_col, t, view):
+    """maze_heatmap: (plot, summary JSON, values JSON {maze, goal, t, grid, xs, ys, argmax_cell, argmax_xy, ...})."""
+    start = time.perf_counter()
+    hm = compute_heatmap(maze, goal_row, goal_col, t, view)
+    plot = _plot(hm, view)
+    return plot, summary_json(hm, view, time.perf_counter() - start), values_json(hm, view)
+
+
+def cell_choices(maze: str) -> List[Tuple[str, str]]:
+    return [(f"row {r}, col {c}", f"{r},{c}") for r, c in get_layout(maze).free_cells()]
+
+
+def default_goal(maze: str) -> Tuple[int, int]:
+    """The D4RL goal cell ('G') of the maze."""
+    return get_layout(maze).d4rl_goal_cell
+
+
+@user_errors
+def select_maze(maze, t, view):
+    """maze_select: a new maze resets the goal to its D4RL goal cell and the t slider to its models' range."""
+    maze = check_maze(maze)
+    models = get_models(maze)
+    t_max = models.n_timesteps - 1
+    try:
+        t_value = min(max(int(t), 0), t_max)
+    except (TypeError, ValueError):
+        t_value = 0
+    row, col = default_goal(maze)
+    plot, summary, values = heatmap(maze, row, col, t_value, view)
+    return (row, col, gr.Dropdown(choices=cell_choices(maze), value=f"{row},{col}"),
+            gr.Slider(minimum=0, maximum=t_max, value=t_value, step=1), plot, summary, values)
+
+
+@user_errors
+def pick_cell(maze, cell, t, view):
+    """maze_goal_cell: a free cell "row,col" from the dropdown becomes the goal."""
+    maze = check_maze(maze)
+    try:
+        row, col = (int(v) for v in str(cell).split(","))
+    except ValueError:
+        raise ValueError(f"goal cell must be 'row,col' (e.g. '1,1'), got {cell!r}") from None
+    plot, summary, values = heatmap(maze, row, col, t, view)
+    return row, col, plot, summary, values
+
+
+@user_errors
+def trajectories(maze, goal_row, goal_col, t, view, samplers, scale, n, seed, progress=gr.Progress()):
+    """maze_trajectories: sample base / expert / steered trajectories and draw them over the heatmap."""
+    from ..maze.inference import sample_trajectories
+
+    maze = check_maze(maze)
+    samplers = list(samplers or [])
+    bad = [s for s in samplers if s not in SAMPLERS]
+    if bad or not samplers:
+        raise ValueError(f"choose one or more samplers among {list(SAMPLERS)}, got {samplers!r}")
+    samplers = [s for s in SAMPLERS if s in samplers]
+    try:
+        scale = float(scale)
+    except (TypeError, ValueError):
+        scale = float("nan")
+    if not (math.isfinite(scale) and 0 <= scale <= MAX_SCALE):
+        raise ValueError(f"steering scale must be a number in 0..{MAX_SCALE:g}")
+    try:
+        n_value = float(n)
+    except (TypeError, ValueError):
+        n_value = float("nan")
+    if not (math.isfinite(n_value) and n_value == int(n_value) and 1 <= n_value <= MAX_TRAJECTORIES):
+        raise ValueError(f"number of trajectories must be an integer in 1..{MAX_TRAJECTORIES}, got {n!r}")
+    n = int(n_value)
+    try:
+        seed = int(float(seed))
+    except (TypeError, ValueError):
+        raise ValueError(f"seed must be an integer, got {seed!r}") from None
+    progress(0.0, desc="computing the heatmap")
+    hm = compute_heatmap(maze, goal_row, goal_col, t, view)
+    models = get_models(maze)
+    layout = get_layout(maze)
+    goal_xy = layout.cell_to_xy(*hm.goal)
+    paths: Dict[str, np.ndarray] = {}
+    info = {"maze": maze, "goal": [hm.goal[0], hm.goal[1]], "goal_xy": [round(goal_xy[0], 4), round(goal_xy[1], 4)],
+            "n": n, "scale": scale, "seed": seed, "horizon": models.horizon, "samplers": {}}
+    for i, sampler in enumerate(samplers):
+        progress(i / len(samplers), desc=f"sampling {n} {sampler} trajectories ({i + 1}/{len(samplers)})")
+        start = time.perf_counter()
+        paths[sampler] = sample_trajectories(models, sampler, hm.goal[0], hm.goal[1], n=n, scale=scale, seed=seed)
+        info["samplers"][sampler] = {**plots.trajectory_summary(paths[sampler], goal_xy),
+                                     "seconds": round(time.perf_counter() - start, 3),
+                                     "positions": np.round(paths[sampler], 3).tolist()}
+    progress(1.0, desc="drawing")
+    return _plot(hm, view, paths), info
+
+
+def _trajectories_for(info, maze: str, goal: Tuple[float, float]) -> Optional[Dict[str, np.ndarray]]:
+    """The trajectories of a maze_trajectories result, if they were sampled for this maze and goal."""
+    if isinstance(info, str) and info.strip():
+        try:
+            info = json.loads(info)
+        except ValueError:
+            return None
+    if not isinstance(info, dict) or info.get("maze") != maze:
+        return None
+    try:
+        if [float(v) for v in info.get("goal", [])] != [goal[0], goal[1]]:
+            return None
+        return {name: np.asarray(entry["positions"], dtype=np.float64)
+                for name, entry in info.get("samplers", {}).items() if name in SAMPLERS}
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+@user_errors
+def download(maze, goal_row, goal_col, t, view, trajectory_info=None):
+    """maze_download: the heatmap as a PNG (trajectories included when they belong to this maze and goal)
+    and its values as a CSV (x, y, reward)."""
+    hm = compute_heatmap(maze, goal_row, goal_col, t, view)
+    paths = _trajectories_for(trajectory_info, hm.maze, hm.goal)
+    label, cbar = _view_labels(view)
+    key = hashlib.sha1(json.dumps([hm.maze, hm.goal, hm.t, view, None if not paths else
+                                   {k: v.round(3).tolist() for k, v in paths.items()}]).encode()).hexdigest()[:12]
+    folder = DOWNLOAD_DIR / key
+    folder.mkdir(parents=True, exist_ok=True)
+    kind = "dense" if view == VIEW_DENSE else "binned"
+    stem = f"reward_{hm.maze}_row{hm.goal[0]:g}_col{hm.goal[1]:g}_t{hm.t}_{kind}"
+    png, csv_path = folder / f"{stem}.png", folder / f"{stem}.csv"
+    plots.save_png(png, hm, get_layout(hm.maze), view_label=label, colorbar_title=cbar, trajectories=paths)
+    plots.save_csv(csv_path, hm)
+    return str(png), str(csv_path)
+
+
+# ------------------------------------------------------------------ layout
+def default_maze() -> str:
+    """The first maze whose models are present (else the first maze: the page then shows a clear error)."""
+    return next((m for m in MAZE_NAMES if has_models(m)), MAZE_NAMES[0])
+
+
+def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Component]:
+    """Build the Maze tab's components and events inside the current Blocks / Tab context.
+
+    ``demo``: the enclosing Blocks; when given, the tab's heatmap is computed on page load.
+    Returns the components by name (for tests and for the app's page script).
+    """
+    maze0 = default_maze()
+    row0, col0 = default_goal(maze0)
+    gr.Markdown(
+        "Each maze has three models trained here on PointMaze data: a **base** diffusion planner (undirected "
+        "exploration), a goal-conditioned **expert** planner, and the **relative reward** r(s, t | goal) extracted "
+        "from the pair by gradient matching. The heatmap shows that reward over the maze floor for the chosen "
+        "goal; a good reward peaks at the goal. **Pick the goal** by clicking a free cell of the plot, by typing its "
+        "row and column (then Enter or *Compute heatmap*), or from the list of free cells.")
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            maze = gr.Dropdown([(m if has_models(m) else f"{m} (models missing)", m) for m in MAZE_NAMES],
+                               value=maze0, label="Maze", elem_id="maze-name")
+            with gr.Row():
+                goal_row = gr.Number(row0, label="Goal row", precision=None, step=1, elem_id="maze-goal-row",
+                                     min_width=80)
+                goal_col = gr.Number(col0, label="Goal column", precision=None, step=1, elem_id="maze-goal-col",
+                                     min_width=80)
+            goal_cell = gr.Dropdown(cell_choices(maze0), value=f"{row0},{col0}", label="...or pick a free cell",
+                                    elem_id="maze-goal-cell")
+            t = gr.Slider(0, DEFAULT_T_MAX, value=0, step=1, label="Diffusion step t (0 = clean states)",
+                          elem_id="maze-t")
+            view = gr.Radio(list(VIEWS), value=VIEW_DENSE, label="View", elem_id="maze-view",
+                            info="dense grid: reward at 10x10 points per cell; binned: mean reward of held-out "
+                                 "base-data states per bin, scaled to 0-1 (the paper's figures)")
+            compute = gr.Button("Compute heatmap", variant="primary", elem_id="maze-compute")
+            with gr.Accordion("Trajectories", open=True):
+                samplers = gr.CheckboxGroup(list(SAMPLERS), value=["expert", "steered"], label="Samplers",
+                                            elem_id="maze-samplers",
+                                            info="base: unconditional; expert: goal-conditioned; steered: base "
+                                                 "model guided by the learned reward's gradient")
+                scale = gr.Slider(0, MAX_SCALE, value=1.0, step=0.1, label="Steering scale", elem_id="maze-scale")
+                with gr.Row():
+                    n = gr.Slider(1, MAX_TRAJECTORIES, value=4, step=1, label="Trajectories", elem_id="maze-n")
+                    seed = gr.Number(0, label="Seed", precision=0, elem_id="maze-seed", min_width=80)
+                sample = gr.Button("Sample trajectories", elem_id="maze-sample")
+        with gr.Column(scale=2, min_width=420):
+            plot = gr.Plot(label="Reward heatmap (click a free cell to make it the goal)", elem_id="maze-plot")
+            summary = gr.JSON(label="Result", elem_id="maze-summary")
+            with gr.Row():
+                export = gr.Button("Prepare PNG + CSV downloads", elem_id="maze-export", size="sm")
+            with gr.Row():
+                png_file = gr.File(label="Heatmap PNG", elem_id="maze-png", height=80)
+                csv_file = gr.File(label="Values CSV (x, y, reward)", elem_id="maze-csv", height=80)
+            with gr.Accordion("Heatmap values (JSON)", open=False):
+                values = gr.JSON(label="Grid values", elem_id="maze-values")
+            with gr.Accordion("Sampled trajectories (JSON)", open=False):
+                traj_info = gr.JSON(label="Trajectories", elem_id="maze-trajectories")
+
+    heat_inputs = [maze, goal_row, goal_col, t, view]
+    heat_outputs = [plot, summary, values]
+    triggers = [compute.click, goal_row.submit, goal_col.submit, t.release, view.input]
+    if demo is not None:
+        triggers.append(demo.load)
+    gr.on(triggers, heatmap, heat_inputs, heat_outputs, api_name="maze_heatmap", concurrency_id="maze_heatmap")
+    maze.input(select_maze, [maze, t, view], [goal_row, goal_col, goal_cell, t, *heat_outputs],
+               api_name="maze_select", concurrency_id="maze_heatmap")
+    goal_cell.input(pick_cell, [maze, goal_cell, t, view], [goal_row, goal_col, *heat_outputs],
+                    api_name="maze_goal_cell", concurrency_id="maze_heatmap")
+    sample.click(trajectories, [*heat_inputs, samplers, scale, n, seed], [plot, traj_info],
+                 api_name="maze_trajectories", concurrency_id="maze_trajectories")
+    export.click(download, [*heat_inputs, traj_info], [png_file, csv_file], api_name="maze_download",
+                 concurrency_id="maze_download")
+    return {"maze": maze, "goal_row": goal_row, "goal_col": goal_col, "goal_cell": goal_cell, "t": t, "view": view,
+            "compute": compute, "samplers": samplers, "scale": scale, "n": n, "seed": seed, "sample": sample,
+            "plot": plot, "summary": summary, "values": values, "export": export, "png": png_file, "csv": csv_file,
+            "trajectories": traj_info}
+
+
+#: Page script: makes a click on the heatmap pick the goal. Plotly's ``plotly_click`` gives the clicked
+#: (x, y); the figure's ``layout.meta`` holds the maze size, which turns it into (row, col). The inputs
+#: are set as if typed, then "Compute heatmap" is clicked. The plot is re-rendered on every update, so a
+#: timer (re)attaches the handler to whatever plot is showing.
+CLICK_TO_PICK_GOAL_JS = r"""
+() => {
+  if (window.__mazeGoalClick) return;
+  const setNumber = (id, value) => {
+    const input = document.querySelector(`#${id} input[type=number]`) || document.querySelector(`#${id} input`);
+    if (!input) return false;
+    input.value = String(value);
+    input.dispatchEvent(new Event("input", {bubbles: true}));
+    input.dispatchEvent(new Event("change", {bubbles: true}));
+    return true;
+  };
+  const handler = (event) => {
+    const gd = document.querySelector("#maze-plot .js-plotly-plot");
+    const meta = gd && ((gd.layout && gd.layout.meta) || (gd._fullLayout && gd._fullLayout.meta));
+    if (!meta || !event || !event.points || !event.points.length) return;
+    const p = event.points[0];
+    const col = Math.round(Number(p.x) + (meta.width - 1) / 2);
+    const row = Math.round((meta.height - 1) / 2 - Number(p.y));
+    if (!(row >= 0 && row < meta.height && col >= 0 && col < meta.width)) return;
+    if (setNumber("maze-goal-row", row) && setNumber("maze-goal-col", col)) {
+      window.__mazeLastClick = {row, col};
+      setTimeout(() => { const b = document.querySelector("#maze-compute"); if (b) b.click(); }, 80);
+    }
+  };
+  window.__mazeGoalClick = handler;
+  setInterval(() => {
+    document.querySelectorAll("#maze-plot .js-plotly-plot").forEach((gd) => {
+      if (typeof gd.on !== "function") return;
+      const attached = gd._ev && typeof gd._ev.listeners === "function" ? gd._ev.listeners("plotly_click") : null;
+      if (attached ? attached.indexOf(handler) < 0 : !gd.__mazeGoalClick) {
+        gd.on("plotly_click", handler);
+        gd.__mazeGoalClick = true;
+      }
+    });
+  }, 300);
+}
+"""
