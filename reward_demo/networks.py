@@ -202,8 +202,12 @@ class WindowMLPReward(nn.Module):
         x = x.index_select(-1, self.columns)
         batch, horizon, feats = x.shape
         windows = x.reshape(batch, horizon // self.window, self.window * feats)
-        emb = self.embedding(t, cond)[:, None, :].expand(-1, windows.shape[1], -1)
-        return self.net(torch.cat([windows, emb], dim=-1)).squeeze(-1)
+        # first layer split in two: the embedding's share is computed once per sample, not per window
+        # (same weights as Linear(cat([window, emb])))
+        first = self.net[0]
+        n_in = windows.shape[-1]
+        hidden = windows @ first.weight[:, :n_in].T + (self.embedding(t, cond) @ first.weight[:, n_in:].T + first.bias)[:, None, :]
+        return self.net[1:](hidden).squeeze(-1)
 
     def forward(self, x, t, cond=None) -> torch.Tensor:
         return self.window_rewards(x, t, cond).mean(dim=1)

@@ -170,7 +170,7 @@ def validation_loss_fn(buffer: TargetBuffer, batch_size: int = 1024):
 
 
 def train_relative_reward(reward: nn.Module, base: GaussianDiffusion, expert: GaussianDiffusion, source,
-                          val_source, config, out_dir=None, buffer_size: int = 16384, refresh_every: int = 100,
+                          val_source, config, out_dir=None, buffer_size: int = 16384, refresh_every: int = 150,
                           val_size: int = 4096, penalty: float = 0.0, base_uses_cond: bool = False,
                           conditions_fn=None, metadata: Optional[dict] = None):
     """Fit ``reward`` by gradient matching; returns ``training.TrainResult`` (EMA reward + history).

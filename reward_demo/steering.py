@@ -39,6 +39,8 @@ class RewardGuide:
         if self.scale == 0:
             return x
         active = (t >= self.t_stopgrad).to(x.dtype).reshape(-1, *((1,) * (x.dim() - 1)))
+        if not active.any():  # the whole batch is past t_stopgrad: skip the reward's backward pass
+            return x
         for _ in range(self.n_guide_steps):
             _, grad = reward_gradient(self.reward, x, t, self.cond)
             x = x + self.scale * active * grad

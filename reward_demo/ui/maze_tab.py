@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -101,11 +102,19 @@ def get_models(maze: str):
         raise FileNotFoundError(f"The models of maze {maze!r} are not available: {exc}") from None
 
 
-@functools.lru_cache(maxsize=len(MAZE_NAMES))
+_DATA_LOCK = threading.Lock()
+
+
 def binned_states(maze: str) -> np.ndarray:
     """Positions (BINNED_STATES, 2) of held-out base-data states (test split), a fixed subsample.
 
-    The split is generated (and cached under data/maze/) on first use, in a few seconds."""
+    The split is generated (and cached under data/maze/) on first use, in a few seconds; one thread at a time."""
+    with _DATA_LOCK:
+        return _binned_states(maze)
+
+
+@functools.lru_cache(maxsize=len(MAZE_NAMES))
+def _binned_states(maze: str) -> np.ndarray:
     from ..maze.models import maze_dataset
 
     data = maze_dataset(maze, "base", "test", root=DATA_ROOT, progress=False)
@@ -248,7 +257,7 @@ def select_maze(maze, t, view):
         t_value = 0
     row, col = default_goal(maze)
     plot, summary, values = heatmap(maze, row, col, t_value, view)
-    return (row, col, gr.Dropdown(choices=cell_choices(maze), value=f"{row},{col}"),
+    return (row, col, gr.Dropdown(choices=cell_choices(maze), value=None),
             gr.Slider(minimum=0, maximum=t_max, value=t_value, step=1), plot, summary, values)
 
 
@@ -303,7 +312,8 @@ def trajectories(maze, goal_row, goal_col, t, view, samplers, scale, n, seed, pr
     for i, sampler in enumerate(samplers):
         progress(i / len(samplers), desc=f"sampling {n} {sampler} trajectories ({i + 1}/{len(samplers)})")
         start = time.perf_counter()
-        paths[sampler] = sample_trajectories(models, sampler, hm.goal[0], hm.goal[1], n=n, scale=scale, seed=seed)
+        paths[sampler] = np.asarray(sample_trajectories(models, sampler, hm.goal[0], hm.goal[1], n=n, scale=scale,
+                                                        seed=seed), dtype=np.float64)
         info["samplers"][sampler] = {**plots.trajectory_summary(paths[sampler], goal_xy),
                                      "seconds": round(time.perf_counter() - start, 3),
                                      "positions": np.round(paths[sampler], 3).tolist()}
@@ -377,7 +387,7 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                                      min_width=80)
                 goal_col = gr.Number(col0, label="Goal column", precision=None, step=1, elem_id="maze-goal-col",
                                      min_width=80)
-            goal_cell = gr.Dropdown(cell_choices(maze0), value=f"{row0},{col0}", label="...or pick a free cell",
+            goal_cell = gr.Dropdown(cell_choices(maze0), value=None, label="...or pick a free cell",
                                     elem_id="maze-goal-cell")
             t = gr.Slider(0, DEFAULT_T_MAX, value=0, step=1, label="Diffusion step t (0 = clean states)",
                           elem_id="maze-t")
@@ -397,12 +407,13 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                 sample = gr.Button("Sample trajectories", elem_id="maze-sample")
         with gr.Column(scale=2, min_width=420):
             plot = gr.Plot(label="Reward heatmap (click a free cell to make it the goal)", elem_id="maze-plot")
-            summary = gr.JSON(label="Result", elem_id="maze-summary")
-            with gr.Row():
-                export = gr.Button("Prepare PNG + CSV downloads", elem_id="maze-export", size="sm")
-            with gr.Row():
-                png_file = gr.File(label="Heatmap PNG", elem_id="maze-png", height=80)
-                csv_file = gr.File(label="Values CSV (x, y, reward)", elem_id="maze-csv", height=80)
+            summary = gr.JSON(label="Result", elem_id="maze-summary", max_height=280)
+            with gr.Accordion("Downloads: heatmap PNG and values CSV", open=False, elem_id="maze-downloads"):
+                export = gr.Button("Prepare PNG + CSV for the current heatmap (and trajectories)",
+                                   elem_id="maze-export", size="sm")
+                with gr.Row():
+                    png_file = gr.File(label="Heatmap PNG", elem_id="maze-png", interactive=False)
+                    csv_file = gr.File(label="Values CSV (x, y, reward)", elem_id="maze-csv", interactive=False)
             with gr.Accordion("Heatmap values (JSON)", open=False):
                 values = gr.JSON(label="Grid values", elem_id="maze-values")
             with gr.Accordion("Sampled trajectories (JSON)", open=False):
@@ -413,11 +424,13 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
     triggers = [compute.click, goal_row.submit, goal_col.submit, t.release, view.input]
     if demo is not None:
         triggers.append(demo.load)
-    gr.on(triggers, heatmap, heat_inputs, heat_outputs, api_name="maze_heatmap", concurrency_id="maze_heatmap")
+    # heatmaps take tens of milliseconds: served directly (queue=False), the queue's round trips would
+    # add more latency than the computation itself. Sampling and file export go through the queue.
+    gr.on(triggers, heatmap, heat_inputs, heat_outputs, api_name="maze_heatmap", queue=False)
     maze.input(select_maze, [maze, t, view], [goal_row, goal_col, goal_cell, t, *heat_outputs],
-               api_name="maze_select", concurrency_id="maze_heatmap")
+               api_name="maze_select", queue=False)
     goal_cell.input(pick_cell, [maze, goal_cell, t, view], [goal_row, goal_col, *heat_outputs],
-                    api_name="maze_goal_cell", concurrency_id="maze_heatmap")
+                    api_name="maze_goal_cell", queue=False)
     sample.click(trajectories, [*heat_inputs, samplers, scale, n, seed], [plot, traj_info],
                  api_name="maze_trajectories", concurrency_id="maze_trajectories")
     export.click(download, [*heat_inputs, traj_info], [png_file, csv_file], api_name="maze_download",

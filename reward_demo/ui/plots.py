@@ -90,7 +90,7 @@ def heatmap_figure(heatmap, layout: MazeLayout, *, view_label: str = "dense grid
             "linecolor": "#444"}
     layout_dict = {
         "title": {"text": heatmap_title(heatmap, view_label), "font": {"size": 14}, "x": 0.5},
-        "height": height, "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
+        "height": height, "margin": {"l": 60, "r": 20, "t": 50, "b": 90},
         "plot_bgcolor": GAP_COLOUR, "paper_bgcolor": "white", "hovermode": "closest",
         "xaxis": {**axis, "title": {"text": "column  (PointMaze x = col - %g)" % ((W - 1) / 2)},
                   "range": [-W / 2, W / 2], "tickvals": cx, "ticktext": [str(c) for c in range(W)],
@@ -98,7 +98,7 @@ def heatmap_figure(heatmap, layout: MazeLayout, *, view_label: str = "dense grid
         "yaxis": {**axis, "title": {"text": "row  (PointMaze y = %g - row)" % ((H - 1) / 2)},
                   "range": [-H / 2, H / 2], "tickvals": cy, "ticktext": [str(r) for r in range(H)],
                   "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
-        "legend": {"orientation": "h", "x": 0, "y": -0.1, "yanchor": "top", "bgcolor": "rgba(255,255,255,0.8)"},
+        "legend": {"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.16, "yanchor": "top"},
         # read by the page's click handler to turn a clicked (x, y) into a goal (row, col)
         "meta": {"maze": heatmap.maze, "height": H, "width": W},
     }
