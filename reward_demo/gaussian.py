@@ -69,10 +69,10 @@ def sample_points(n: int, which: Literal["base", "expert"], generator: torch.Gen
     return torch.tensor(mean) + torch.randn(n, 2, generator=generator) @ chol.T
 
 
-def exact_models(n_timesteps: int):
+def exact_models(n_timesteps: int, expert_mean=EXPERT_MEAN, expert_cov=EXPERT_COV):
     """(base, expert) diffusion models with exact Gaussian denoisers."""
     return tuple(GaussianDiffusion(ExactGaussianDenoiser(m, c, n_timesteps), (2,), n_timesteps)
-                 for m, c in ((BASE_MEAN, BASE_COV), (EXPERT_MEAN, EXPERT_COV)))
+                 for m, c in ((BASE_MEAN, BASE_COV), (expert_mean, expert_cov)))
 
 
 def make_reward(hidden: int = 64, n_layers: int = 3) -> WindowMLPReward:
