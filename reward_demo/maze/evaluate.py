@@ -6,8 +6,10 @@ Per maze, on goals = the 8 reference goals + ``n_random_goals`` free cells drawn
   used for training) and minus their geodesic distance to the goal (nearer = better);
 - steering: mean final geodesic distance to the goal of base samples, unguided vs reward-guided
   (same noise), and of the goal-conditioned expert for reference.
-Per maze, once: AUROC of the trajectory reward (mean per-state reward) at telling held-out expert
-windows (scored with their own goals) from held-out base windows (scored with goals drawn alike).
+Per maze, once: AUROC of the trajectory reward (mean per-state reward) at telling held-out expert trips
+(scored with their own goals) from held-out base trips (scored with goals drawn alike).
+The diffusion step t at which the reward is read and the steering scale are chosen per maze on separate
+validation goals (random positions off the cell centres, another seed), never on the evaluation goals.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ from scipy.stats import rankdata, spearmanr
 
 from .inference import floor_grid, reward_heatmap, sample_trajectories, state_rewards
 from .layouts import MAZE_NAMES, get_layout, reference_goals
-from .models import MazeModels, load_maze_models, maze_dataset, window_pool
+from .data import segment_bounds
+from .models import MazeModels, load_maze_models, maze_dataset
 
 
 @dataclass
@@ -33,16 +36,18 @@ class MazeEvaluateArgs:
     """mazes to evaluate"""
     n_random_goals: int = 8
     """goals drawn at random among free cells, besides the 8 reference goals"""
-    t: int = 0
-    """diffusion step at which the reward is read"""
+    timesteps: Tuple[int, ...] = (0, 2, 5, 10, 15)
+    """candidate diffusion steps for reading the reward; one is chosen per maze on validation goals"""
+    steer_scales: Tuple[float, ...] = (1.0, 5.0, 20.0, 50.0)
+    """candidate steering scales; one is chosen per maze on validation goals"""
+    n_validation_goals: int = 8
+    """random goal positions (not cell centres, other seed) used only to choose t and the scale"""
     n_states: int = 3000
     """held-out base states per goal for the Spearman correlation"""
-    n_windows: int = 2000
-    """held-out windows per kind for the AUROC"""
+    n_segments: int = 1000
+    """held-out trajectories (segments) per kind for the AUROC"""
     n_trajectories: int = 16
     """samples per goal and sampler for the steering check"""
-    steer_scale: float = 1.0
-    """steering scale"""
     seed: int = 0
     """seed of the random goals and of the samplers"""
     json: Path = Path("runs/maze_eval.json")
@@ -86,37 +91,86 @@ def final_distances(layout, trajectories: np.ndarray, goal) -> np.ndarray:
     return distances
 
 
-@torch.no_grad()
-def trajectory_auroc(models: MazeModels, args: MazeEvaluateArgs, train_args) -> float:
-    ew, eg = window_pool(models.maze, "expert", "test", train_args, args.n_windows, args.seed + 1)
-    bw, _ = window_pool(models.maze, "base", "test", train_args, args.n_windows, args.seed + 2)
-    bg = eg[torch.randperm(len(eg), generator=torch.Generator().manual_seed(args.seed + 3))]
-    t = torch.full((args.n_windows,), args.t, dtype=torch.long)
-    score = lambda w, g: models.reward(w, t, g).numpy()  # noqa: E731
-    return auroc(score(ew, eg), score(bw, bg))
+def segment_scores(models: MazeModels, data: dict, segments: np.ndarray, goals: np.ndarray, t: int) -> np.ndarray:
+    """Per held-out segment (one trip; every 3rd state, as the models see trajectories), scored against
+    ``goals[i]``: (mean per-state reward, reward gain from the first to the last state), shape (n, 2)."""
+    starts, ends = segment_bounds(data["timeouts"])
+    out = []
+    for i, goal in zip(segments, goals):
+        rewards = state_rewards(models, data["observations"][starts[i]: ends[i] + 1: 3, :2], tuple(goal), t)
+        out.append((rewards.mean(), rewards[-1] - rewards[0]))
+    return np.array(out)
+
+
+def trajectory_auroc(models: MazeModels, args: MazeEvaluateArgs, t: int) -> dict:
+    """AUROC of two trajectory scores at telling held-out expert trips (scored with their own goal) from
+    held-out base trips (scored with goals drawn like the expert's): the mean reward (the paper's
+    trajectory reward) and the reward gain along the trip (the reward used as a potential)."""
+    expert = maze_dataset(models.maze, "expert", "test", progress=False)
+    base = maze_dataset(models.maze, "base", "test", progress=False)
+    rng = np.random.default_rng(args.seed + 5)
+    expert_starts, _ = segment_bounds(expert["timeouts"])
+    n_base = len(segment_bounds(base["timeouts"])[0])
+    expert_pick = rng.choice(len(expert_starts), size=min(args.n_segments, len(expert_starts)), replace=False)
+    base_pick = rng.choice(n_base, size=min(args.n_segments, n_base), replace=False)
+    base_goals = expert["goals"][expert_starts[rng.choice(len(expert_starts), size=len(base_pick))]]
+    own = segment_scores(models, expert, expert_pick, expert["goals"][expert_starts[expert_pick]], t)
+    other = segment_scores(models, base, base_pick, base_goals, t)
+    return {"mean_reward": auroc(own[:, 0], other[:, 0]), "reward_gain": auroc(own[:, 1], other[:, 1])}
+
+
+def validation_goals(maze: str, n: int, seed: int):
+    """Random continuous goal positions (row, col) inside free cells, off the cell centres."""
+    layout = get_layout(maze)
+    cells = layout.free_cells()
+    rng = np.random.default_rng(seed + 1000)
+    out = []
+    for _ in range(n):
+        r, c = cells[rng.integers(len(cells))]
+        out.append((r + rng.uniform(-0.3, 0.3), c + rng.uniform(-0.3, 0.3)))
+    return out
+
+
+def choose_settings(models: MazeModels, args: MazeEvaluateArgs):
+    """(t, scale): the step with the best validation hit rate (ties: smaller mean hops, then smaller t), and
+    the scale with the smallest mean final distance to the validation goals."""
+    layout = get_layout(models.maze)
+    goals = validation_goals(models.maze, args.n_validation_goals, args.seed)
+    best_t = None
+    for t in args.timesteps:
+        hops = [layout.shortest_path_distances(layout.xy_to_cell(*layout.cell_to_xy(r, c)))[
+            reward_heatmap(models, r, c, t).argmax_cell] for r, c in goals]
+        key = (-np.mean(np.array(hops) <= 1), float(np.mean(hops)), t)
+        best_t = min(best_t, key) if best_t else key
+    best_scale = None
+    for scale in args.steer_scales:
+        dist = np.mean([final_distances(layout, sample_trajectories(models, "steered", r, c, args.n_trajectories,
+                                                                    scale=scale, seed=args.seed + 50 + k),
+                                        layout.cell_to_xy(r, c)).mean() for k, (r, c) in enumerate(goals)])
+        best_scale = min(best_scale, (dist, scale)) if best_scale else (dist, scale)
+    return best_t[2], best_scale[1]
 
 
 def evaluate_maze(maze: str, args: MazeEvaluateArgs) -> dict:
-    from .models import MazeTrainArgs
-
     models = load_maze_models(maze, str(args.checkpoints) if args.checkpoints else None, "cpu")
     layout = get_layout(maze)
-    train_args = MazeTrainArgs(maze=maze, horizon=models.horizon, stride=models.stride, progress=False)
+    t, scale = choose_settings(models, args)
+    print(f"  {maze}: chose t={t}, steering scale={scale:g} on validation goals", flush=True)
     states = maze_dataset(maze, "base", "test", progress=False)["observations"][:, :2]
     states = states[np.random.default_rng(args.seed).choice(len(states), args.n_states, replace=False)]
     rows = []
     for k, (row, col, source) in enumerate(evaluation_goals(maze, args.n_random_goals, args.seed)):
-        heat = reward_heatmap(models, row, col, args.t)
+        heat = reward_heatmap(models, row, col, t)
         goal_cell = layout.xy_to_cell(*layout.cell_to_xy(row, col))
         hops = layout.shortest_path_distances(goal_cell)[heat.argmax_cell]
         goal = layout.cell_to_xy(row, col)
-        rewards = state_rewards(models, states, goal, args.t)
+        rewards = state_rewards(models, states, goal, t)
         distances = layout.continuous_distance_to_goal(states, goal)
         finite = np.isfinite(distances)
         rho = spearmanr(rewards[finite], -distances[finite]).statistic
         seed = args.seed + 100 + k
         unguided = sample_trajectories(models, "base", row, col, args.n_trajectories, seed=seed)
-        steered = sample_trajectories(models, "steered", row, col, args.n_trajectories, scale=args.steer_scale, seed=seed)
+        steered = sample_trajectories(models, "steered", row, col, args.n_trajectories, scale=scale, seed=seed)
         expert = sample_trajectories(models, "expert", row, col, args.n_trajectories, seed=seed)
         rows.append({
             "goal": [row, col], "source": source, "argmax_cell": list(heat.argmax_cell), "hops": float(hops),
@@ -132,7 +186,8 @@ def evaluate_maze(maze: str, args: MazeEvaluateArgs) -> dict:
         "hit_rate": float(np.mean([r["hit"] for r in rows])),
         "hit_rate_reference": float(np.mean([r["hit"] for r in rows if r["source"] == "reference"])),
         "spearman_median": float(np.median([r["spearman"] for r in rows])),
-        "auroc_expert_vs_base": trajectory_auroc(models, args, train_args),
+        "auroc_expert_vs_base": trajectory_auroc(models, args, t),
+        "t": t, "steer_scale": scale,
         "final_distance_base": float(np.mean([r["final_distance_base"] for r in rows])),
         "final_distance_steered": float(np.mean([r["final_distance_steered"] for r in rows])),
         "final_distance_expert": float(np.mean([r["final_distance_expert"] for r in rows])),
@@ -141,7 +196,7 @@ def evaluate_maze(maze: str, args: MazeEvaluateArgs) -> dict:
     return {"maze": maze, "summary": summary, "goals": rows}
 
 
-def plot_reference_heatmaps(args: MazeEvaluateArgs, path: Path):
+def plot_reference_heatmaps(args: MazeEvaluateArgs, chosen: dict, path: Path):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -151,7 +206,7 @@ def plot_reference_heatmaps(args: MazeEvaluateArgs, path: Path):
     for i, maze in enumerate(args.mazes):
         models = load_maze_models(maze, str(args.checkpoints) if args.checkpoints else None, "cpu")
         for j, (row, col) in enumerate(reference_goals(maze)):
-            heat = reward_heatmap(models, row, col, args.t)
+            heat = reward_heatmap(models, row, col, chosen[maze])
             ax = axes[i, j]
             extent = [heat.xs[0] - 0.05, heat.xs[-1] + 0.05, heat.ys[-1] - 0.05, heat.ys[0] + 0.05]
             ax.imshow(np.ma.masked_invalid(heat.values), extent=extent, cmap="viridis")
@@ -159,9 +214,9 @@ def plot_reference_heatmaps(args: MazeEvaluateArgs, path: Path):
             gx, gy = layout.cell_to_xy(row, col)
             ax.plot(gx, gy, "r*", markersize=14)
             ax.plot(*heat.argmax_xy, "wx", markersize=8)
-            ax.set_title(f"{maze} goal ({row:g},{col:g})", fontsize=9)
+            ax.set_title(f"{maze} goal ({row:g},{col:g}) t={chosen[maze]}", fontsize=9)
             ax.set_xticks([]), ax.set_yticks([])
-    fig.suptitle(f"Learned relative reward at t={args.t} (red star: goal, white x: argmax)")
+    fig.suptitle("Learned relative reward (red star: goal, white x: argmax)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=80)
@@ -176,12 +231,13 @@ def evaluate_command(args: MazeEvaluateArgs):
               "mazes": [evaluate_maze(maze, args) for maze in args.mazes]}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2))
-    plot_reference_heatmaps(args, args.figure)
-    print("| maze | goal hit rate (all / reference) | Spearman median | AUROC expert vs base | final dist base | steered | expert |")
-    print("|---|---|---|---|---|---|---|")
+    plot_reference_heatmaps(args, {m["maze"]: m["summary"]["t"] for m in report["mazes"]}, args.figure)
+    print("| maze | t | goal hit rate (all / reference) | Spearman median | AUROC mean reward / reward gain | scale | final dist base | steered | expert |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for m in report["mazes"]:
         s = m["summary"]
-        print(f"| {m['maze']} | {s['hit_rate']:.2f} / {s['hit_rate_reference']:.2f} | {s['spearman_median']:.3f} | "
-              f"{s['auroc_expert_vs_base']:.3f} | {s['final_distance_base']:.2f} | {s['final_distance_steered']:.2f} | "
+        print(f"| {m['maze']} | {s['t']} | {s['hit_rate']:.2f} / {s['hit_rate_reference']:.2f} | {s['spearman_median']:.3f} | "
+              f"{s['auroc_expert_vs_base']['mean_reward']:.3f} / {s['auroc_expert_vs_base']['reward_gain']:.3f} | {s['steer_scale']:g} | "
+              f"{s['final_distance_base']:.2f} | {s['final_distance_steered']:.2f} | "
               f"{s['final_distance_expert']:.2f} |")
     print(f"wrote {args.json} and {args.figure}")

@@ -1,0 +1,568 @@
+"""Expert policies and D4RL-style datasets for the locomotion tasks (``python -m reward_demo locomotion train-expert``).
+
+One CrossQ run (sb3-contrib) per environment gives both datasets of the paper's locomotion experiments:
+
+- base data, D4RL *medium-replay*: every transition of the run's replay buffer up to the first periodic
+  evaluation whose D4RL-normalised score (deterministic policy) reaches ``medium_replay_score`` (~1/3 of the
+  D4RL reference expert return);
+- expert data, D4RL *expert*: rollouts of the final (best-evaluated) policy.
+
+Datasets are compressed ``.npz`` files with the D4RL keys (observations, actions, rewards, next_observations,
+terminals, timeouts) under ``DATA_ROOT/<env>/`` (git-ignored). The final actor is exported as
+``config.json`` + ``model.safetensors`` to ``checkpoints/locomotion/<env>/expert_policy/`` and rebuilt with plain
+torch by :func:`load_expert_policy` (stable-baselines3 is only needed to train). A small copy of the
+medium-replay dataset goes next to it when it is small enough.
+
+The run is resumable: every ``eval_every`` steps the SB3 model (a ``.zip``, which contains pickles, kept under
+``runs/`` only) and the replay buffer (``.npz``) are saved; rerunning the same command continues from there.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+from torch import nn
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHECKPOINT_ROOT = REPO_ROOT / "checkpoints" / "locomotion"
+DATA_ROOT = REPO_ROOT / "data" / "locomotion"
+RUNS_ROOT = REPO_ROOT / "runs" / "locomotion"
+
+#: short name -> (gymnasium id, D4RL reference random return, D4RL reference expert return)
+ENVS: Dict[str, Tuple[str, float, float]] = {
+    "hopper": ("Hopper-v5", -20.272, 3234.3),
+    "halfcheetah": ("HalfCheetah-v5", -280.178953, 12135.0),
+    "walker2d": ("Walker2d-v5", 1.629008, 4592.3),
+}
+DATASET_KEYS = ("observations", "actions", "rewards", "next_observations", "terminals", "timeouts")
+#: largest medium-replay dataset copied next to the committed policy
+MAX_COMMITTED_DATASET_BYTES = 8_000_000
+
+
+def env_key(env_name: str) -> str:
+    """Short name ('hopper', 'halfcheetah', 'walker2d') of a name such as 'Hopper-v5', 'hopper' or 'Walker2d'."""
+    name = str(env_name).strip().lower()
+    for key, (gym_id, _, _) in ENVS.items():
+        if name in (key, gym_id.lower(), gym_id.lower().split("-")[0]):
+            return key
+    raise ValueError(f"unknown locomotion environment {env_name!r}; choose one of "
+                     f"{', '.join(f'{k} ({v[0]})' for k, v in ENVS.items())}")
+
+
+def gym_id(env_name: str) -> str:
+    return ENVS[env_key(env_name)][0]
+
+
+def normalized_score(env_name: str, episode_return: float) -> float:
+    """D4RL-normalised score 100 * (R - R_random) / (R_expert - R_random) with the reference returns."""
+    _, random_return, expert_return = ENVS[env_key(env_name)]
+    return 100.0 * (float(episode_return) - random_return) / (expert_return - random_return)
+
+
+@dataclass
+class ExpertTrainArgs:
+    """Train a CrossQ expert on a locomotion task; write its medium-replay and expert datasets (resumable)."""
+
+    env: str = "hopper"
+    """hopper, halfcheetah or walker2d (or the gymnasium id, e.g. Hopper-v5)"""
+    total_steps: int = 300_000
+    """environment steps of the CrossQ run (also the replay buffer size)"""
+    max_minutes: float = 0.0
+    """stop training after this many minutes of this process and finish (0: no limit); rerun to continue"""
+    target_score: float = 0.0
+    """stop training once an evaluation reaches this normalised score (0: never)"""
+    eval_every: int = 5_000
+    """environment steps between evaluations and resumption saves"""
+    eval_episodes: int = 5
+    """episodes of each periodic evaluation (deterministic policy)"""
+    final_eval_episodes: int = 10
+    """episodes of the final evaluation of the exported policy (seeds 10_000, 10_001, ...)"""
+    medium_replay_score: float = 100.0 / 3.0
+    """normalised score whose first crossing snapshots the replay buffer as the medium-replay dataset"""
+    medium_replay_min_steps: int = 20_000
+    """no snapshot before this step (on Hopper a policy that merely stands for 1000 steps already scores ~32)"""
+    medium_replay_min_distance: float = 2.0
+    """nor before the evaluated episodes move forward this far on average (metres; rules out standing still)"""
+    expert_steps: int = 100_000
+    """transitions of the expert dataset (rollouts of the final policy)"""
+    expert_noise: float = 0.1
+    """std of Gaussian noise added to the deterministic expert action when recording the expert dataset"""
+    pi_arch: Tuple[int, ...] = (256, 256)
+    """hidden widths of the actor"""
+    qf_arch: Tuple[int, ...] = (256, 256)
+    """hidden widths of each critic (sb3-contrib's default is 1024, 1024; 256 is ~4x faster on the CPU)"""
+    learning_rate: float = 1e-3
+    """Adam learning rate of actor, critics and entropy coefficient"""
+    batch_size: int = 256
+    """replay batch size"""
+    learning_starts: int = 5_000
+    """random-action steps before learning starts"""
+    seed: int = 0
+    """seed of the run (weights, exploration, training episodes)"""
+    threads: int = 1
+    """torch CPU threads"""
+    data_root: Path = DATA_ROOT
+    """datasets go to DATA_ROOT/ENV/{medium_replay,expert}.npz"""
+    out: Path = CHECKPOINT_ROOT
+    """the exported policy goes to OUT/ENV/expert_policy/ (and a small medium-replay copy to OUT/ENV/)"""
+    runs_root: Path = RUNS_ROOT
+    """resumption state (SB3 .zip with pickles, replay buffer .npz) goes to RUNS_ROOT/ENV/"""
+
+
+# ---------------------------------------------------------------------------------------------- plain-torch actor
+
+
+class _FrozenBatchRenorm(nn.Module):
+    """BatchRenorm1d in evaluation mode: (x - mean) / sqrt(var + eps) * scale + bias."""
+
+    def __init__(self, width: int, eps: float):
+        super().__init__()
+        self.eps = eps
+        for name, value in (("mean", 0.0), ("var", 1.0), ("scale", 1.0), ("bias", 0.0)):
+            self.register_buffer(name, torch.full((width,), value))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / torch.sqrt(self.var + self.eps) * self.scale + self.bias
+
+
+class ExpertActor(nn.Module):
+    """The deterministic CrossQ actor: [BatchRenorm -> Linear -> ReLU] per hidden layer, BatchRenorm,
+    Linear -> tanh, rescaled to the action bounds. ``batch_norm=False`` drops the BatchRenorm layers."""
+
+    def __init__(self, obs_dim: int, action_dim: int, hidden: Tuple[int, ...], batch_norm: bool = True,
+                 eps: float = 1e-3, action_low=None, action_high=None):
+        super().__init__()
+        widths = [obs_dim, *hidden]
+        self.norms = nn.ModuleList([_FrozenBatchRenorm(w, eps) for w in widths] if batch_norm else [])
+        self.linears = nn.ModuleList([nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])])
+        self.mu = nn.Linear(widths[-1], action_dim)
+        low = torch.full((action_dim,), -1.0) if action_low is None else torch.as_tensor(action_low, dtype=torch.float32)
+        high = torch.full((action_dim,), 1.0) if action_high is None else torch.as_tensor(action_high, dtype=torch.float32)
+        self.register_buffer("action_low", low.clone())
+        self.register_buffer("action_high", high.clone())
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        x = obs
+        for i, linear in enumerate(self.linears):
+            if len(self.norms):
+                x = self.norms[i](x)
+            x = torch.relu(linear(x))
+        if len(self.norms):
+            x = self.norms[-1](x)
+        squashed = torch.tanh(self.mu(x))
+        return self.action_low + 0.5 * (squashed + 1.0) * (self.action_high - self.action_low)
+
+
+def actor_from_sb3(model) -> Tuple[ExpertActor, dict]:
+    """Copy the weights of an sb3-contrib CrossQ model's actor into an :class:`ExpertActor`; returns it and its config."""
+    from sb3_contrib.common.torch_layers import BatchRenorm1d
+
+    sb3_actor = model.policy.actor
+    if getattr(sb3_actor, "use_sde", False):
+        raise ValueError("gSDE actors are not supported")
+    modules = list(sb3_actor.latent_pi)
+    norms = [m for m in modules if isinstance(m, BatchRenorm1d)]
+    linears = [m for m in modules if isinstance(m, nn.Linear)]
+    if not all(isinstance(m, (BatchRenorm1d, nn.Linear, nn.ReLU)) for m in modules):
+        raise ValueError("only ReLU actors are supported")
+    space = model.action_space
+    config = {
+        "algorithm": "CrossQ (sb3-contrib)",
+        "obs_dim": int(model.observation_space.shape[0]),
+        "action_dim": int(space.shape[0]),
+        "hidden": [int(m.out_features) for m in linears],
+        "batch_norm": bool(norms),
+        "eps": float(norms[0].eps) if norms else 1e-3,
+        "activation": "relu",
+        "output": "tanh, rescaled to [action_low, action_high]",
+        "action_low": [float(v) for v in space.low],
+        "action_high": [float(v) for v in space.high],
+    }
+    actor = ExpertActor(config["obs_dim"], config["action_dim"], tuple(config["hidden"]), config["batch_norm"],
+                        config["eps"], space.low, space.high)
+    with torch.no_grad():
+        for mine, theirs in zip(actor.norms, norms):
+            mine.mean.copy_(theirs.ra_mean)
+            mine.var.copy_(theirs.ra_var)
+            mine.scale.copy_(theirs.scale)
+            mine.bias.copy_(theirs.bias)
+        for mine, theirs in zip(actor.linears, linears):
+            mine.load_state_dict(theirs.state_dict())
+        actor.mu.load_state_dict(sb3_actor.mu.state_dict())
+    return actor.eval(), config
+
+
+def save_actor(actor: ExpertActor, config: dict, directory: Path) -> None:
+    from safetensors.torch import save_file
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().contiguous().clone() for k, v in actor.state_dict().items()}
+    save_file(tensors, str(directory / "model.safetensors.tmp"))
+    (directory / "config.json.tmp").write_text(json.dumps(config, indent=2))
+    (directory / "model.safetensors.tmp").replace(directory / "model.safetensors")
+    (directory / "config.json.tmp").replace(directory / "config.json")
+
+
+def load_actor(directory: Path) -> Tuple[ExpertActor, dict]:
+    from safetensors.torch import load_file
+
+    directory = Path(directory)
+    if not (directory / "model.safetensors").is_file() or not (directory / "config.json").is_file():
+        raise FileNotFoundError(f"no expert policy in {directory} (config.json + model.safetensors); train one with "
+                                f"`python -m reward_demo locomotion train-expert`")
+    config = json.loads((directory / "config.json").read_text())
+    actor = ExpertActor(config["obs_dim"], config["action_dim"], tuple(config["hidden"]), config["batch_norm"],
+                        config["eps"], config["action_low"], config["action_high"])
+    actor.load_state_dict(load_file(str(directory / "model.safetensors")))
+    return actor.eval(), config
+
+
+def policy_fn(actor: ExpertActor) -> Callable[[np.ndarray], np.ndarray]:
+    """Wrap an actor as ``f(obs batch or single obs, numpy) -> actions (numpy float32)``."""
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            x = torch.as_tensor(np.asarray(obs, dtype=np.float32))
+            return actor(x).numpy()
+
+    act.actor = actor  # type: ignore[attr-defined]
+    return act
+
+
+def load_expert_policy(env_name: str, root: Optional[Path] = None) -> Callable[[np.ndarray], np.ndarray]:
+    """The exported expert of ``env_name`` as ``f(obs batch (n, obs_dim) numpy) -> actions (n, action_dim)``.
+
+    Deterministic (the tanh of the Gaussian mean), plain torch; ``f.config`` is the config.json."""
+    key = env_key(env_name)
+    actor, config = load_actor(Path(root or CHECKPOINT_ROOT) / key / "expert_policy")
+    act = policy_fn(actor)
+    act.config = config  # type: ignore[attr-defined]
+    return act
+
+
+# ---------------------------------------------------------------------------------------------- rollouts and datasets
+
+
+def evaluate(policy: Callable, env_name: str, episodes: int, seed: int) -> List[float]:
+    """Undiscounted returns of ``episodes`` episodes (reset seeds seed, seed+1, ...)."""
+    return evaluate_stats(policy, env_name, episodes, seed)["returns"]
+
+
+def evaluate_stats(policy: Callable, env_name: str, episodes: int, seed: int) -> dict:
+    """Returns, lengths and forward distances (final x - initial x) of ``episodes`` episodes."""
+    import gymnasium as gym
+
+    env = gym.make(gym_id(env_name))
+    returns, lengths, distances = [], [], []
+    for i in range(episodes):
+        obs, _ = env.reset(seed=seed + i)
+        x0 = float(env.unwrapped.data.qpos[0])
+        total, done, length = 0.0, False, 0
+        while not done:
+            obs, reward, terminated, truncated, _ = env.step(policy(obs[None])[0])
+            total += float(reward)
+            length += 1
+            done = terminated or truncated
+        returns.append(total)
+        lengths.append(length)
+        distances.append(float(env.unwrapped.data.qpos[0]) - x0)
+    env.close()
+    return {"returns": returns, "lengths": lengths, "distances": distances}
+
+
+def rollout_dataset(policy: Callable, env_name: str, steps: int, seed: int, noise: float = 0.0) -> Dict[str, np.ndarray]:
+    """``steps`` transitions of ``policy`` (+ Gaussian action noise, clipped to the bounds) in D4RL format; an
+    episode cut by ``steps`` ends with timeouts=True."""
+    import gymnasium as gym
+
+    env = gym.make(gym_id(env_name))
+    rng = np.random.default_rng(seed)
+    low, high = env.action_space.low, env.action_space.high
+    out = {k: [] for k in DATASET_KEYS}
+    obs, _ = env.reset(seed=seed)
+    episode = 0
+    for i in range(steps):
+        action = policy(obs[None])[0]
+        if noise > 0:
+            action = action + noise * rng.standard_normal(action.shape)
+        action = np.clip(action, low, high).astype(np.float32)
+        next_obs, reward, terminated, truncated, _ = env.step(action)
+        last = i == steps - 1
+        for key, value in zip(DATASET_KEYS, (obs, action, reward, next_obs, terminated,
+                                             (truncated or last) and not terminated)):
+            out[key].append(value)
+        if terminated or truncated:
+            episode += 1
+            obs, _ = env.reset(seed=seed + episode)
+        else:
+            obs = next_obs
+    env.close()
+    return _as_dataset(out)
+
+
+def _as_dataset(parts) -> Dict[str, np.ndarray]:
+    return {"observations": np.asarray(parts["observations"], dtype=np.float32),
+            "actions": np.asarray(parts["actions"], dtype=np.float32),
+            "rewards": np.asarray(parts["rewards"], dtype=np.float32).reshape(-1),
+            "next_observations": np.asarray(parts["next_observations"], dtype=np.float32),
+            "terminals": np.asarray(parts["terminals"], dtype=bool).reshape(-1),
+            "timeouts": np.asarray(parts["timeouts"], dtype=bool).reshape(-1)}
+
+
+def episode_returns(dataset: Dict[str, np.ndarray]) -> List[float]:
+    """Returns of the complete episodes of a D4RL-style dataset (an episode ends at a terminal or a timeout)."""
+    ends = np.flatnonzero(dataset["terminals"] | dataset["timeouts"])
+    starts = np.concatenate([[0], ends[:-1] + 1]) if len(ends) else np.zeros(0, int)
+    cumulative = np.concatenate([[0.0], np.cumsum(dataset["rewards"], dtype=np.float64)])
+    return [float(cumulative[e + 1] - cumulative[s]) for s, e in zip(starts, ends)]
+
+
+def dataset_summary(dataset: Dict[str, np.ndarray], env_name: str) -> dict:
+    returns = episode_returns(dataset)
+    mean = float(np.mean(returns)) if returns else float("nan")
+    return {"transitions": int(len(dataset["rewards"])), "episodes": len(returns),
+            "terminals": int(dataset["terminals"].sum()), "timeouts": int(dataset["timeouts"].sum()),
+            "return_mean": mean, "return_std": float(np.std(returns)) if returns else float("nan"),
+            "return_max": float(np.max(returns)) if returns else float("nan"),
+            "normalized_score_mean": normalized_score(env_name, mean) if returns else float("nan")}
+
+
+def save_dataset(dataset: Dict[str, np.ndarray], path: Path, dtype=np.float32) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {k: (v.astype(dtype) if v.dtype.kind == "f" else v) for k, v in dataset.items()}
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
+
+
+def load_dataset(path: Path) -> Dict[str, np.ndarray]:
+    """A D4RL-style dataset .npz (floats returned as float32)."""
+    with np.load(Path(path), allow_pickle=False) as data:
+        return {k: (data[k].astype(np.float32) if data[k].dtype.kind == "f" else data[k]) for k in data.files}
+
+
+def load_locomotion_dataset(env_name: str, kind: str, data_root: Optional[Path] = None,
+                            checkpoint_root: Optional[Path] = None) -> Dict[str, np.ndarray]:
+    """``kind`` 'medium_replay' or 'expert' of ``env_name``: from DATA_ROOT, else (medium_replay) the committed copy."""
+    if kind not in ("medium_replay", "expert"):
+        raise ValueError(f"kind must be 'medium_replay' or 'expert', got {kind!r}")
+    key = env_key(env_name)
+    candidates = [Path(data_root or DATA_ROOT) / key / f"{kind}.npz",
+                  Path(checkpoint_root or CHECKPOINT_ROOT) / key / f"{kind}.npz"]
+    for path in candidates:
+        if path.is_file():
+            return load_dataset(path)
+    raise FileNotFoundError(f"no {kind} dataset for {key} in {' or '.join(map(str, candidates))}")
+
+
+def _buffer_dataset(replay_buffer, n: int) -> Dict[str, np.ndarray]:
+    """The first ``n`` transitions of an SB3 ReplayBuffer (one env) in D4RL format."""
+    dones = replay_buffer.dones[:n, 0].astype(bool)
+    timeouts = replay_buffer.timeouts[:n, 0].astype(bool)
+    return {"observations": replay_buffer.observations[:n, 0].astype(np.float32),
+            "actions": replay_buffer.actions[:n, 0].astype(np.float32),
+            "rewards": replay_buffer.rewards[:n, 0].astype(np.float32),
+            "next_observations": replay_buffer.next_observations[:n, 0].astype(np.float32),
+            "terminals": dones & ~timeouts, "timeouts": timeouts}
+
+
+# ---------------------------------------------------------------------------------------------- training
+
+
+def _display_path(path: Path) -> str:
+    """A path relative to the repository when it lies inside it (configs do not record this machine's layout)."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _write_json(path: Path, payload) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2))
+    tmp.replace(path)
+
+
+def _save_resume_state(model, state: dict, run_dir: Path) -> None:
+    """Write model.zip + buffer.npz + state.json into a fresh folder, then swap it in (never half-written)."""
+    tmp, final, old = run_dir / "resume.tmp", run_dir / "resume", run_dir / "resume.old"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model.save(str(tmp / "model.zip"))
+    rb, n = model.replay_buffer, model.replay_buffer.pos
+    np.savez(tmp / "buffer.npz", observations=rb.observations[:n], next_observations=rb.next_observations[:n],
+             actions=rb.actions[:n], rewards=rb.rewards[:n], dones=rb.dones[:n], timeouts=rb.timeouts[:n])
+    _write_json(tmp / "state.json", state)
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.replace(old)
+    tmp.replace(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _load_resume_state(run_dir: Path, env, args: ExpertTrainArgs):
+    from sb3_contrib import CrossQ
+
+    for folder in (run_dir / "resume", run_dir / "resume.old"):
+        if (folder / "state.json").is_file():
+            break
+    else:
+        return None, None
+    state = json.loads((folder / "state.json").read_text())
+    model = CrossQ.load(str(folder / "model.zip"), env=env, device="cpu")
+    with np.load(folder / "buffer.npz", allow_pickle=False) as data:
+        n = len(data["rewards"])
+        if n != model.num_timesteps:
+            raise ValueError(f"resume state in {folder} is inconsistent ({n} transitions, {model.num_timesteps} steps)")
+        from stable_baselines3.common.buffers import ReplayBuffer
+
+        # a fresh buffer sized for this command's total_steps (it may have grown since the last run)
+        model.buffer_size = max(args.total_steps, n) + 1
+        model.replay_buffer = rb = ReplayBuffer(model.buffer_size, model.observation_space, model.action_space,
+                                                device="cpu", n_envs=1, handle_timeout_termination=True)
+        for key in ("observations", "next_observations", "actions", "rewards", "dones", "timeouts"):
+            getattr(rb, key)[:n] = data[key]
+    if n and not rb.dones[n - 1, 0]:
+        rb.timeouts[n - 1, 0] = 1.0  # the interrupted episode ends here: a timeout, not a terminal
+    rb.pos, rb.full = n, False
+    model._last_obs = None  # start a new episode
+    model.set_random_seed(args.seed + 7919 * (n // max(args.eval_every, 1) + 1))
+    return model, state
+
+
+def train_expert(args: ExpertTrainArgs) -> dict:
+    """Train (or continue) the CrossQ run, snapshot the medium-replay buffer, export the policy, record the expert
+    dataset. Returns the summary also written to RUNS_ROOT/ENV/summary.json."""
+    key = env_key(args.env)
+    if args.total_steps <= 0 or args.eval_every <= 0 or args.eval_episodes <= 0:
+        raise ValueError("total_steps, eval_every and eval_episodes must be positive")
+    torch.set_num_threads(max(1, args.threads))
+    import gymnasium as gym
+    from sb3_contrib import CrossQ
+
+    run_dir, data_dir = Path(args.runs_root) / key, Path(args.data_root) / key
+    policy_dir = Path(args.out) / key / "expert_policy"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = gym.make(gym_id(key))
+    model, state = _load_resume_state(run_dir, env, args)
+    if model is None:
+        # one slot more than the steps: the buffer never wraps (the medium-replay snapshot keeps every transition)
+        model = CrossQ("MlpPolicy", env, learning_rate=args.learning_rate, buffer_size=args.total_steps + 1,
+                       learning_starts=args.learning_starts, batch_size=args.batch_size, seed=args.seed, device="cpu",
+                       policy_kwargs=dict(net_arch=dict(pi=list(args.pi_arch), qf=list(args.qf_arch))))
+        state = {"args": {k: (_display_path(v) if isinstance(v, Path) else v) for k, v in asdict(args).items()},
+                 "curve": [], "medium_replay": None, "best": None, "wall_seconds": 0.0}
+        print(f"[{key}] new CrossQ run: {args.total_steps} steps, pi {args.pi_arch}, qf {args.qf_arch}", flush=True)
+    else:
+        print(f"[{key}] resumed at step {model.num_timesteps} (best {state['best']})", flush=True)
+
+    start, chunk_start = time.time(), time.time()
+    stop_reason = "total_steps"
+    while model.num_timesteps < args.total_steps:
+        chunk = min(args.eval_every - model.num_timesteps % args.eval_every, args.total_steps - model.num_timesteps)
+        steps_before = model.num_timesteps
+        model.learn(chunk, reset_num_timesteps=False)
+        speed = (model.num_timesteps - steps_before) / max(time.time() - chunk_start, 1e-9)
+        actor, config = actor_from_sb3(model)
+        stats = evaluate_stats(policy_fn(actor), key, args.eval_episodes, seed=1_000 + model.num_timesteps)
+        returns = stats["returns"]
+        mean = float(np.mean(returns))
+        point = {"step": int(model.num_timesteps), "return_mean": mean, "return_std": float(np.std(returns)),
+                 "normalized_score": normalized_score(key, mean), "length_mean": float(np.mean(stats["lengths"])),
+                 "distance_mean": float(np.mean(stats["distances"])), "steps_per_s": speed}
+        state["curve"].append(point)
+        state["wall_seconds"] += time.time() - chunk_start
+        print(f"[{key}] step {point['step']:>7d}  return {mean:8.1f} +- {point['return_std']:6.1f}  "
+              f"score {point['normalized_score']:6.1f}  len {point['length_mean']:6.1f}  dx {point['distance_mean']:6.2f}  "
+              f"({speed:.1f} steps/s)", flush=True)
+        if state["best"] is None or mean > state["best"]["return_mean"]:
+            state["best"] = point
+            save_actor(actor, config, run_dir / "best_actor")
+        if (state["medium_replay"] is None and point["normalized_score"] >= args.medium_replay_score
+                and point["step"] >= args.medium_replay_min_steps
+                and point["distance_mean"] >= args.medium_replay_min_distance):
+            dataset = _buffer_dataset(model.replay_buffer, model.replay_buffer.pos)
+            save_dataset(dataset, data_dir / "medium_replay.npz")
+            summary = {"snapshot_step": point["step"], "snapshot_eval": point, **dataset_summary(dataset, key)}
+            _write_json(data_dir / "medium_replay.json", summary)
+            state["medium_replay"] = summary
+            print(f"[{key}] medium-replay snapshot: {summary['transitions']} transitions, "
+                  f"{summary['episodes']} episodes, mean score {summary['normalized_score_mean']:.1f}", flush=True)
+        _save_resume_state(model, state, run_dir)
+        chunk_start = time.time()
+        if args.target_score and point["normalized_score"] >= args.target_score:
+            stop_reason = f"target score {args.target_score} reached"
+            break
+        if args.max_minutes and time.time() - start > 60 * args.max_minutes:
+            stop_reason = f"max_minutes {args.max_minutes} reached"
+            break
+    print(f"[{key}] training stopped at step {model.num_timesteps}: {stop_reason}", flush=True)
+    return finish_expert(args, state)
+
+
+def finish_expert(args: ExpertTrainArgs, state: Optional[dict] = None) -> dict:
+    """Export the best-evaluated actor with a fresh evaluation and record the expert dataset."""
+    key = env_key(args.env)
+    run_dir, data_dir = Path(args.runs_root) / key, Path(args.data_root) / key
+    if state is None:
+        state = json.loads((run_dir / "resume" / "state.json").read_text())
+    actor, config = load_actor(run_dir / "best_actor")
+    policy = policy_fn(actor)
+    seeds = list(range(10_000, 10_000 + args.final_eval_episodes))
+    returns = evaluate(policy, key, args.final_eval_episodes, seed=seeds[0])
+    mean, std = float(np.mean(returns)), float(np.std(returns))
+    config = {**config, "env": key, "gym_id": gym_id(key),
+              "evaluation": {"episodes": len(returns), "reset_seeds": seeds, "deterministic": True,
+                             "return_mean": mean, "return_std": std, "returns": returns,
+                             "normalized_score_mean": normalized_score(key, mean)},
+              "training": {"selected_step": state["best"]["step"] if state.get("best") else None,
+                           "steps_done": state["curve"][-1]["step"] if state["curve"] else 0,
+                           "wall_seconds": state.get("wall_seconds"), "curve": state["curve"],
+                           "args": {k: (_display_path(Path(v)) if k in ("data_root", "out", "runs_root") else v)
+                                    for k, v in state["args"].items()}}}
+    policy_dir = Path(args.out) / key / "expert_policy"
+    save_actor(actor, config, policy_dir)
+    print(f"[{key}] exported policy of step {config['training']['selected_step']} to {policy_dir}: return "
+          f"{mean:.1f} +- {std:.1f} over {len(returns)} episodes, score {normalized_score(key, mean):.1f}", flush=True)
+
+    expert = rollout_dataset(policy, key, args.expert_steps, seed=args.seed + 20_000, noise=args.expert_noise)
+    save_dataset(expert, data_dir / "expert.npz")
+    expert_summary = {"policy_step": config["training"]["selected_step"], "noise_std": args.expert_noise,
+                      **dataset_summary(expert, key)}
+    _write_json(data_dir / "expert.json", expert_summary)
+    print(f"[{key}] expert dataset: {expert_summary['transitions']} transitions, {expert_summary['episodes']} "
+          f"episodes, mean score {expert_summary['normalized_score_mean']:.1f}", flush=True)
+
+    committed = None
+    mr_path = data_dir / "medium_replay.npz"
+    if mr_path.is_file():
+        dataset = load_dataset(mr_path)
+        target = Path(args.out) / key / "medium_replay.npz"
+        for dtype in (np.float32, np.float16):
+            save_dataset(dataset, target, dtype=dtype)
+            if target.stat().st_size <= MAX_COMMITTED_DATASET_BYTES:
+                committed = {"path": _display_path(target), "bytes": target.stat().st_size, "dtype": np.dtype(dtype).name}
+                break
+        else:
+            target.unlink()
+        if committed:
+            _write_json(target.with_suffix(".json"), {**json.loads((data_dir / "medium_replay.json").read_text()),
+                                                      "dtype": committed["dtype"]})
+    summary = {"env": key, "policy": config["evaluation"], "medium_replay": state.get("medium_replay"),
+               "expert": expert_summary, "committed_medium_replay": committed,
+               "curve": state["curve"]}
+    _write_json(run_dir / "summary.json", summary)
+    return summary
+
+
+def train_expert_command(args: ExpertTrainArgs) -> None:
+    train_expert(args)

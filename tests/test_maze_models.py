@@ -1,0 +1,81 @@
+"""Integration tests on the shipped Maze2D checkpoints: they load, and the learned reward still does its
+job (it peaks at the goal); the CLI writes the documented JSON and rejects bad input clearly."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reward_demo.maze.inference import reward_heatmap, sample_trajectories
+from reward_demo.maze.layouts import MAZE_NAMES, get_layout, reference_goals
+from reward_demo.maze.models import CHECKPOINT_ROOT, load_maze_models
+
+ROOT = Path(__file__).resolve().parents[1]
+# per maze: reference goals whose heatmap argmax must lie in the goal cell or a 4-neighbour (of 8);
+# set a little under what `python -m reward_demo maze evaluate` measured (README), so a regression fails
+MIN_REFERENCE_HITS = {"umaze": 7, "medium": 7, "large": 6}
+
+
+def shipped(maze):
+    return (CHECKPOINT_ROOT / maze / "reward" / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize("maze", MAZE_NAMES)
+def test_reward_peaks_at_reference_goals(maze):
+    assert shipped(maze), f"checkpoints for {maze} are missing from {CHECKPOINT_ROOT}"
+    models = load_maze_models(maze, device="cpu")
+    layout = get_layout(maze)
+    hits = 0
+    for row, col in reference_goals(maze):
+        heat = reward_heatmap(models, row, col, t=0)
+        goal_cell = layout.xy_to_cell(*layout.cell_to_xy(row, col))
+        hits += layout.shortest_path_distances(goal_cell)[heat.argmax_cell] <= 1
+        assert np.isnan(heat.values).sum() > 0, "walls must be masked"
+    assert hits >= MIN_REFERENCE_HITS[maze], f"{maze}: only {hits}/8 reference goals hit"
+
+
+def test_samplers_return_positions_inside_the_maze_box():
+    models = load_maze_models("umaze", device="cpu")
+    layout = get_layout("umaze")
+    for sampler in ("base", "expert", "steered"):
+        xy = sample_trajectories(models, sampler, 1, 1, n=2, seed=0)
+        assert xy.shape == (2, models.horizon, 2)
+        assert np.all(np.abs(xy[..., 0]) < layout.width / 2 + 0.5) and np.all(np.abs(xy[..., 1]) < layout.height / 2 + 0.5)
+    with pytest.raises(ValueError, match="sampler"):
+        sample_trajectories(models, "nope", 1, 1)
+
+
+@pytest.mark.parametrize("goal,t,message", [((2, 2), 0, "wall"), ((1, 9), 0, "outside"), ((1, 1), 999, "t must be")])
+def test_heatmap_rejects_bad_input(goal, t, message):
+    models = load_maze_models("umaze", device="cpu")
+    with pytest.raises(ValueError, match=message):
+        reward_heatmap(models, *goal, t=t)
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "reward_demo", *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_cli_heatmap_writes_json(tmp_path):
+    out = tmp_path / "h.json"
+    result = run_cli("maze", "heatmap", "--maze", "medium", "--goal", "6", "6", "--t", "0", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text())
+    assert {"maze", "goal", "t", "grid", "argmax_cell"} <= set(data)
+    assert data["maze"] == "medium" and data["goal"] == [6, 6] and data["t"] == 0
+    layout = get_layout("medium")
+    assert len(data["grid"]) == layout.height * 10 and len(data["grid"][0]) == layout.width * 10
+    assert layout.is_free(*data["argmax_cell"])
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--maze", "nope", "--goal", "1", "1"), "maze must be one of"),
+    (("--maze", "umaze", "--goal", "2", "2"), "wall"),
+    (("--maze", "umaze", "--goal", "1", "1", "--t", "-1"), "t must be"),
+])
+def test_cli_heatmap_bad_input_is_a_clear_message(tmp_path, args, message):
+    result = run_cli("maze", "heatmap", *args, "--json", str(tmp_path / "x.json"))
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
