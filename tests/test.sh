@@ -9,5 +9,6 @@ if ! command -v chromium >/dev/null 2>&1; then
     (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null
   fi
 fi
-export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 MUJOCO_GL=egl
+# small models: one torch thread per process is faster than two fighting over 2 cores
+export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 MUJOCO_GL=egl OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 python -m pytest -q "$@"

@@ -52,6 +52,10 @@ class MazeTrainArgs:
     """TemporalUnet base width"""
     diffusion_steps: int = 10_000
     """training steps of each diffusion model"""
+    expert_dim: int = 0
+    """TemporalUnet base width of the expert (0 = same as --dim)"""
+    expert_steps: int = 0
+    """training steps of the expert (0 = same as --diffusion-steps)"""
     diffusion_lr: float = 5e-4
     """diffusion learning rate"""
     reward_steps: int = 6_000
@@ -115,7 +119,8 @@ def window_pool(maze: str, kind: str, split: str, args: MazeTrainArgs, n: int, s
 
 
 def build_diffusion(args: MazeTrainArgs, conditional: bool) -> GaussianDiffusion:
-    net = TemporalUnet(args.horizon, 4, dim=args.dim, dim_mults=(1, 2, 4), cond_dim=2 if conditional else 0)
+    dim = (args.expert_dim or args.dim) if conditional else args.dim
+    net = TemporalUnet(args.horizon, 4, dim=dim, dim_mults=(1, 2, 4), cond_dim=2 if conditional else 0)
     return GaussianDiffusion(net, (args.horizon, 4), args.n_timesteps)
 
 
@@ -142,12 +147,13 @@ def train_command(args: MazeTrainArgs):
     metadata = {"domain": "maze", "maze": args.maze, "normalizer": asdict(norm), "args": {
         k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items()},
         "command": f"python -m reward_demo maze train --maze {args.maze}"}
-    dconf = TrainConfig(steps=args.diffusion_steps, batch_size=args.batch_size, lr=args.diffusion_lr, seed=args.seed,
-                        eval_every=1000, save_every=1000, progress=args.progress)
     models = {}
     for kind, conditional in (("base", False), ("expert", True)):
+        steps = (args.expert_steps or args.diffusion_steps) if conditional else args.diffusion_steps
+        dconf = TrainConfig(steps=steps, batch_size=args.batch_size, lr=args.diffusion_lr, seed=args.seed,
+                            eval_every=1000, save_every=1000, progress=args.progress)
         out = root / kind
-        if is_complete(out, args.diffusion_steps):
+        if is_complete(out, steps):
             models[kind] = from_pretrained(out, "cpu")
             continue
         windows, goals = window_pool(args.maze, kind, "train", args, 200_000, args.seed)

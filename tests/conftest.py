@@ -1,0 +1,63 @@
+"""Shared fixtures. The app server is started lazily, once per test session, only by tests that ask for it."""
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_MAZE_CHECKPOINTS = ROOT / "checkpoints" / "maze"
+
+
+def maze_checkpoint_root() -> Path:
+    """Where the app looks for maze models: $REWARD_DEMO_MAZE_CHECKPOINTS (development only), else the shipped ones."""
+    return Path(os.environ.get("REWARD_DEMO_MAZE_CHECKPOINTS") or SHIPPED_MAZE_CHECKPOINTS)
+
+
+def maze_models_present(maze: str) -> bool:
+    folder = maze_checkpoint_root() / maze
+    return all((folder / kind / name).is_file() for kind in ("base", "expert", "reward")
+               for name in ("config.json", "model.safetensors"))
+
+
+def skip_without_maze_models(maze: str) -> None:
+    if not maze_models_present(maze):
+        pytest.skip(f"maze {maze!r} models missing in {maze_checkpoint_root() / maze} (config.json + model.safetensors "
+                    f"in base/, expert/, reward/): train them with `python -m reward_demo maze train --maze {maze}`")
+
+
+def uses_shipped_checkpoints() -> bool:
+    root = os.environ.get("REWARD_DEMO_MAZE_CHECKPOINTS")
+    return not root or Path(root).resolve() == SHIPPED_MAZE_CHECKPOINTS.resolve()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The demo app (``reward_demo.ui.app.build_app``) served in-process on a free port; its base URL."""
+    from reward_demo.ui.app import build_app
+
+    demo = build_app()
+    port = free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                        show_error=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="session")
+def api_client(app_url):
+    """A gradio_client.Client connected to the app (one per session)."""
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)

@@ -1,0 +1,235 @@
+"""The Gradio app through its HTTP API (gradio_client): every endpoint round trip on the umaze models, clear
+errors for bad input, and (shipped checkpoints only) the reward's argmax at the umaze reference goals."""
+import json
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import skip_without_maze_models, uses_shipped_checkpoints
+
+pytestmark = pytest.mark.slow
+
+ENDPOINTS = {"/maze_heatmap", "/maze_select", "/maze_goal_cell", "/maze_trajectories", "/maze_download"}
+DENSE = "dense grid"
+BINNED = "binned data states (paper)"
+
+
+@pytest.fixture(scope="module")
+def client(request):
+    skip_without_maze_models("umaze")  # before starting the server
+    return request.getfixturevalue("api_client")
+
+
+def plot_figure(plot) -> dict:
+    """The plotly figure of a gr.Plot output as the client returns it ({type, plot: JSON string})."""
+    assert isinstance(plot, dict) and plot["type"] == "plotly", plot
+    return json.loads(plot["plot"])
+
+
+def traces(figure, kind=None, name=None):
+    return [t for t in figure["data"] if (kind is None or t["type"] == kind) and (name is None or t.get("name") == name)]
+
+
+def check_heatmap_outputs(outputs, maze, goal, t, view):
+    from reward_demo.maze.layouts import get_layout
+
+    layout = get_layout(maze)
+    plot, summary, values = outputs
+    figure = plot_figure(plot)
+    (reward,) = traces(figure, "heatmap", "reward")
+    (walls,) = traces(figure, "heatmap", "walls")
+    (star,) = traces(figure, "scatter", "goal")
+    assert star["marker"]["symbol"] == "star"
+    assert [star["x"][0], star["y"][0]] == pytest.approx(list(layout.cell_to_xy(*goal)))
+    assert len(walls["z"]) == layout.height and len(walls["z"][0]) == layout.width
+    assert "reward=" in reward["hovertemplate"] and "x=" in reward["hovertemplate"]
+    assert figure["layout"]["meta"] == {"maze": maze, "height": layout.height, "width": layout.width}
+    # summary
+    assert summary["maze"] == maze and summary["goal"] == [float(goal[0]), float(goal[1])]
+    assert summary["t"] == t and summary["view"] == view
+    assert layout.is_free(*summary["argmax_cell"])
+    assert isinstance(summary["hit"], bool)
+    ar, ac = summary["argmax_cell"]
+    gr_, gc = round(goal[0]), round(goal[1])
+    assert summary["hit"] == (abs(ar - gr_) + abs(ac - gc) <= 1)
+    # values: the grid with walls as null, matching the plotted heatmap
+    grid = values["grid"]
+    assert len(grid) == len(values["ys"]) and len(grid[0]) == len(values["xs"])
+    assert values["argmax_cell"] == summary["argmax_cell"] and values["maze"] == maze and values["t"] == t
+    finite = [v for row in grid for v in row if v is not None]
+    assert finite and all(isinstance(v, float) for v in finite)
+    assert len(reward["z"]) == len(grid) and len(reward["z"][0]) == len(grid[0])
+    # the argmax is the grid's maximum, at argmax_xy
+    i, j = max(((i, j) for i, row in enumerate(grid) for j, v in enumerate(row) if v is not None),
+               key=lambda ij: grid[ij[0]][ij[1]])
+    assert grid[i][j] == pytest.approx(max(finite))
+    assert [values["xs"][j], values["ys"][i]] == pytest.approx(values["argmax_xy"], abs=1e-3)
+    # no value on wall cells
+    for i, y in enumerate(values["ys"]):
+        for j, x in enumerate(values["xs"]):
+            if grid[i][j] is not None:
+                assert layout.is_free(*layout.xy_to_cell(x, y))
+    if view == BINNED:
+        assert min(finite) == pytest.approx(0.0) and max(finite) == pytest.approx(1.0)
+    return figure, summary, values
+
+
+def test_view_api_lists_every_endpoint(api_client):
+    """Runs with or without trained models: the app builds and serves its API either way."""
+    api = api_client.view_api(return_format="dict", print_info=False)
+    assert set(api["named_endpoints"]) == ENDPOINTS
+    assert not api["unnamed_endpoints"]
+    heat = api["named_endpoints"]["/maze_heatmap"]
+    assert [p["parameter_name"] for p in heat["parameters"]] == ["maze", "goal_row", "goal_col", "t", "view"]
+    assert [r["component"] for r in heat["returns"]] == ["Plot", "Json", "Json"]
+
+
+@pytest.mark.parametrize("view", [DENSE, BINNED])
+def test_heatmap_round_trip(client, view):
+    outputs = client.predict("umaze", 3, 1, 5, view, api_name="/maze_heatmap")
+    check_heatmap_outputs(outputs, "umaze", (3, 1), 5, view)
+
+
+def test_heatmap_accepts_off_centre_goal(client):
+    outputs = client.predict("umaze", 1.3, 2.7, 0, DENSE, api_name="/maze_heatmap")
+    _, summary, _ = check_heatmap_outputs(outputs, "umaze", (1.3, 2.7), 0, DENSE)
+    assert summary["goal_cell"] == [1, 3]
+
+
+def test_select_maze_resets_goal_and_t_range(client):
+    row, col, cell, t, *heat = client.predict("umaze", 7, DENSE, api_name="/maze_select")
+    assert (row, col) == (1, 1)  # umaze's D4RL goal cell
+    assert cell["value"] is None and ["row 3, col 3", "3,3"] in cell["choices"]
+    assert t["maximum"] >= 1 and t["value"] == 7
+    check_heatmap_outputs(heat, "umaze", (1, 1), 7, DENSE)
+
+
+def test_goal_cell_picks_goal(client):
+    row, col, *heat = client.predict("umaze", "3,3", 0, DENSE, api_name="/maze_goal_cell")
+    assert (row, col) == (3, 3)
+    check_heatmap_outputs(heat, "umaze", (3, 3), 0, DENSE)
+
+
+@pytest.fixture(scope="module")
+def sampled(client):
+    plot, info = client.predict("umaze", 3, 3, 0, DENSE, ["base", "expert", "steered"], 1.0, 2, 7,
+                                api_name="/maze_trajectories")
+    return plot, info
+
+
+def test_trajectories_round_trip(sampled):
+    plot, info = sampled
+    assert info["maze"] == "umaze" and info["goal"] == [3.0, 3.0] and info["n"] == 2 and info["seed"] == 7
+    assert set(info["samplers"]) == {"base", "expert", "steered"}
+    for name, entry in info["samplers"].items():
+        positions = entry["positions"]
+        assert len(positions) == 2 and len(positions[0]) == info["horizon"] and len(positions[0][0]) == 2
+        assert entry["final_distance_mean"] >= 0
+    figure = plot_figure(plot)
+    lines = [t for t in figure["data"] if t["type"] == "scatter" and t.get("mode") == "lines" and t.get("showlegend", True)]
+    assert len(lines) == 3 and len({t["line"]["color"] for t in lines}) == 3  # one distinct colour per sampler
+    assert len([t for t in figure["data"] if t.get("name", "").endswith(" start")]) == 3
+    assert len([t for t in figure["data"] if t.get("name", "").endswith(" end")]) == 3
+    assert traces(figure, "heatmap", "reward") and traces(figure, "scatter", "goal")
+
+
+def test_same_seed_same_trajectories(client, sampled):
+    _, again = client.predict("umaze", 3, 3, 0, DENSE, ["expert"], 1.0, 2, 7, api_name="/maze_trajectories")
+    assert again["samplers"]["expert"]["positions"] == sampled[1]["samplers"]["expert"]["positions"]
+
+
+def test_download_round_trip(client, sampled):
+    png, csv_path = client.predict("umaze", 3, 3, 0, DENSE, sampled[1], api_name="/maze_download")
+    data = Path(png).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
+    lines = Path(csv_path).read_text().strip().splitlines()
+    assert lines[0] == "x,y,reward"
+    x, y, r = (float(v) for v in lines[1].split(","))
+    from reward_demo.maze.layouts import get_layout
+
+    assert get_layout("umaze").is_free(*get_layout("umaze").xy_to_cell(x, y))
+    # one row per grid point with a value: umaze has 7 free cells, 10 x 10 points each
+    assert len(lines) - 1 == 7 * 100
+    # without trajectories (None) it still works, and gives a different picture
+    png2, _ = client.predict("umaze", 3, 3, 0, DENSE, None, api_name="/maze_download")
+    assert Path(png2).read_bytes() != data
+
+
+BAD_HEATMAP_INPUTS = [
+    (("umaze", 0, 0, 0, DENSE), "wall"),
+    (("umaze", 2, 1, 0, DENSE), "wall"),
+    (("umaze", 9, 1, 0, DENSE), "outside"),
+    (("umaze", -1, 2, 0, DENSE), "outside"),
+    (("umaze", 1, 1, 999, DENSE), "maximum"),
+    (("umaze", 1, 1, -3, DENSE), "minimum"),
+    (("atlantis", 1, 1, 0, DENSE), "choices"),
+    (("umaze", None, 1, 0, DENSE), "missing"),
+]
+
+
+@pytest.mark.parametrize("inputs,message", BAD_HEATMAP_INPUTS, ids=[m + str(i) for i, (_, m) in enumerate(BAD_HEATMAP_INPUTS)])
+def test_bad_heatmap_input_gives_clear_error(client, inputs, message):
+    with pytest.raises(Exception) as info:
+        client.predict(*inputs, api_name="/maze_heatmap")
+    text = str(info.value)
+    assert message in text and "Traceback" not in text
+
+
+@pytest.mark.parametrize("endpoint,inputs,message", [
+    ("/maze_goal_cell", ("umaze", "0,0", 0, DENSE), "choices"),
+    ("/maze_trajectories", ("umaze", 1, 1, 0, DENSE, [], 1.0, 2, 0), "sampler"),
+    ("/maze_trajectories", ("umaze", 2, 2, 0, DENSE, ["base"], 1.0, 2, 0), "wall"),
+    ("/maze_download", ("umaze", 0, 3, 0, DENSE, None), "wall"),
+])
+def test_bad_input_other_endpoints(client, endpoint, inputs, message):
+    with pytest.raises(Exception) as info:
+        client.predict(*inputs, api_name=endpoint)
+    assert message in str(info.value) and "Traceback" not in str(info.value)
+
+
+def test_missing_checkpoints_give_clear_error(api_client, monkeypatch, tmp_path):
+    """The app runs in this process: point the model loader at an empty folder (no trained models needed)."""
+    from reward_demo.maze import models
+    from reward_demo.ui import maze_tab
+
+    real = models.load_maze_models
+    monkeypatch.setattr(models, "load_maze_models", lambda maze, root=None, device=None: real.__wrapped__(maze, str(tmp_path)))
+    maze_tab._cached_heatmap.cache_clear()
+    for endpoint, inputs in (("/maze_heatmap", ("umaze", 1, 1, 0, DENSE)), ("/maze_select", ("umaze", 0, DENSE))):
+        with pytest.raises(Exception) as info:
+            api_client.predict(*inputs, api_name=endpoint)
+        text = str(info.value)
+        assert "not available" in text and "python -m reward_demo maze train --maze umaze" in text
+
+
+def test_heatmap_latency_is_interactive(client):
+    """Loose guard (the target is a median well under 0.3 s; this only catches gross regressions)."""
+    goals = [(1, 1), (1, 2), (1, 3), (2, 3), (3, 1), (3, 2), (3, 3)]
+    times = []
+    for i, (r, c) in enumerate(goals):
+        start = time.perf_counter()
+        client.predict("umaze", r, c, 11 + i, DENSE, api_name="/maze_heatmap")
+        times.append(time.perf_counter() - start)
+    assert statistics.median(times) < 1.5, times
+
+
+@pytest.mark.skipif(not uses_shipped_checkpoints(), reason="argmax-at-goal needs the shipped (trained) checkpoints, "
+                    "not $REWARD_DEMO_MAZE_CHECKPOINTS")
+def test_umaze_reward_argmax_at_reference_goals(client):
+    """Integration test of the shipped umaze checkpoints: at t = 0 the dense reward peaks in or next to the goal
+    cell for at least 6 of the 8 reference goals (75 %; a reward that ignored its goal would hit about a third)."""
+    from reward_demo.maze.layouts import reference_goals
+
+    goals = [(float(r), float(c)) for r, c in reference_goals("umaze")]
+    misses = []
+    for row, col in goals:
+        _, summary, values = client.predict("umaze", row, col, 0, DENSE, api_name="/maze_heatmap")
+        assert summary["argmax_cell"] == values["argmax_cell"]
+        ar, ac = values["argmax_cell"]
+        assert summary["hit"] == (abs(ar - round(row)) + abs(ac - round(col)) <= 1)
+        if not summary["hit"]:
+            misses.append(((row, col), (ar, ac)))
+    print(f"umaze reference goals: {len(goals) - len(misses)}/{len(goals)} hits; misses (goal, argmax cell): {misses}")
+    assert len(goals) - len(misses) >= 6, f"reward argmax not in/next to the goal cell for (goal, argmax cell): {misses}"

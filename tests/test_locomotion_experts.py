@@ -1,0 +1,94 @@
+"""Locomotion experts: a tiny CrossQ run on Hopper (snapshot logic, datasets, export, resume) in a few seconds."""
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sb3_contrib")
+pytest.importorskip("gymnasium")
+
+from reward_demo.locomotion.experts import (  # noqa: E402
+    DATASET_KEYS, ExpertTrainArgs, actor_from_sb3, env_key, episode_returns, load_actor, load_dataset,
+    load_expert_policy, normalized_score, policy_fn, save_actor, train_expert)
+
+
+def tiny_args(tmp_path, **overrides):
+    values = dict(env="Hopper-v5", total_steps=400, eval_every=200, eval_episodes=1, final_eval_episodes=1,
+                  medium_replay_score=-1e9, medium_replay_min_steps=300, medium_replay_min_distance=-1e9,
+                  expert_steps=300, expert_noise=0.1, pi_arch=(16,), qf_arch=(16,), batch_size=32,
+                  learning_starts=100, data_root=tmp_path / "data", out=tmp_path / "ckpt",
+                  runs_root=tmp_path / "runs")
+    values.update(overrides)
+    return ExpertTrainArgs(**values)
+
+
+def check_dataset(dataset, n):
+    assert set(dataset) == set(DATASET_KEYS)
+    assert dataset["observations"].shape == dataset["next_observations"].shape == (n, 11)
+    assert dataset["actions"].shape == (n, 3)
+    for key in ("rewards", "terminals", "timeouts"):
+        assert dataset[key].shape == (n,)
+    assert dataset["terminals"].dtype == bool and dataset["timeouts"].dtype == bool
+    assert not (dataset["terminals"] & dataset["timeouts"]).any()
+    assert np.abs(dataset["actions"]).max() <= 1.0
+    # consecutive transitions chain, except across episode ends
+    ends = dataset["terminals"] | dataset["timeouts"]
+    inside = ~ends[:-1]
+    np.testing.assert_array_equal(dataset["next_observations"][:-1][inside], dataset["observations"][1:][inside])
+
+
+def test_env_names_and_scores():
+    assert env_key("Hopper-v5") == env_key("hopper") == "hopper"
+    assert env_key("Walker2d") == "walker2d"
+    assert normalized_score("hopper", 3234.3) == pytest.approx(100.0)
+    assert normalized_score("halfcheetah", -280.178953) == pytest.approx(0.0)
+    for bad in ("Ant-v5", "", "maze"):
+        with pytest.raises(ValueError, match="unknown locomotion environment"):
+            env_key(bad)
+    with pytest.raises(ValueError, match="unknown locomotion environment"):
+        load_expert_policy("humanoid")
+
+
+def test_tiny_run_snapshot_datasets_export_and_resume(tmp_path):
+    summary = train_expert(tiny_args(tmp_path))
+    # snapshot: first evaluation at or after medium_replay_min_steps (step 400), every transition up to it
+    medium = load_dataset(tmp_path / "data" / "hopper" / "medium_replay.npz")
+    check_dataset(medium, 400)
+    assert summary["medium_replay"]["snapshot_step"] == 400
+    assert summary["medium_replay"]["episodes"] == len(episode_returns(medium)) > 0
+    assert medium["terminals"].any()  # random Hopper falls
+    expert = load_dataset(tmp_path / "data" / "hopper" / "expert.npz")
+    check_dataset(expert, 300)
+    assert expert["timeouts"][-1] or expert["terminals"][-1]
+    # committed-size copy next to the exported policy
+    assert (tmp_path / "ckpt" / "hopper" / "medium_replay.npz").is_file()
+    config = json.loads((tmp_path / "ckpt" / "hopper" / "expert_policy" / "config.json").read_text())
+    assert config["obs_dim"] == 11 and config["action_dim"] == 3 and config["hidden"] == [16]
+    assert config["evaluation"]["episodes"] == 1 and "return_mean" in config["evaluation"]
+    policy = load_expert_policy("hopper", root=tmp_path / "ckpt")
+    actions = policy(expert["observations"][:7])
+    assert actions.shape == (7, 3) and actions.dtype == np.float32
+
+    # resume: a longer run continues from step 400; the snapshot is not retaken
+    summary = train_expert(tiny_args(tmp_path, total_steps=600))
+    assert [p["step"] for p in summary["curve"]] == [200, 400, 600]
+    assert summary["medium_replay"]["snapshot_step"] == 400
+    check_dataset(load_dataset(tmp_path / "data" / "hopper" / "medium_replay.npz"), 400)
+
+
+def test_safetensors_export_gives_sb3_actions(tmp_path):
+    import gymnasium as gym
+    import torch
+    from sb3_contrib import CrossQ
+
+    torch.manual_seed(0)
+    model = CrossQ("MlpPolicy", gym.make("Hopper-v5"), learning_starts=50, batch_size=32, seed=1, device="cpu",
+                   policy_kwargs=dict(net_arch=dict(pi=[32, 32], qf=[16])))
+    model.learn(150)  # BatchRenorm running statistics and weights move away from their initial values
+    actor, config = actor_from_sb3(model)
+    save_actor(actor, config, tmp_path / "hopper" / "expert_policy")
+    loaded, _ = load_actor(tmp_path / "hopper" / "expert_policy")
+    obs = model.replay_buffer.observations[:100, 0]
+    expected, _ = model.predict(obs, deterministic=True)
+    np.testing.assert_allclose(policy_fn(loaded)(obs), expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(load_expert_policy("Hopper-v5", root=tmp_path)(obs), expected, rtol=0, atol=1e-6)
