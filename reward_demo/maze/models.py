@@ -137,6 +137,14 @@ def is_complete(directory: Path, steps: int) -> bool:
     return (directory / "model.safetensors").is_file() and config["metadata"]["training"]["steps"] == steps
 
 
+def reproduce_command(args: MazeTrainArgs) -> str:
+    """The command line that trains these models again: the maze plus every option changed from its default."""
+    defaults = MazeTrainArgs()
+    flags = [f"--{name.replace('_', '-')} {value}" for name, value in asdict(args).items()
+             if name not in ("maze", "out", "data_root", "progress") and value != getattr(defaults, name)]
+    return " ".join(["python -m reward_demo maze train --maze", args.maze, *flags])
+
+
 def train_command(args: MazeTrainArgs):
     from ..relative_reward import NoisedDataSource, train_relative_reward
     from ..training import TrainConfig, train
@@ -146,7 +154,7 @@ def train_command(args: MazeTrainArgs):
     norm = MazeNormalizer.for_maze(args.maze)
     metadata = {"domain": "maze", "maze": args.maze, "normalizer": asdict(norm), "args": {
         k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items()},
-        "command": f"python -m reward_demo maze train --maze {args.maze}"}
+        "command": reproduce_command(args)}
     models = {}
     for kind, conditional in (("base", False), ("expert", True)):
         steps = (args.expert_steps or args.diffusion_steps) if conditional else args.diffusion_steps
