@@ -75,6 +75,12 @@ def test_tiny_run_snapshot_datasets_export_and_resume(tmp_path):
     assert summary["medium_replay"]["snapshot_step"] == 400
     check_dataset(load_dataset(tmp_path / "data" / "hopper" / "medium_replay.npz"), 400)
 
+    # skip_training: re-export and re-record only (new expert size and noise), no training step
+    summary = train_expert(tiny_args(tmp_path, total_steps=600, skip_training=True, expert_steps=250, expert_noise=0.0))
+    assert [p["step"] for p in summary["curve"]] == [200, 400, 600]
+    assert summary["expert"]["transitions"] == 250 and summary["expert"]["noise_std"] == 0.0
+    check_dataset(load_dataset(tmp_path / "data" / "hopper" / "expert.npz"), 250)
+
 
 def test_safetensors_export_gives_sb3_actions(tmp_path):
     import gymnasium as gym

@@ -91,8 +91,10 @@ class ExpertTrainArgs:
     """nor before the evaluated episodes move forward this far on average (metres; rules out standing still)"""
     expert_steps: int = 100_000
     """transitions of the expert dataset (rollouts of the final policy)"""
-    expert_noise: float = 0.1
+    expert_noise: float = 0.02
     """std of Gaussian noise added to the deterministic expert action when recording the expert dataset"""
+    skip_training: bool = False
+    """only re-export the best policy and re-record the expert dataset of an existing run"""
     pi_arch: Tuple[int, ...] = (256, 256)
     """hidden widths of the actor"""
     qf_arch: Tuple[int, ...] = (256, 256)
@@ -459,15 +461,20 @@ def train_expert(args: ExpertTrainArgs) -> dict:
         model = CrossQ("MlpPolicy", env, learning_rate=args.learning_rate, buffer_size=args.total_steps + 1,
                        learning_starts=args.learning_starts, batch_size=args.batch_size, seed=args.seed, device="cpu",
                        policy_kwargs=dict(net_arch=dict(pi=list(args.pi_arch), qf=list(args.qf_arch))))
-        state = {"args": {k: (_display_path(v) if isinstance(v, Path) else v) for k, v in asdict(args).items()},
-                 "curve": [], "medium_replay": None, "best": None, "wall_seconds": 0.0}
+        state = {"curve": [], "medium_replay": None, "best": None, "wall_seconds": 0.0}
         print(f"[{key}] new CrossQ run: {args.total_steps} steps, pi {args.pi_arch}, qf {args.qf_arch}", flush=True)
     else:
+        state.setdefault("first_args", state.get("args"))  # the arguments that started the run (network sizes...)
         print(f"[{key}] resumed at step {model.num_timesteps} (best {state['best']})", flush=True)
 
+    state["args"] = {k: (_display_path(v) if isinstance(v, Path) else v) for k, v in asdict(args).items()}
     start, chunk_start = time.time(), time.time()
     stop_reason = "total_steps"
-    while model.num_timesteps < args.total_steps:
+    if args.skip_training:
+        if not state["curve"]:
+            raise ValueError(f"skip_training: no evaluated policy in {run_dir} yet")
+        stop_reason = "skip_training"
+    while model.num_timesteps < args.total_steps and not args.skip_training:
         chunk = min(args.eval_every - model.num_timesteps % args.eval_every, args.total_steps - model.num_timesteps)
         steps_before = model.num_timesteps
         model.learn(chunk, reset_num_timesteps=False)

@@ -30,6 +30,11 @@ VELOCITY_SCALE = 4.0
 #: dataset splits: (seed, env steps); train fits the models, val gives held-out losses, test is for evaluation
 SPLITS = {"train": (0, 500_000), "val": (1, 50_000), "test": (2, 100_000)}
 EXPERT_EPISODE_STEPS = 200  # short expert episodes: many distinct goals (2500 in the train split)
+#: per shipped maze: the diffusion step t at which to read the reward and the steering scale, both chosen
+#: on validation goals (never the evaluation goals) by `python -m reward_demo maze evaluate`
+#: (assets/maze_eval.json, "t" and "steer_scale")
+RECOMMENDED_SETTINGS = {"umaze": {"t": 10, "scale": 50.0}, "medium": {"t": 15, "scale": 20.0},
+                        "large": {"t": 10, "scale": 50.0}}
 
 
 @dataclass

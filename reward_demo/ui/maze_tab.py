@@ -32,6 +32,7 @@ import numpy as np
 from gradio.components.plot import PlotData
 
 from ..maze.layouts import MAZE_NAMES, get_layout
+from ..maze.models import RECOMMENDED_SETTINGS
 from . import plots
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,6 @@ BINNED_BINS_PER_CELL = 5
 DEFAULT_T_MAX = 49  # slider range before a maze's models are loaded (MazeTrainArgs.n_timesteps - 1)
 MAX_TRAJECTORIES = 16
 MAX_SCALE = 100.0
-# Defaults for the shipped models, chosen per maze on validation goals by `python -m reward_demo maze
-# evaluate` (README): the reward read at t = 10 and steering scale 50 were best on every maze evaluated.
-DEFAULT_T = 10
-DEFAULT_SCALE = 50.0
 DOWNLOAD_DIR = Path(tempfile.gettempdir()) / "reward_demo_downloads"
 
 
@@ -258,7 +255,7 @@ def select_maze(maze, t, view):
     try:
         t_value = min(max(int(t), 0), t_max)
     except (TypeError, ValueError):
-        t_value = DEFAULT_T
+        t_value = RECOMMENDED_SETTINGS[maze]["t"]
     row, col = default_goal(maze)
     plot, summary, values = heatmap(maze, row, col, t_value, view)
     return (row, col, gr.Dropdown(choices=cell_choices(maze), value=None),
@@ -393,7 +390,8 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                                      min_width=80)
             goal_cell = gr.Dropdown(cell_choices(maze0), value=None, label="...or pick a free cell",
                                     elem_id="maze-goal-cell")
-            t = gr.Slider(0, DEFAULT_T_MAX, value=DEFAULT_T, step=1, label="Diffusion step t (0 = clean states)",
+            t = gr.Slider(0, DEFAULT_T_MAX, value=RECOMMENDED_SETTINGS[maze0]["t"], step=1, label="Diffusion step t (0 = clean states; recommended: " + ", ".join(
+                f"{m} {v['t']}" for m, v in RECOMMENDED_SETTINGS.items()) + ")",
                           elem_id="maze-t")
             view = gr.Radio(list(VIEWS), value=VIEW_DENSE, label="View", elem_id="maze-view",
                             info="dense grid: reward at 10x10 points per cell; binned: mean reward of held-out "
@@ -404,7 +402,7 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                                             elem_id="maze-samplers",
                                             info="base: unconditional; expert: goal-conditioned; steered: base "
                                                  "model guided by the learned reward's gradient")
-                scale = gr.Slider(0, MAX_SCALE, value=DEFAULT_SCALE, step=0.5, label="Steering scale", elem_id="maze-scale")
+                scale = gr.Slider(0, MAX_SCALE, value=RECOMMENDED_SETTINGS[maze0]["scale"], step=0.5, label="Steering scale", elem_id="maze-scale")
                 with gr.Row():
                     n = gr.Slider(1, MAX_TRAJECTORIES, value=4, step=1, label="Trajectories", elem_id="maze-n")
                     seed = gr.Number(0, label="Seed", precision=0, elem_id="maze-seed", min_width=80)
