@@ -12,15 +12,10 @@ from typing import Dict, List, Optional
 def domains() -> Dict[str, dict]:
     # imported on demand so that `--help` and one domain's commands do not load every domain
     from . import gaussian
+    from .locomotion import cli as locomotion_cli
+    from .maze import cli as maze_cli
 
-    table = {"gaussian": gaussian.COMMANDS}
-    try:
-        from .maze import cli as maze_cli
-    except ImportError:  # the maze domain is optional until its module exists
-        maze_cli = None
-    if maze_cli is not None:
-        table["maze"] = maze_cli.COMMANDS
-    return table
+    return {"gaussian": gaussian.COMMANDS, "maze": maze_cli.COMMANDS, "locomotion": locomotion_cli.COMMANDS}
 
 
 def usage(table: Dict[str, dict]) -> str:
@@ -28,7 +23,7 @@ def usage(table: Dict[str, dict]) -> str:
     for domain, commands in table.items():
         for name, (args_type, _) in commands.items():
             doc = (args_type.__doc__ or "").strip().splitlines()[0]
-            lines.append(f"  {domain} {name:<16} {doc}")
+            lines.append(f"  {domain + ' ' + name:<26} {doc}")
     return "\n".join(lines)
 
 
