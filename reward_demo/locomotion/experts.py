@@ -451,7 +451,6 @@ def train_expert(args: ExpertTrainArgs) -> dict:
     from sb3_contrib import CrossQ
 
     run_dir, data_dir = Path(args.runs_root) / key, Path(args.data_root) / key
-    policy_dir = Path(args.out) / key / "expert_policy"
     run_dir.mkdir(parents=True, exist_ok=True)
     data_dir.mkdir(parents=True, exist_ok=True)
     env = gym.make(gym_id(key))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Tuple
 
+from .evaluate import MazeEvaluateArgs, evaluate_command
 from .models import MazeTrainArgs, train_command
 
 
@@ -40,13 +41,5 @@ def heatmap_command(args: HeatmapArgs):
     print(f"{args.maze} goal {tuple(args.goal)} t={result.t}: argmax cell {result.argmax_cell}; wrote {args.json}")
 
 
-def _evaluate(args):
-    from .evaluate import evaluate_command
-
-    evaluate_command(args)
-
-
-from .evaluate import MazeEvaluateArgs  # noqa: E402
-
 COMMANDS = {"train": (MazeTrainArgs, train_command), "heatmap": (HeatmapArgs, heatmap_command),
-            "evaluate": (MazeEvaluateArgs, _evaluate)}
+            "evaluate": (MazeEvaluateArgs, evaluate_command)}

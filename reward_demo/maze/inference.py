@@ -3,7 +3,7 @@ and sampled trajectories (base, expert, reward-steered base)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Literal, Optional, Tuple
+from typing import Literal, Tuple
 
 import numpy as np
 import torch

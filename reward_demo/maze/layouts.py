@@ -247,7 +247,6 @@ class GeodesicField:
         self.res = res = int(resolution)
         if res < 1:
             raise ValueError(f"resolution must be >= 1, got {resolution}")
-        H, W = layout.height, layout.width
         fine = np.repeat(np.repeat(layout.free_mask, res, axis=0), res, axis=1)  # (H*res, W*res)
         self._fine_free = fine
         nh, nw = fine.shape

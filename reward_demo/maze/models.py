@@ -10,11 +10,10 @@ r(s, t, goal) is a function over the maze floor: the heatmap.
 from __future__ import annotations
 
 import functools
-import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Optional
 
 import numpy as np
 import torch
