@@ -262,3 +262,13 @@ def test_expert_windows_approach_goal_more_than_base(medium_data):
     base_prog = progress(base_win, ex_goal)  # base windows judged against the same (expert) goals
     assert ex_prog.mean() > 0.5
     assert ex_prog.mean() > base_prog.mean() + 0.4
+
+
+def test_goal_hit_counts_grid_moves_not_straight_lines():
+    from reward_demo.maze.layouts import get_layout
+
+    layout = get_layout("umaze")  # row 2 is wall except (2, 3): (1, 1) and (3, 1) are 2 cells apart but 6 moves
+    assert layout.is_goal_hit(1, 1, (1, 1)) and layout.is_goal_hit(1, 1, (1, 2))
+    assert layout.goal_hops(1.3, 2.7, (1, 3)) == 0  # a continuous goal counts from the cell containing it
+    assert not layout.is_goal_hit(1, 1, (1, 3))
+    assert layout.goal_hops(1, 1, (3, 1)) == 6 and not layout.is_goal_hit(1, 1, (3, 1))

@@ -23,7 +23,7 @@ import torch
 from scipy.stats import rankdata, spearmanr
 
 from .inference import floor_grid, reward_heatmap, sample_trajectories, state_rewards
-from .layouts import MAZE_NAMES, get_layout, reference_goals
+from .layouts import HIT_HOPS, MAZE_NAMES, get_layout, reference_goals
 from .data import segment_bounds
 from .models import MazeModels, load_maze_models, maze_dataset
 
@@ -138,9 +138,8 @@ def choose_settings(models: MazeModels, args: MazeEvaluateArgs):
     goals = validation_goals(models.maze, args.n_validation_goals, args.seed)
     best_t = None
     for t in args.timesteps:
-        hops = [layout.shortest_path_distances(layout.xy_to_cell(*layout.cell_to_xy(r, c)))[
-            reward_heatmap(models, r, c, t).argmax_cell] for r, c in goals]
-        key = (-np.mean(np.array(hops) <= 1), float(np.mean(hops)), t)
+        hops = [layout.goal_hops(r, c, reward_heatmap(models, r, c, t).argmax_cell) for r, c in goals]
+        key = (-np.mean(np.array(hops) <= HIT_HOPS), float(np.mean(hops)), t)
         best_t = min(best_t, key) if best_t else key
     best_scale = None
     for scale in args.steer_scales:
@@ -161,8 +160,7 @@ def evaluate_maze(maze: str, args: MazeEvaluateArgs) -> dict:
     rows = []
     for k, (row, col, source) in enumerate(evaluation_goals(maze, args.n_random_goals, args.seed)):
         heat = reward_heatmap(models, row, col, t)
-        goal_cell = layout.xy_to_cell(*layout.cell_to_xy(row, col))
-        hops = layout.shortest_path_distances(goal_cell)[heat.argmax_cell]
+        hops = layout.goal_hops(row, col, heat.argmax_cell)
         goal = layout.cell_to_xy(row, col)
         rewards = state_rewards(models, states, goal, t)
         distances = layout.continuous_distance_to_goal(states, goal)
@@ -174,7 +172,7 @@ def evaluate_maze(maze: str, args: MazeEvaluateArgs) -> dict:
         expert = sample_trajectories(models, "expert", row, col, args.n_trajectories, seed=seed)
         rows.append({
             "goal": [row, col], "source": source, "argmax_cell": list(heat.argmax_cell), "hops": float(hops),
-            "hit": bool(hops <= 1), "spearman": float(rho),
+            "hit": bool(hops <= HIT_HOPS), "spearman": float(rho),
             "final_distance_base": float(np.mean(final_distances(layout, unguided, goal))),
             "final_distance_steered": float(np.mean(final_distances(layout, steered, goal))),
             "final_distance_expert": float(np.mean(final_distances(layout, expert, goal))),

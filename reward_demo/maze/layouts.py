@@ -79,6 +79,8 @@ REFERENCE_GOALS: dict[str, tuple[tuple[float, float], ...]] = {
 
 WALL = "#"
 BALL_RADIUS = 0.1  # radius of PointMaze's particle geom
+#: a reward argmax counts as a goal hit within this many grid moves of the goal cell (the goal cell or a neighbour)
+HIT_HOPS = 1
 
 
 def _xy_index(x: np.ndarray, n: int) -> np.ndarray:
@@ -212,6 +214,16 @@ class MazeLayout:
         """
         gr, gc = validate_goal_cell(self, goal_cell[0], goal_cell[1])
         return _bfs_distances(self, gr, gc).copy()
+
+    def goal_hops(self, goal_row: float, goal_col: float, cell) -> float:
+        """BFS grid distance from the cell containing the continuous goal (row, col) to ``cell``."""
+        goal_cell = self.xy_to_cell(*self.cell_to_xy(goal_row, goal_col))
+        return float(self.shortest_path_distances(goal_cell)[tuple(cell)])
+
+    def is_goal_hit(self, goal_row: float, goal_col: float, cell) -> bool:
+        """The hit criterion of the evaluation and the UI: ``cell`` (e.g. a reward argmax) is the goal's
+        cell or one reachable in ``HIT_HOPS`` grid moves."""
+        return self.goal_hops(goal_row, goal_col, cell) <= HIT_HOPS
 
     def distance_field(self, goal_xy, resolution: int = 16) -> "GeodesicField":
         """Approximate geodesic distance field to a continuous goal (cached). See ``GeodesicField``."""
