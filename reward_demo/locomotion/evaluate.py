@@ -1,0 +1,368 @@
+"""Held-out evaluation of reward steering on the locomotion tasks.
+
+- ``python -m reward_demo locomotion sweep --env ENV``: on *validation* reset seeds (default 200000...), runs the
+  unsteered base planner and every (scale, t_stopgrad) of a grid in one batch (shorter episodes), and picks the
+  setting with the best mean normalised score: the defaults (``planner.DEFAULT_STEERING``).
+- ``python -m reward_demo locomotion evaluate --env ENV --episodes N --seed S [--scale X] [--t-stopgrad K]
+  --json OUT``: on *fresh* reset seeds S .. S+N-1 (default 100000...: the datasets used reset seeds 0 and
+  20000-20200, the expert's evaluations 1000 + 5000 k + i (i < 5) and 10000-10009), runs the unsteered and the
+  steered base planner with the same seeds and the same planner noise, and reports the mean, standard error
+  and bootstrap 95 % CI of the D4RL-normalised score of each, the paired difference (steered - base) with its
+  bootstrap CI, and the expert policy's score on the same seeds; writes JSON and a PNG.
+- ``python -m reward_demo locomotion report``: merges the per-env sweep and evaluation JSONs into
+  assets/locomotion_eval.json and assets/locomotion_eval.png.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .experts import ENVS, env_key, evaluate as evaluate_policy, load_expert_policy, normalized_score
+from .planner import EpisodeBatch, LocomotionModels, load_locomotion_models, rollout
+
+RUNS = Path("runs")
+ASSETS = Path("assets")
+
+
+def bootstrap_ci(values: np.ndarray, n_boot: int = 10_000, seed: int = 0, level: float = 0.95) -> Tuple[float, float]:
+    """Percentile bootstrap CI of the mean."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), size=(n_boot, len(values)))].mean(axis=1)
+    alpha = (1 - level) / 2
+    return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+
+
+def summary(values: Sequence[float], n_boot: int = 10_000, seed: int = 0) -> dict:
+    """Mean, standard error, bootstrap 95 % CI and n of a sample."""
+    values = np.asarray(values, dtype=np.float64)
+    se = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
+    low, high = bootstrap_ci(values, n_boot, seed)
+    return {"mean": float(values.mean()), "se": se, "ci95": [low, high], "n": int(len(values))}
+
+
+def batch_summary(batch: EpisodeBatch, n_boot: int, seed: int) -> dict:
+    return {"score": summary(batch.scores, n_boot, seed), "return_mean": float(batch.returns.mean()),
+            "length_mean": float(batch.lengths.mean()), "fell": int(batch.terminated.sum()),
+            "learned_reward_mean": float(np.mean([r.mean() for r in batch.learned_rewards if len(r)])),
+            "scores": batch.scores.tolist(), "lengths": batch.lengths.tolist(), "seconds": batch.seconds}
+
+
+def check_counts(episodes: int, max_steps: int) -> None:
+    if episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    if not 1 <= max_steps <= 1000:
+        raise ValueError(f"max_steps must be in [1, 1000], got {max_steps}")
+
+
+# ---------------------------------------------------------------------------------------------- reward check
+
+
+def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney U), ties counted half."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(np.concatenate([positive, negative]))
+    n_pos, n_neg = len(positive), len(negative)
+    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def heldout_reward_auroc(models: LocomotionModels, n_windows: int = 512, expert_steps: int = 2000,
+                         seed: int = 300_000, t: int = 0) -> dict:
+    """AUROC of the learned reward r(w, t) at telling held-out expert windows from held-out base windows.
+
+    Base: windows of the medium-replay episodes held out from training (the validation split recorded in the
+    checkpoint). Expert: windows of fresh rollouts of the expert policy (reset seeds SEED..., action noise 0.02 as
+    in the expert dataset), never seen in training.
+    """
+    import torch
+
+    from .experts import load_locomotion_dataset, rollout_dataset
+    from .planner import WindowData, episode_bounds, split_episodes, transitions
+
+    meta = models.reward.metadata["args"]
+    base = load_locomotion_dataset(models.env, "medium_replay")
+    _, val_episodes = split_episodes(base, float(meta["val_fraction"]), int(meta["seed"]))
+    base_windows = WindowData.from_episodes(transitions(base), val_episodes, models.horizon, models.normalizer)
+    expert = rollout_dataset(load_expert_policy(models.env), models.env, expert_steps, seed, noise=0.02)
+    expert_windows = WindowData.from_episodes(transitions(expert), episode_bounds(expert), models.horizon,
+                                              models.normalizer)
+    generator = torch.Generator().manual_seed(seed)
+    scores = []
+    with torch.no_grad():
+        for windows in (expert_windows, base_windows):
+            x = windows.sample(n_windows, generator).to(models.device)
+            steps = torch.full((n_windows,), int(t), dtype=torch.long, device=models.device)
+            scores.append(models.reward(x, steps).cpu().numpy())
+    return {"auroc": auroc(scores[0], scores[1]), "t": int(t), "n_windows": n_windows,
+            "expert_reward_mean": float(scores[0].mean()), "base_reward_mean": float(scores[1].mean())}
+
+
+# ---------------------------------------------------------------------------------------------- sweep
+
+
+@dataclass
+class LocoSweepArgs:
+    """Choose the steering scale and t_stopgrad on validation seeds (all settings run as one batch); JSON."""
+
+    env: str = "hopper"
+    """hopper, halfcheetah or walker2d"""
+    episodes: int = 6
+    """episodes per setting (reset seeds SEED .. SEED+EPISODES-1, the same for every setting)"""
+    seed: int = 200_000
+    """first validation reset seed (keep apart from the evaluation seeds, 100000...)"""
+    max_steps: int = 300
+    """episode length cap (shorter than the evaluation's 1000 to fit the CPU)"""
+    scales: Tuple[float, ...] = (0.5, 0.3, 0.2, 0.1, 0.01)
+    """steering scales of the grid (the reference's)"""
+    t_stopgrads: Tuple[int, ...] = (0, 2, 5, 10)
+    """t_stopgrad values of the grid (the reference's)"""
+    json: Optional[Path] = None
+    """output (default runs/locomotion_sweep_ENV.json)"""
+    generator_seed: int = 1
+    """seed of the planner noise"""
+    checkpoints: Optional[Path] = None
+    """checkpoint root (default: $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else checkpoints/locomotion)"""
+
+
+def sweep(models: LocomotionModels, args: LocoSweepArgs) -> dict:
+    """Scores of the unsteered base planner and every grid setting on the same validation seeds."""
+    check_counts(args.episodes, args.max_steps)
+    settings = [(0.0, 0)] + [(float(s), int(k)) for s in args.scales for k in args.t_stopgrads]
+    seeds = list(range(args.seed, args.seed + args.episodes))
+    all_seeds = seeds * len(settings)
+    scales = np.repeat([s for s, _ in settings], len(seeds))
+    stops = np.repeat([k for _, k in settings], len(seeds))
+    batch = rollout(models, all_seeds, scales, stops, args.max_steps, "base", generator_seed=args.generator_seed)
+    rows = []
+    for i, (scale, stop) in enumerate(settings):
+        part = slice(i * len(seeds), (i + 1) * len(seeds))
+        scores = batch.scores[part]
+        rows.append({"scale": scale, "t_stopgrad": stop, "score_mean": float(scores.mean()),
+                     "score_se": float(scores.std(ddof=1) / np.sqrt(len(scores))) if len(scores) > 1 else None,
+                     "length_mean": float(batch.lengths[part].mean()), "scores": scores.tolist()})
+    steered = [r for r in rows if r["scale"] > 0]
+    best = max(steered, key=lambda r: r["score_mean"])
+    return {"env": models.env, "seeds": seeds, "max_steps": args.max_steps, "generator_seed": args.generator_seed,
+            "rows": rows, "unsteered_score_mean": rows[0]["score_mean"],
+            "chosen": {"scale": best["scale"], "t_stopgrad": best["t_stopgrad"]}, "seconds": batch.seconds}
+
+
+def sweep_command(args: LocoSweepArgs) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    key = env_key(args.env)
+    models = load_locomotion_models(key, str(args.checkpoints) if args.checkpoints else None, "cpu")
+    result = sweep(models, args)
+    out = Path(args.json or RUNS / f"locomotion_sweep_{key}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    print(f"{key}: unsteered {result['unsteered_score_mean']:.1f}")
+    for row in result["rows"][1:]:
+        print(f"  scale {row['scale']:<5} t_stopgrad {row['t_stopgrad']:<3} score {row['score_mean']:6.1f}")
+    print(f"chosen {result['chosen']} ({result['seconds']:.0f} s); wrote {out}")
+
+
+# ---------------------------------------------------------------------------------------------- evaluation
+
+
+@dataclass
+class LocoEvaluateArgs:
+    """Base vs reward-steered base planner on fresh seeds (same seeds and noise): scores, CIs, paired difference."""
+
+    env: str = "hopper"
+    """hopper, halfcheetah or walker2d"""
+    episodes: int = 20
+    """episodes per planner (reset seeds SEED .. SEED+EPISODES-1)"""
+    seed: int = 100_000
+    """first reset seed; fresh (never used by the datasets or by the sweep's validation seeds 200000...)"""
+    scale: Optional[float] = None
+    """steering scale (default: the env's chosen default)"""
+    t_stopgrad: Optional[int] = None
+    """no steering at reverse steps t < t_stopgrad (default: the env's chosen default)"""
+    max_steps: int = 1000
+    """episode length cap"""
+    json: Optional[Path] = None
+    """output JSON (default runs/locomotion_eval_ENV.json)"""
+    figure: Optional[Path] = None
+    """output PNG (default: the JSON's path with .png)"""
+    expert_planner: bool = False
+    """also run the expert diffusion planner on the same seeds"""
+    bootstrap: int = 10_000
+    """bootstrap resamples"""
+    generator_seed: int = 0
+    """seed of the planner noise (the same for both planners)"""
+    checkpoints: Optional[Path] = None
+    """checkpoint root (default: $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else checkpoints/locomotion)"""
+
+
+def evaluate_planners(models: LocomotionModels, args: LocoEvaluateArgs) -> dict:
+    check_counts(args.episodes, args.max_steps)
+    scale = models.defaults["scale"] if args.scale is None else float(args.scale)
+    stop = models.defaults["t_stopgrad"] if args.t_stopgrad is None else int(args.t_stopgrad)
+    if scale <= 0:
+        raise ValueError(f"scale must be > 0 to compare steered with unsteered, got {scale}")
+    seeds = list(range(args.seed, args.seed + args.episodes))
+    n = len(seeds)
+    # both planners in one batch: the same seeds, and steering is the only difference
+    batch = rollout(models, seeds * 2, [0.0] * n + [scale] * n, [stop] * (2 * n), args.max_steps, "base",
+                    generator_seed=args.generator_seed)
+    base, steered = split_batch(batch, n)
+    result = {"env": models.env, "seeds": [seeds[0], seeds[-1]], "episodes": n, "max_steps": args.max_steps,
+              "scale": scale, "t_stopgrad": stop, "generator_seed": args.generator_seed,
+              "base": batch_summary(base, args.bootstrap, 1), "steered": batch_summary(steered, args.bootstrap, 2)}
+    diff = steered.scores - base.scores
+    result["difference"] = {**summary(diff, args.bootstrap, 3), "steered_better": int((diff > 0).sum())}
+    policy = load_expert_policy(models.env)
+    returns = [evaluate_policy(policy, models.env, 1, s)[0] if args.max_steps == 1000 else
+               _capped_return(policy, models.env, s, args.max_steps) for s in seeds]
+    result["expert_policy"] = {"score": summary([normalized_score(models.env, r) for r in returns], args.bootstrap, 4)}
+    result["reward_auroc_heldout"] = heldout_reward_auroc(models)
+    if args.expert_planner:
+        expert = rollout(models, seeds, [0.0] * n, [0] * n, args.max_steps, "expert", generator_seed=args.generator_seed)
+        result["expert_planner"] = batch_summary(expert, args.bootstrap, 5)
+    return result
+
+
+def split_batch(batch: EpisodeBatch, n: int) -> Tuple[EpisodeBatch, EpisodeBatch]:
+    """The first n and the last episodes of a batch as two batches."""
+    def part(s: slice) -> EpisodeBatch:
+        pick = lambda v: None if v is None else v[s]  # noqa: E731
+        return EpisodeBatch(batch.env, batch.planner, batch.seeds[s], batch.scales[s], batch.t_stopgrads[s],
+                            batch.observations[s], batch.actions[s], batch.env_rewards[s], batch.returns[s],
+                            batch.lengths[s], batch.terminated[s], batch.scores[s], batch.learned_rewards[s],
+                            pick(batch.qpos), pick(batch.qvel), batch.seconds)
+    return part(slice(0, n)), part(slice(n, None))
+
+
+def _capped_return(policy, env_name: str, seed: int, max_steps: int) -> float:
+    import gymnasium as gym
+
+    from .experts import gym_id
+
+    env = gym.make(gym_id(env_name))
+    obs, _ = env.reset(seed=seed)
+    total = 0.0
+    for _ in range(max_steps):
+        obs, reward, terminated, truncated, _ = env.step(policy(obs[None])[0])
+        total += float(reward)
+        if terminated or truncated:
+            break
+    env.close()
+    return total
+
+
+def evaluate_command(args: LocoEvaluateArgs) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    key = env_key(args.env)
+    models = load_locomotion_models(key, str(args.checkpoints) if args.checkpoints else None, "cpu")
+    result = evaluate_planners(models, args)
+    out = Path(args.json or RUNS / f"locomotion_eval_{key}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    figure = Path(args.figure or out.with_suffix(".png"))
+    plot_evaluations({key: result}, figure)
+    b, s, d = result["base"]["score"], result["steered"]["score"], result["difference"]
+    print(f"{key}: base {b['mean']:.1f} +- {b['se']:.1f}  steered {s['mean']:.1f} +- {s['se']:.1f}  "
+          f"difference {d['mean']:+.1f} CI [{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}]  expert policy "
+          f"{result['expert_policy']['score']['mean']:.1f}; wrote {out} and {figure}")
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+
+def plot_evaluations(results: Dict[str, dict], path: Path, sweeps: Optional[Dict[str, dict]] = None) -> None:
+    """Per env: normalised scores of each episode (base, steered, expert policy) with mean and 95 % CI, and the
+    sweep's mean score per (scale, t_stopgrad) when given."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    envs = list(results)
+    cols = 2 if sweeps else 1
+    fig, axes = plt.subplots(len(envs), cols, figsize=(5.5 * cols, 3.4 * len(envs)), squeeze=False)
+    for row, env in enumerate(envs):
+        result = results[env]
+        ax = axes[row, 0]
+        groups = [("base", result["base"]["score"], result["base"]["scores"], "tab:gray"),
+                  ("steered", result["steered"]["score"], result["steered"]["scores"], "tab:blue")]
+        if "expert_planner" in result:
+            groups.append(("expert planner", result["expert_planner"]["score"], result["expert_planner"]["scores"],
+                           "tab:orange"))
+        groups.append(("expert policy", result["expert_policy"]["score"], None, "tab:green"))
+        rng = np.random.default_rng(0)
+        for i, (name, stats, scores, color) in enumerate(groups):
+            if scores is not None:
+                ax.scatter(i + rng.uniform(-0.15, 0.15, len(scores)), scores, s=10, color=color, alpha=0.5)
+            ax.errorbar([i], [stats["mean"]], yerr=[[stats["mean"] - stats["ci95"][0]], [stats["ci95"][1] - stats["mean"]]],
+                        fmt="o", color="black", capsize=5)
+        ax.set_xticks(range(len(groups)), [g[0] for g in groups])
+        d = result["difference"]
+        ax.set_title(f"{env}: steered - base = {d['mean']:+.1f} [{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}]\n"
+                     f"scale {result['scale']}, t_stopgrad {result['t_stopgrad']}, {result['episodes']} episodes",
+                     fontsize=9)
+        ax.set_ylabel("D4RL-normalised score")
+        if sweeps and env in sweeps:
+            ax = axes[row, 1]
+            sw = sweeps[env]
+            scales = sorted({r["scale"] for r in sw["rows"] if r["scale"] > 0}, reverse=True)
+            stops = sorted({r["t_stopgrad"] for r in sw["rows"] if r["scale"] > 0})
+            grid = np.full((len(scales), len(stops)), np.nan)
+            for r in sw["rows"]:
+                if r["scale"] > 0:
+                    grid[scales.index(r["scale"]), stops.index(r["t_stopgrad"])] = r["score_mean"]
+            image = ax.imshow(grid, cmap="viridis", aspect="auto")
+            for i in range(len(scales)):
+                for j in range(len(stops)):
+                    ax.text(j, i, f"{grid[i, j]:.0f}", ha="center", va="center", color="white", fontsize=8)
+            ax.set_xticks(range(len(stops)), stops)
+            ax.set_yticks(range(len(scales)), scales)
+            ax.set_xlabel("t_stopgrad")
+            ax.set_ylabel("scale")
+            ax.set_title(f"validation sweep (unsteered {sw['unsteered_score_mean']:.0f}; {len(sw['seeds'])} seeds x "
+                         f"{sw['max_steps']} steps)", fontsize=9)
+            fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+@dataclass
+class LocoReportArgs:
+    """Merge per-env sweep and evaluation JSONs into assets/locomotion_eval.json and .png."""
+
+    envs: Tuple[str, ...] = tuple(ENVS)
+    """environments to include (those without an evaluation JSON are skipped)"""
+    runs: Path = RUNS
+    """folder with locomotion_eval_ENV.json and locomotion_sweep_ENV.json"""
+    out: Path = ASSETS / "locomotion_eval.json"
+    """merged report (the figure goes next to it as .png)"""
+
+
+def report_command(args: LocoReportArgs) -> None:
+    results, sweeps = {}, {}
+    for env in map(env_key, args.envs):
+        path = Path(args.runs) / f"locomotion_eval_{env}.json"
+        if path.is_file():
+            results[env] = json.loads(path.read_text())
+            sweep_path = Path(args.runs) / f"locomotion_sweep_{env}.json"
+            if sweep_path.is_file():
+                sweeps[env] = json.loads(sweep_path.read_text())
+    if not results:
+        raise FileNotFoundError(f"no locomotion_eval_ENV.json in {args.runs}; run `python -m reward_demo locomotion "
+                                f"evaluate --env ENV` first")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"evaluation": results, "sweep": sweeps}, indent=2))
+    plot_evaluations(results, args.out.with_suffix(".png"), sweeps)
+    print(f"wrote {args.out} and {args.out.with_suffix('.png')} ({', '.join(results)})")

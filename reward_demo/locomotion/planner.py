@@ -1,0 +1,631 @@
+"""Locomotion planners: base and expert Diffuser-style diffusion planners and the relative reward
+(``python -m reward_demo locomotion train-planners --env ENV``), their loader and vectorised steered rollouts.
+
+A plan is a window of ``horizon`` transitions laid out as ``[observation, action]`` per step (observation
+first: the core's inpainting ``conditions={0: obs}`` writes the current observation into the first columns of
+step 0). Everything lives in one z-scored space: a single Gaussian normaliser, computed from the base and
+expert training transitions together, is shared by the base model, the expert model and the reward, so the
+reward's input gradient and both models' reverse means are in the same coordinates.
+
+- base planner: trained on the medium-replay data (the replay buffer of the CrossQ run up to ~1/3 of the
+  expert's return), expert planner: on rollouts of the final expert policy (``experts.py``);
+- both: TemporalUnet denoiser, x0-prediction, cosine schedule, T = 20, predicted x0 clipped to
+  [-clip_value, clip_value] (z-scores; the data's largest |z| is ~8.4), loss weight ``action_weight`` on the
+  first action (the one executed), start state inpainted during training as at sampling;
+- reward: ``UnetEncoderReward`` on the same windows, trained by gradient matching (Algorithm 1: noised windows
+  from a balanced mix of base and expert data, the clean start state inpainted into x_t and into both reverse
+  means, as during planning).
+
+Scaled down for a 2-core CPU (the reference: horizon 32 (HalfCheetah 4), dim_mults (1, 2, 4, 8), 1e6 diffusion
+steps at batch 32, 50k-100k reward steps): horizon 16 for Hopper and Walker2d (4 for HalfCheetah, as the
+reference), dim 32 with dim_mults (1, 2, 4) (a quarter of the parameters; one steered plan stays < 100 ms on
+one core), ~12k-25k diffusion steps at batch 64 and ~6k-10k reward steps at batch 128, so that one environment's
+three models train in about 25 minutes on one core.
+
+Episodes are held out by episode (``val_fraction`` of each dataset's episodes, chosen by ``seed``) for the
+validation losses and for the reward's AUROC test.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from ..checkpoint import default_device, from_pretrained, read_config
+from ..diffusion import GaussianDiffusion
+from ..networks import TemporalUnet, UnetEncoderReward
+from .experts import CHECKPOINT_ROOT, DATA_ROOT, ENVS, env_key, gym_id, load_locomotion_dataset, normalized_score
+
+#: per environment: planning horizon and training steps (0 in LocoTrainArgs selects these)
+ENV_DEFAULTS: Dict[str, dict] = {
+    "hopper": {"horizon": 16, "diffusion_steps": 12_000, "reward_steps": 6_000},
+    "walker2d": {"horizon": 16, "diffusion_steps": 12_000, "reward_steps": 6_000},
+    "halfcheetah": {"horizon": 4, "diffusion_steps": 25_000, "reward_steps": 10_000},
+}
+#: steering defaults per environment, chosen on validation seeds by the sweep
+#: (``python -m reward_demo locomotion sweep``; assets/locomotion_eval.json); the reference's values until then
+DEFAULT_STEERING: Dict[str, dict] = {
+    "hopper": {"scale": 0.2, "t_stopgrad": 10},
+    "halfcheetah": {"scale": 0.5, "t_stopgrad": 5},
+    "walker2d": {"scale": 0.5, "t_stopgrad": 5},
+}
+PLANNERS = ("base", "expert")
+MAX_EPISODE_STEPS = 1000
+
+
+@dataclass
+class LocoTrainArgs:
+    """Train the base and expert diffusion planners and the relative reward of one locomotion env (resumable)."""
+
+    env: str = "hopper"
+    """hopper, halfcheetah or walker2d"""
+    out: Path = CHECKPOINT_ROOT
+    """checkpoint root; models go to OUT/ENV/{base,expert,reward}"""
+    data_root: Path = DATA_ROOT
+    """where the medium-replay and expert datasets are (DATA_ROOT/ENV/{medium_replay,expert}.npz)"""
+    horizon: int = 0
+    """transitions per planned window (0: the env's default, 16 for hopper/walker2d, 4 for halfcheetah)"""
+    n_timesteps: int = 20
+    """diffusion steps T"""
+    dim: int = 32
+    """TemporalUnet base width (denoisers and reward encoder)"""
+    dim_mults: Tuple[int, ...] = (1, 2, 4)
+    """channel multipliers per resolution"""
+    diffusion_steps: int = 0
+    """training steps of each planner (0: the env's default)"""
+    diffusion_lr: float = 5e-4
+    """Adam learning rate of the planners"""
+    batch_size: int = 64
+    """planner batch size"""
+    action_weight: float = 10.0
+    """loss weight of the first action (the executed one)"""
+    clip_value: float = 10.0
+    """clip predicted x0 to [-clip_value, clip_value] in z-scores (0: no clipping)"""
+    reward_steps: int = 0
+    """reward training steps (0: the env's default)"""
+    reward_lr: float = 5e-4
+    """reward learning rate"""
+    reward_batch_size: int = 128
+    """reward batch size (half base, half expert windows)"""
+    reward_grad_clip: float = 1.0
+    """clip the reward's gradient norm (0: none)"""
+    reward_buffer: int = 8192
+    """precomputed gradient-matching targets per refresh"""
+    reward_refresh: int = 100
+    """reward steps between target refreshes"""
+    val_fraction: float = 0.1
+    """fraction of each dataset's episodes held out for validation"""
+    seed: int = 0
+    """seed of the split, the weights and the batches"""
+    threads: int = 1
+    """torch CPU threads"""
+    progress: bool = True
+    """show progress bars"""
+
+    def resolved(self) -> "LocoTrainArgs":
+        """A copy with the env name canonical and the env defaults filled in."""
+        key = env_key(self.env)
+        values = asdict(self)
+        values["env"] = key
+        for name, value in ENV_DEFAULTS[key].items():
+            if not values[name]:
+                values[name] = value
+        return LocoTrainArgs(**values)
+
+
+# ---------------------------------------------------------------------------------------------- normaliser and data
+
+
+@dataclass(frozen=True)
+class GaussianNormalizer:
+    """Per-feature z-score: (x - mean) / std, for numpy arrays or tensors of shape (..., features)."""
+
+    mean: Tuple[float, ...]
+    std: Tuple[float, ...]
+
+    @classmethod
+    def fit(cls, x: np.ndarray, min_std: float = 1e-3) -> "GaussianNormalizer":
+        return cls(tuple(float(v) for v in x.mean(0)), tuple(float(v) for v in np.maximum(x.std(0), min_std)))
+
+    def _arrays(self, like, columns: slice):
+        mean, std = np.asarray(self.mean, np.float32)[columns], np.asarray(self.std, np.float32)[columns]
+        if torch.is_tensor(like):
+            return torch.as_tensor(mean, device=like.device), torch.as_tensor(std, device=like.device)
+        return mean, std
+
+    def normalize(self, x, columns: slice = slice(None)):
+        mean, std = self._arrays(x, columns)
+        return (x - mean) / std
+
+    def unnormalize(self, x, columns: slice = slice(None)):
+        mean, std = self._arrays(x, columns)
+        return x * std + mean
+
+
+def episode_bounds(dataset: Dict[str, np.ndarray]) -> List[Tuple[int, int]]:
+    """[(start, end)) of each episode (ends at terminals or timeouts; the data's end closes the last one)."""
+    done = np.flatnonzero(dataset["terminals"] | dataset["timeouts"])
+    ends = list(done + 1)
+    n = len(dataset["rewards"])
+    if not ends or ends[-1] != n:
+        ends.append(n)
+    starts = [0] + ends[:-1]
+    return list(zip(starts, ends))
+
+
+def split_episodes(dataset: Dict[str, np.ndarray], val_fraction: float, seed: int):
+    """(train episodes, validation episodes) as lists of (start, end), split by a seeded permutation."""
+    episodes = episode_bounds(dataset)
+    order = np.random.default_rng(seed).permutation(len(episodes))
+    n_val = max(1, int(round(val_fraction * len(episodes)))) if val_fraction > 0 else 0
+    val = sorted(order[:n_val].tolist())
+    train = sorted(order[n_val:].tolist())
+    return [episodes[i] for i in train], [episodes[i] for i in val]
+
+
+def transitions(dataset: Dict[str, np.ndarray]) -> np.ndarray:
+    """[observation, action] rows, shape (N, obs_dim + action_dim)."""
+    return np.concatenate([dataset["observations"], dataset["actions"]], axis=1).astype(np.float32)
+
+
+@dataclass
+class WindowData:
+    """Every window of ``horizon`` consecutive transitions inside one episode, gathered on demand."""
+
+    rows: torch.Tensor
+    """normalised transitions (N, D)"""
+    starts: torch.Tensor
+    """first row of each window (M,)"""
+    horizon: int
+
+    @classmethod
+    def from_episodes(cls, rows: np.ndarray, episodes, horizon: int, normalizer: GaussianNormalizer) -> "WindowData":
+        starts = [np.arange(s, e - horizon + 1) for s, e in episodes if e - s >= horizon]
+        starts = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+        return cls(torch.from_numpy(normalizer.normalize(rows)).float(), torch.from_numpy(starts).long(), horizon)
+
+    def __len__(self) -> int:
+        return int(self.starts.shape[0])
+
+    def windows(self, index: torch.Tensor) -> torch.Tensor:
+        rows = self.starts[index][:, None] + torch.arange(self.horizon)
+        return self.rows[rows]
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        return self.windows(torch.randint(0, len(self), (n,), generator=generator))
+
+
+def load_window_data(args: LocoTrainArgs):
+    """Normaliser and {(kind, split): WindowData} for kind in base/expert and split in train/val."""
+    datasets = {"base": load_locomotion_dataset(args.env, "medium_replay", args.data_root),
+                "expert": load_locomotion_dataset(args.env, "expert", args.data_root)}
+    rows = {kind: transitions(d) for kind, d in datasets.items()}
+    splits = {kind: split_episodes(d, args.val_fraction, args.seed + i) for i, (kind, d) in enumerate(datasets.items())}
+    train_rows = np.concatenate([rows[k][s:e] for k, (train, _) in splits.items() for s, e in train])
+    normalizer = GaussianNormalizer.fit(train_rows)
+    data = {(kind, split): WindowData.from_episodes(rows[kind], splits[kind][i], args.horizon, normalizer)
+            for kind in datasets for i, split in enumerate(("train", "val"))}
+    info = {kind: {"transitions": int(len(rows[kind])), "train_episodes": len(splits[kind][0]),
+                   "val_episodes": len(splits[kind][1]), "train_windows": len(data[(kind, "train")]),
+                   "val_windows": len(data[(kind, "val")])} for kind in datasets}
+    return normalizer, data, info
+
+
+# ---------------------------------------------------------------------------------------------- models
+
+
+def start_conditions(x: torch.Tensor, obs_dim: int) -> Dict[int, torch.Tensor]:
+    """Inpainting conditions fixing the start observation of each window (the first ``obs_dim`` columns of step 0)."""
+    return {0: x[:, 0, :obs_dim].clone()}
+
+
+def build_diffusion(args: LocoTrainArgs, obs_dim: int, action_dim: int) -> GaussianDiffusion:
+    dim = obs_dim + action_dim
+    net = TemporalUnet(args.horizon, dim, dim=args.dim, dim_mults=tuple(args.dim_mults))
+    weights = torch.ones(args.horizon, dim)
+    weights[0, obs_dim:] = args.action_weight
+    return GaussianDiffusion(net, (args.horizon, dim), args.n_timesteps, predict_epsilon=False,
+                             clip_denoised=args.clip_value > 0, clip_value=args.clip_value or 1.0, loss_weights=weights)
+
+
+def build_reward(args: LocoTrainArgs, obs_dim: int, action_dim: int) -> UnetEncoderReward:
+    return UnetEncoderReward(args.horizon, obs_dim + action_dim, dim=args.dim, dim_mults=tuple(args.dim_mults))
+
+
+@dataclass
+class BalancedWindowSource:
+    """Algorithm 1 on a balanced mix of base and expert windows: x_t = q_sample(x0, t), t uniform, with the clean
+    start observation written back into x_t (as the planner's inpainting does at every reverse step)."""
+
+    base: WindowData
+    expert: WindowData
+    schedule: GaussianDiffusion
+    obs_dim: int
+
+    def draw(self, n: int, generator: torch.Generator):
+        x0 = torch.cat([self.base.sample(n // 2, generator), self.expert.sample(n - n // 2, generator)])
+        t = torch.randint(0, self.schedule.n_timesteps, (n,), generator=generator)
+        noise = torch.randn(x0.shape, generator=generator)
+        with torch.no_grad():
+            x_t = self.schedule.q_sample(x0, t, noise)
+        x_t[:, 0, : self.obs_dim] = x0[:, 0, : self.obs_dim]
+        return x_t, t, None
+
+
+def is_complete(directory: Path, steps: int) -> bool:
+    """A finished model folder: weights present and trained for ``steps`` steps."""
+    try:
+        config = read_config(directory)
+    except FileNotFoundError:
+        return False
+    return (Path(directory) / "model.safetensors").is_file() and config["metadata"]["training"]["steps"] == steps
+
+
+def reproduce_command(args: LocoTrainArgs) -> str:
+    """The command line that trains these models again: the env plus every option changed from its default."""
+    defaults = LocoTrainArgs(env=args.env).resolved()
+    flags = []
+    for name, value in asdict(args).items():
+        if name in ("env", "out", "data_root", "progress", "threads") or value == getattr(defaults, name):
+            continue
+        value = " ".join(map(str, value)) if isinstance(value, (tuple, list)) else value
+        flags.append(f"--{name.replace('_', '-')} {value}")
+    return " ".join(["python -m reward_demo locomotion train-planners --env", args.env, *flags])
+
+
+def train_planners_command(args: LocoTrainArgs) -> None:
+    """Train (or resume) base, expert and reward; each finished model is kept and skipped on a rerun."""
+    from ..relative_reward import train_relative_reward
+    from ..training import TrainConfig, train
+
+    args = args.resolved()
+    torch.set_num_threads(max(1, args.threads))
+    if args.horizon % (2 ** (len(args.dim_mults) - 1)):
+        raise ValueError(f"horizon {args.horizon} must be divisible by {2 ** (len(args.dim_mults) - 1)} "
+                         f"for dim_mults {list(args.dim_mults)}")
+    root = Path(args.out) / args.env
+    normalizer, data, info = load_window_data(args)
+    dataset = load_locomotion_dataset(args.env, "expert", args.data_root)
+    obs_dim, action_dim = dataset["observations"].shape[1], dataset["actions"].shape[1]
+    del dataset
+    metadata = {"domain": "locomotion", "env": args.env, "gym_id": gym_id(args.env), "obs_dim": obs_dim,
+                "action_dim": action_dim, "horizon": args.horizon, "layout": "[observation, action] per step",
+                "normalizer": asdict(normalizer), "data": info,
+                "args": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items()},
+                "command": reproduce_command(args)}
+    print(f"[{args.env}] data: {info}", flush=True)
+    models = {}
+    for kind in ("base", "expert"):
+        out = root / kind
+        if is_complete(out, args.diffusion_steps):
+            models[kind] = from_pretrained(out, "cpu")
+            continue
+        train_data, val_windows = data[(kind, "train")], data[(kind, "val")]
+        val_x0 = val_windows.sample(min(2048, len(val_windows)), torch.Generator().manual_seed(args.seed + 3))
+
+        def sample_batch(n, generator, device, train_data=train_data):
+            return {"x0": train_data.sample(n, generator).to(device)}
+
+        def loss_fn(model, batch):
+            return model(batch["x0"], None, start_conditions(batch["x0"], obs_dim))
+
+        def val_loss(model, val_x0=val_x0):
+            with torch.random.fork_rng(), torch.no_grad():  # same noise every time, training stream untouched
+                torch.manual_seed(0)
+                return model.loss(val_x0, None, start_conditions(val_x0, obs_dim)).item()
+
+        config = TrainConfig(steps=args.diffusion_steps, batch_size=args.batch_size, lr=args.diffusion_lr,
+                             seed=args.seed + (0 if kind == "base" else 1), eval_every=1000, save_every=1000,
+                             progress=args.progress, cpu=True)
+        started = time.time()
+        models[kind] = train(build_diffusion(args, obs_dim, action_dim), loss_fn, sample_batch, config, out,
+                             validation_loss=val_loss, metadata={**metadata, "kind": kind}).model
+        print(f"[{args.env}] {kind} planner done in {time.time() - started:.0f} s", flush=True)
+
+    out = root / "reward"
+    if not is_complete(out, args.reward_steps):
+        base, expert = models["base"], models["expert"]
+        source = BalancedWindowSource(data[("base", "train")], data[("expert", "train")], base, obs_dim)
+        val_source = BalancedWindowSource(data[("base", "val")], data[("expert", "val")], base, obs_dim)
+        config = TrainConfig(steps=args.reward_steps, batch_size=args.reward_batch_size, lr=args.reward_lr,
+                             grad_clip=args.reward_grad_clip, seed=args.seed + 2, eval_every=500, save_every=500,
+                             progress=args.progress, cpu=True)
+        started = time.time()
+        train_relative_reward(build_reward(args, obs_dim, action_dim), base, expert, source, val_source, config, out,
+                              buffer_size=args.reward_buffer, refresh_every=args.reward_refresh, val_size=2048,
+                              conditions_fn=lambda x_t: start_conditions(x_t, obs_dim),
+                              metadata={**metadata, "kind": "reward"})
+        print(f"[{args.env}] reward done in {time.time() - started:.0f} s", flush=True)
+    print(f"[{args.env}] models in {root}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------- loading
+
+
+@dataclass
+class LocomotionModels:
+    """The three trained models of one locomotion env, on one device, and what is needed to plan with them."""
+
+    env: str
+    base: GaussianDiffusion
+    expert: GaussianDiffusion
+    reward: UnetEncoderReward
+    normalizer: GaussianNormalizer
+    horizon: int
+    obs_dim: int
+    action_dim: int
+    defaults: Dict[str, float] = field(default_factory=dict)
+    """{"scale": float, "t_stopgrad": int}: steering settings chosen on validation seeds"""
+
+    @property
+    def n_timesteps(self) -> int:
+        return self.base.n_timesteps
+
+    @property
+    def device(self) -> torch.device:
+        return self.base.betas.device
+
+
+def checkpoint_root(root: Optional[str] = None) -> Path:
+    """``root``, else $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else the shipped checkpoints/locomotion."""
+    return Path(root or os.environ.get("REWARD_DEMO_LOCOMOTION_CHECKPOINTS") or CHECKPOINT_ROOT)
+
+
+def models_from_folder(env: str, folder: Path, device: Optional[str] = None) -> LocomotionModels:
+    missing = [k for k in ("base", "expert", "reward") if not (Path(folder) / k / "model.safetensors").is_file()]
+    if missing:
+        raise FileNotFoundError(f"no trained {'/'.join(missing)} model for locomotion env {env!r} in {folder}; train "
+                                f"them with: python -m reward_demo locomotion train-planners --env {env}")
+    dev = default_device(device)
+    base, expert, reward = (from_pretrained(Path(folder) / k, dev) for k in ("base", "expert", "reward"))
+    meta = reward.metadata
+    for model in (base, expert, reward):
+        model.requires_grad_(False)
+    normalizer = GaussianNormalizer(tuple(meta["normalizer"]["mean"]), tuple(meta["normalizer"]["std"]))
+    return LocomotionModels(env, base, expert, reward, normalizer, int(meta["horizon"]), int(meta["obs_dim"]),
+                            int(meta["action_dim"]), dict(DEFAULT_STEERING[env]))
+
+
+@functools.lru_cache(maxsize=8)
+def load_locomotion_models(env: str, root: Optional[str] = None, device: Optional[str] = None) -> LocomotionModels:
+    """Load (once) the base planner, expert planner and reward of ``env`` (hopper, halfcheetah or walker2d) from
+    ``root`` (default: $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else the shipped checkpoints/locomotion)."""
+    key = env_key(env)
+    return models_from_folder(key, checkpoint_root(root) / key, device)
+
+
+# ---------------------------------------------------------------------------------------------- planning
+
+
+class EpisodeRewardGuide:
+    """Like ``steering.RewardGuide`` but with one (scale, t_stopgrad) per sample: x <- x + scale_i * grad r(x, t)
+    for the samples with t >= t_stopgrad_i (used to run a whole sweep grid as one batch)."""
+
+    def __init__(self, reward: torch.nn.Module, scale: torch.Tensor, t_stopgrad: torch.Tensor):
+        self.reward, self.scale, self.t_stopgrad = reward, scale.float(), t_stopgrad.long()
+
+    def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        from ..relative_reward import reward_gradient
+
+        weight = self.scale * (t >= self.t_stopgrad).to(x.dtype)
+        if not bool((weight > 0).any()):
+            return x
+        _, grad = reward_gradient(self.reward, x, t)
+        return (x + weight[:, None, None] * grad).detach()
+
+
+def plan(models: LocomotionModels, observations: torch.Tensor, scale=0.0, t_stopgrad=0, planner: str = "base",
+         generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """Normalised plans (n, horizon, obs_dim + action_dim) from normalised start observations (n, obs_dim).
+
+    ``scale``/``t_stopgrad``: numbers (``steering.RewardGuide``) or per-sample tensors (``EpisodeRewardGuide``);
+    steering applies to the base planner only.
+    """
+    from ..steering import RewardGuide
+
+    diffusion = models.base if planner == "base" else models.expert
+    guide = None
+    if planner == "base":
+        if torch.is_tensor(scale) or torch.is_tensor(t_stopgrad):
+            n = observations.shape[0]
+            scale_t = torch.as_tensor(scale, dtype=torch.float32, device=observations.device).expand(n)
+            stop_t = torch.as_tensor(t_stopgrad, dtype=torch.long, device=observations.device).expand(n)
+            if bool((scale_t > 0).any()):
+                guide = EpisodeRewardGuide(models.reward, scale_t, stop_t)
+        elif scale > 0:
+            guide = RewardGuide(models.reward, float(scale), t_stopgrad=int(t_stopgrad))
+    return diffusion.sample(observations.shape[0], conditions={0: observations}, generator=generator, guide=guide)
+
+
+def check_run_args(models: LocomotionModels, scale: float, t_stopgrad: int, max_steps: int, planner: str) -> None:
+    if planner not in PLANNERS:
+        raise ValueError(f"planner must be one of {', '.join(PLANNERS)}, got {planner!r}")
+    if not np.isfinite(scale) or scale < 0:
+        raise ValueError(f"scale must be a finite number >= 0, got {scale}")
+    if not 0 <= int(t_stopgrad) <= models.n_timesteps or int(t_stopgrad) != t_stopgrad:
+        raise ValueError(f"t_stopgrad must be an integer in [0, {models.n_timesteps}], got {t_stopgrad}")
+    if not 1 <= int(max_steps) <= MAX_EPISODE_STEPS or int(max_steps) != max_steps:
+        raise ValueError(f"max_steps must be an integer in [1, {MAX_EPISODE_STEPS}], got {max_steps}")
+
+
+@dataclass
+class EpisodeBatch:
+    """Episodes of one planner, one entry per seed (lists hold per-episode arrays of length L_i = lengths[i])."""
+
+    env: str
+    planner: str
+    seeds: List[int]
+    scales: np.ndarray
+    """steering scale of each episode"""
+    t_stopgrads: np.ndarray
+    """t_stopgrad of each episode"""
+    observations: List[np.ndarray]
+    """(L_i, obs_dim): the observation each action was planned from"""
+    actions: List[np.ndarray]
+    """(L_i, action_dim): the executed actions (unnormalised, clipped to the action bounds)"""
+    env_rewards: List[np.ndarray]
+    """(L_i,): the environment's rewards"""
+    returns: np.ndarray
+    """(n,) undiscounted returns"""
+    lengths: np.ndarray
+    """(n,) steps taken"""
+    terminated: np.ndarray
+    """(n,) the episode ended by falling (not by max_steps)"""
+    scores: np.ndarray
+    """(n,) D4RL-normalised scores of the returns"""
+    learned_rewards: List[np.ndarray]
+    """(L_i,): learned reward r(w_k, t=0) of the normalised window w_k of executed [observation, action] rows
+    k .. k+horizon-1 (rows past the episode's end repeat its last row)"""
+    qpos: Optional[List[np.ndarray]] = None
+    """(L_i + 1, nq) if recorded: MuJoCo qpos before each step and after the last one (for replaying videos)"""
+    qvel: Optional[List[np.ndarray]] = None
+    """(L_i + 1, nv) if recorded"""
+    seconds: float = 0.0
+    """wall time of the rollout"""
+
+    @property
+    def scale(self) -> float:
+        return float(self.scales[0]) if len(self.scales) else 0.0
+
+    def to_json(self, per_step: bool = False) -> dict:
+        out = {"env": self.env, "planner": self.planner, "seeds": list(map(int, self.seeds)),
+               "scales": self.scales.tolist(), "t_stopgrads": self.t_stopgrads.tolist(),
+               "returns": self.returns.tolist(), "lengths": self.lengths.tolist(),
+               "terminated": self.terminated.tolist(), "scores": self.scores.tolist(),
+               "learned_reward_mean": [float(r.mean()) if len(r) else float("nan") for r in self.learned_rewards],
+               "seconds": self.seconds}
+        if per_step:
+            out["env_rewards"] = [r.tolist() for r in self.env_rewards]
+            out["learned_rewards"] = [r.tolist() for r in self.learned_rewards]
+        return out
+
+
+@torch.no_grad()
+def learned_window_rewards(models: LocomotionModels, observations: np.ndarray, actions: np.ndarray,
+                           chunk: int = 2048) -> np.ndarray:
+    """r(w_k, t=0) for each step k of one executed trajectory (see ``EpisodeBatch.learned_rewards``)."""
+    rows = np.concatenate([observations, actions], axis=1).astype(np.float32)
+    n = len(rows)
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    index = np.minimum(np.arange(n)[:, None] + np.arange(models.horizon)[None, :], n - 1)
+    windows = torch.from_numpy(models.normalizer.normalize(rows)[index]).to(models.device)
+    out = []
+    for start in range(0, n, chunk):
+        part = windows[start: start + chunk]
+        t = torch.zeros(part.shape[0], dtype=torch.long, device=models.device)
+        out.append(models.reward(part, t).float().cpu())
+    return torch.cat(out).numpy()
+
+
+def rollout(models: LocomotionModels, seeds: Sequence[int], scales: Sequence[float], t_stopgrads: Sequence[int],
+            max_steps: int = MAX_EPISODE_STEPS, planner: str = "base", record_states: bool = False,
+            progress: Optional[Callable[[int, int], None]] = None, generator_seed: int = 0) -> EpisodeBatch:
+    """Run one episode per seed, all stepping together; per-episode steering settings (see ``run_episodes``)."""
+    import gymnasium as gym
+
+    seeds = [int(s) for s in seeds]
+    n = len(seeds)
+    if n == 0:
+        raise ValueError("seeds must not be empty")
+    scales_np = np.asarray(scales, dtype=np.float64).reshape(n)
+    stops_np = np.asarray(t_stopgrads, dtype=np.int64).reshape(n)
+    for s, k in zip(scales_np, stops_np):
+        check_run_args(models, float(s), int(k), max_steps, planner)
+    uniform = len(set(scales_np.tolist())) == 1 and len(set(stops_np.tolist())) == 1
+    device = models.device
+    started = time.time()
+    envs = [gym.make(gym_id(models.env)) for _ in seeds]
+    low, high = envs[0].action_space.low, envs[0].action_space.high
+    obs = np.stack([env.reset(seed=seed)[0] for env, seed in zip(envs, seeds)]).astype(np.float32)
+    obs_hist, act_hist, rew_hist = [[] for _ in seeds], [[] for _ in seeds], [[] for _ in seeds]
+    qpos = [[env.unwrapped.data.qpos.copy()] for env in envs] if record_states else None
+    qvel = [[env.unwrapped.data.qvel.copy()] for env in envs] if record_states else None
+    running = np.ones(n, dtype=bool)
+    terminated = np.zeros(n, dtype=bool)
+    generator = torch.Generator(device=device).manual_seed(int(generator_seed))
+    obs_cols = slice(0, models.obs_dim)
+    act_cols = slice(models.obs_dim, models.obs_dim + models.action_dim)
+    try:
+        for step in range(int(max_steps)):
+            active = np.flatnonzero(running)
+            if progress is not None:
+                progress(step, int(max_steps))
+            start = torch.from_numpy(models.normalizer.normalize(obs[active], obs_cols)).to(device)
+            if uniform:
+                scale, stop = float(scales_np[0]), int(stops_np[0])
+            else:
+                scale = torch.as_tensor(scales_np[active], dtype=torch.float32, device=device)
+                stop = torch.as_tensor(stops_np[active], dtype=torch.long, device=device)
+            x = plan(models, start, scale, stop, planner, generator)
+            actions = models.normalizer.unnormalize(x[:, 0, act_cols].cpu().numpy(), act_cols)
+            actions = np.clip(actions, low, high).astype(np.float32)
+            for j, i in enumerate(active):
+                next_obs, reward, term, trunc, _ = envs[i].step(actions[j])
+                obs_hist[i].append(obs[i].copy())
+                act_hist[i].append(actions[j])
+                rew_hist[i].append(float(reward))
+                if record_states:
+                    qpos[i].append(envs[i].unwrapped.data.qpos.copy())
+                    qvel[i].append(envs[i].unwrapped.data.qvel.copy())
+                obs[i] = next_obs
+                if term:
+                    terminated[i] = True
+                if term or trunc:
+                    running[i] = False
+            if not running.any():
+                break
+        if progress is not None:
+            progress(int(max_steps), int(max_steps))
+    finally:
+        for env in envs:
+            env.close()
+    obs_dim, action_dim = models.obs_dim, models.action_dim
+    observations = [np.asarray(o, dtype=np.float32).reshape(-1, obs_dim) for o in obs_hist]
+    actions = [np.asarray(a, dtype=np.float32).reshape(-1, action_dim) for a in act_hist]
+    env_rewards = [np.asarray(r, dtype=np.float64) for r in rew_hist]
+    returns = np.array([r.sum() for r in env_rewards])
+    return EpisodeBatch(
+        env=models.env, planner=planner, seeds=seeds, scales=scales_np, t_stopgrads=stops_np,
+        observations=observations, actions=actions, env_rewards=env_rewards, returns=returns,
+        lengths=np.array([len(r) for r in env_rewards]), terminated=terminated,
+        scores=np.array([normalized_score(models.env, r) for r in returns]),
+        learned_rewards=[learned_window_rewards(models, o, a) for o, a in zip(observations, actions)],
+        qpos=[np.stack(q) for q in qpos] if record_states else None,
+        qvel=[np.stack(q) for q in qvel] if record_states else None,
+        seconds=time.time() - started)
+
+
+def run_episodes(models: LocomotionModels, seeds: Sequence[int], scale: float, t_stopgrad: int,
+                 max_steps: int = MAX_EPISODE_STEPS, planner: str = "base", record_states: bool = False,
+                 progress: Optional[Callable[[int, int], None]] = None, generator_seed: int = 0) -> EpisodeBatch:
+    """Run one episode per seed with a diffusion planner, all episodes stepping together.
+
+    Each env is ``gymnasium.make(<env>-v5)`` reset with its seed; at every env step one plan is sampled for all
+    still-running episodes in one batch (start observation inpainted, T reverse steps), and the first action of
+    each plan is executed (unnormalised, clipped to the action bounds).
+
+    Args:
+        models: from ``load_locomotion_models``.
+        seeds: one gymnasium reset seed per episode.
+        scale: steering scale (0 = the unsteered planner); steers the base planner with ``steering.RewardGuide``
+            (one gradient step on the learned reward before each reverse step t >= t_stopgrad); ignored by the
+            expert planner.
+        t_stopgrad: no steering at reverse steps t < t_stopgrad, in [0, T].
+        max_steps: episode length cap, in [1, 1000].
+        planner: "base" or "expert".
+        record_states: also keep MuJoCo qpos/qvel per step (to render videos afterwards).
+        progress: called as ``progress(step, max_steps)`` before every env step (and once at the end); raising
+            from it cancels the run.
+        generator_seed: seeds the planner's noise.
+    """
+    check_run_args(models, scale, t_stopgrad, max_steps, planner)
+    n = len(seeds)
+    return rollout(models, seeds, [float(scale)] * n, [int(t_stopgrad)] * n, max_steps, planner, record_states,
+                   progress, generator_seed)

@@ -1,0 +1,203 @@
+"""Locomotion planners: tiny random models (shapes, inpainting, scale 0, bad inputs, save/load), the shipped
+checkpoints (a short steered episode, the reward ranks held-out expert windows above base windows) and the CLI."""
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("gymnasium")
+
+from reward_demo.checkpoint import save_pretrained  # noqa: E402
+from reward_demo.locomotion.planner import (  # noqa: E402
+    CHECKPOINT_ROOT, GaussianNormalizer, LocoTrainArgs, build_diffusion, build_reward, learned_window_rewards,
+    load_locomotion_models, plan, run_episodes)
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = Path(os.environ.get("REWARD_DEMO_LOCOMOTION_CHECKPOINTS") or CHECKPOINT_ROOT)
+OBS, ACT = 11, 3  # Hopper-v5
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny_root(tmp_path_factory):
+    """Random tiny Hopper models (horizon 4, T 20) saved like the trainer saves them."""
+    root = tmp_path_factory.mktemp("loco")
+    args = LocoTrainArgs(env="hopper", horizon=4, dim=16, dim_mults=(1, 2)).resolved()
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    normalizer = GaussianNormalizer(tuple(rng.normal(0, 0.1, OBS + ACT).tolist()),
+                                    tuple(rng.uniform(0.5, 2.0, OBS + ACT).tolist()))
+    meta = {"env": "hopper", "obs_dim": OBS, "action_dim": ACT, "horizon": 4, "normalizer": asdict(normalizer),
+            "args": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items()}}
+    for kind, model in (("base", build_diffusion(args, OBS, ACT)), ("expert", build_diffusion(args, OBS, ACT)),
+                        ("reward", build_reward(args, OBS, ACT))):
+        save_pretrained(model, root / "hopper" / kind, metadata={**meta, "kind": kind})
+    return root
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_root):
+    return load_locomotion_models("hopper", str(tiny_root), "cpu")
+
+
+def test_shapes_and_recorded_states(tiny):
+    batch = run_episodes(tiny, [100_000, 100_001], scale=0.3, t_stopgrad=2, max_steps=6, record_states=True)
+    assert batch.seeds == [100_000, 100_001]
+    assert len(batch.observations) == len(batch.actions) == len(batch.learned_rewards) == 2
+    for i, length in enumerate(batch.lengths):
+        assert 1 <= length <= 6
+        assert batch.observations[i].shape == (length, OBS)
+        assert batch.actions[i].shape == (length, ACT)
+        assert batch.env_rewards[i].shape == batch.learned_rewards[i].shape == (length,)
+        assert batch.qpos[i].shape == (length + 1, 6) and batch.qvel[i].shape == (length + 1, 6)
+        assert np.abs(batch.actions[i]).max() <= 1.0
+        assert np.isfinite(batch.learned_rewards[i]).all()
+    np.testing.assert_allclose(batch.returns, [r.sum() for r in batch.env_rewards])
+    assert np.isfinite(batch.scores).all()
+    assert tiny.defaults.keys() == {"scale", "t_stopgrad"}
+
+
+def test_start_state_is_inpainted(tiny):
+    obs = torch.randn(3, OBS)
+    for scale in (0.0, 1.0):
+        x = plan(tiny, obs, scale, 0, generator=torch.Generator().manual_seed(0))
+        assert x.shape == (3, tiny.horizon, OBS + ACT)
+        assert torch.equal(x[:, 0, :OBS], obs)
+    x = plan(tiny, obs, planner="expert", generator=torch.Generator().manual_seed(0))
+    assert torch.equal(x[:, 0, :OBS], obs)
+
+
+def test_scale_zero_is_unsteered_bit_for_bit(tiny):
+    obs = torch.randn(2, OBS)
+    unsteered = tiny.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(5))
+    for stop in (0, 7):
+        assert torch.equal(plan(tiny, obs, 0.0, stop, generator=torch.Generator().manual_seed(5)), unsteered)
+    steered = plan(tiny, obs, 5.0, 0, generator=torch.Generator().manual_seed(5))
+    assert not torch.equal(steered, unsteered)
+    # t_stopgrad = T switches steering off entirely
+    assert torch.equal(plan(tiny, obs, 5.0, tiny.n_timesteps, generator=torch.Generator().manual_seed(5)), unsteered)
+    a = run_episodes(tiny, [100_002], 0.0, 3, max_steps=4)
+    b = run_episodes(tiny, [100_002], 0.0, 0, max_steps=4)
+    np.testing.assert_array_equal(a.actions[0], b.actions[0])
+
+
+def test_per_episode_guide_matches_scalar_guide(tiny):
+    obs = torch.randn(2, OBS)
+    scalar = plan(tiny, obs, 0.7, 4, generator=torch.Generator().manual_seed(1))
+    per_sample = plan(tiny, obs, torch.tensor([0.7, 0.7]), torch.tensor([4, 4]), generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(per_sample, scalar)
+
+
+def test_learned_rewards_are_window_rewards_padded_at_the_end(tiny):
+    rng = np.random.default_rng(0)
+    obs, act = rng.normal(size=(6, OBS)).astype(np.float32), rng.uniform(-1, 1, (6, ACT)).astype(np.float32)
+    rewards = learned_window_rewards(tiny, obs, act)
+    rows = tiny.normalizer.normalize(np.concatenate([obs, act], 1))
+    for k in (0, 5):
+        window = rows[[min(k + j, 5) for j in range(tiny.horizon)]]
+        expected = tiny.reward(torch.from_numpy(window)[None], torch.zeros(1, dtype=torch.long)).item()
+        assert rewards[k] == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(scale=-0.1), "scale must be"),
+    (dict(scale=float("nan")), "scale must be"),
+    (dict(t_stopgrad=21), r"t_stopgrad must be an integer in \[0, 20\]"),
+    (dict(t_stopgrad=-1), "t_stopgrad must be"),
+    (dict(max_steps=0), r"max_steps must be an integer in \[1, 1000\]"),
+    (dict(max_steps=1001), "max_steps must be"),
+    (dict(planner="greedy"), "planner must be one of base, expert"),
+])
+def test_bad_inputs(tiny, kwargs, message):
+    call = dict(seeds=[1], scale=0.1, t_stopgrad=0, max_steps=2)
+    call.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        run_episodes(tiny, **call)
+
+
+def test_loader_errors(tmp_path):
+    with pytest.raises(ValueError, match="unknown locomotion environment 'ant'.*hopper"):
+        load_locomotion_models("ant", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="locomotion train-planners --env walker2d"):
+        load_locomotion_models("walker2d", str(tmp_path))
+
+
+def test_save_load_round_trip(tiny, tiny_root, tmp_path):
+    from reward_demo.checkpoint import from_pretrained
+
+    x = torch.randn(2, tiny.horizon, OBS + ACT)
+    t = torch.tensor([0, 19])
+    for kind in ("base", "reward"):
+        model = getattr(tiny, kind)
+        save_pretrained(model, tmp_path / kind, metadata=model.metadata)
+        again = from_pretrained(tmp_path / kind, "cpu")
+        net, net_again = (model.model, again.model) if kind == "base" else (model, again)
+        assert torch.equal(net(x, t), net_again(x, t))
+    assert torch.equal(tiny.base.loss_weights[0, OBS:], torch.full((ACT,), 10.0))
+    assert load_locomotion_models("hopper", str(tiny_root), "cpu") is tiny  # cached
+    values = np.random.default_rng(1).normal(size=(5, OBS + ACT)).astype(np.float32)
+    np.testing.assert_allclose(tiny.normalizer.unnormalize(tiny.normalizer.normalize(values)), values, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------- shipped checkpoints
+
+
+def shipped_envs():
+    return [env for env in ("hopper", "halfcheetah", "walker2d")
+            if (SHIPPED / env / "reward" / "model.safetensors").is_file()]
+
+
+def test_hopper_and_halfcheetah_are_shipped():
+    assert {"hopper", "halfcheetah"} <= set(shipped_envs()), f"missing planners in {SHIPPED}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env", shipped_envs())
+def test_shipped_short_steered_episode(env):
+    models = load_locomotion_models(env, device="cpu")
+    batch = run_episodes(models, [100_000, 100_001], models.defaults["scale"], models.defaults["t_stopgrad"],
+                         max_steps=20)
+    assert all(np.isfinite(o).all() for o in batch.observations)
+    assert np.isfinite(batch.scores).all() and (batch.lengths >= 1).all()
+    assert all(np.isfinite(r).all() for r in batch.learned_rewards)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env", shipped_envs())
+def test_shipped_reward_ranks_heldout_expert_above_base(env):
+    from reward_demo.locomotion.evaluate import heldout_reward_auroc
+
+    result = heldout_reward_auroc(load_locomotion_models(env, device="cpu"), n_windows=256, expert_steps=1000)
+    assert result["auroc"] > 0.8, result
+
+
+@pytest.mark.slow
+def test_cli_evaluate(tmp_path):
+    out = tmp_path / "eval.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "reward_demo", "locomotion", "evaluate", "--env", "hopper", "--episodes", "2",
+           "--max-steps", "10", "--seed", "100000", "--scale", "0.1", "--t-stopgrad", "2", "--json", str(out)]
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+    result = json.loads(out.read_text())
+    assert result["episodes"] == 2 and result["scale"] == 0.1 and result["t_stopgrad"] == 2
+    for key in ("base", "steered"):
+        assert len(result[key]["scores"]) == 2 and len(result[key]["score"]["ci95"]) == 2
+    assert "ci95" in result["difference"] and "score" in result["expert_policy"]
+    assert out.with_suffix(".png").is_file()
+    bad_cmd = [c if c != "0.1" else "-1" for c in cmd]
+    bad = subprocess.run(bad_cmd, cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert bad.returncode == 2 and "scale must be" in bad.stderr
