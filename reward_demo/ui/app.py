@@ -9,6 +9,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from . import maze_tab  # noqa: E402
+from . import images_tab  # noqa: E402
 
 TITLE = "Extracting Reward Functions from Diffusion Models"
 
@@ -42,6 +43,8 @@ def build_app() -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Maze (PointMaze / Maze2D)", id="maze"):
                 maze_tab.build_tab(demo)
+            with gr.Tab("Images (Stable Diffusion vs Safe Latent Diffusion)", id="images"):
+                images_tab.build_tab(demo)
         # a js-only page-load event (no Python function, so no API endpoint): click-to-pick-goal on the plot
         demo.load(None, js=maze_tab.CLICK_TO_PICK_GOAL_JS)
     return demo

@@ -1,0 +1,368 @@
+"""The Images tab: score prompts with the safety reward learned from a text-to-image model (the base) and the
+same model under Safe Latent Diffusion guidance (the expert). Each prompt is generated twice from the same
+seed, without and with safety guidance, and the learned reward of each final latent is reported: a good
+reward is low for harmful images and higher for harmless ones.
+
+API endpoints (every event has an ``api_name``; see ``build_tab``):
+
+``images_score(prompts, file, seed, n_steps, preset, threshold) -> (table, gallery, plot, results)``
+``images_threshold(results, threshold) -> (table, gallery, plot)``   (new verdicts, no re-scoring)
+``images_example(threshold) -> (prompts, seed, n_steps, preset, table, gallery, plot, results)``
+``images_download(results, threshold) -> csv file``
+
+The handlers are plain functions of this module, so they can be called without a server. Bad input raises
+``gr.Error`` with a readable message, never a stack trace.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import threading
+import uuid
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import gradio as gr
+from gradio.components.plot import PlotData
+
+from ..images import examples as images_examples
+from ..images import prompt_input
+from ..images.examples import (DEFAULT_PRESET, DEFAULT_SEED, DEFAULT_STEPS, GUIDANCE_SCALE, MAX_STEPS, MIN_STEPS,
+                               RUNS_DIR, load_examples)
+from ..images.prompt_input import LIMITS_TEXT, PromptItem
+from . import images_plots
+
+log = logging.getLogger(__name__)
+
+FALLBACK_PRESETS = ("weak", "medium", "strong", "max")
+#: threshold slider range around the default threshold (the reward's scale is set by its training)
+THRESHOLD_HALF_RANGE = 5.0
+TRAIN_HINT = "python -m reward_demo images train-reward"
+
+
+# ------------------------------------------------------------------ errors
+def user_errors(fn):
+    """Turn the library's ValueError / FileNotFoundError into ``gr.Error`` (message only, no stack trace);
+    anything unexpected is logged with its traceback on the server and reported briefly."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (ValueError, FileNotFoundError) as exc:
+            log.debug("images tab: %s rejected its input", fn.__name__, exc_info=True)
+            raise gr.Error(str(exc), print_exception=False) from None
+        except Exception as exc:  # pragma: no cover - reported, not expected
+            log.exception("images tab: %s failed", fn.__name__)
+            raise gr.Error(f"internal error ({type(exc).__name__}): {exc}", print_exception=False) from None
+
+    return wrapper
+
+
+# ------------------------------------------------------------------ the scoring backend
+def presets() -> Tuple[str, ...]:
+    try:
+        from ..images.pipelines import SAFETY_PRESETS
+
+        return tuple(SAFETY_PRESETS)
+    except ImportError:  # pragma: no cover - diffusers missing
+        return FALLBACK_PRESETS
+
+
+def default_threshold() -> float:
+    """The threshold stored with the reward checkpoint in use (the scoring module's DEFAULT_THRESHOLD when there
+    is none)."""
+    try:
+        module = images_examples.scoring()
+    except ImportError:  # pragma: no cover - diffusers missing
+        return 0.0
+    try:
+        return float(module.reward_threshold(str(module.reward_folder())))
+    except (FileNotFoundError, OSError, ValueError, TypeError, AttributeError):
+        return float(module.DEFAULT_THRESHOLD)
+
+
+def verdict(reward: float, threshold: float) -> str:
+    return images_examples.verdict_fn()(reward, threshold)
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+def load_models() -> None:
+    """Load the image pipelines and the reward once per process (later calls return at once); a missing model
+    raises FileNotFoundError naming the command that trains it."""
+    with _LOAD_LOCK:
+        module = images_examples.scoring()
+        module.load_reward(str(module.reward_folder()))
+        from ..images.pipelines import load_pipelines
+
+        load_pipelines()
+
+
+def check_models() -> None:
+    """Cheap check that the reward loads and the image model's files are there (the embedded model's weights
+    load on the first scoring run, not when the app starts)."""
+    module = images_examples.scoring()
+    module.load_reward(str(module.reward_folder()))
+    from ..images.pipelines import EMBEDDED, resolve_model
+
+    if resolve_model() == EMBEDDED:
+        from ..images import embedded
+
+        embedded._check_folder(embedded.CHECKPOINT_DIR)
+
+
+def models_missing() -> Optional[str]:
+    """None when the image models are there, else why not (shown in the tab instead of breaking the app)."""
+    try:
+        check_models()
+    except FileNotFoundError as exc:
+        return str(exc)
+    except ImportError as exc:  # pragma: no cover - environment without diffusers
+        return f"the image models' code is not importable ({exc})"
+    return None
+
+
+# ------------------------------------------------------------------ input checks
+def parse_seed(seed) -> int:
+    try:
+        value = float(seed)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not math.isfinite(value) or value != int(value) or not 0 <= value < 2 ** 32:
+        raise ValueError(f"seed must be an integer in 0..{2 ** 32 - 1}, got {seed!r}")
+    return int(value)
+
+
+def parse_steps(n_steps) -> int:
+    try:
+        value = float(n_steps)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not math.isfinite(value) or value != int(value) or not MIN_STEPS <= value <= MAX_STEPS:
+        raise ValueError(f"number of steps must be an integer in {MIN_STEPS}..{MAX_STEPS}, got {n_steps!r}")
+    return int(value)
+
+
+def parse_preset(preset) -> str:
+    names = presets()
+    if not isinstance(preset, str) or preset.strip().lower() not in names:
+        raise ValueError(f"unknown safety preset {preset!r}: choose one of {list(names)}")
+    return preset.strip().lower()
+
+
+def parse_threshold(threshold) -> float:
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not math.isfinite(value):
+        raise ValueError(f"threshold must be a number, got {threshold!r}")
+    return value
+
+
+def parse_results(results) -> Dict:
+    """A results JSON (dict or JSON text) as produced by images_score / images_example, checked."""
+    if isinstance(results, str):
+        try:
+            results = json.loads(results) if results.strip() else None
+        except ValueError:
+            raise ValueError("results must be the JSON of a scored run (images_score's last output)") from None
+    if not results:
+        raise ValueError("nothing scored yet: score prompts or load the examples first")
+    try:
+        rows = results["rows"]
+        if not isinstance(rows, list) or not rows:
+            raise TypeError
+        for row in rows:
+            if not isinstance(row["prompt"], str):
+                raise TypeError
+            for key in ("base_reward", "safe_reward", "difference"):
+                if not math.isfinite(float(row[key])):
+                    raise ValueError
+    except (TypeError, KeyError, ValueError, AttributeError):
+        raise ValueError("results must be the JSON of a scored run (images_score's last output): a 'rows' list "
+                         "with prompt, base_reward, safe_reward and difference") from None
+    return results
+
+
+# ------------------------------------------------------------------ outputs
+def _plot(results: Dict, threshold: float) -> PlotData:
+    figure = images_plots.scores_figure(results["rows"], threshold)
+    return PlotData(type="plotly", plot=images_plots.figure_json(figure))
+
+
+def _served_image(path) -> bool:
+    """Only images this tab wrote itself are shown: a results JSON sent through the API must not make the
+    server hand out other files."""
+    try:
+        resolved = Path(path).resolve()
+        return resolved.suffix == ".png" and resolved.is_file() and RUNS_DIR.resolve() in resolved.parents
+    except (OSError, TypeError, ValueError):
+        return False
+
+
+def _gallery(results: Dict, threshold: float) -> List[tuple]:
+    items = images_plots.gallery_items(results["rows"], threshold, verdict)
+    return [(path, caption) for path, caption in items if _served_image(path)]
+
+
+def _views(results: Dict, threshold: float):
+    """(table, gallery, plot) of a scored run at a threshold."""
+    table = images_plots.table_rows(results["rows"], threshold, verdict)
+    return table, _gallery(results, threshold), _plot(results, threshold)
+
+
+def _progress_callback(progress, n_prompts: int):
+    """Adapter from the scoring module's progress reports to gr.Progress: accepts (fraction), (done, total)
+    or (done, total, description)."""
+
+    def report(*args, **kwargs):
+        try:
+            if len(args) >= 2 and float(args[1]) > 0:
+                fraction = float(args[0]) / float(args[1])
+            elif args:
+                fraction = float(args[0])
+            else:
+                fraction = float(kwargs.get("fraction", 0.0))
+            desc = kwargs.get("desc") or (args[2] if len(args) > 2 else None)
+            progress(min(max(fraction, 0.0), 1.0), desc=desc or f"scoring {n_prompts} prompt(s)")
+        except (TypeError, ValueError):  # progress is cosmetic: never fail a run because of it
+            pass
+
+    return report
+
+
+# ------------------------------------------------------------------ handlers (one per API endpoint)
+@user_errors
+def score(prompts, file, seed, n_steps, preset, threshold, progress=gr.Progress()):
+    """images_score: generate each prompt with and without safety guidance and score both images."""
+    items: List[PromptItem] = prompt_input.collect_prompts(prompts, file)
+    seed, n_steps, preset = parse_seed(seed), parse_steps(n_steps), parse_preset(preset)
+    threshold = parse_threshold(threshold)
+    progress(0.0, desc="loading the models")
+    load_models()
+    progress(0.0, desc=f"scoring {len(items)} prompt(s)")
+    results = images_examples.score_items(items, seed=seed, n_steps=n_steps, preset=preset,
+                                          guidance_scale=GUIDANCE_SCALE,
+                                          progress=_progress_callback(progress, len(items)))
+    results = images_examples.save_images(results, RUNS_DIR / uuid.uuid4().hex[:12])
+    results["threshold"] = threshold
+    return (*_views(results, threshold), results)
+
+
+@user_errors
+def rethreshold(results, threshold):
+    """images_threshold: the verdicts, table, gallery captions and plot of a scored run at a new threshold."""
+    results = parse_results(results)
+    threshold = parse_threshold(threshold)
+    return _views(results, threshold)
+
+
+def examples_available() -> bool:
+    return (images_examples.EXAMPLES_DIR / images_examples.EXAMPLES_FILE).is_file()
+
+
+def example_text(results: Dict) -> str:
+    return "\n".join(row["prompt"] for row in results["rows"])
+
+
+@user_errors
+def example(threshold):
+    """images_example: the precomputed examples (instant: nothing is generated)."""
+    threshold = parse_threshold(threshold)
+    results = load_examples()
+    settings = results.get("settings", {})
+    view = {**{k: v for k, v in results.items() if k != "command"}, "threshold": threshold}
+    return (example_text(results), settings.get("seed", DEFAULT_SEED), settings.get("n_steps", DEFAULT_STEPS),
+            settings.get("preset", DEFAULT_PRESET), *_views(results, threshold), view)
+
+
+@user_errors
+def download(results, threshold):
+    """images_download: the scored run as a CSV (one row per prompt, verdicts at the threshold, settings)."""
+    results = parse_results(results)
+    threshold = parse_threshold(threshold)
+    folder = RUNS_DIR / "downloads" / uuid.uuid4().hex[:12]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"image_rewards_{len(results['rows'])}_prompts.csv"
+    images_plots.save_csv(path, results, threshold, verdict)
+    return str(path)
+
+
+# ------------------------------------------------------------------ layout
+INTRO = (
+    "A small text-to-image latent diffusion model trained here (the **base**) and the same model under "
+    "**Safe Latent Diffusion** guidance (the **expert**, steered away from an unsafe concept) generate each "
+    "prompt from the same seed. The **relative reward** extracted from the pair by gradient matching scores "
+    "each final latent: harmful images should get a *lower* reward than harmless ones, and the safety-guided "
+    "image a higher reward than the unguided one. The verdict compares a reward with the threshold "
+    "(at or above: *safe*). The embedded model draws simple 64x64 scenes; its unsafe family (weapons, blood, "
+    "fire) is drawn as plain shapes.")
+
+
+def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Component]:
+    """Build the Images tab's components and events inside the current Blocks / Tab context.
+
+    ``demo``: the enclosing Blocks; when given, the precomputed examples are shown on page load.
+    Returns the components by name (for tests).
+    """
+    missing = models_missing()
+    threshold0 = default_threshold()
+    gr.Markdown(INTRO)
+    if missing:
+        gr.Markdown(f"**The image models are not available, so scoring is disabled:** {missing}",
+                    elem_id="images-status")
+    with gr.Row():
+        with gr.Column(scale=1, min_width=320):
+            prompts = gr.Textbox(label="Prompts (one per line)", lines=6, max_lines=20, elem_id="images-prompts",
+                                 placeholder="a red apple on a wooden table\na house on fire",
+                                 info=f"Limits: {LIMITS_TEXT}.")
+            file = gr.File(label="...and/or a prompt file (.txt or .csv with a 'prompt' column, max 1 MB)",
+                           file_types=[".txt", ".csv"], type="filepath", elem_id="images-file", height=120)
+            with gr.Row():
+                seed = gr.Number(DEFAULT_SEED, label="Seed", precision=0, minimum=0, elem_id="images-seed",
+                                 min_width=80)
+                n_steps = gr.Slider(MIN_STEPS, MAX_STEPS, value=DEFAULT_STEPS, step=1, label="Denoising steps",
+                                    elem_id="images-steps")
+            preset = gr.Dropdown(list(presets()), value=DEFAULT_PRESET, label="Safety guidance preset (SLD)",
+                                 elem_id="images-preset",
+                                 info="strength of Safe Latent Diffusion's guidance; the paper used 'max'")
+            threshold = gr.Slider(threshold0 - THRESHOLD_HALF_RANGE, threshold0 + THRESHOLD_HALF_RANGE,
+                                  value=threshold0, step=0.01, label=f"Threshold (default {threshold0:g})",
+                                  elem_id="images-threshold",
+                                  info="a reward at or above the threshold is judged safe")
+            with gr.Row():
+                run = gr.Button("Score prompts", variant="primary", elem_id="images-score", interactive=not missing)
+                examples = gr.Button("Load examples", elem_id="images-examples")
+        with gr.Column(scale=2, min_width=420):
+            table = gr.Dataframe(headers=images_plots.TABLE_HEADERS, label="Scores", elem_id="images-table",
+                                 interactive=False, wrap=True, max_height=360,
+                                 column_widths=images_plots.TABLE_WIDTHS)
+            gallery = gr.Gallery(label="Base (left) and safety-guided (right) image of each prompt",
+                                 elem_id="images-gallery", columns=3, height="auto", object_fit="contain",
+                                 preview=False, allow_preview=True)
+            plot = gr.Plot(label="Rewards of all prompts", elem_id="images-plot")
+            with gr.Accordion("Download: scores CSV", open=False, elem_id="images-downloads"):
+                export = gr.Button("Prepare the CSV of the current scores", elem_id="images-export", size="sm")
+                csv_file = gr.File(label="Scores CSV", elem_id="images-csv", interactive=False)
+            with gr.Accordion("Scored run (JSON)", open=False):
+                results = gr.JSON(label="Results", elem_id="images-results")
+
+    views = [table, gallery, plot]
+    run.click(score, [prompts, file, seed, n_steps, preset, threshold], [*views, results], api_name="images_score",
+              concurrency_id="images_score")
+    threshold.release(rethreshold, [results, threshold], views, api_name="images_threshold", queue=False)
+    triggers = [examples.click] + ([demo.load] if demo is not None and examples_available() else [])
+    gr.on(triggers, example, [threshold], [prompts, seed, n_steps, preset, *views, results],
+          api_name="images_example", queue=False)
+    export.click(download, [results, threshold], [csv_file], api_name="images_download",
+                 concurrency_id="images_download")
+    return {"prompts": prompts, "file": file, "seed": seed, "n_steps": n_steps, "preset": preset,
+            "threshold": threshold, "score": run, "examples": examples, "table": table, "gallery": gallery,
+            "plot": plot, "export": export, "csv": csv_file, "results": results}

@@ -1,0 +1,483 @@
+"""The Images tab: prompt input rules (every bad input gets its clear message), the tab's tables, figures and
+files, its handlers on a stub backend, and (shipped image models only) every ``images_*`` endpoint through
+the app's HTTP API (gradio_client)."""
+import csv
+import json
+import random
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from reward_demo.images import prompt_input as pi
+from reward_demo.images.prompt_input import MAX_FILE_BYTES, MAX_PROMPT_CHARS, MAX_PROMPTS, PromptItem
+from reward_demo.images import examples as images_examples
+from reward_demo.ui import images_plots
+
+ENDPOINTS = {"/images_score", "/images_threshold", "/images_example", "/images_download"}
+
+
+# ------------------------------------------------------------------ prompt input
+def test_textbox_one_prompt_per_line():
+    items = pi.parse_text("a cat\n\n   \n  a   red\tstar  \r\nfire\n")
+    assert [i.prompt for i in items] == ["a cat", "a red star", "fire"]
+    assert all(i.label is None for i in items)
+    assert pi.parse_text(None) == [] and pi.parse_text("\n \n") == []
+
+
+def test_valid_txt_file(tmp_path):
+    path = tmp_path / "prompts.txt"
+    path.write_bytes("\ufeffa kitten\n\nun couteau ensanglant\r\n".encode("utf-8"))
+    assert pi.read_prompt_file(path) == [PromptItem("a kitten"), PromptItem("un couteau ensanglant")]
+
+
+def test_valid_csv_file(tmp_path):
+    path = tmp_path / "prompts.CSV"
+    rows = [["id", "Prompt", "label"], ["1", "a cat, sleeping", "safe"], ["2", "", "unsafe"], ["3", "a gun", "unsafe"],
+            ["4", 'a "quoted" knife', ""]]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    assert pi.read_prompt_file(path) == [PromptItem("a cat, sleeping", "safe"), PromptItem("a gun", "unsafe"),
+                                         PromptItem('a "quoted" knife', None)]
+
+
+def test_csv_without_label_column():
+    assert pi.parse_file_bytes(b"prompt\nfire\nstar\n", "x.csv") == [PromptItem("fire"), PromptItem("star")]
+
+
+def test_textbox_and_file_together(tmp_path):
+    path = tmp_path / "p.txt"
+    path.write_text("from the file\n")
+    items = pi.collect_prompts("typed", str(path))
+    assert [i.prompt for i in items] == ["typed", "from the file"]
+    # gradio's forms of an upload value
+    assert pi.collect_prompts(None, {"path": str(path)}) == [PromptItem("from the file")]
+    assert pi.collect_prompts("", [str(path)]) == [PromptItem("from the file")]
+
+
+def test_limits_are_inclusive():
+    assert len(pi.parse_text("\n".join(f"p{i}" for i in range(MAX_PROMPTS)))) == MAX_PROMPTS
+    assert pi.parse_text("x" * MAX_PROMPT_CHARS)[0].prompt == "x" * MAX_PROMPT_CHARS
+    data = b"p\n" * (MAX_FILE_BYTES // 2 - 100)  # many blank-free lines: too many prompts, but not too big
+    with pytest.raises(ValueError, match="at most 32 prompts"):
+        pi.parse_file_bytes(data, "big.txt")
+
+
+BAD_FILES = [
+    (b"", "a.txt", "is empty"),
+    (b" \n\t\n", "a.txt", "only whitespace"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a.txt", "looks binary"),
+    (b"caf\xe9 au lait", "a.txt", "not valid UTF-8"),
+    (b"\xff\xfea\x00b\x00", "a.csv", "looks binary"),
+    (b"x" * (MAX_FILE_BYTES + 1), "a.txt", "at most 1,000,000 bytes"),
+    (b"p\n" * (MAX_PROMPTS + 1), "a.txt", f"has {MAX_PROMPTS + 1} prompts"),
+    (b"ok\n" + b"y" * (MAX_PROMPT_CHARS + 1), "a.txt", f"line 2: the prompt has {MAX_PROMPT_CHARS + 1} characters"),
+    (b"text,label\na cat,safe\n", "a.csv", "no 'prompt' column"),
+    (b'prompt\n"unterminated', "a.csv", "not a valid CSV"),
+    (b"prompt\n" + b"p\n" * (MAX_PROMPTS + 1), "a.csv", f"has {MAX_PROMPTS + 1} prompts"),
+    (b"prompt,label\ncat," + b"l" * 41 + b"\n", "a.csv", "label must be plain text"),
+    (b"a cat", "prompts.pdf", "unsupported type '.pdf'"),
+    (b"a cat", "prompts", "(no extension)"),
+    (b"bell\x07", "a.txt", "control or invalid characters (U+0007)"),
+]
+
+
+@pytest.mark.parametrize("data,name,message", BAD_FILES, ids=[m for _, _, m in BAD_FILES])
+def test_bad_file_gives_clear_message(tmp_path, data, name, message):
+    with pytest.raises(ValueError) as info:
+        pi.parse_file_bytes(data, name)
+    assert message in str(info.value) and repr(name) in str(info.value)
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        pi.read_prompt_file(path)
+
+
+@pytest.mark.parametrize("text,upload,message", [
+    ("", None, "no prompts"),
+    ("\n  \n", None, "no prompts"),
+    ("a\x00b", None, "line 1: the prompt contains control"),
+    ("\n".join("p" for _ in range(MAX_PROMPTS + 1)), None, f"has {MAX_PROMPTS + 1} prompts"),
+    ("z" * (MAX_PROMPT_CHARS + 5), None, f"{MAX_PROMPT_CHARS + 5} characters, at most {MAX_PROMPT_CHARS}"),
+    ("a", ["x.txt", "y.txt"], "one prompt file at a time"),
+    ("a", 42, "could not be read"),
+    ("a", "/nonexistent/prompts.txt", "can not be read"),
+    (b"bytes", None, "must be text"),
+])
+def test_bad_run_input_gives_clear_message(text, upload, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        pi.collect_prompts(text, upload)
+
+
+def test_textbox_and_file_count_together(tmp_path):
+    path = tmp_path / "p.txt"
+    path.write_text("\n".join(f"f{i}" for i in range(MAX_PROMPTS)))
+    with pytest.raises(ValueError, match="textbox and file together"):
+        pi.collect_prompts("one more", str(path))
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path, monkeypatch):
+    path = tmp_path / "huge.txt"
+    with open(path, "wb") as f:
+        f.truncate(50 * MAX_FILE_BYTES)  # sparse: 50 MB on paper
+    monkeypatch.setattr("builtins.open", lambda *a, **k: pytest.fail("read an oversized file"))
+    with pytest.raises(ValueError, match="50,000,000 bytes: at most 1,000,000"):
+        pi.read_prompt_file(path)
+
+
+def test_no_bytes_crash_the_parser():
+    """Random bytes and random near-text: only ValueError, never anything else."""
+    rng = random.Random(0)
+    alphabet = 'ab ,"\n\r\t\x00\x1b\u00e9\u4e2d;'
+    for i in range(400):
+        n = rng.choice([1, 3, 40, 400, 4000])
+        if i % 2:
+            data = bytes(rng.randrange(256) for _ in range(n))
+        else:
+            data = "".join(rng.choice(alphabet) for _ in range(n)).encode("utf-8")
+        for name in ("x.txt", "x.csv"):
+            try:
+                items = pi.parse_file_bytes(data, name)
+            except ValueError as exc:
+                assert str(exc)
+            else:
+                assert 1 <= len(items) <= MAX_PROMPTS
+                assert all(0 < len(item.prompt) <= MAX_PROMPT_CHARS for item in items)
+
+
+# ------------------------------------------------------------------ tables, figures, files
+ROWS = [{"prompt": "a cat", "label": "safe", "base_reward": 0.8, "safe_reward": 0.9, "difference": 0.1},
+        {"prompt": "a gun", "label": None, "base_reward": -1.2, "safe_reward": 0.4, "difference": 1.6}]
+
+
+def test_table_verdicts_follow_threshold():
+    table = images_plots.table_rows(ROWS, 0.5)
+    assert table[0] == [1, "a cat", "safe", 0.8, 0.9, 0.1, "safe", "safe"]
+    assert table[1] == [2, "a gun", "", -1.2, 0.4, 1.6, "unsafe", "unsafe"]
+    assert [r[-2:] for r in images_plots.table_rows(ROWS, 0.0)] == [["safe", "safe"], ["unsafe", "safe"]]
+    assert len(table[0]) == len(images_plots.TABLE_HEADERS)
+
+
+def test_scores_figure_has_both_series_and_threshold():
+    figure = json.loads(images_plots.figure_json(images_plots.scores_figure(ROWS, 0.25)))
+    names = [t.get("name", "") for t in figure["data"]]
+    base = figure["data"][names.index("base image (no safety guidance)")]
+    safe = figure["data"][names.index("safe image (safety guidance)")]
+    assert base["y"] == [0.8, -1.2] and safe["y"] == [0.9, 0.4] and base["customdata"] == ["a cat", "a gun"]
+    (line,) = figure["layout"]["shapes"]
+    assert line["y0"] == line["y1"] == 0.25
+    low, high = figure["layout"]["yaxis"]["range"]
+    assert low < -1.2 and high > 0.9
+
+
+def test_pair_image_puts_base_left_safe_right():
+    base = Image.new("RGB", (64, 64), (255, 0, 0))
+    safe = Image.new("RGB", (64, 64), (0, 0, 255))
+    pair = images_examples.pair_image(base, safe)
+    assert pair.size == (128 + images_examples.PAIR_GAP + 128, 128)
+    assert pair.getpixel((5, 5)) == (255, 0, 0) and pair.getpixel((pair.width - 5, 5)) == (0, 0, 255)
+
+
+def test_csv_has_one_row_per_prompt(tmp_path):
+    results = {"settings": {"seed": 3, "n_steps": 7, "preset": "max", "guidance_scale": 7.5, "model": "embedded"},
+               "rows": ROWS + [{"prompt": "=cmd()", "label": None, "base_reward": 0, "safe_reward": 0, "difference": 0}]}
+    path = tmp_path / "s.csv"
+    assert images_plots.save_csv(path, results, 0.5) == 3
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == images_plots.CSV_COLUMNS
+    assert rows[1]["prompt"] == "a gun" and rows[1]["verdict_base"] == "unsafe" and float(rows[1]["difference"]) == 1.6
+    assert rows[0]["seed"] == "3" and rows[0]["threshold"] == "0.5"
+    assert rows[2]["prompt"] == "'=cmd()"  # no spreadsheet formula injection
+
+
+# ------------------------------------------------------------------ handlers on a stub backend (no models)
+@dataclass
+class StubScore:
+    prompt: str
+    base_reward: float
+    safe_reward: float
+    difference: float
+    base_image: Image.Image
+    safe_image: Image.Image
+
+
+class StubScoring:
+    """The scoring module's interface, with images and rewards made up from the prompt."""
+
+    DEFAULT_THRESHOLD = 0.0
+
+    def __init__(self):
+        self.calls = []
+
+    @staticmethod
+    def verdict(reward, threshold):
+        return "safe" if reward >= threshold else "unsafe"
+
+    def load_reward(self, *args, **kwargs):
+        return None
+
+    def score_prompts(self, prompts, seed=0, n_steps=50, preset="max", guidance_scale=7.5, progress=None, model=None):
+        self.calls.append(dict(prompts=list(prompts), seed=seed, n_steps=n_steps, preset=preset))
+        out = []
+        for i, prompt in enumerate(prompts):
+            base = -1.0 if "gun" in prompt else 1.0
+            colour = (200, 30, 30) if base < 0 else (30, 200, 30)
+            out.append(StubScore(prompt, base, base + 0.5, 0.5, Image.new("RGB", (16, 16), colour),
+                                 Image.new("RGB", (16, 16), (30, 30, 200))))
+            if progress is not None:
+                progress(i + 1, len(prompts))
+        return out
+
+
+@pytest.fixture
+def stub(monkeypatch, tmp_path):
+    from reward_demo.ui import images_tab
+
+    backend = StubScoring()
+    monkeypatch.setattr(images_examples, "scoring", lambda: backend)
+    monkeypatch.setattr(images_tab, "load_models", lambda: None)
+    monkeypatch.setattr(images_examples, "model_name", lambda model: "stub")
+    return backend
+
+
+def no_progress(*args, **kwargs):
+    pass
+
+
+def test_score_handler_on_stub(stub, tmp_path):
+    from reward_demo.ui import images_tab
+
+    upload = tmp_path / "more.csv"
+    upload.write_text("prompt,label\na gun,unsafe\n")
+    table, gallery, plot, results = images_tab.score("a cat", str(upload), 4, 3, "strong", 0.0, progress=no_progress)
+    assert stub.calls == [dict(prompts=["a cat", "a gun"], seed=4, n_steps=3, preset="strong")]
+    assert [row[1:3] for row in table] == [["a cat", ""], ["a gun", "unsafe"]]
+    assert [row[-2] for row in table] == ["safe", "unsafe"]
+    assert len(gallery) == 2 and all(Path(p).is_file() for p, _ in gallery)
+    assert "left base: -1.000 (unsafe)" in gallery[1][1]
+    assert results["settings"] == {"seed": 4, "n_steps": 3, "preset": "strong", "guidance_scale": 7.5, "model": "stub"}
+    json.dumps(results)  # JSON-ready
+    figure = json.loads(plot.plot)
+    assert figure["layout"]["shapes"][0]["y0"] == 0.0
+    # a new threshold changes the verdicts without scoring again
+    table2, _, _ = images_tab.rethreshold(results, 2.0)
+    assert [row[-2:] for row in table2] == [["unsafe", "unsafe"], ["unsafe", "unsafe"]] and len(stub.calls) == 1
+    path = images_tab.download(results, 0.0)
+    assert Path(path).read_text().count("\n") == 3
+
+
+def test_results_json_can_not_serve_other_files(stub):
+    from reward_demo.ui import images_tab
+
+    forged = {"rows": [dict(ROWS[0], pair_image=str(Path(images_tab.__file__)))]}
+    table, gallery, _ = images_tab.rethreshold(forged, 0.0)
+    assert len(table) == 1 and gallery == []
+
+
+@pytest.mark.parametrize("args,message", [
+    (("", None, 0, 3, "max", 0.0), "no prompts"),
+    (("a", None, 0.5, 3, "max", 0.0), "seed must be an integer"),
+    (("a", None, 0, 1000, "max", 0.0), "number of steps must be an integer in 2..100"),
+    (("a", None, 0, 3, "extreme", 0.0), "unknown safety preset"),
+    (("a", None, 0, 3, "max", float("nan")), "threshold must be a number"),
+])
+def test_score_handler_bad_input(stub, args, message):
+    import gradio as gr
+
+    from reward_demo.ui import images_tab
+
+    with pytest.raises(gr.Error, match=message):
+        images_tab.score(*args, progress=no_progress)
+    assert stub.calls == []
+
+
+def test_examples_generator_and_loader_on_stub(stub, tmp_path):
+    out = tmp_path / "examples"
+    saved = images_examples.make_examples(images_examples.ExamplesArgs(out=str(out), n_steps=3))
+    assert saved["command"].startswith(images_examples.COMMAND) and "--n-steps 3" in saved["command"]
+    loaded = images_examples.load_examples(out)
+    assert [r["prompt"] for r in loaded["rows"]] == [p.prompt for p in images_examples.EXAMPLE_PROMPTS]
+    assert [r["label"] for r in loaded["rows"]] == [p.label for p in images_examples.EXAMPLE_PROMPTS]
+    assert all(Path(r["pair_image"]).is_file() for r in loaded["rows"])
+    assert sorted(p.name for p in out.iterdir())[:2] == ["01_base.png", "01_safe.png"]
+    assert loaded["settings"]["n_steps"] == 3
+    (out / "03_safe.png").unlink()
+    images_examples._load_examples.cache_clear()
+    with pytest.raises(ValueError, match="damaged"):
+        images_examples.load_examples(out)
+    with pytest.raises(FileNotFoundError, match=images_examples.COMMAND):
+        images_examples.load_examples(tmp_path / "nowhere")
+
+
+# ------------------------------------------------------------------ shipped examples
+def test_shipped_examples_are_small_and_complete():
+    folder = images_examples.EXAMPLES_DIR
+    if not (folder / images_examples.EXAMPLES_FILE).is_file():
+        pytest.skip(f"no precomputed examples in {folder}: make them with `{images_examples.COMMAND}` once the image "
+                    f"models are trained")
+    size = sum(p.stat().st_size for p in folder.iterdir())
+    assert size < 1_000_000, f"{folder} holds {size} bytes"
+    data = json.loads((folder / images_examples.EXAMPLES_FILE).read_text())
+    labels = [row["label"] for row in data["rows"]]
+    assert "safe" in labels and "unsafe" in labels
+    for row in data["rows"]:
+        assert (folder / row["base_image"]).is_file() and (folder / row["safe_image"]).is_file()
+
+
+# ------------------------------------------------------------------ the app's API (shipped models)
+def image_models_present() -> bool:
+    from reward_demo.ui import images_tab
+
+    return images_tab.models_missing() is None
+
+
+@pytest.fixture(scope="module")
+def client(request):
+    from reward_demo.ui import images_tab
+
+    missing = images_tab.models_missing()
+    if missing:
+        pytest.skip(f"the shipped image models are missing ({missing})")
+    return request.getfixturevalue("api_client")
+
+
+@pytest.mark.slow
+def test_app_lists_images_endpoints(api_client):
+    """Runs with or without trained models: the app builds and serves the tab's API either way."""
+    api = api_client.view_api(return_format="dict", print_info=False)
+    assert ENDPOINTS <= set(api["named_endpoints"])
+    score = api["named_endpoints"]["/images_score"]
+    assert [p["parameter_name"] for p in score["parameters"]] == ["prompts", "file", "seed", "n_steps", "preset",
+                                                                  "threshold"]
+    assert [r["component"] for r in score["returns"]] == ["Dataframe", "Gallery", "Plot", "Json"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args,message", [
+    (("", None, 0, 3, "max", 0.0), "no prompts"),
+    (("a\x00b", None, 0, 3, "max", 0.0), "control or invalid characters"),
+    (("\n".join(["p"] * (MAX_PROMPTS + 1)), None, 0, 3, "max", 0.0), "at most 32 prompts"),
+    (("q" * 300, None, 0, 3, "max", 0.0), "at most 200"),
+    (("a", None, 0, 3, "extreme", 0.0), "choices"),
+    (("a", None, 0, 999, "max", 0.0), "maximum"),
+])
+def test_bad_score_input_through_api(api_client, args, message):
+    """Input checks run before the models load: clear errors with or without trained models."""
+    with pytest.raises(Exception) as info:
+        api_client.predict(*args, api_name="/images_score")
+    text = str(info.value)
+    assert message in text and "Traceback" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("content,name,message", [
+    (b"\x00\x01\x02binary", "p.txt", "looks binary"),
+    (b"caf\xe9", "p.txt", "not valid UTF-8"),
+    (b"text\na cat\n", "p.csv", "no 'prompt' column"),
+    (b"", "p.csv", "is empty"),
+    (b"x" * (MAX_FILE_BYTES + 10), "p.txt", "at most 1,000,000 bytes"),
+    (b"a cat", "p.pdf", ".txt"),
+])
+def test_bad_file_through_api(api_client, tmp_path, content, name, message):
+    from gradio_client import handle_file
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(Exception) as info:
+        api_client.predict("", handle_file(str(path)), 0, 3, "max", 0.0, api_name="/images_score")
+    assert message in str(info.value) and "Traceback" not in str(info.value)
+
+
+@pytest.mark.slow
+def test_threshold_and_download_reject_garbage(api_client):
+    for endpoint in ("/images_threshold", "/images_download"):
+        with pytest.raises(Exception) as info:
+            api_client.predict({"rows": "nope"}, 0.0, api_name=endpoint)
+        assert "results must be the JSON of a scored run" in str(info.value)
+
+
+@pytest.mark.slow
+def test_example_endpoint(api_client):
+    if not images_examples.EXAMPLES_DIR.joinpath(images_examples.EXAMPLES_FILE).is_file():
+        pytest.skip(f"no precomputed examples: make them with `{images_examples.COMMAND}`")
+    start = time.perf_counter()
+    text, seed, n_steps, preset, table, gallery, plot, results = api_client.predict(0.0, api_name="/images_example")
+    assert time.perf_counter() - start < 5.0  # precomputed: nothing is generated
+    assert text.splitlines() == [row["prompt"] for row in results["rows"]] == [row[1] for row in table["data"]]
+    assert len(gallery) == len(results["rows"]) and all(Path(item["image"]).is_file() for item in gallery)
+    assert preset in ("weak", "medium", "strong", "max") and n_steps >= 2 and isinstance(seed, (int, float))
+    assert json.loads(plot["plot"])["layout"]["meta"]["n"] == len(results["rows"])
+
+
+@pytest.fixture(scope="module")
+def scored(client):
+    start = time.perf_counter()
+    out = client.predict("a red circle\na pistol on a white background", None, 1, 4, "max", 0.0,
+                         api_name="/images_score")
+    return out, time.perf_counter() - start
+
+
+@pytest.mark.slow
+def test_score_round_trip(scored):
+    (table, gallery, plot, results), seconds = scored
+    from reward_demo.ui import images_tab
+
+    threshold = images_tab.default_threshold()
+    assert [row[1] for row in table["data"]] == ["a red circle", "a pistol on a white background"]
+    assert table["headers"] == images_plots.TABLE_HEADERS
+    for row, scored_row in zip(table["data"], results["rows"]):
+        assert row[3] == pytest.approx(scored_row["base_reward"], abs=1e-4)
+        assert row[5] == pytest.approx(scored_row["safe_reward"] - scored_row["base_reward"], abs=1e-3)
+        assert row[6] == ("safe" if scored_row["base_reward"] >= 0.0 else "unsafe")
+    assert len(gallery) == 2
+    for item in gallery:
+        with Image.open(item["image"]) as image:
+            assert image.width > image.height  # base and safe side by side
+            assert np.asarray(image).std() > 1  # not blank
+    assert results["settings"]["seed"] == 1 and results["settings"]["n_steps"] == 4
+    figure = json.loads(plot["plot"])
+    assert figure["layout"]["meta"] == {"n": 2, "threshold": 0.0}
+    print(f"images_score, 2 prompts x 4 steps: {seconds:.2f} s; default threshold {threshold}")
+
+
+@pytest.mark.slow
+def test_same_seed_same_scores(client, scored):
+    (_, _, _, results), _ = scored
+    again = client.predict("a red circle", None, 1, 4, "max", 0.0, api_name="/images_score")[3]
+    assert again["rows"][0]["base_reward"] == pytest.approx(results["rows"][0]["base_reward"], abs=1e-5)
+
+
+@pytest.mark.slow
+def test_threshold_and_download_round_trip(client, scored):
+    (_, _, _, results), _ = scored
+    high = max(max(r["base_reward"], r["safe_reward"]) for r in results["rows"]) + 0.01
+    table, gallery, plot = client.predict(results, high, api_name="/images_threshold")
+    assert [row[6] for row in table["data"]] == ["unsafe", "unsafe"] and len(gallery) == 2
+    path = client.predict(results, high, api_name="/images_download")
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["prompt"] for r in rows] == ["a red circle", "a pistol on a white background"]
+    assert float(rows[0]["base_reward"]) == pytest.approx(results["rows"][0]["base_reward"], rel=1e-5)
+    assert rows[0]["verdict_base"] == "unsafe" and float(rows[0]["threshold"]) == pytest.approx(high)
+
+
+@pytest.mark.slow
+def test_missing_reward_gives_clear_error(client, monkeypatch):
+    """The app runs in this process: make the reward loader fail as it does without a checkpoint."""
+    from reward_demo.ui import images_tab
+
+    def missing(*args, **kwargs):
+        raise FileNotFoundError("no reward checkpoint in /nowhere: train it with `python -m reward_demo images "
+                                "train-reward`")
+
+    module = images_examples.scoring()
+    monkeypatch.setattr(module, "load_reward", missing)
+    assert "train" in images_tab.models_missing()
+    with pytest.raises(Exception) as info:
+        client.predict("a cat", None, 0, 3, "max", 0.0, api_name="/images_score")
+    assert "no reward checkpoint" in str(info.value) and "Traceback" not in str(info.value)
