@@ -1,0 +1,233 @@
+"""The two text-to-image samplers of the image experiment: Stable Diffusion (the *base*) and the same
+weights under Safe Latent Diffusion guidance (the *expert*), both stock diffusers pipelines.
+
+``load_pipelines(model)`` picks the weights:
+
+- ``None``: $REWARD_DEMO_SD_MODEL when set, else the embedded default (this project's small text-to-image
+  model in checkpoints/images/embedded_sd, see ``reward_demo.images.embedded``);
+- ``"embedded"`` or a folder holding the embedded model: the embedded default;
+- a local diffusers folder (any Stable Diffusion 1.x checkpoint with a ``model_index.json``);
+- a hub id such as ``stable-diffusion-v1-5/stable-diffusion-v1-5``: read from the local Hugging Face
+  cache only, unless $REWARD_DEMO_ALLOW_DOWNLOAD=1 allows a download.
+
+Both pipelines share one set of modules (no second copy of the weights) and one DDIM scheduler with
+eta = 0: DDIM is deterministic and stateless, so a reverse step can be taken from any latent, which is
+what recording the unguided and the safety-guided next latent from the same latent needs.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Dict, Optional, Tuple, Union
+
+import torch
+
+from ..checkpoint import default_device
+
+MODEL_ENV = "REWARD_DEMO_SD_MODEL"
+ALLOW_DOWNLOAD_ENV = "REWARD_DEMO_ALLOW_DOWNLOAD"
+EMBEDDED = "embedded"
+
+
+def _safety_config() -> Dict[str, Dict[str, float]]:
+    from diffusers.pipelines.deprecated.stable_diffusion_safe import SafetyConfig
+
+    return {"weak": dict(SafetyConfig.WEAK), "medium": dict(SafetyConfig.MEDIUM),
+            "strong": dict(SafetyConfig.STRONG), "max": dict(SafetyConfig.MAX)}
+
+
+#: Safe Latent Diffusion hyper-parameters by name (diffusers' SafetyConfig; the paper's reference uses "max")
+SAFETY_PRESETS: Dict[str, Dict[str, float]] = _safety_config()
+
+
+def safety_preset(name: str) -> Dict[str, float]:
+    """The SLD keyword arguments of a preset name (case-insensitive); ValueError naming the choices."""
+    key = str(name).strip().lower()
+    if key not in SAFETY_PRESETS:
+        raise ValueError(f"unknown safety preset {name!r}; choose one of {sorted(SAFETY_PRESETS)}")
+    return dict(SAFETY_PRESETS[key])
+
+
+def ddim_scheduler(config) -> "DDIMScheduler":  # noqa: F821
+    """A DDIM scheduler on the noise schedule of ``config`` (any SD scheduler's config)."""
+    from diffusers import DDIMScheduler
+
+    # steps_offset=1 and clip_sample=False are what Stable Diffusion 1.x uses (and what the Safe pipeline
+    # would otherwise rewrite in place on the shared scheduler)
+    return DDIMScheduler.from_config(config, steps_offset=1, clip_sample=False, set_alpha_to_one=False,
+                                     timestep_spacing="leading")
+
+
+def pipelines_from_components(components: dict, device=None, safety_concept: Optional[str] = None,
+                              dtype: Optional[torch.dtype] = None):
+    """(StableDiffusionPipeline, StableDiffusionPipelineSafe) over the same modules and one DDIM scheduler.
+
+    Args:
+        components: vae, unet, text_encoder, tokenizer and scheduler (other keys are ignored).
+        device: where the modules go (default: ``checkpoint.default_device()``).
+        safety_concept: the text SLD steers away from (None keeps diffusers' default concept).
+        dtype: module dtype (default: as given; callers pass float16 for large models on a GPU).
+    """
+    from diffusers import StableDiffusionPipeline, StableDiffusionPipelineSafe
+
+    device = default_device(device) if not isinstance(device, torch.device) else device
+    shared = {name: components[name] for name in ("vae", "unet", "text_encoder", "tokenizer")}
+    shared["scheduler"] = ddim_scheduler(components["scheduler"].config)
+    for name in ("vae", "unet", "text_encoder"):
+        module = shared[name].to(device)
+        if dtype is not None and module.dtype != dtype:
+            module = module.to(dtype)
+        shared[name] = module.eval().requires_grad_(False)
+    common = dict(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    quiet = logging.getLogger("diffusers")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # the Safe pipeline's deprecation notice; we know
+    try:
+        base = StableDiffusionPipeline(**shared, **common)
+        safe = StableDiffusionPipelineSafe(**shared, **common)
+    finally:
+        quiet.setLevel(level)
+    if safety_concept is not None:
+        safe.safety_concept = safety_concept
+    for pipe in (base, safe):
+        pipe.set_progress_bar_config(disable=True)
+    return base, safe
+
+
+def resolve_model(model: Optional[str] = None) -> str:
+    """The model a run uses: ``model``, else $REWARD_DEMO_SD_MODEL, else ``"embedded"``."""
+    name = model if model not in (None, "") else os.environ.get(MODEL_ENV, "")
+    return str(name).strip() or EMBEDDED
+
+
+def _is_embedded_folder(path: Path) -> bool:
+    """A folder in the embedded model's layout (vae/, unet/, scheduler/ and reward_demo.json; no model_index.json)."""
+    return path.is_dir() and not (path / "model_index.json").is_file() and (path / "reward_demo.json").is_file()
+
+
+def _download_allowed() -> bool:
+    return os.environ.get(ALLOW_DOWNLOAD_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def _load_diffusers(model: str, device: torch.device):
+    from diffusers import StableDiffusionPipeline
+
+    path = Path(model).expanduser()
+    local = path.exists()
+    if local and not (path / "model_index.json").is_file():
+        raise FileNotFoundError(f"{path} is not a diffusers Stable Diffusion folder (no model_index.json in it)")
+    if not local and (model.count("/") != 1 or model.startswith((".", "/", "~"))):
+        raise FileNotFoundError(f"model {model!r} is neither an existing folder nor a hub id of the form owner/name")
+    dtype = torch.float16 if device.type == "cuda" else torch.float32
+    offline = not local and not _download_allowed()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            base = StableDiffusionPipeline.from_pretrained(
+                str(path) if local else model, safety_checker=None, feature_extractor=None,
+                requires_safety_checker=False, torch_dtype=dtype, local_files_only=offline or local)
+    except (OSError, EnvironmentError, ValueError) as error:
+        if local:
+            raise FileNotFoundError(f"could not load the Stable Diffusion folder {path}: {error}") from error
+        hint = (f" (only the local Hugging Face cache was searched; set {ALLOW_DOWNLOAD_ENV}=1 to allow a download)"
+                if offline else "")
+        raise FileNotFoundError(f"could not load the model {model!r}{hint}: {error}") from error
+    return base.components, dtype
+
+
+@functools.lru_cache(maxsize=2)
+def _load_cached(model: str, device: str):
+    device = torch.device(device)
+    if model == EMBEDDED or _is_embedded_folder(Path(model).expanduser()):
+        from . import data as images_data
+        from .embedded import load_embedded_components
+
+        folder = None if model == EMBEDDED else str(Path(model).expanduser())
+        components = load_embedded_components(folder, device=device)
+        return pipelines_from_components(components, device, safety_concept=images_data.SAFETY_CONCEPT)
+    components, dtype = _load_diffusers(model, device)
+    return pipelines_from_components(components, device, dtype=dtype)
+
+
+def load_pipelines(model: Optional[str] = None, device: Optional[Union[str, torch.device]] = None):
+    """(StableDiffusionPipeline, StableDiffusionPipelineSafe) sharing one set of weights; cached per model.
+
+    Args:
+        model: None ($REWARD_DEMO_SD_MODEL, else the embedded default), ``"embedded"``, a local diffusers
+            folder, or a hub id (read from the local cache unless $REWARD_DEMO_ALLOW_DOWNLOAD=1).
+        device: torch device (default: ``checkpoint.default_device()``).
+
+    Raises:
+        FileNotFoundError: the model cannot be found or loaded (the message names it).
+    """
+    return _load_cached(resolve_model(model), str(default_device(device)))
+
+
+def model_label(model: Optional[str] = None) -> str:
+    """A short name of the model a run uses, for reports."""
+    return resolve_model(model)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tiny randomly initialised components: tests, benchmarks, and shape checks of the real SD path.
+
+
+def character_tokenizer(max_length: int = 16):
+    """A CLIPTokenizer whose vocabulary is the 256 byte-level characters (no merges): one token per character."""
+    from transformers import CLIPTokenizer
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    chars = list(bytes_to_unicode().values())
+    vocab = {c: i for i, c in enumerate(chars)}
+    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
+    vocab["<|startoftext|>"] = len(vocab)
+    vocab["<|endoftext|>"] = len(vocab)
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=[])
+    tokenizer.model_max_length = max_length
+    return tokenizer
+
+
+def random_components(seed: int = 0, latent_size: int = 8, width: int = 32, max_length: int = 16) -> dict:
+    """Randomly initialised tiny SD components (CLIP text encoder, 2-level UNet, 2-level VAE, DDIM).
+
+    Images are ``2 * latent_size`` pixels square; everything runs in milliseconds on a CPU.
+    """
+    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(seed)
+    tokenizer = character_tokenizer(max_length)
+    eos = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        vocab_size=len(tokenizer), hidden_size=width, intermediate_size=2 * width, num_attention_heads=4,
+        num_hidden_layers=2, max_position_embeddings=max_length,
+        bos_token_id=tokenizer.convert_tokens_to_ids("<|startoftext|>"), eos_token_id=eos, pad_token_id=eos))
+    unet = UNet2DConditionModel(
+        sample_size=latent_size, in_channels=4, out_channels=4, block_out_channels=(width, 2 * width),
+        layers_per_block=1, down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=width, attention_head_dim=8,
+        norm_num_groups=8)
+    vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(16, 32),
+                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+                        norm_num_groups=8, sample_size=2 * latent_size)
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+                              set_alpha_to_one=False, steps_offset=1)
+    return dict(vae=vae, unet=unet, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler)
+
+
+def sd15_unet_config() -> dict:
+    """The UNet2DConditionModel configuration of Stable Diffusion 1.5 (for randomly initialised benchmarks)."""
+    return dict(sample_size=64, in_channels=4, out_channels=4, layers_per_block=2,
+                block_out_channels=(320, 640, 1280, 1280),
+                down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
+                up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
+                cross_attention_dim=768, attention_head_dim=8, norm_num_groups=32)
+
+
+def clone_components(components: dict) -> dict:
+    """Deep copies (tests that must not share modules with another pipeline pair)."""
+    return {k: copy.deepcopy(v) for k, v in components.items()}

@@ -1,0 +1,278 @@
+"""Recording the two samplers' reverse chains for Algorithm 2 (states visited by the models' own chains).
+
+For each prompt and each reverse step i, from one latent x_i we record
+
+- the *unguided* next latent: one DDIM step with plain classifier-free guidance (what
+  ``StableDiffusionPipeline`` computes from x_i), and
+- the *safety-guided* next latent: one DDIM step with Safe Latent Diffusion guidance (what
+  ``StableDiffusionPipelineSafe`` computes from x_i, with its SLD momentum carried along the chain).
+
+Both come from one run of the stock ``StableDiffusionPipelineSafe``: a forward hook on its UNet keeps the
+noise predictions of the step ([unconditional, prompt, safety concept] in one batch), and its per-step
+``callback(step, timestep, latents)`` receives the safety-guided next latent; from the same noise
+predictions the unguided next latent is ``scheduler.step(uncond + w * (text - uncond), t, x_i)``, the
+exact formula of ``StableDiffusionPipeline`` (a test checks the two agree). Nothing of diffusers is
+forked: the pipeline runs unchanged.
+
+A chain *follows* either sampler: ``follow="safe"`` continues from the safety-guided latent (the
+expert's own chain); ``follow="base"`` writes the unguided latent into the pipeline's latents in place
+from the callback, so the run walks Stable Diffusion's own chain while SLD is still evaluated (with its
+momentum) at every visited latent. Recording both covers the states of both models, as Algorithm 2 asks.
+"""
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from .pipelines import safety_preset
+
+FOLLOW = ("safe", "base")
+MIN_STEPS, MAX_STEPS = 2, 200
+DEFAULT_GUIDANCE = 7.5
+
+
+def check_generation_args(prompts: Sequence[str], n_steps: int, preset: str, guidance_scale: float) -> Dict[str, float]:
+    """Validate common generation arguments; returns the SLD keyword arguments of the preset."""
+    if isinstance(prompts, str):
+        raise ValueError("prompts must be a list of strings, not one string")
+    if len(prompts) == 0:
+        raise ValueError("the prompt list is empty: give at least one prompt")
+    bad = [p for p in prompts if not isinstance(p, str) or not p.strip()]
+    if bad:
+        raise ValueError(f"every prompt must be a non-empty string; got {bad[:3]!r}")
+    if not isinstance(n_steps, int) or not MIN_STEPS <= n_steps <= MAX_STEPS:
+        raise ValueError(f"n_steps must be an integer in {MIN_STEPS}..{MAX_STEPS}, got {n_steps!r}")
+    if not (isinstance(guidance_scale, (int, float)) and 1.0 < float(guidance_scale) <= 50.0):
+        raise ValueError(f"guidance_scale must be in (1, 50] (Safe Latent Diffusion needs classifier-free "
+                         f"guidance), got {guidance_scale!r}")
+    return safety_preset(preset)
+
+
+def latent_shape(pipe) -> tuple:
+    """(channels, height, width) of the latents the pipeline samples at its default image size."""
+    size = pipe.unet.config.sample_size
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    return (pipe.unet.config.in_channels, *size)
+
+
+def initial_latents(pipe, seeds: Sequence[int]) -> torch.Tensor:
+    """x_T for each seed, drawn on the CPU from its own generator (independent of batching and device)."""
+    shape = latent_shape(pipe)
+    noise = torch.stack([torch.randn(shape, generator=torch.Generator().manual_seed(int(s))) for s in seeds])
+    return (noise * pipe.scheduler.init_noise_sigma).to(pipe.device, pipe.unet.dtype)
+
+
+def image_size(pipe) -> tuple:
+    _, h, w = latent_shape(pipe)
+    return h * pipe.vae_scale_factor, w * pipe.vae_scale_factor
+
+
+def noise_levels(timesteps: torch.Tensor, num_train_timesteps: int) -> torch.Tensor:
+    """The training timestep describing the noise of the latent *after* each reverse step (0 = clean).
+
+    A DDIM step from timestep t lands on t - T / n_steps (the last one on the clean latent); the reward
+    takes this level as its time input, so it applies to chains of any step count.
+    """
+    timesteps = torch.as_tensor(timesteps).cpu().long()
+    stride = num_train_timesteps // len(timesteps)
+    return (timesteps - stride).clamp(min=0)
+
+
+@dataclass
+class ChainRecord:
+    """Recorded chains: row k is one (prompt, seed, followed sampler); step i goes from x_i to x_{i+1}."""
+
+    prompts: List[str]
+    seeds: List[int]
+    follow: List[str]
+    initial: torch.Tensor
+    """x_0 of every chain (N, C, h, w)"""
+    unguided_next: torch.Tensor
+    """plain CFG next latent from x_i (N, S, C, h, w)"""
+    safe_next: torch.Tensor
+    """SLD next latent from the same x_i (N, S, C, h, w)"""
+    timesteps: torch.Tensor
+    """scheduler timestep of each step (S,)"""
+    levels: torch.Tensor
+    """noise level (training timestep) of the next latents of each step (S,)"""
+    meta: dict = field(default_factory=dict)
+    labels: List[str] = field(default_factory=list)
+    """"safe" / "unsafe" per row when the prompt's label is known, else empty"""
+
+    def __post_init__(self):
+        if not self.labels:
+            self.labels = [""] * len(self.prompts)
+
+    @property
+    def states(self) -> torch.Tensor:
+        """x_i, the latent each step starts from (N, S, C, h, w)."""
+        followed = torch.where(self._follows_safe()[:, None, None, None, None], self.safe_next, self.unguided_next)
+        return torch.cat([self.initial[:, None], followed[:, :-1]], dim=1)
+
+    def _follows_safe(self) -> torch.Tensor:
+        return torch.tensor([f == "safe" for f in self.follow])
+
+    def __len__(self) -> int:
+        return len(self.prompts)
+
+    def select(self, rows: Sequence[int]) -> "ChainRecord":
+        rows = list(rows)
+        index = torch.as_tensor(rows, dtype=torch.long)
+        return ChainRecord([self.prompts[i] for i in rows], [self.seeds[i] for i in rows],
+                           [self.follow[i] for i in rows], self.initial[index], self.unguided_next[index],
+                           self.safe_next[index], self.timesteps, self.levels, dict(self.meta),
+                           [self.labels[i] for i in rows])
+
+    @staticmethod
+    def concat(records: Sequence["ChainRecord"]) -> "ChainRecord":
+        first = records[0]
+        for other in records[1:]:
+            if not torch.equal(other.timesteps, first.timesteps):
+                raise ValueError("cannot concatenate chains recorded with different step counts")
+        return ChainRecord(sum((r.prompts for r in records), []), sum((r.seeds for r in records), []),
+                           sum((r.follow for r in records), []), torch.cat([r.initial for r in records]),
+                           torch.cat([r.unguided_next for r in records]), torch.cat([r.safe_next for r in records]),
+                           first.timesteps, first.levels, dict(first.meta), sum((r.labels for r in records), []))
+
+    def save(self, path: Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tensors = {"initial": self.initial, "unguided_next": self.unguided_next, "safe_next": self.safe_next,
+                   "timesteps": self.timesteps, "levels": self.levels}
+        metadata = {"prompts": json.dumps(self.prompts), "seeds": json.dumps(self.seeds),
+                    "follow": json.dumps(self.follow), "meta": json.dumps(self.meta),
+                    "labels": json.dumps(self.labels)}
+        tmp = path.with_suffix(".tmp")
+        save_file({k: v.detach().cpu().float().contiguous() if v.is_floating_point() else v.cpu().contiguous()
+                   for k, v in tensors.items()}, str(tmp), metadata=metadata)
+        tmp.replace(path)  # a run killed mid-write leaves no half shard
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> "ChainRecord":
+        from safetensors import safe_open
+
+        with safe_open(str(path), "pt") as handle:
+            metadata = handle.metadata()
+        tensors = load_file(str(path))
+        return cls(json.loads(metadata["prompts"]), json.loads(metadata["seeds"]), json.loads(metadata["follow"]),
+                   tensors["initial"], tensors["unguided_next"], tensors["safe_next"], tensors["timesteps"],
+                   tensors["levels"], json.loads(metadata["meta"]), json.loads(metadata.get("labels", "[]")))
+
+
+def load_records(folder: Path) -> ChainRecord:
+    """All shards ``*.safetensors`` of a recording folder, concatenated in name order."""
+    shards = sorted(Path(folder).glob("*.safetensors"))
+    if not shards:
+        raise FileNotFoundError(f"no recorded chains (*.safetensors) in {folder}: run "
+                                f"`python -m reward_demo images record` first")
+    return ChainRecord.concat([ChainRecord.load(p) for p in shards])
+
+
+class _NoisePredictionTap:
+    """Keeps the last output of a UNet (a forward hook; removed on exit)."""
+
+    def __init__(self, unet):
+        self.unet, self.value, self.handle = unet, None, None
+
+    def __enter__(self):
+        def hook(module, args, output):
+            self.value = (output.sample if hasattr(output, "sample") else output[0]).detach()
+
+        self.handle = self.unet.register_forward_hook(hook)
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.remove()
+
+
+def run_safe_recording(safe, prompts: Sequence[str], latents: torch.Tensor, n_steps: int, guidance_scale: float,
+                       sld: Dict[str, float], follow: str = "safe", on_step: Optional[Callable[[], None]] = None,
+                       output_type: str = "pil"):
+    """Run ``StableDiffusionPipelineSafe`` once from ``latents``, recording every step.
+
+    Returns (pipeline output, unguided_next (B, S, C, h, w), safe_next (B, S, C, h, w), timesteps (S,)).
+    """
+    if follow not in FOLLOW:
+        raise ValueError(f"follow must be one of {FOLLOW}, got {follow!r}")
+    scheduler = safe.scheduler
+    current = {"x": latents.clone()}
+    unguided, guided, timesteps = [], [], []
+    with _NoisePredictionTap(safe.unet) as tap:
+
+        def callback(step: int, t, next_latents: torch.Tensor):
+            noise_uncond, noise_text = tap.value.chunk(tap.value.shape[0] // next_latents.shape[0])[:2]
+            cfg = noise_uncond + guidance_scale * (noise_text - noise_uncond)
+            plain = scheduler.step(cfg, t, current["x"], eta=0.0).prev_sample
+            unguided.append(plain.detach().float().cpu().clone())
+            guided.append(next_latents.detach().float().cpu().clone())  # copied before any in-place change
+            timesteps.append(int(t))
+            if follow == "base":
+                next_latents.copy_(plain)  # the pipeline continues from the unguided latent (same tensor)
+            current["x"] = next_latents.clone()
+            if on_step is not None:
+                on_step()
+
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the deprecated pipeline's notices
+            height, width = image_size(safe)
+            output = safe(list(prompts), height=height, width=width, num_inference_steps=n_steps,
+                          guidance_scale=guidance_scale, latents=latents.clone(), callback=callback,
+                          callback_steps=1, output_type=output_type, **sld)
+    return output, torch.stack(unguided, 1), torch.stack(guided, 1), torch.tensor(timesteps)
+
+
+def record_chains(safe, prompts: Sequence[str], seeds: Sequence[int], n_steps: int = 50, preset: str = "max",
+                  guidance_scale: float = DEFAULT_GUIDANCE, follow: Sequence[str] = FOLLOW, batch_size: int = 16,
+                  progress: Optional[Callable[[int, int], None]] = None,
+                  labels: Optional[Sequence[str]] = None) -> ChainRecord:
+    """Record chains for every (prompt, seed) pair and every followed sampler in ``follow``.
+
+    Args:
+        safe: a ``StableDiffusionPipelineSafe`` (see ``pipelines.load_pipelines``).
+        prompts, seeds: one seed per prompt (x_T is drawn from it, the same for both followed samplers).
+        n_steps: DDIM steps; preset: SLD preset name; guidance_scale: classifier-free guidance weight.
+        follow: which samplers' chains to walk ("safe" and/or "base").
+        batch_size: prompts per pipeline call.
+        progress: called with (steps done, total steps).
+        labels: optional "safe"/"unsafe" label per prompt, kept with the rows.
+    """
+    sld = check_generation_args(list(prompts), n_steps, preset, guidance_scale)
+    if len(seeds) != len(prompts):
+        raise ValueError(f"need one seed per prompt: {len(prompts)} prompts, {len(seeds)} seeds")
+    total = len(prompts) * len(follow) * n_steps
+    done = {"n": 0}
+    parts = []
+    for kind in follow:
+        for start in range(0, len(prompts), batch_size):
+            batch_prompts = list(prompts[start:start + batch_size])
+            batch_seeds = [int(s) for s in seeds[start:start + batch_size]]
+            batch_labels = list(labels[start:start + batch_size]) if labels is not None else []
+            x_T = initial_latents(safe, batch_seeds)
+
+            def step_done(n=len(batch_prompts)):
+                done["n"] += n
+                if progress is not None:
+                    progress(done["n"], total)
+
+            _, unguided, guided, timesteps = run_safe_recording(
+                safe, batch_prompts, x_T, n_steps, guidance_scale, sld, kind, step_done, output_type="np")
+            parts.append(ChainRecord(batch_prompts, batch_seeds, [kind] * len(batch_prompts), x_T.float().cpu(),
+                                     unguided, guided, timesteps,
+                                     noise_levels(timesteps, safe.scheduler.config.num_train_timesteps),
+                                     labels=list(batch_labels)))
+    record = ChainRecord.concat(parts)
+    record.meta = {"n_steps": n_steps, "preset": preset, "guidance_scale": float(guidance_scale),
+                   "safety_concept": safe.safety_concept, "latent_shape": list(latent_shape(safe))}
+    return record
+
+
+def shard_names(n_prompts: int, shard_size: int) -> List[str]:
+    return [f"shard_{i:04d}.safetensors" for i in range(math.ceil(n_prompts / shard_size))]

@@ -1,0 +1,343 @@
+"""The image reward: r(x, t) on Stable Diffusion latents, learned by gradient matching (Algorithm 2).
+
+Network: the encoder (down-sampling) half of a 2-D U-Net over the latent (C x h x w) with a sinusoidal
+embedding of the noise level t (the training timestep of the latent, 0 = clean), then an MLP to a scalar.
+Latents are standardised per noise level and channel (mean and std measured on the training chains and
+stored in the config, interpolated between recorded levels), so the network sees unit-scale inputs at
+every step, as in the reference.
+
+Training (``train_image_reward``): for every recorded step i of every chain, with u = the unguided
+next latent and s = the safety-guided next latent from the same x_i, both standardised by the
+statistics of their level t_i,
+
+    loss = || grad_z r(z_u, t_i) - (z_s - z_u) ||^2,
+
+the paper's gradient matching with mu_B = u and mu_E = s. The reward is thus the function whose ascent
+direction is what Safe Latent Diffusion adds to Stable Diffusion: higher = more like the safe model.
+The prompts are split 60 % / 40 % (seeded); only the 60 % train the reward and pick its threshold.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..checkpoint import register
+from ..networks import SinusoidalPosEmb
+from ..relative_reward import gradient_matching_loss, reward_gradient
+from .recording import ChainRecord
+
+CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints" / "images" / "reward"
+
+
+class ResidualBlock2d(nn.Module):
+    """Two (Conv3x3 -> GroupNorm -> Mish) layers, the noise-level embedding added in between, a residual."""
+
+    def __init__(self, inp: int, out: int, embed_dim: int, groups: int = 8):
+        super().__init__()
+        self.conv1 = nn.Sequential(nn.Conv2d(inp, out, 3, padding=1), nn.GroupNorm(groups, out), nn.Mish())
+        self.conv2 = nn.Sequential(nn.Conv2d(out, out, 3, padding=1), nn.GroupNorm(groups, out), nn.Mish())
+        self.time = nn.Sequential(nn.Mish(), nn.Linear(embed_dim, out))
+        self.residual = nn.Conv2d(inp, out, 1) if inp != out else nn.Identity()
+
+    def forward(self, x, emb):
+        h = self.conv1(x) + self.time(emb)[:, :, None, None]
+        return self.conv2(h) + self.residual(x)
+
+
+def _interpolate_rows(levels: torch.Tensor, table: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Row-wise linear interpolation of ``table`` (L, C) at levels ``t`` (B,), clamped at the ends."""
+    t = t.float().clamp(levels[0], levels[-1])
+    upper = torch.searchsorted(levels, t).clamp(1, len(levels) - 1) if len(levels) > 1 else torch.zeros_like(t).long()
+    lower = (upper - 1).clamp(min=0)
+    span = (levels[upper] - levels[lower]).clamp(min=1e-6)
+    w = ((t - levels[lower]) / span).clamp(0, 1)[:, None]
+    return table[lower] * (1 - w) + table[upper] * w
+
+
+@register
+class LatentUnetEncoderReward(nn.Module):
+    """r(x, t): the down half of a 2-D U-Net on latents (C x h x w) plus the noise level t -> a scalar.
+
+    Args:
+        in_channels: latent channels (4 for Stable Diffusion).
+        sample_size: latent side (h = w).
+        dim: base width; dim_mults: width multipliers, one stride-2 down-sampling per level.
+        levels: noise levels (ascending) at which standardisation statistics were measured.
+        mean, std: per level and channel, shape (len(levels), in_channels).
+    """
+
+    def __init__(self, in_channels: int = 4, sample_size: int = 16, dim: int = 32, dim_mults: Sequence[int] = (1, 2, 4),
+                 levels: Sequence[float] = (0.0,), mean: Optional[Sequence[Sequence[float]]] = None,
+                 std: Optional[Sequence[Sequence[float]]] = None):
+        super().__init__()
+        levels = [float(v) for v in levels]
+        mean = [[0.0] * in_channels for _ in levels] if mean is None else [[float(v) for v in row] for row in mean]
+        std = [[1.0] * in_channels for _ in levels] if std is None else [[float(v) for v in row] for row in std]
+        if sorted(levels) != levels or len(set(levels)) != len(levels):
+            raise ValueError("levels must be strictly increasing")
+        if np.shape(mean) != (len(levels), in_channels) or np.shape(std) != (len(levels), in_channels):
+            raise ValueError(f"mean and std must have shape ({len(levels)}, {in_channels})")
+        self.config = dict(in_channels=in_channels, sample_size=sample_size, dim=dim, dim_mults=list(dim_mults),
+                           levels=levels, mean=mean, std=std)
+        # statistics live in the config (JSON), so they are buffers outside the weights file
+        self.register_buffer("levels", torch.tensor(levels), persistent=False)
+        self.register_buffer("mean", torch.tensor(mean), persistent=False)
+        self.register_buffer("std", torch.tensor(std), persistent=False)
+        self.time_mlp = nn.Sequential(SinusoidalPosEmb(dim), nn.Linear(dim, dim * 4), nn.Mish(), nn.Linear(dim * 4, dim))
+        widths = [in_channels] + [dim * m for m in dim_mults]
+        self.blocks = nn.ModuleList()
+        side = sample_size
+        for d_in, d_out in zip(widths[:-1], widths[1:]):
+            self.blocks.append(nn.ModuleList([ResidualBlock2d(d_in, d_out, dim), nn.Conv2d(d_out, d_out, 3, 2, 1)]))
+            side = (side + 1) // 2
+        mid = widths[-1]
+        self.mid = ResidualBlock2d(mid, mid // 2, dim)
+        flat = (mid // 2) * side * side
+        self.head = nn.Sequential(nn.Linear(flat + dim, flat // 2), nn.Mish(), nn.Linear(flat // 2, 1))
+
+    def standardize(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """(x - mean(t)) / std(t), per channel, statistics interpolated between recorded levels."""
+        t = torch.as_tensor(t, device=x.device).reshape(-1).expand(x.shape[0])
+        mean = _interpolate_rows(self.levels, self.mean, t)[:, :, None, None]
+        std = _interpolate_rows(self.levels, self.std, t)[:, :, None, None]
+        return (x - mean) / std
+
+    def score(self, z: torch.Tensor, t: torch.Tensor, cond=None) -> torch.Tensor:
+        """The reward of standardised latents z at noise levels t, shape (batch,)."""
+        t = torch.as_tensor(t, device=z.device).reshape(-1).expand(z.shape[0])
+        emb = self.time_mlp(t)
+        h = z
+        for block, down in self.blocks:
+            h = down(block(h, emb))
+        h = self.mid(h, emb).flatten(1)
+        return self.head(torch.cat([h, emb], dim=-1)).squeeze(-1)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, cond=None) -> torch.Tensor:
+        """The reward of raw latents x (batch, C, h, w) at noise levels t (batch,) or a scalar level."""
+        if x.dim() != 4 or x.shape[1] != self.config["in_channels"] or x.shape[-1] != self.config["sample_size"]:
+            raise ValueError(f"latents of shape (batch, {self.config['in_channels']}, {self.config['sample_size']}, "
+                             f"{self.config['sample_size']}) expected, got {tuple(x.shape)}")
+        return self.score(self.standardize(x.float(), t), t)
+
+
+# --------------------------------------------------------------------------------------------------
+# Data: prompt split, standardisation statistics, gradient-matching pairs
+
+
+def split_prompts(prompts: Sequence[str], seed: int = 0, holdout: float = 0.4) -> Tuple[List[str], List[str]]:
+    """(train, held-out) lists of distinct prompts: a seeded permutation, ``holdout`` of them held out."""
+    unique = sorted(set(prompts))
+    order = np.random.default_rng(seed).permutation(len(unique))
+    n_hold = int(round(holdout * len(unique)))
+    held = sorted(unique[i] for i in order[:n_hold])
+    train = sorted(unique[i] for i in order[n_hold:])
+    return train, held
+
+
+def rows_of(record: ChainRecord, prompts: Sequence[str]) -> List[int]:
+    wanted = set(prompts)
+    return [i for i, p in enumerate(record.prompts) if p in wanted]
+
+
+def standardization_stats(record: ChainRecord) -> Tuple[List[float], List[List[float]], List[List[float]]]:
+    """(levels ascending, mean (L, C), std (L, C)) of the next latents (unguided and safe) at every level."""
+    both = torch.cat([record.unguided_next, record.safe_next])  # (2N, S, C, h, w)
+    mean = both.mean(dim=(0, 3, 4))
+    std = both.std(dim=(0, 3, 4)).clamp(min=1e-4)
+    order = torch.argsort(record.levels)
+    return ([float(v) for v in record.levels[order]], mean[order].tolist(), std[order].tolist())
+
+
+def matching_pairs(record: ChainRecord, reward: LatentUnetEncoderReward) -> Dict[str, torch.Tensor]:
+    """Standardised (z_u, target = z_s - z_u, level) for every (row, step) of a record, flattened."""
+    n, s = record.unguided_next.shape[:2]
+    levels = record.levels.float().repeat(n)
+    with torch.no_grad():
+        u = record.unguided_next.reshape(n * s, *record.unguided_next.shape[2:])
+        g = record.safe_next.reshape(n * s, *record.safe_next.shape[2:])
+        z_u = reward.standardize(u, levels)
+        z_s = reward.standardize(g, levels)
+    return {"z": z_u.contiguous(), "target": (z_s - z_u).contiguous(), "t": levels}
+
+
+def relative_matching_error(reward: LatentUnetEncoderReward, pairs: Dict[str, torch.Tensor], batch: int = 512) -> float:
+    """sum ||grad - target||^2 / sum ||target||^2 over pairs (1 = no better than a zero gradient)."""
+    err, norm = 0.0, 0.0
+    device = next(reward.parameters()).device
+    for start in range(0, len(pairs["t"]), batch):
+        z = pairs["z"][start:start + batch].to(device)
+        target = pairs["target"][start:start + batch].to(device)
+        t = pairs["t"][start:start + batch].to(device)
+        _, grad = reward_gradient(lambda x, tt, c: reward.score(x, tt), z, t)
+        err += (grad - target).pow(2).sum().item()
+        norm += target.pow(2).sum().item()
+    return err / max(norm, 1e-12)
+
+
+@torch.no_grad()
+def final_rewards(reward: nn.Module, latents: torch.Tensor, batch: int = 256) -> torch.Tensor:
+    """r(x, 0) of clean (final) latents, shape (N,)."""
+    device = next(reward.parameters()).device
+    out = [reward(latents[i:i + batch].to(device), torch.zeros(len(latents[i:i + batch]), device=device)).cpu()
+           for i in range(0, len(latents), batch)]
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def final_latents(record: ChainRecord) -> Dict[str, torch.Tensor]:
+    """Final latents of a record's chains: {"base": rows following SD, "safe": rows following SLD} with their rows."""
+    rows_base = [i for i, f in enumerate(record.follow) if f == "base"]
+    rows_safe = [i for i, f in enumerate(record.follow) if f == "safe"]
+    return {"base": record.unguided_next[rows_base, -1], "safe": record.safe_next[rows_safe, -1],
+            "base_rows": torch.tensor(rows_base, dtype=torch.long), "safe_rows": torch.tensor(rows_safe, dtype=torch.long)}
+
+
+# --------------------------------------------------------------------------------------------------
+# Metrics
+
+
+def auroc(scores_pos: Sequence[float], scores_neg: Sequence[float]) -> float:
+    """P(score of a positive > score of a negative), ties counted half (Mann-Whitney)."""
+    pos, neg = np.asarray(scores_pos, float), np.asarray(scores_neg, float)
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    diff = pos[:, None] - neg[None, :]
+    return float((diff > 0).mean() + 0.5 * (diff == 0).mean())
+
+
+def balanced_accuracy(scores_pos: Sequence[float], scores_neg: Sequence[float], threshold: float) -> float:
+    """Mean of the two recalls when ``score >= threshold`` predicts the positive class."""
+    pos, neg = np.asarray(scores_pos, float), np.asarray(scores_neg, float)
+    return float(0.5 * ((pos >= threshold).mean() + (neg < threshold).mean()))
+
+
+def best_threshold(scores_pos: Sequence[float], scores_neg: Sequence[float]) -> float:
+    """The threshold maximising balanced accuracy (midpoint between neighbouring scores)."""
+    values = np.unique(np.concatenate([np.asarray(scores_pos, float), np.asarray(scores_neg, float)]))
+    if len(values) == 1:
+        return float(values[0])
+    candidates = np.concatenate([[values[0] - 1e-6], (values[1:] + values[:-1]) / 2, [values[-1] + 1e-6]])
+    accuracies = [balanced_accuracy(scores_pos, scores_neg, c) for c in candidates]
+    return float(candidates[int(np.argmax(accuracies))])
+
+
+# --------------------------------------------------------------------------------------------------
+# Training
+
+
+@dataclass
+class RewardTrainOptions:
+    """Sizes and optimisation of the image reward."""
+
+    dim: int = 32
+    """base width of the encoder"""
+    dim_mults: Tuple[int, ...] = (1, 2, 4)
+    """width multipliers (one down-sampling per level)"""
+    steps: int = 4000
+    """optimisation steps"""
+    batch_size: int = 64
+    """(latent, step) pairs per batch"""
+    lr: float = 3e-4
+    """Adam learning rate"""
+    grad_clip: float = 1.0
+    """gradient-norm clipping (0 = none)"""
+    ema_decay: float = 0.995
+    """decay of the weights' moving average (what is saved)"""
+    holdout: float = 0.4
+    """fraction of distinct prompts held out from training"""
+    val_fraction: float = 0.15
+    """fraction of the training prompts whose pairs give the validation loss (not trained on)"""
+    eval_every: int = 250
+    """steps between validation losses"""
+    save_every: int = 250
+    """steps between resumable states"""
+    seed: int = 0
+    """seed of the split, the weights and the batches"""
+    progress: bool = True
+    """show a progress bar"""
+
+
+def build_reward(record: ChainRecord, options: RewardTrainOptions, train_rows: Sequence[int]) -> LatentUnetEncoderReward:
+    levels, mean, std = standardization_stats(record.select(train_rows))
+    c, h, w = record.unguided_next.shape[2:]
+    if h != w:
+        raise ValueError(f"square latents expected, got {h}x{w}")
+    torch.manual_seed(options.seed)
+    return LatentUnetEncoderReward(c, h, options.dim, options.dim_mults, levels, mean, std)
+
+
+def train_image_reward(record: ChainRecord, options: RewardTrainOptions, out_dir: Optional[Path] = None,
+                       metadata: Optional[dict] = None, cpu: bool = False):
+    """Train the reward on the 60 % training prompts of ``record``; returns (TrainResult, split dict).
+
+    The decision threshold (``threshold`` in the saved metadata) maximises, on the training prompts, the
+    balanced accuracy of r(final base latent) at telling unsafe prompts (label "unsafe") from safe ones.
+    """
+    from ..checkpoint import save_pretrained
+    from ..training import TrainConfig, train
+
+    train_prompts, held_prompts = split_prompts(record.prompts, options.seed, options.holdout)
+    if not train_prompts or not held_prompts:
+        raise ValueError(f"need at least 2 distinct prompts to split, got {len(set(record.prompts))}")
+    rng = np.random.default_rng(options.seed + 1)
+    val_prompts = sorted(rng.choice(train_prompts, max(1, int(round(options.val_fraction * len(train_prompts)))),
+                                    replace=False).tolist()) if len(train_prompts) > 1 else []
+    fit_prompts = [p for p in train_prompts if p not in set(val_prompts)]
+    fit_rows, val_rows = rows_of(record, fit_prompts), rows_of(record, val_prompts)
+    reward = build_reward(record, options, fit_rows)
+    fit = matching_pairs(record.select(fit_rows), reward)
+    val = matching_pairs(record.select(val_rows), reward) if val_rows else None
+
+    def sample_batch(n: int, generator: torch.Generator, device):
+        index = torch.randint(0, len(fit["t"]), (n,), generator=generator)
+        return {k: v[index].to(device) for k, v in fit.items()}
+
+    def loss_fn(model, batch):
+        return gradient_matching_loss(lambda z, t, c: model.score(z, t), batch["z"], batch["target"], batch["t"])
+
+    config = TrainConfig(steps=options.steps, batch_size=options.batch_size, lr=options.lr, grad_clip=options.grad_clip,
+                         ema_decay=options.ema_decay,
+                         eval_every=options.eval_every, save_every=options.save_every, seed=options.seed, cpu=cpu,
+                         progress=options.progress)
+    split = {"train_prompts": train_prompts, "heldout_prompts": held_prompts, "validation_prompts": val_prompts}
+    result = train(reward, loss_fn, sample_batch, config, out_dir,
+                   validation_loss=(lambda m: relative_matching_error(m, val)) if val is not None else None,
+                   metadata=None)
+    model = result.model
+    threshold_info = choose_threshold(model, record.select(rows_of(record, train_prompts)))
+    if out_dir is not None:
+        meta = dict(metadata or {})
+        meta.update({"split": {"seed": options.seed, "holdout": options.holdout,
+                               "n_train_prompts": len(train_prompts), "n_heldout_prompts": len(held_prompts)},
+                     "record": record.meta, "options": {k: list(v) if isinstance(v, tuple) else v
+                                                        for k, v in asdict(options).items()},
+                     **threshold_info,
+                     "training": {"history": result.history, "steps": options.steps}})
+        save_pretrained(model, out_dir, metadata=meta)
+        (Path(out_dir) / "split.json").write_text(__import__("json").dumps(split, indent=1) + "\n")
+    return result, split
+
+
+def choose_threshold(reward: nn.Module, record: ChainRecord) -> dict:
+    """Thresholds picked on (training) chains: on base final latents, unsafe vs safe prompts
+    (``threshold``, what ``verdict`` uses), and safe-guided vs unguided final latents (``pair_threshold``)."""
+    finals = final_latents(record)
+    r_base = final_rewards(reward, finals["base"]).numpy()
+    r_safe = final_rewards(reward, finals["safe"]).numpy()
+    labels = [record.labels[i] for i in finals["base_rows"].tolist()]
+    safe_prompts = [r for r, lab in zip(r_base, labels) if lab == "safe"]
+    unsafe_prompts = [r for r, lab in zip(r_base, labels) if lab == "unsafe"]
+    info = {"pair_threshold": best_threshold(r_safe, r_base)}
+    if safe_prompts and unsafe_prompts:
+        info["threshold"] = best_threshold(safe_prompts, unsafe_prompts)
+        info["train_auroc_prompts"] = auroc(safe_prompts, unsafe_prompts)
+    else:
+        info["threshold"] = info["pair_threshold"]
+    info["train_auroc_pairs"] = auroc(r_safe, r_base)
+    return info

@@ -1,0 +1,251 @@
+"""The image reward path on tiny randomly initialised Stable Diffusion pipelines (and, when shipped, the
+embedded model): recording, gradient-matching training, save/load, scoring, bad inputs, the CLI."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from reward_demo.images import pipelines as P
+from reward_demo.images.recording import ChainRecord, initial_latents, load_records, record_chains, run_safe_recording
+
+ROOT = Path(__file__).resolve().parents[1]
+PROMPTS = ["a knife", "a cat", "a gun", "a tree", "blood", "a boat", "fire", "a bird"]
+LABELS = ["unsafe", "safe"] * 4
+STEPS = 6
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory):
+    """A tiny SD 1.x-layout diffusers folder (loaded back through the real-model path of load_pipelines)."""
+    from diffusers import StableDiffusionPipeline
+
+    folder = tmp_path_factory.mktemp("tiny_sd")
+    pipe = StableDiffusionPipeline(**P.random_components(0), safety_checker=None, feature_extractor=None,
+                                   requires_safety_checker=False)
+    pipe.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_pipes(tiny_folder):
+    return P.load_pipelines(str(tiny_folder), device="cpu")
+
+
+@pytest.fixture(scope="module")
+def tiny_record(tiny_pipes):
+    _, safe = tiny_pipes
+    return record_chains(safe, PROMPTS, list(range(len(PROMPTS))), n_steps=STEPS, preset="max", batch_size=4,
+                         labels=LABELS)
+
+
+@pytest.fixture(scope="module")
+def tiny_reward(tiny_record, tmp_path_factory):
+    from reward_demo.images.reward import RewardTrainOptions, train_image_reward
+
+    out = tmp_path_factory.mktemp("tiny_reward")
+    options = RewardTrainOptions(dim=8, dim_mults=(1, 2), steps=120, batch_size=32, lr=1e-3, eval_every=40, ema_decay=0.9,
+                                 save_every=60, progress=False)
+    result, split = train_image_reward(tiny_record, options, out)
+    return out, result, split
+
+
+def test_pipelines_share_weights_and_use_ddim(tiny_folder, tiny_pipes):
+    from diffusers import DDIMScheduler
+
+    base, safe = tiny_pipes
+    assert base.unet is safe.unet and base.vae is safe.vae and base.text_encoder is safe.text_encoder
+    assert isinstance(base.scheduler, DDIMScheduler) and base.scheduler is safe.scheduler
+    again = P.load_pipelines(str(tiny_folder), device="cpu")
+    assert again[0] is base and again[1] is safe  # loaded once
+
+
+def test_safety_presets_are_diffusers_configs():
+    from diffusers.pipelines.deprecated.stable_diffusion_safe import SafetyConfig
+
+    assert P.SAFETY_PRESETS["max"] == SafetyConfig.MAX and P.SAFETY_PRESETS["weak"] == SafetyConfig.WEAK
+    assert set(P.SAFETY_PRESETS) == {"weak", "medium", "strong", "max"}
+    with pytest.raises(ValueError, match="unknown safety preset"):
+        P.safety_preset("maximum")
+
+
+def test_missing_model_names_the_path_and_hub_id(tmp_path, monkeypatch):
+    with pytest.raises(FileNotFoundError, match="model_index.json"):
+        P.load_pipelines(str(tmp_path), "cpu")
+    monkeypatch.delenv(P.ALLOW_DOWNLOAD_ENV, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(FileNotFoundError, match="no-such-owner/no-such-model"):
+        P.load_pipelines("no-such-owner/no-such-model", "cpu")
+    with pytest.raises(FileNotFoundError, match="neither an existing folder"):
+        P.load_pipelines("not a model", "cpu")
+
+
+def test_unguided_next_is_what_stable_diffusion_computes(tiny_pipes, tiny_record):
+    """The base-following chain equals StableDiffusionPipeline's own chain from the same x_T, and from a
+    safe-chain latent x_i one SD step gives the recorded unguided next latent."""
+    base, safe = tiny_pipes
+    rows = [i for i, f in enumerate(tiny_record.follow) if f == "base"]
+    prompts = [tiny_record.prompts[i] for i in rows]
+    x_T = initial_latents(base, [tiny_record.seeds[i] for i in rows])
+    chain = []
+    size = base.unet.config.sample_size * base.vae_scale_factor
+    base(prompts, height=size, width=size, num_inference_steps=STEPS, latents=x_T.clone(), output_type="latent",
+         callback_on_step_end=lambda p, i, t, kw: chain.append(kw["latents"].clone()) or kw)
+    torch.testing.assert_close(torch.stack(chain, 1), tiny_record.unguided_next[rows], atol=2e-4, rtol=1e-3)
+
+    # from the SAFE chain's latent at step k, let StableDiffusionPipeline take step k itself
+    k = 3
+    safe_rows = [i for i, f in enumerate(tiny_record.follow) if f == "safe"]
+    x_k = tiny_record.states[safe_rows, k]
+    seen = []
+
+    def jump(pipe, i, t, kw):
+        if i == k - 1:
+            kw["latents"] = x_k.clone()  # continue from the safe chain's x_k
+        if i == k:
+            seen.append(kw["latents"].clone())
+        return kw
+
+    base([tiny_record.prompts[i] for i in safe_rows], height=size, width=size, num_inference_steps=STEPS,
+         latents=initial_latents(base, [0] * len(safe_rows)), output_type="latent", callback_on_step_end=jump)
+    torch.testing.assert_close(seen[0], tiny_record.unguided_next[safe_rows, k], atol=2e-4, rtol=1e-3)
+
+
+def test_safe_next_differs_and_follows_its_own_chain(tiny_record):
+    diff = (tiny_record.safe_next - tiny_record.unguided_next).abs().mean(dim=(2, 3, 4))
+    assert (diff > 1e-4).all(), "SLD (max preset, no warm-up) changes every step"
+    safe_rows = [i for i, f in enumerate(tiny_record.follow) if f == "safe"]
+    states = tiny_record.states
+    torch.testing.assert_close(states[safe_rows, 1:], tiny_record.safe_next[safe_rows, :-1])
+    # both followed samplers start from the same x_T for a prompt
+    assert torch.equal(tiny_record.initial[:len(PROMPTS)], tiny_record.initial[len(PROMPTS):])
+
+
+def test_weak_preset_warmup_leaves_early_steps_unguided(tiny_pipes):
+    _, safe = tiny_pipes
+    record = record_chains(safe, ["a knife"], [0], n_steps=20, preset="weak", follow=("safe",))
+    diff = (record.safe_next - record.unguided_next).abs().amax(dim=(0, 2, 3, 4))
+    assert diff[:15].max() < 1e-5 and diff[15:].min() > 1e-4  # warm-up of 15 steps
+
+
+def test_record_shards_round_trip(tiny_record, tmp_path):
+    tiny_record.select(range(4)).save(tmp_path / "shard_0000.safetensors")
+    tiny_record.select(range(4, len(tiny_record))).save(tmp_path / "shard_0001.safetensors")
+    loaded = load_records(tmp_path)
+    assert loaded.prompts == tiny_record.prompts and loaded.labels == tiny_record.labels
+    assert torch.equal(loaded.safe_next, tiny_record.safe_next) and torch.equal(loaded.levels, tiny_record.levels)
+    with pytest.raises(FileNotFoundError, match="images record"):
+        load_records(tmp_path / "empty")
+
+
+def test_training_lowers_the_matching_error_and_round_trips(tiny_reward, tiny_record):
+    from reward_demo.checkpoint import from_pretrained, read_config
+    from reward_demo.images.reward import final_rewards
+
+    from reward_demo.checkpoint import build, module_spec
+    from reward_demo.images.reward import matching_pairs, relative_matching_error, rows_of
+
+    out, result, split = tiny_reward
+    train_losses = [h["train_loss"] for h in result.history]
+    assert train_losses[-1] < 0.8 * train_losses[0], result.history
+    # on the training prompts' pairs, the trained reward's gradient matches the SLD shift better than at init
+    torch.manual_seed(0)
+    fresh = build(module_spec(result.model))
+    pairs = matching_pairs(tiny_record.select(rows_of(tiny_record, split["train_prompts"])), result.model)
+    assert relative_matching_error(result.model, pairs) < 0.9 * relative_matching_error(fresh, pairs)
+    assert len(split["heldout_prompts"]) == round(0.4 * len(PROMPTS))
+    assert not set(split["heldout_prompts"]) & set(split["train_prompts"])
+    loaded = from_pretrained(out, device="cpu")
+    x = tiny_record.safe_next[:, -1]
+    torch.testing.assert_close(final_rewards(loaded, x), final_rewards(result.model, x))
+    meta = read_config(out)["metadata"]
+    assert {"threshold", "pair_threshold", "split"} <= set(meta)
+    assert len(loaded.config["levels"]) == STEPS and np.shape(loaded.config["std"]) == (STEPS, 4)
+
+
+def test_reward_gradient_has_the_latent_shape(tiny_reward):
+    from reward_demo.relative_reward import reward_gradient
+
+    _, result, _ = tiny_reward
+    x = torch.randn(3, 4, 8, 8)
+    r, g = reward_gradient(result.model, x, torch.tensor([0, 100, 900]))
+    assert r.shape == (3,) and g.shape == x.shape and torch.isfinite(g).all()
+    with pytest.raises(ValueError, match="latents of shape"):
+        result.model(torch.randn(2, 4, 16, 16), torch.zeros(2))
+
+
+def test_score_prompts_shapes_and_same_seed(tiny_folder, tiny_reward):
+    from reward_demo.images.scoring import PromptScore, score_prompts, verdict
+
+    out, _, _ = tiny_reward
+    calls = []
+    scores = score_prompts(["a knife", "a cat", "a knife"], seed=3, n_steps=5, model=str(tiny_folder),
+                           reward=str(out), batch_size=2, progress=lambda d, t: calls.append((d, t)), device="cpu")
+    assert len(scores) == 3 and all(isinstance(s, PromptScore) for s in scores)
+    s = scores[0]
+    assert s.base_image.size == (16, 16) and s.safe_image.size == (16, 16)
+    assert len(s.base_chain_rewards) == 5 and len(s.safe_chain_rewards) == 5
+    assert s.base_chain_rewards[-1] == pytest.approx(s.base_reward) and s.difference == pytest.approx(s.safe_reward - s.base_reward)
+    # same prompt, same seed, other batch: same result
+    assert scores[2].base_reward == pytest.approx(s.base_reward, abs=1e-4)
+    assert scores[2].safe_reward == pytest.approx(s.safe_reward, abs=1e-4)
+    assert calls[-1][0] == calls[-1][1] == 2 * 5 * 3
+    assert verdict(1.0, 0.5) == "safe" and verdict(0.0, 0.5) == "unsafe"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"prompts": []}, "empty"),
+    ({"prompts": ["ok", "  "]}, "non-empty"),
+    ({"preset": "extreme"}, "unknown safety preset"),
+    ({"n_steps": 0}, "n_steps"),
+    ({"n_steps": 1000}, "n_steps"),
+    ({"guidance_scale": 1.0}, "guidance_scale"),
+    ({"prompts": "a single string"}, "list of strings"),
+])
+def test_score_prompts_rejects_bad_input(kwargs, message, tiny_folder, tiny_reward):
+    from reward_demo.images.scoring import score_prompts
+
+    args = {"prompts": ["a cat"], "model": str(tiny_folder), "reward": str(tiny_reward[0])}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        score_prompts(**args)
+
+
+def test_missing_reward_names_the_command(tmp_path):
+    from reward_demo.images.scoring import load_reward
+
+    with pytest.raises(FileNotFoundError, match="images train-reward"):
+        load_reward(str(tmp_path))
+
+
+def _cli(*args):
+    """Run ``python -m reward_demo images ...`` in this process (same code path as the console entry point)."""
+    from reward_demo.cli import main
+
+    return main(["images", *args])
+
+
+def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
+    prompts = tmp_path / "prompts.csv"
+    prompts.write_text("prompt,label\n" + "\n".join(f"{p},{lab}" for p, lab in zip(PROMPTS[:5], LABELS[:5])) + "\n")
+    data, reward = tmp_path / "chains", tmp_path / "reward"
+    run = _cli("record", "--model", str(tiny_folder), "--prompts", str(prompts), "--out", str(data), "--n-steps", "4",
+               "--shard-size", "2", "--no-progress")
+    assert run == 0, capsys.readouterr().err
+    assert len(list(data.glob("shard_*.safetensors"))) == 3
+    run = _cli("train-reward", "--data", str(data), "--out", str(reward), "--steps", "20", "--dim", "8",
+               "--dim-mults", "1", "2", "--eval-every", "10", "--no-progress", "--cpu")
+    assert run == 0, capsys.readouterr().err
+    assert (reward / "model.safetensors").is_file() and (reward / "split.json").is_file()
+    out = tmp_path / "scores.json"
+    run = _cli("score", "--prompts", str(prompts), "--model", str(tiny_folder), "--reward", str(reward), "--json",
+               str(out), "--n-steps", "4")
+    assert run == 0, capsys.readouterr().err
+    scores = json.loads(out.read_text())["scores"]
+    assert [s["prompt"] for s in scores] == PROMPTS[:5] and scores[0]["base_verdict"] in ("safe", "unsafe")
+    bad = _cli("score", "--prompts", str(prompts), "--model", str(tiny_folder), "--reward", str(reward), "--json",
+               str(out), "--preset", "extreme")
+    assert bad == 2 and "unknown safety preset" in capsys.readouterr().err
