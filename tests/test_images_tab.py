@@ -279,6 +279,34 @@ def test_results_json_can_not_serve_other_files(stub):
     assert len(table) == 1 and gallery == []
 
 
+def test_old_runs_are_pruned(tmp_path, monkeypatch):
+    import os
+
+    from reward_demo.ui import images_tab
+
+    monkeypatch.setattr(images_tab, "RUNS_DIR", tmp_path)
+    old, young, other = tmp_path / "0123456789ab", tmp_path / "ba9876543210", tmp_path / "examples_keep"
+    for folder in (old, young, other):
+        folder.mkdir()
+        (folder / "x.png").write_bytes(b"png")
+    os.utime(old, (time.time() - 3 * 3600,) * 2)
+    os.utime(other, (time.time() - 3 * 3600,) * 2)
+    images_tab.prune_runs()
+    assert not old.exists() and young.exists() and other.exists()
+
+
+def test_results_json_is_bounded(stub):
+    import gradio as gr
+
+    from reward_demo.ui import images_tab
+
+    too_many = {"rows": [dict(ROWS[0])] * (MAX_PROMPTS + 1)}
+    with pytest.raises(gr.Error, match="1..32 rows"):
+        images_tab.rethreshold(too_many, 0.0)
+    with pytest.raises(gr.Error, match="nothing scored yet"):
+        images_tab.download(None, 0.0)
+
+
 @pytest.mark.parametrize("args,message", [
     (("", None, 0, 3, "max", 0.0), "no prompts"),
     (("a", None, 0.5, 3, "max", 0.0), "seed must be an integer"),

@@ -212,7 +212,7 @@ if __name__ == "__main__":  # pragma: no cover
     import tyro
 
     try:
-        run_make_examples(tyro.cli(ExamplesArgs, description=ExamplesArgs.__doc__))
+        run_make_examples(tyro.cli(ExamplesArgs, prog=COMMAND, description=ExamplesArgs.__doc__))
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -19,7 +19,9 @@ import functools
 import json
 import logging
 import math
+import shutil
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 FALLBACK_PRESETS = ("weak", "medium", "strong", "max")
 #: threshold slider range around the default threshold (the reward's scale is set by its training)
 THRESHOLD_HALF_RANGE = 5.0
+RUN_MAX_AGE_S = 2 * 3600
 TRAIN_HINT = "python -m reward_demo images train-reward"
 
 
@@ -177,17 +180,18 @@ def parse_results(results) -> Dict:
         raise ValueError("nothing scored yet: score prompts or load the examples first")
     try:
         rows = results["rows"]
-        if not isinstance(rows, list) or not rows:
+        if not isinstance(rows, list) or not 0 < len(rows) <= prompt_input.MAX_PROMPTS:
             raise TypeError
         for row in rows:
-            if not isinstance(row["prompt"], str):
+            if not isinstance(row["prompt"], str) or len(row["prompt"]) > prompt_input.MAX_PROMPT_CHARS:
                 raise TypeError
             for key in ("base_reward", "safe_reward", "difference"):
                 if not math.isfinite(float(row[key])):
                     raise ValueError
     except (TypeError, KeyError, ValueError, AttributeError):
-        raise ValueError("results must be the JSON of a scored run (images_score's last output): a 'rows' list "
-                         "with prompt, base_reward, safe_reward and difference") from None
+        raise ValueError(f"results must be the JSON of a scored run (images_score's last output): a 'rows' list "
+                         f"of 1..{prompt_input.MAX_PROMPTS} rows with prompt, base_reward, safe_reward and "
+                         f"difference") from None
     return results
 
 
@@ -238,6 +242,17 @@ def _progress_callback(progress, n_prompts: int):
     return report
 
 
+def prune_runs(max_age_s: float = RUN_MAX_AGE_S) -> None:
+    """Delete the images and CSVs of runs older than ``max_age_s`` (Gradio keeps its own copies for an hour)."""
+    cutoff = time.time() - max_age_s
+    for folder in [*RUNS_DIR.glob("[0-9a-f]" * 12), *(RUNS_DIR / "downloads").glob("[0-9a-f]" * 12)]:
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
+
+
 # ------------------------------------------------------------------ handlers (one per API endpoint)
 @user_errors
 def score(prompts, file, seed, n_steps, preset, threshold, progress=gr.Progress()):
@@ -251,6 +266,7 @@ def score(prompts, file, seed, n_steps, preset, threshold, progress=gr.Progress(
     results = images_examples.score_items(items, seed=seed, n_steps=n_steps, preset=preset,
                                           guidance_scale=GUIDANCE_SCALE,
                                           progress=_progress_callback(progress, len(items)))
+    prune_runs()
     results = images_examples.save_images(results, RUNS_DIR / uuid.uuid4().hex[:12])
     results["threshold"] = threshold
     return (*_views(results, threshold), results)
