@@ -12,10 +12,12 @@ from typing import Dict, List, Optional
 def domains() -> Dict[str, dict]:
     # imported on demand so that `--help` and one domain's commands do not load every domain
     from . import gaussian
+    from .images import cli as images_cli
     from .locomotion import cli as locomotion_cli
     from .maze import cli as maze_cli
 
-    return {"gaussian": gaussian.COMMANDS, "maze": maze_cli.COMMANDS, "locomotion": locomotion_cli.COMMANDS}
+    return {"gaussian": gaussian.COMMANDS, "maze": maze_cli.COMMANDS, "locomotion": locomotion_cli.COMMANDS,
+            "images": images_cli.COMMANDS}
 
 
 def usage(table: Dict[str, dict]) -> str:

