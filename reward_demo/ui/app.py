@@ -1,14 +1,15 @@
 """``build_app()``: the Gradio Blocks of the demo (title, a paragraph on the paper and method, one tab per
-domain that has trained models: for now the Maze tab)."""
+domain that has trained models: Maze, Locomotion)."""
 from __future__ import annotations
 
 import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("MUJOCO_GL", "egl")  # off-screen MuJoCo rendering (Locomotion tab); before mujoco is imported
 
 import gradio as gr  # noqa: E402
 
-from . import maze_tab  # noqa: E402
+from . import locomotion_tab, maze_tab  # noqa: E402
 from . import images_tab  # noqa: E402
 
 TITLE = "Extracting Reward Functions from Diffusion Models"
@@ -43,6 +44,8 @@ def build_app() -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Maze (PointMaze / Maze2D)", id="maze"):
                 maze_tab.build_tab(demo)
+            with gr.Tab("Locomotion (Hopper, HalfCheetah, Walker2d)", id="locomotion"):
+                locomotion_tab.build_tab(demo)
             with gr.Tab("Images (Stable Diffusion vs Safe Latent Diffusion)", id="images"):
                 images_tab.build_tab(demo)
         # a js-only page-load event (no Python function, so no API endpoint): click-to-pick-goal on the plot

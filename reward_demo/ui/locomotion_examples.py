@@ -1,0 +1,73 @@
+"""The Locomotion tab's precomputed example runs (shown instantly on page load):
+``python -m reward_demo.ui.locomotion_examples [--env ENV ...] [--seed S] [--steps N]``.
+
+For each trained env: the base planner and the reward-steered base planner (the env's default scale and
+t_stopgrad) from the same seed, as the tab runs them, but longer than the tab's interactive cap. Writes
+``assets/locomotion/<env>_{base,steered}.mp4`` and ``assets/locomotion/examples.json`` (settings, summary, per-step
+env and learned rewards, the command); envs already in the JSON and not named are kept.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .locomotion_tab import (ENVS, EXAMPLE_SEED, EXAMPLE_STEPS, TRAIN_COMMAND, assets_dir, check_env, curves_of,
+                             examples_json, get_models, has_models, load_examples, render_videos, run_pair)
+
+
+def make_examples(envs: Sequence[str] = ENVS, seed: int = EXAMPLE_SEED, steps: Optional[int] = None) -> dict:
+    """Run base and steered planner (the env's default scale / t_stopgrad) for each trained env, write the two
+    videos and the curves to assets/locomotion/ (examples.json), and return the JSON."""
+    assets = assets_dir()
+    assets.mkdir(parents=True, exist_ok=True)
+    examples = dict(load_examples())
+    for env in envs:
+        env = check_env(env)
+        if not has_models(env):
+            print(f"[{env}] skipped: not trained yet ({TRAIN_COMMAND.format(env=env)})", flush=True)
+            continue
+        models = get_models(env)
+        n = int(steps or EXAMPLE_STEPS[env])
+        scale, t_stop = float(models.defaults["scale"]), int(models.defaults["t_stopgrad"])
+        start = time.perf_counter()
+        last = [0.0]
+
+        def on_step(step, total):
+            if time.perf_counter() - last[0] > 10:
+                last[0] = time.perf_counter()
+                print(f"[{env}] step {step}/{total}", flush=True)
+
+        episodes = run_pair(models, seed, scale, t_stop, n, on_step)
+        planning = time.perf_counter() - start
+        paths = render_videos(env, episodes, assets, env)
+        settings = {"seed": seed, "scale": scale, "t_stopgrad": t_stop, "steps": n}
+        command = f"python -m reward_demo.ui.locomotion_examples --env {env} --seed {seed} --steps {n}"
+        examples[env] = {"settings": settings, "summary": {p: e.summary() for p, e in episodes.items()},
+                         "curves": curves_of(episodes), "videos": {p: Path(v).name for p, v in paths.items()},
+                         "planning_seconds": round(planning, 1), "command": command}
+        print(f"[{env}] {json.dumps(examples[env]['summary'])} ({planning:.0f} s)", flush=True)
+    payload = {"description": "Precomputed Locomotion-tab runs: base and reward-steered base planner, same seed",
+               "envs": {e: examples[e] for e in ENVS if e in examples}}
+    examples_json().write_text(json.dumps(payload, separators=(",", ":")) + "\n")
+    return payload
+
+
+def _main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Make the Locomotion tab's precomputed example runs "
+                                                 "(assets/locomotion/).")
+    parser.add_argument("--env", action="append", choices=ENVS, help="env(s) to (re)make (default: all trained)")
+    parser.add_argument("--seed", type=int, default=EXAMPLE_SEED)
+    parser.add_argument("--steps", type=int, default=None, help="episode length (default: per env, see EXAMPLE_STEPS)")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    make_examples(args.env or ENVS, seed=args.seed, steps=args.steps)
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,359 @@
+"""The Locomotion tab: off-screen MuJoCo videos (valid h264 mp4s of the expected size and length), the figures,
+every locomotion endpoint through gradio_client on the shipped checkpoints (a 20-step base + steered run), clear
+errors for bad input, missing checkpoints and cancellation.
+
+Endpoint tests for an env are skipped only when that env's checkpoints are absent (the reason says how to train).
+"""
+import os
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import json  # noqa: E402
+import re  # noqa: E402
+import subprocess  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+pytest.importorskip("mujoco")
+pytest.importorskip("imageio_ffmpeg")
+
+from reward_demo.locomotion import render  # noqa: E402
+from reward_demo.ui import locomotion_tab as tab  # noqa: E402
+
+ENDPOINTS = {"/locomotion_run", "/locomotion_example", "/locomotion_select_env"}
+RUN_STEPS = 20
+
+
+def probe(path) -> dict:
+    """Codec, pixel format, size and frame count of a video (ffmpeg from imageio-ffmpeg; no ffprobe there)."""
+    import imageio_ffmpeg
+
+    text = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
+                          text=True).stderr
+    match = re.search(r"Video: (\w+).*?, (\w+)(?:\([^)]*\))?, (\d+)x(\d+)", text)
+    assert match, text
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    frames = [np.frombuffer(f, np.uint8).reshape(meta["size"][1], meta["size"][0], 3) for f in reader]
+    return {"codec": match.group(1), "pix_fmt": match.group(2), "size": (int(match.group(3)), int(match.group(4))),
+            "frames": frames, "fps": meta["fps"], "faststart": _moov_before_mdat(path)}
+
+
+def _moov_before_mdat(path) -> bool:
+    data = Path(path).read_bytes()
+    return 0 <= data.find(b"moov") < data.find(b"mdat")
+
+
+def check_video(path, n_frames=None, size=(render.DEFAULT_WIDTH, render.DEFAULT_HEIGHT)):
+    info = probe(path)
+    assert info["codec"] == "h264" and info["pix_fmt"] == "yuv420p", info
+    assert info["size"] == size and size[0] % 2 == 0 and size[1] % 2 == 0
+    assert info["faststart"], "moov atom must come first for streaming in the browser"
+    if n_frames is not None:
+        assert len(info["frames"]) == n_frames
+    return info
+
+
+# ------------------------------------------------------------------ rendering (no trained models needed)
+@pytest.mark.parametrize("env", ["hopper", "halfcheetah", "walker2d"])
+def test_render_random_episode_is_valid_h264(env, tmp_path):
+    qpos, qvel = render.random_episode(env, 40, seed=1)
+    assert qpos.shape[0] == 41
+    result = render.render_episode(env, qpos, qvel, tmp_path / f"{env}.mp4")
+    skip = render.VIEWS[env].frame_skip
+    expected = render.frame_count(41, skip)
+    assert result.frames == expected == len(range(0, 41, skip))
+    info = check_video(result.path, expected)
+    assert abs(info["fps"] - render.video_fps(env)) < 0.5
+    frames = np.stack(info["frames"]).astype(np.float32)
+    assert frames.std() > 20  # a picture, not a blank frame
+    # the robot moves: the frames differ, the first and last most of all
+    assert np.abs(frames[-1] - frames[0]).mean() > 1.0
+
+
+def robot_pixels(frame) -> np.ndarray:
+    """(row, col) of the robot's pixels: its geoms are brown (r > b), floor and background are grey or black."""
+    rgb = frame.astype(int)
+    return np.argwhere(rgb[..., 0] - rgb[..., 2] > 60)
+
+
+def test_render_follows_the_torso():
+    """The camera tracks x: the robot 25 m down the track is drawn at the same place as at the origin."""
+    qpos, _ = render.random_episode("halfcheetah", 1, seed=0)
+    far = qpos.copy()
+    far[:, 0] += 25.0
+    near = robot_pixels(next(render.render_frames("halfcheetah", qpos[:1])))
+    away = robot_pixels(next(render.render_frames("halfcheetah", far[:1])))
+    assert len(near) > 200 and abs(len(near) - len(away)) < 0.05 * len(near)
+    assert np.abs(near.mean(0) - away.mean(0)).max() < 2.0
+    # and roughly in the middle of the picture
+    assert abs(near.mean(0)[1] - render.DEFAULT_WIDTH / 2) < render.DEFAULT_WIDTH / 4
+
+
+def test_render_rejects_bad_input(tmp_path):
+    qpos, qvel = render.random_episode("hopper", 3)
+    with pytest.raises(ValueError, match="even"):
+        render.render_episode("hopper", qpos, qvel, tmp_path / "odd.mp4", width=321)
+    with pytest.raises(ValueError, match="qpos must have shape"):
+        render.render_episode("hopper", qpos[:, :3], None, tmp_path / "bad.mp4")
+    with pytest.raises(ValueError, match="unknown locomotion environment"):
+        render.render_episode("ant", qpos, qvel, tmp_path / "ant.mp4")
+    with pytest.raises(ValueError, match="no frames"):
+        render.render_episode("hopper", qpos[:0], None, tmp_path / "empty.mp4")
+    assert not (tmp_path / "empty.mp4").exists()
+
+
+def test_render_in_threads(tmp_path):
+    """Gradio runs handlers in worker threads: each gets its own GL context."""
+    qpos, qvel = render.random_episode("hopper", 12)
+    results, errors = [], []
+
+    def work(i):
+        try:
+            results.append(render.render_episode("hopper", qpos, qvel, tmp_path / f"t{i}.mp4"))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert [r.frames for r in results] == [4, 4]
+    a, b = (np.stack(probe(r.path)["frames"]) for r in results)
+    assert np.abs(a.astype(int) - b.astype(int)).mean() < 2  # same states, same pictures
+
+
+# ------------------------------------------------------------------ figures and checks (no models needed)
+def test_returns_figure_is_the_cumulative_return():
+    curves = {"base": {"env_rewards": [1.0, 2.0, -0.5], "learned_rewards": [0.1, 0.2, 0.3], "fell": True},
+              "steered": {"env_rewards": [1.0, 1.0, 1.0, 1.0], "learned_rewards": [0.4] * 4, "fell": False}}
+    figure = tab.returns_figure(curves, "t")
+    lines = {t["name"]: t for t in figure["data"] if t["mode"] == "lines"}
+    assert lines[tab.LABELS["base"]]["y"] == [1.0, 3.0, 2.5] and lines[tab.LABELS["base"]]["x"] == [1, 2, 3]
+    assert lines[tab.LABELS["steered"]]["y"] == [1.0, 2.0, 3.0, 4.0]
+    falls = [t for t in figure["data"] if t["mode"] == "markers"]
+    assert len(falls) == 1 and falls[0]["x"] == [3]  # only the base episode fell
+    reward = tab.learned_reward_figure(curves, "t")
+    assert [t["y"] for t in reward["data"]] == [[0.1, 0.2, 0.3], [0.4] * 4]
+    json.dumps(figure, allow_nan=False)
+
+
+@pytest.mark.parametrize("fn,value,message", [
+    (tab.parse_scale, -0.1, "steering scale must be in 0..10"),
+    (tab.parse_scale, "x", "steering scale must be a number"),
+    (tab.parse_scale, float("nan"), "steering scale must be a finite number"),
+    (tab.parse_steps, 5, "episode length (environment steps) must be an integer in 10..300"),
+    (tab.parse_steps, 301, "10..300"),
+    (tab.parse_steps, 12.5, "10..300"),
+    (tab.parse_seed, -1, "seed must be an integer"),
+    (tab.check_env, "ant", "unknown environment 'ant'"),
+    (tab.check_env, None, "unknown environment"),
+])
+def test_input_checks(fn, value, message):
+    with pytest.raises(ValueError) as info:
+        fn(value)
+    assert message in str(info.value)
+
+
+def test_input_checks_accept_good_values():
+    assert tab.parse_scale("0.5") == 0.5 and tab.parse_scale(0) == 0.0
+    assert tab.parse_steps(20.0) == 20 and tab.parse_seed(7) == 7
+    assert tab.check_env("Hopper-v5") == "hopper"
+
+
+# ------------------------------------------------------------------ the app's API
+def skip_without_models(env: str) -> None:
+    if not tab.has_models(env):
+        pytest.skip(f"locomotion env {env!r} has no trained checkpoints in {tab.checkpoint_root() / env} "
+                    f"(base/, expert/, reward/): train them with `{tab.TRAIN_COMMAND.format(env=env)}`")
+
+
+def plot_figure(plot) -> dict:
+    assert isinstance(plot, dict) and plot["type"] == "plotly", plot
+    return json.loads(plot["plot"])
+
+
+def line_traces(figure) -> dict:
+    return {t["name"]: t for t in figure["data"] if t.get("mode") == "lines"}
+
+
+def check_results(results, env, settings):
+    base_video, steered_video, returns_plot, reward_plot, summary = results
+    assert summary["env"] == env and summary["gym_id"] == tab.GYM_IDS[env]
+    for key, value in settings.items():
+        assert summary[key] == pytest.approx(value), key
+    returns = line_traces(plot_figure(returns_plot))
+    rewards = line_traces(plot_figure(reward_plot))
+    for planner, video in (("base", base_video), ("steered", steered_video)):
+        entry = summary[planner]
+        assert 1 <= entry["length"] <= summary["steps"]
+        assert entry["fell"] or entry["length"] == summary["steps"]  # short only when the robot fell
+        curve = returns[tab.LABELS[planner]]
+        assert len(curve["y"]) == entry["length"] and curve["x"][-1] == entry["length"]
+        assert curve["y"][-1] == pytest.approx(entry["return"], abs=2e-3)
+        learned = rewards[tab.LABELS[planner]]["y"]
+        assert len(learned) == entry["length"] and all(v is None or np.isfinite(v) for v in learned)
+        assert entry["learned_reward_mean"] == pytest.approx(np.mean([v for v in learned if v is not None]), abs=1e-3)
+        path = video["video"] if isinstance(video, dict) else video
+        states = entry["length"] + 1
+        check_video(path, render.frame_count(states, render.VIEWS[env].frame_skip))
+    assert summary["steered_minus_base"]["return"] == pytest.approx(
+        summary["steered"]["return"] - summary["base"]["return"], abs=2e-3)
+    return summary
+
+
+@pytest.fixture(scope="module")
+def client(request):
+    return request.getfixturevalue("api_client")
+
+
+def test_view_api_lists_the_locomotion_endpoints(client):
+    api = client.view_api(return_format="dict", print_info=False)
+    assert ENDPOINTS <= set(api["named_endpoints"])
+    assert not api["unnamed_endpoints"]
+    run = api["named_endpoints"]["/locomotion_run"]
+    assert [p["parameter_name"] for p in run["parameters"]] == ["env", "scale", "t_stopgrad", "seed", "steps"]
+    assert [r["component"] for r in run["returns"]] == ["Video", "Video", "Plot", "Plot", "Json"]
+    for name in ("/locomotion_example", "/locomotion_select_env"):
+        endpoint = api["named_endpoints"][name]
+        assert [p["parameter_name"] for p in endpoint["parameters"]] == ["env"]
+        assert [r["component"] for r in endpoint["returns"]] == [
+            "Slider", "Slider", "Number", "Slider", "Video", "Video", "Plot", "Plot", "Json"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env", tab.ENVS)
+def test_run_round_trip(client, env):
+    skip_without_models(env)
+    start = time.perf_counter()
+    results = client.predict(env, 0.5, 5, 3, RUN_STEPS, api_name="/locomotion_run")
+    seconds = time.perf_counter() - start
+    summary = check_results(results, env, {"seed": 3, "scale": 0.5, "t_stopgrad": 5, "steps": RUN_STEPS})
+    assert summary["example"] is False and summary["seconds"]["planning"] > 0
+    print(f"{env}: {RUN_STEPS}-step base + steered run through the API in {seconds:.1f} s "
+          f"({summary['seconds']})")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env", tab.ENVS)
+def test_example_round_trip(client, env):
+    """Every trained env ships a precomputed example, made with its current default steering settings."""
+    skip_without_models(env)
+    assert env in tab.load_examples(), (f"no precomputed example for trained env {env!r}: run "
+                                        f"`python -m reward_demo.ui.locomotion_examples --env {env}`")
+    start = time.perf_counter()
+    scale, t_stopgrad, seed, steps, *results = client.predict(env, api_name="/locomotion_example")
+    assert time.perf_counter() - start < 10  # instant apart from the transfer
+    example = tab.load_examples()[env]
+    settings = example["settings"]
+    assert (scale, t_stopgrad, seed) == (settings["scale"], settings["t_stopgrad"], settings["seed"])
+    assert steps == min(settings["steps"], tab.MAX_STEPS)
+    summary = check_results(results, env, settings)
+    assert summary["example"] is True and "locomotion_examples" in summary["command"]
+    from reward_demo.locomotion.planner import DEFAULT_STEERING
+
+    assert {"scale": settings["scale"], "t_stopgrad": settings["t_stopgrad"]} == DEFAULT_STEERING[env], (
+        "the example was made with other steering settings than the current defaults: remake it")
+
+
+def test_shipped_examples_are_small():
+    files = [p for p in tab.SHIPPED_ASSETS.glob("*") if p.is_file()] if tab.SHIPPED_ASSETS.is_dir() else []
+    assert sum(p.stat().st_size for p in files) < 1.5e6
+    for env, example in (tab.load_examples() if not os.environ.get("REWARD_DEMO_LOCOMOTION_ASSETS") else {}).items():
+        for name in example["videos"].values():
+            check_video(tab.SHIPPED_ASSETS / name)
+
+
+@pytest.mark.slow
+def test_select_env_round_trip(client):
+    env = next((e for e in tab.ENVS if tab.has_models(e)), None)
+    if env is None:
+        skip_without_models("hopper")
+    scale, t_stopgrad, seed, steps, base_video, *_, summary = client.predict(env, api_name="/locomotion_select_env")
+    from reward_demo.locomotion.planner import DEFAULT_STEERING
+
+    assert (scale, t_stopgrad) == (DEFAULT_STEERING[env]["scale"], DEFAULT_STEERING[env]["t_stopgrad"])
+    assert summary["env"] == env
+    assert (base_video is not None) == (env in tab.load_examples())
+
+
+BAD_RUNS = [
+    (("atlantis", 0.5, 5, 0, RUN_STEPS), "unknown environment 'atlantis'"),
+    (("hopper", -1, 5, 0, RUN_STEPS), "steering scale must be in 0..10"),
+    (("hopper", None, 5, 0, RUN_STEPS), "steering scale is missing"),
+    (("hopper", 0.5, 5, 0, 5), "episode length (environment steps) must be an integer in 10..300"),
+    (("hopper", 0.5, 5, 0, 5000), "episode length (environment steps) must be an integer in 10..300"),
+    (("hopper", 0.5, 99, 0, RUN_STEPS), "t_stopgrad"),
+    (("hopper", 0.5, -1, 0, RUN_STEPS), "t_stopgrad"),
+    (("hopper", 0.5, 5, -2, RUN_STEPS), "seed must be an integer"),
+]
+
+
+@pytest.mark.parametrize("inputs,message", BAD_RUNS, ids=[m.split()[0] + str(i) for i, (_, m) in enumerate(BAD_RUNS)])
+def test_bad_run_input_gives_clear_error(client, inputs, message):
+    """After a select_env / example call too (they set the controls' values, never replace the components)."""
+    if "hopper" in tab.load_examples():
+        client.predict("hopper", api_name="/locomotion_example")
+    if inputs[0] == "hopper" and "t_stopgrad" in message:
+        skip_without_models("hopper")  # the range comes from the models
+    with pytest.raises(Exception) as info:
+        client.predict(*inputs, api_name="/locomotion_run")
+    text = str(info.value)
+    assert message in text and "Traceback" not in text, text
+    if "t_stopgrad" in message:
+        assert "must be an integer in 0.." in text
+
+
+def test_bad_env_other_endpoints(client):
+    for endpoint in ("/locomotion_example", "/locomotion_select_env"):
+        with pytest.raises(Exception) as info:
+            client.predict("atlantis", api_name=endpoint)
+        assert "unknown environment 'atlantis'" in str(info.value)
+
+
+def test_untrained_env_says_how_to_train(client, monkeypatch, tmp_path):
+    """The app runs in this process: point it at an empty checkpoint folder (no trained models needed)."""
+    monkeypatch.setenv("REWARD_DEMO_LOCOMOTION_CHECKPOINTS", str(tmp_path))
+    for endpoint, inputs in (("/locomotion_run", ("walker2d", 0.5, 5, 0, RUN_STEPS)),
+                             ("/locomotion_select_env", ("walker2d",))):
+        with pytest.raises(Exception) as info:
+            client.predict(*inputs, api_name=endpoint)
+        text = str(info.value)
+        assert "not trained yet" in text and "python -m reward_demo locomotion train-planners --env walker2d" in text
+
+
+@pytest.mark.slow
+def test_cancel_stops_the_run(client, monkeypatch):
+    """Cancelling a run's job stops the planning loop on the server (not just the client's wait)."""
+    from reward_demo.locomotion import planner
+
+    env = next((e for e in tab.ENVS if tab.has_models(e)), None)
+    if env is None:
+        skip_without_models("hopper")
+    steps_seen = []
+    real = planner.rollout
+
+    def counting_rollout(*args, progress=None, **kwargs):
+        def on_step(step, total):
+            steps_seen.append(step)
+            progress(step, total)
+
+        return real(*args, progress=on_step, **kwargs)
+
+    monkeypatch.setattr(planner, "rollout", counting_rollout)
+    job = client.submit(env, 0.5, 5, 0, tab.MAX_STEPS, api_name="/locomotion_run")
+    deadline = time.time() + 60
+    while len(steps_seen) < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    assert steps_seen, "the run did not start"
+    job.cancel()
+    time.sleep(1.0)
+    stopped_at = len(steps_seen)
+    time.sleep(1.5)
+    assert len(steps_seen) <= stopped_at + 1 and stopped_at < tab.MAX_STEPS, (stopped_at, len(steps_seen))
