@@ -58,6 +58,7 @@ RUN_DIR = Path(tempfile.gettempdir()) / "reward_demo_locomotion"
 RUN_DIR_MAX_AGE_S = 3600.0
 COLOURS = {"base": "#7f7f7f", "steered": "#d6249f"}
 LABELS = {"base": "base planner", "steered": "steered base (learned reward)"}
+WIDTHS = {"base": 4.5, "steered": 2.0}  # the base line drawn wider underneath: identical curves stay visible
 TRAIN_COMMAND = "python -m reward_demo locomotion train-planners --env {env}"
 
 
@@ -276,7 +277,7 @@ def returns_figure(curves: Dict[str, dict], title: str) -> dict:
             continue
         cum = np.cumsum(np.asarray(curves[planner]["env_rewards"], dtype=np.float64))
         traces.append({"type": "scatter", "mode": "lines", "name": LABELS[planner], "x": _steps(len(cum)),
-                       "y": _round(cum, 3), "line": {"color": COLOURS[planner], "width": 2.5},
+                       "y": _round(cum, 3), "line": {"color": COLOURS[planner], "width": WIDTHS[planner]},
                        "hovertemplate": "step %{x}<br>return %{y:.1f}<extra>" + planner + "</extra>"})
         if curves[planner].get("fell") and len(cum):
             traces.append({"type": "scatter", "mode": "markers", "name": f"{planner} falls", "x": [len(cum)],
@@ -289,7 +290,7 @@ def returns_figure(curves: Dict[str, dict], title: str) -> dict:
 def learned_reward_figure(curves: Dict[str, dict], title: str) -> dict:
     """The learned relative reward along each executed trajectory."""
     traces = [{"type": "scatter", "mode": "lines", "name": LABELS[p], "x": _steps(len(curves[p]["learned_rewards"])),
-               "y": _round(curves[p]["learned_rewards"], 5), "line": {"color": COLOURS[p], "width": 2},
+               "y": _round(curves[p]["learned_rewards"], 5), "line": {"color": COLOURS[p], "width": WIDTHS[p]},
                "hovertemplate": "step %{x}<br>learned reward %{y:.4f}<extra>" + p + "</extra>"}
               for p in PLANNERS if p in curves]
     return _figure(traces, title, "learned reward r(s, a)")
@@ -297,11 +298,11 @@ def learned_reward_figure(curves: Dict[str, dict], title: str) -> dict:
 
 def _figure(traces: list, title: str, ytitle: str) -> dict:
     return {"data": traces,
-            "layout": {"title": {"text": title, "font": {"size": 14}}, "height": 320,
-                       "margin": {"l": 60, "r": 16, "t": 48, "b": 44},
+            "layout": {"title": {"text": title, "font": {"size": 14}}, "height": 340,
+                       "margin": {"l": 60, "r": 16, "t": 48, "b": 92},
                        "xaxis": {"title": {"text": "environment step"}, "rangemode": "tozero"},
                        "yaxis": {"title": {"text": ytitle}},
-                       "legend": {"orientation": "h", "y": -0.22, "x": 0},
+                       "legend": {"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0},
                        "hovermode": "x unified", "template": "plotly_white"}}
 
 
@@ -518,8 +519,8 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                 [(f"{e} ({GYM_IDS[e]})", e) for e in trained] or [("hopper (not trained yet)", "hopper")],
                 value=env0, label="Environment", elem_id="loco-env"))
             if missing:
-                gr.Markdown("Not trained yet: " + ", ".join(
-                    f"{e} (`{TRAIN_COMMAND.format(env=e)}`)" for e in missing), elem_id="loco-missing")
+                gr.Markdown("**Not trained yet:** " + "; ".join(
+                    f"{e}, train with `{TRAIN_COMMAND.format(env=e)}`" for e in missing), elem_id="loco-missing")
             scale = checked_by_handler(gr.Slider(
                 0, MAX_SCALE, value=start["scale"], step=0.05, label="Steering scale (0 = unsteered)",
                 info=f"recommended: {defaults_note}", elem_id="loco-scale"))
@@ -527,11 +528,12 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                 0, max([configured_timesteps(e) for e in trained] or [20]), value=start["t_stopgrad"], step=1,
                 label="t_stopgrad",
                 info="no reward guidance at diffusion steps t < t_stopgrad", elem_id="loco-t-stopgrad"))
-            with gr.Row():
-                seed = gr.Number(DEFAULT_SEED, label="Seed", precision=0, elem_id="loco-seed", min_width=80)
-                steps = checked_by_handler(gr.Slider(
-                    MIN_STEPS, MAX_STEPS, value=DEFAULT_STEPS, step=10,
-                    label=f"Episode length ({MIN_STEPS}-{MAX_STEPS} steps)", elem_id="loco-steps"))
+            steps = checked_by_handler(gr.Slider(
+                MIN_STEPS, MAX_STEPS, value=DEFAULT_STEPS, step=10,
+                label=f"Episode length ({MIN_STEPS}-{MAX_STEPS} environment steps)", elem_id="loco-steps",
+                info="capped so that a run stays interactive on a small CPU"))
+            seed = gr.Number(DEFAULT_SEED, label="Seed (reset state of both episodes)", precision=0,
+                             elem_id="loco-seed")
             with gr.Row():
                 run_button = gr.Button("Run base + steered", variant="primary", elem_id="loco-run")
                 cancel = gr.Button("Cancel", variant="stop", elem_id="loco-cancel")

@@ -1,0 +1,137 @@
+"""The Locomotion tab in a real headless Chromium (Playwright's sync API, Debian's /usr/bin/chromium): switch to
+the tab, see the precomputed example (both videos decode as h264 in the browser, both plots draw their two
+planners), then run a short base + steered episode and see new videos and the summary of the fresh run.
+
+Screenshots go to $REWARD_DEMO_SCREENSHOT_DIR if set, else to the test's tmp folder (the path is printed).
+"""
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 60_000
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                 reason=f"no Chromium at {CHROMIUM} (apt-get install -y chromium chromium-driver)")]
+
+VIDEO_STATE_JS = """(id) => {
+  const v = document.querySelector(`#${id} video`);
+  if (!v) return null;
+  return {src: v.currentSrc || v.src || '', ready: v.readyState, width: v.videoWidth, height: v.videoHeight,
+          error: v.error ? v.error.code : null, duration: v.duration};
+}"""
+
+PLOT_STATE_JS = """(id) => {
+  const gd = document.querySelector(`#${id} .js-plotly-plot`);
+  if (!gd || !gd.data || !gd._fullLayout) return null;
+  return {names: gd.data.map(t => t.name || ''), points: gd.data.map(t => (t.y || []).length),
+          lines: gd.querySelectorAll('.scatterlayer .trace path.js-line').length,
+          title: (gd.layout.title && gd.layout.title.text) || ''};
+}"""
+
+
+@pytest.fixture(scope="module")
+def env():
+    """The page's default env (the first trained env with a shipped example)."""
+    from reward_demo.ui import locomotion_tab as tab
+
+    trained = tab.trained_envs()
+    if not trained:
+        pytest.skip("no locomotion env has trained checkpoints (train with "
+                    "`python -m reward_demo locomotion train-planners --env hopper`)")
+    env = tab.default_env()
+    assert env in tab.load_examples(), ("trained envs but no precomputed example: run "
+                                        "`python -m reward_demo.ui.locomotion_examples`")
+    return env
+
+
+@pytest.fixture(scope="module")
+def page(env, request, tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    app_url = request.getfixturevalue("app_url")  # after the env check: no server when nothing is trained
+    profile = tmp_path_factory.mktemp("chromium-profile-locomotion")
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True,
+                                                       args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1300})
+        try:
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            errors = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(app_url, wait_until="domcontentloaded")
+            page.errors = errors
+            yield page
+        finally:
+            context.close()
+
+
+def screenshot_dir(tmp_path_factory) -> Path:
+    folder = os.environ.get("REWARD_DEMO_SCREENSHOT_DIR")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def wait_for_video(page, elem_id: str, not_src: str = "") -> dict:
+    """Wait until the video of ``elem_id`` has decoded its first frame (h264 played by the browser itself)."""
+    page.wait_for_function(
+        f"() => {{ const s = ({VIDEO_STATE_JS})('{elem_id}'); "
+        f"return s && s.src && s.src !== {not_src!r} && (s.ready >= 2 || s.error !== null); }}", timeout=TIMEOUT_MS)
+    state = page.evaluate(VIDEO_STATE_JS, elem_id)
+    assert state["error"] is None, f"the browser could not play {state['src']}: MediaError {state['error']}"
+    return state
+
+
+def wait_for_plot(page, elem_id: str, predicate_js: str) -> dict:
+    page.wait_for_function(f"() => {{ const s = ({PLOT_STATE_JS})('{elem_id}'); return s && ({predicate_js}); }}",
+                           timeout=TIMEOUT_MS)
+    return page.evaluate(PLOT_STATE_JS, elem_id)
+
+
+def test_locomotion_tab_example_and_run(page, env, tmp_path_factory):
+    from reward_demo.locomotion.render import DEFAULT_HEIGHT, DEFAULT_WIDTH
+    from reward_demo.ui.locomotion_tab import GYM_IDS, LABELS
+
+    page.get_by_role("tab", name=re.compile("Locomotion")).click()
+    # 1. the precomputed example, shown on page load
+    videos = {}
+    for planner in ("base", "steered"):
+        videos[planner] = wait_for_video(page, f"loco-video-{planner}")
+        assert (videos[planner]["width"], videos[planner]["height"]) == (DEFAULT_WIDTH, DEFAULT_HEIGHT)
+        assert videos[planner]["duration"] > 0
+    assert videos["base"]["src"] != videos["steered"]["src"]
+    both = f"s.names.includes('{LABELS['base']}') && s.names.includes('{LABELS['steered']}')"
+    returns = wait_for_plot(page, "loco-returns", both + " && s.lines >= 2")
+    assert GYM_IDS[env] in returns["title"] and min(returns["points"]) > 0
+    wait_for_plot(page, "loco-reward", both + " && s.lines >= 2")
+    page.wait_for_function("() => document.querySelector('#loco-summary').innerText.includes('steered_minus_base')")
+    assert "true" in page.locator("#loco-summary").inner_text()  # "example": true
+    shots = screenshot_dir(tmp_path_factory)
+    first = shots / f"locomotion_{env}_example.png"
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(first), full_page=True)
+
+    # 2. a short fresh run: new videos, plots and summary
+    steps = page.locator("#loco-steps input[type=number]")
+    steps.fill("10")
+    steps.press("Enter")
+    page.locator("#loco-run").click()
+    page.wait_for_function("() => document.querySelector('#loco-summary').innerText.includes('planning')",
+                           timeout=TIMEOUT_MS * 2)
+    for planner in ("base", "steered"):
+        fresh = wait_for_video(page, f"loco-video-{planner}", not_src=videos[planner]["src"])
+        assert fresh["width"] == DEFAULT_WIDTH
+    returns = wait_for_plot(page, "loco-returns", both + " && Math.max(...s.points) <= 10")
+    assert max(returns["points"]) <= 10
+    second = shots / f"locomotion_{env}_run.png"
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(second), full_page=True)
+    print(f"screenshots: {first} {second}")
+    assert all(p.stat().st_size > 10_000 for p in (first, second))
+    assert not [e for e in page.errors if "plotly" in e.lower() or "video" in e.lower()], page.errors
