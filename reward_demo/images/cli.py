@@ -12,11 +12,13 @@ inside the function, so that listing commands stays fast.
 from __future__ import annotations
 
 from .embedded import EmbeddedTrainArgs, train_embedded_command
+from .embedded_report import EmbeddedReportArgs, embedded_report_command
 from .commands import COMMANDS as REWARD_COMMANDS
 
 COMMANDS = {
     # ---- embedded model
     "train-embedded": (EmbeddedTrainArgs, train_embedded_command),
+    "embedded-report": (EmbeddedReportArgs, embedded_report_command),
     # ---- reward path (commands.py): record, train-reward, score, evaluate
     **REWARD_COMMANDS,
 }
