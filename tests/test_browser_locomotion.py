@@ -1,6 +1,7 @@
 """The Locomotion tab in a real headless Chromium (Playwright's sync API, Debian's /usr/bin/chromium): switch to
 the tab, see the precomputed example (both videos decode as h264 in the browser, both plots draw their two
-planners), then run a short base + steered episode and see new videos and the summary of the fresh run.
+planners), then run a short base + steered episode and see new videos and the summary of the fresh run; start a long one,
+see its progress in environment steps, and cancel it.
 
 Screenshots go to $REWARD_DEMO_SCREENSHOT_DIR if set, else to the test's tmp folder (the path is printed).
 """
@@ -94,7 +95,7 @@ def wait_for_plot(page, elem_id: str, predicate_js: str) -> dict:
     return page.evaluate(PLOT_STATE_JS, elem_id)
 
 
-def test_locomotion_tab_example_and_run(page, env, tmp_path_factory):
+def test_locomotion_tab_example_and_run(page, env, tmp_path_factory, monkeypatch):
     from reward_demo.locomotion.render import DEFAULT_HEIGHT, DEFAULT_WIDTH
     from reward_demo.ui.locomotion_tab import GYM_IDS, LABELS
 
@@ -132,6 +133,35 @@ def test_locomotion_tab_example_and_run(page, env, tmp_path_factory):
     second = shots / f"locomotion_{env}_run.png"
     page.wait_for_timeout(500)
     page.screenshot(path=str(second), full_page=True)
+    # 3. a long run shows its progress (environment steps) and the Cancel button stops it (the server's loop too:
+    #    the app runs in this process, so its rollout can be watched)
+    from reward_demo.locomotion import planner
+
+    steps_seen = []
+    real = planner.rollout
+
+    def counting_rollout(*args, progress=None, **kwargs):
+        def on_step(step, total):
+            steps_seen.append(step)
+            progress(step, total)
+
+        return real(*args, progress=on_step, **kwargs)
+
+    monkeypatch.setattr(planner, "rollout", counting_rollout)
+    steps.fill("300")
+    steps.press("Enter")
+    page.locator("#loco-run").click()
+    page.wait_for_function("() => { const e = document.querySelector('#loco-summary .progress-level'); "
+                           "return e && /environment step/.test(e.innerText); }", timeout=TIMEOUT_MS)
+    page.wait_for_function("() => { const e = document.querySelector('#loco-summary .progress-text'); "
+                           "return e && /[1-9]\\d*\\/300 steps/.test(e.innerText); }", timeout=TIMEOUT_MS)
+    page.locator("#loco-cancel").click()
+    page.wait_for_function("() => !document.querySelector('#loco-summary .progress-text')", timeout=20_000)
+    assert "planning" in page.locator("#loco-summary").inner_text()  # the last finished run stays shown
+    page.wait_for_timeout(1000)
+    stopped_at = len(steps_seen)
+    page.wait_for_timeout(1500)
+    assert 0 < stopped_at < 300 and len(steps_seen) == stopped_at, (stopped_at, len(steps_seen))
     print(f"screenshots: {first} {second}")
     assert all(p.stat().st_size > 10_000 for p in (first, second))
     assert not [e for e in page.errors if "plotly" in e.lower() or "video" in e.lower()], page.errors
