@@ -108,7 +108,7 @@ def test_render_rejects_bad_input(tmp_path):
 
 
 def test_render_in_threads(tmp_path):
-    """Gradio runs handlers in worker threads: each gets its own GL context."""
+    """Gradio runs handlers in worker threads: renders from several threads at once all work (and agree)."""
     qpos, qvel = render.random_episode("hopper", 12)
     results, errors = [], []
 
@@ -127,6 +127,23 @@ def test_render_in_threads(tmp_path):
     assert [r.frames for r in results] == [4, 4]
     a, b = (np.stack(probe(r.path)["frames"]) for r in results)
     assert np.abs(a.astype(int) - b.astype(int)).mean() < 2  # same states, same pictures
+    # the frames of a direct render_frames call (this thread's own GL context) are the same pictures
+    direct = np.stack(list(render.render_frames("hopper", qpos, qvel)))
+    assert direct.shape == a.shape and np.abs(direct.astype(int) - a.astype(int)).mean() < 8  # h264 (crf 28) vs raw
+
+
+def test_render_progress_can_cancel(tmp_path):
+    qpos, qvel = render.random_episode("halfcheetah", 30)
+    seen = []
+
+    def progress(frame, total):
+        seen.append((frame, total))
+        if frame == 5:
+            raise KeyboardInterrupt("stop")  # any exception cancels
+
+    with pytest.raises(KeyboardInterrupt):
+        render.render_episode("halfcheetah", qpos, qvel, tmp_path / "c.mp4", progress=progress)
+    assert seen[-1] == (5, 31) and not (tmp_path / "c.mp4").exists()
 
 
 # ------------------------------------------------------------------ figures and checks (no models needed)

@@ -20,6 +20,7 @@ import os
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
+import contextvars  # noqa: E402
 import functools  # noqa: E402
 import math  # noqa: E402
 import threading  # noqa: E402
@@ -112,7 +113,8 @@ def _check_size(width: int, height: int, model) -> Tuple[int, int]:
 class _Scene:
     """One EGL context + MuJoCo render context + scene for a model and image size.
 
-    An OpenGL context is current in one thread at a time, so each thread gets its own (``_scene_for``)."""
+    An OpenGL context is current in one thread at a time, so each thread gets its own (``_scene_for``);
+    ``render_episode`` renders on a single thread."""
 
     def __init__(self, env: str, width: int, height: int):
         model, _, mujoco = _model_and_dt(env)
@@ -244,7 +246,28 @@ def render_episode(env: str, qpos, qvel=None, path: Union[str, Path] = "episode.
                    progress: Optional[Callable[[int, int], None]] = None) -> RenderResult:
     """Render an episode's recorded states to an h264 mp4 at ``path``.
 
-    ``progress(frame, n_frames)`` is called after each frame (raise from it to cancel)."""
+    ``progress(frame, n_frames)`` is called after each frame (raise from it to cancel). The work runs on one
+    process-wide render thread (the caller waits; its context variables go along), so that a server with many
+    worker threads keeps one GL context per env instead of one per thread (~0.2 s and some memory each)."""
+    call = functools.partial(_render_episode, env, qpos, qvel, path, width=width, height=height,
+                             frame_skip=frame_skip, fps=fps, progress=progress)
+    if threading.current_thread().name.startswith(_RENDER_THREAD):
+        return call()
+    return _render_executor().submit(contextvars.copy_context().run, call).result()
+
+
+_RENDER_THREAD = "mujoco-render"
+
+
+@functools.lru_cache(maxsize=1)
+def _render_executor():
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix=_RENDER_THREAD)
+
+
+def _render_episode(env: str, qpos, qvel, path, *, width: int, height: int, frame_skip: Optional[int],
+                    fps: Optional[int], progress: Optional[Callable[[int, int], None]]) -> RenderResult:
     env = env_name(env)
     skip = VIEWS[env].frame_skip if frame_skip is None else int(frame_skip)
     fps = video_fps(env, skip) if fps is None else int(fps)
