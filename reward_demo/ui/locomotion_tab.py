@@ -555,7 +555,7 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                                  concurrency_id="locomotion_run")
     cancel.click(None, None, None, cancels=[run_event], api_name="locomotion_cancel")  # private: clients cancel their job
     example_triggers = [example_button.click]
-    if demo is not None:
+    if demo is not None and env0 in load_examples():  # nothing to show (and no error toast) without an example
         example_triggers.append(demo.load)
     gr.on(example_triggers, example, [env], [*controls, *results], api_name="locomotion_example", queue=False)
     env.input(select_env, [env], [*controls, *results], api_name="locomotion_select_env",
