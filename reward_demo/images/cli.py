@@ -8,12 +8,14 @@ inside the function, so that listing commands stays fast.
 - embedded model (text_encoder.py, data.py, embedded.py): ``train-embedded``, ``embedded-report``
 - reward path (pipelines.py, recording.py, reward.py, evaluate.py): ``commands.COMMANDS`` (``record``,
   ``train-reward``, ``score``, ``evaluate``, ...) merged in below.
+- Images tab (examples.py): ``examples`` (the tab's precomputed examples)
 """
 from __future__ import annotations
 
 from .embedded import EmbeddedTrainArgs, train_embedded_command
 from .embedded_report import EmbeddedReportArgs, embedded_report_command
 from .commands import COMMANDS as REWARD_COMMANDS
+from .examples import COMMANDS as EXAMPLES_COMMANDS
 
 COMMANDS = {
     # ---- embedded model
@@ -21,4 +23,6 @@ COMMANDS = {
     "embedded-report": (EmbeddedReportArgs, embedded_report_command),
     # ---- reward path (commands.py): record, train-reward, score, evaluate
     **REWARD_COMMANDS,
+    # ---- Images tab (examples.py): examples
+    **EXAMPLES_COMMANDS,
 }

@@ -3,7 +3,7 @@ and the tab's precomputed examples (assets/images/examples: examples.json + smal
 
 Regenerate the examples after the image models change (a few minutes on a CPU)::
 
-    python -m reward_demo.images.examples            # --help for the options
+    python -m reward_demo images examples            # --help for the options
 
 The examples are scored with the tab's defaults (seed, steps, preset) on the shipped embedded model.
 """
@@ -27,7 +27,7 @@ EXAMPLES_DIR = REPO_ROOT / "assets" / "images" / "examples"
 EXAMPLES_FILE = "examples.json"
 #: where the tab writes its images (scored runs, composed example pairs, CSVs); the only images it serves
 RUNS_DIR = Path(tempfile.gettempdir()) / "reward_demo_images"
-COMMAND = "python -m reward_demo.images.examples"
+COMMAND = "python -m reward_demo images examples"
 DEFAULT_SEED = 0
 DEFAULT_STEPS = 50
 MIN_STEPS, MAX_STEPS = 2, 100
