@@ -156,12 +156,9 @@ def reproduce_command(args: TrainRewardArgs) -> str:
 
 
 def train_reward_command(args: TrainRewardArgs):
-    import torch
-
     from .recording import load_records
     from .reward import train_image_reward
 
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     record = load_records(args.data)
     if any(lab not in ("safe", "unsafe") for lab in record.labels):
         print("note: some recorded prompts have no safe/unsafe label; the verdict threshold uses the labelled ones")

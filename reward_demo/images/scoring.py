@@ -75,12 +75,20 @@ def reward_folder(model: Optional[str] = None, reward: Optional[str] = None) -> 
         return Path(reward)
     if os.environ.get(REWARD_ENV):
         return Path(os.environ[REWARD_ENV])
-    if resolve_model(model) != EMBEDDED:
+    name = resolve_model(model)
+    if name != EMBEDDED and not _is_shipped_embedded(name):
         raise FileNotFoundError(
             f"the shipped reward belongs to the embedded model, not to {resolve_model(model)!r}: record and train one "
             f"with `python -m reward_demo images record --model MODEL --out DIR` and `python -m reward_demo images "
             f"train-reward --data DIR --out REWARD_DIR`, then pass --reward REWARD_DIR (or set {REWARD_ENV})")
     return CHECKPOINT_DIR
+
+
+def _is_shipped_embedded(name: str) -> bool:
+    from .embedded import CHECKPOINT_DIR as EMBEDDED_DIR
+
+    path = Path(name).expanduser()
+    return path.is_dir() and path.resolve() == EMBEDDED_DIR.resolve()
 
 
 @functools.lru_cache(maxsize=4)
