@@ -68,7 +68,7 @@ class EmbeddedTrainArgs:
     """VAE learning rate"""
     kl_weight: float = 1e-6
     """weight of the KL term (summed over latent elements) against the pixel MSE"""
-    unet_steps: int = 2_400
+    unet_steps: int = 3_600
     """UNet training steps"""
     unet_batch_size: int = 64
     """UNet batch size"""
