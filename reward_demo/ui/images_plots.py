@@ -117,8 +117,8 @@ def save_csv(path, results: dict, threshold: float, verdict: Callable[[float, fl
         writer.writerow(CSV_COLUMNS)
         for i, row in enumerate(results["rows"], start=1):
             b, s = float(row["base_reward"]), float(row["safe_reward"])
-            writer.writerow([i, csv_text(row["prompt"]), csv_text(row.get("label") or ""), f"{b:.6g}", f"{s:.6g}",
-                             f"{float(row['difference']):.6g}", verdict(b, threshold), verdict(s, threshold),
-                             f"{threshold:g}", settings.get("seed", ""), settings.get("n_steps", ""),
+            writer.writerow([i, csv_text(row["prompt"]), csv_text(row.get("label") or ""), f"{b:.8g}", f"{s:.8g}",
+                             f"{float(row['difference']):.8g}", verdict(b, threshold), verdict(s, threshold),
+                             f"{threshold:.10g}", settings.get("seed", ""), settings.get("n_steps", ""),
                              settings.get("preset", ""), settings.get("guidance_scale", ""), settings.get("model", "")])
     return len(results["rows"])
