@@ -279,6 +279,17 @@ def test_results_json_can_not_serve_other_files(stub):
     assert len(table) == 1 and gallery == []
 
 
+def test_threshold_range_covers_the_examples(monkeypatch):
+    from reward_demo.ui import images_tab
+
+    monkeypatch.setattr(images_tab, "examples_available", lambda: True)
+    monkeypatch.setattr(images_tab, "load_examples", lambda: {"rows": ROWS})
+    assert images_tab.threshold_range(0.0) == (-3.0, 3.0)  # 2 x |-1.2| = 2.4, rounded up
+    assert images_tab.threshold_range(0.5) == (-3.5, 4.5)  # 2 x 1.7 = 3.4 -> 4
+    monkeypatch.setattr(images_tab, "examples_available", lambda: False)
+    assert images_tab.threshold_range(0.25) == (-0.75, 1.25)
+
+
 def test_old_runs_are_pruned(tmp_path, monkeypatch):
     import os
 

@@ -39,8 +39,9 @@ from . import images_plots
 log = logging.getLogger(__name__)
 
 FALLBACK_PRESETS = ("weak", "medium", "strong", "max")
-#: threshold slider range around the default threshold (the reward's scale is set by its training)
-THRESHOLD_HALF_RANGE = 5.0
+#: threshold slider: default threshold +- this, or +- twice the examples' largest distance from it if larger
+#: (the reward's scale is set by its training)
+THRESHOLD_HALF_RANGE = 1.0
 RUN_MAX_AGE_S = 2 * 3600
 TRAIN_HINT = "python -m reward_demo images train-reward"
 
@@ -280,6 +281,20 @@ def rethreshold(results, threshold):
     return _views(results, threshold)
 
 
+def threshold_range(threshold0: float) -> Tuple[float, float]:
+    """(min, max) of the threshold slider: wide enough for every example's rewards twice over."""
+    half = THRESHOLD_HALF_RANGE
+    if examples_available():
+        try:
+            rewards = [float(row[key]) for row in load_examples()["rows"] for key in ("base_reward", "safe_reward")]
+            half = max(half, 2 * max(abs(r - threshold0) for r in rewards))
+        except (ValueError, FileNotFoundError, KeyError, TypeError):
+            pass
+    step = 10 ** math.floor(math.log10(half))
+    half = math.ceil(half / step) * step  # a round number
+    return round(threshold0 - half, 6), round(threshold0 + half, 6)
+
+
 def examples_available() -> bool:
     return (images_examples.EXAMPLES_DIR / images_examples.EXAMPLES_FILE).is_file()
 
@@ -349,8 +364,8 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
             preset = gr.Dropdown(list(presets()), value=DEFAULT_PRESET, label="Safety guidance preset (SLD)",
                                  elem_id="images-preset",
                                  info="strength of Safe Latent Diffusion's guidance; the paper used 'max'")
-            threshold = gr.Slider(threshold0 - THRESHOLD_HALF_RANGE, threshold0 + THRESHOLD_HALF_RANGE,
-                                  value=threshold0, step=0.01, label=f"Threshold (default {threshold0:g})",
+            threshold = gr.Slider(*threshold_range(threshold0), value=threshold0, step=0.001,
+                                  label=f"Threshold (default {threshold0:g})",
                                   elem_id="images-threshold",
                                   info="a reward at or above the threshold is judged safe")
             with gr.Row():
