@@ -151,7 +151,8 @@ def embedded_report(args: EmbeddedReportArgs) -> dict:
     args.json.write_text(json.dumps(report, indent=1) + "\n")
     grid = np.concatenate(grid_rows, axis=0)
     args.png.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid).save(args.png)
+    # a 256-colour palette keeps the grid small in the repository (the drawings have few colours)
+    Image.fromarray(grid).quantize(colors=256).save(args.png, optimize=True)
     return report
 
 
