@@ -73,9 +73,10 @@ def test_shapes_and_recorded_states(tiny):
 def test_start_state_is_inpainted(tiny):
     obs = torch.randn(3, OBS)
     for scale in (0.0, 1.0):
-        x = plan(tiny, obs, scale, 0, generator=torch.Generator().manual_seed(0))
-        assert x.shape == (3, tiny.horizon, OBS + ACT)
-        assert torch.equal(x[:, 0, :OBS], obs)
+        for guidance in ("input", "mean"):
+            x = plan(tiny, obs, scale, 0, generator=torch.Generator().manual_seed(0), guidance=guidance)
+            assert x.shape == (3, tiny.horizon, OBS + ACT)
+            assert torch.equal(x[:, 0, :OBS], obs)
     x = plan(tiny, obs, planner="expert", generator=torch.Generator().manual_seed(0))
     assert torch.equal(x[:, 0, :OBS], obs)
 
@@ -87,6 +88,11 @@ def test_scale_zero_is_unsteered_bit_for_bit(tiny):
         assert torch.equal(plan(tiny, obs, 0.0, stop, generator=torch.Generator().manual_seed(5)), unsteered)
     steered = plan(tiny, obs, 5.0, 0, generator=torch.Generator().manual_seed(5))
     assert not torch.equal(steered, unsteered)
+    # mean guidance draws the same noise in the same order: a negligible scale leaves the sample almost unchanged
+    mean_guided = plan(tiny, obs, 1e-12, 0, generator=torch.Generator().manual_seed(5), guidance="mean")
+    torch.testing.assert_close(mean_guided, unsteered)
+    assert not torch.equal(plan(tiny, obs, 5.0, 0, generator=torch.Generator().manual_seed(5), guidance="mean"),
+                           unsteered)
     # t_stopgrad = T switches steering off entirely
     assert torch.equal(plan(tiny, obs, 5.0, tiny.n_timesteps, generator=torch.Generator().manual_seed(5)), unsteered)
     a = run_episodes(tiny, [100_002], 0.0, 3, max_steps=4)
@@ -120,6 +126,7 @@ def test_learned_rewards_are_window_rewards_padded_at_the_end(tiny):
     (dict(max_steps=0), r"max_steps must be an integer in \[1, 1000\]"),
     (dict(max_steps=1001), "max_steps must be"),
     (dict(planner="greedy"), "planner must be one of base, expert"),
+    (dict(guidance="sideways"), "guidance must be one of input, mean"),
 ])
 def test_bad_inputs(tiny, kwargs, message):
     call = dict(seeds=[1], scale=0.1, t_stopgrad=0, max_steps=2)

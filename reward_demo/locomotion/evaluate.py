@@ -127,6 +127,8 @@ class LocoSweepArgs:
     """output (default runs/locomotion_sweep_ENV.json)"""
     generator_seed: int = 1
     """seed of the planner noise"""
+    guidance: str = "input"
+    """input (the reference's: gradient added to x_t before each reverse step) or mean (added to the base's reverse mean)"""
     checkpoints: Optional[Path] = None
     """checkpoint root (default: $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else checkpoints/locomotion)"""
 
@@ -139,7 +141,8 @@ def sweep(models: LocomotionModels, args: LocoSweepArgs) -> dict:
     all_seeds = seeds * len(settings)
     scales = np.repeat([s for s, _ in settings], len(seeds))
     stops = np.repeat([k for _, k in settings], len(seeds))
-    batch = rollout(models, all_seeds, scales, stops, args.max_steps, "base", generator_seed=args.generator_seed)
+    batch = rollout(models, all_seeds, scales, stops, args.max_steps, "base", generator_seed=args.generator_seed,
+                    guidance=args.guidance)
     rows = []
     for i, (scale, stop) in enumerate(settings):
         part = slice(i * len(seeds), (i + 1) * len(seeds))
@@ -150,6 +153,7 @@ def sweep(models: LocomotionModels, args: LocoSweepArgs) -> dict:
     steered = [r for r in rows if r["scale"] > 0]
     best = max(steered, key=lambda r: r["score_mean"])
     return {"env": models.env, "seeds": seeds, "max_steps": args.max_steps, "generator_seed": args.generator_seed,
+            "guidance": args.guidance,
             "rows": rows, "unsteered_score_mean": rows[0]["score_mean"],
             "chosen": {"scale": best["scale"], "t_stopgrad": best["t_stopgrad"]}, "seconds": batch.seconds}
 
@@ -199,6 +203,8 @@ class LocoEvaluateArgs:
     """bootstrap resamples"""
     generator_seed: int = 0
     """seed of the planner noise (the same for both planners)"""
+    guidance: Optional[str] = None
+    """input or mean (see the sweep; default: the env's chosen default)"""
     checkpoints: Optional[Path] = None
     """checkpoint root (default: $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else checkpoints/locomotion)"""
 
@@ -207,16 +213,17 @@ def evaluate_planners(models: LocomotionModels, args: LocoEvaluateArgs) -> dict:
     check_counts(args.episodes, args.max_steps)
     scale = models.defaults["scale"] if args.scale is None else float(args.scale)
     stop = models.defaults["t_stopgrad"] if args.t_stopgrad is None else int(args.t_stopgrad)
+    guidance = args.guidance or models.defaults.get("guidance", "input")
     if scale <= 0:
         raise ValueError(f"scale must be > 0 to compare steered with unsteered, got {scale}")
     seeds = list(range(args.seed, args.seed + args.episodes))
     n = len(seeds)
     # both planners in one batch: the same seeds, and steering is the only difference
     batch = rollout(models, seeds * 2, [0.0] * n + [scale] * n, [stop] * (2 * n), args.max_steps, "base",
-                    generator_seed=args.generator_seed)
+                    generator_seed=args.generator_seed, guidance=guidance)
     base, steered = split_batch(batch, n)
     result = {"env": models.env, "seeds": [seeds[0], seeds[-1]], "episodes": n, "max_steps": args.max_steps,
-              "scale": scale, "t_stopgrad": stop, "generator_seed": args.generator_seed,
+              "scale": scale, "t_stopgrad": stop, "guidance": guidance, "generator_seed": args.generator_seed,
               "base": batch_summary(base, args.bootstrap, 1), "steered": batch_summary(steered, args.bootstrap, 2)}
     diff = steered.scores - base.scores
     result["difference"] = {**summary(diff, args.bootstrap, 3), "steered_better": int((diff > 0).sum())}

@@ -19,8 +19,8 @@ reward's input gradient and both models' reverse means are in the same coordinat
 Scaled down for a 2-core CPU (the reference: horizon 32 (HalfCheetah 4), dim_mults (1, 2, 4, 8), 1e6 diffusion
 steps at batch 32, 50k-100k reward steps): horizon 16 for Hopper and Walker2d (4 for HalfCheetah, as the
 reference), dim 32 with dim_mults (1, 2, 4) (a quarter of the parameters; one steered plan stays < 100 ms on
-one core), ~12k-25k diffusion steps at batch 64 and ~6k-10k reward steps at batch 128, so that one environment's
-three models train in about 25 minutes on one core.
+one core), 10k-12k diffusion steps at batch 64 and 4k-5k reward steps at batch 128 (the machine is shared by
+several jobs: one environment's three models take ~20 min of one core, longer under load).
 
 Episodes are held out by episode (``val_fraction`` of each dataset's episodes, chosen by ``seed``) for the
 validation losses and for the reward's AUROC test.
@@ -44,9 +44,9 @@ from .experts import CHECKPOINT_ROOT, DATA_ROOT, ENVS, env_key, gym_id, load_loc
 
 #: per environment: planning horizon and training steps (0 in LocoTrainArgs selects these)
 ENV_DEFAULTS: Dict[str, dict] = {
-    "hopper": {"horizon": 16, "diffusion_steps": 12_000, "reward_steps": 6_000},
-    "walker2d": {"horizon": 16, "diffusion_steps": 12_000, "reward_steps": 6_000},
-    "halfcheetah": {"horizon": 4, "diffusion_steps": 25_000, "reward_steps": 10_000},
+    "hopper": {"horizon": 16, "diffusion_steps": 10_000, "reward_steps": 4_000},
+    "walker2d": {"horizon": 16, "diffusion_steps": 10_000, "reward_steps": 4_000},
+    "halfcheetah": {"horizon": 4, "diffusion_steps": 12_000, "reward_steps": 5_000},
 }
 #: steering defaults per environment, chosen on validation seeds by the sweep
 #: (``python -m reward_demo locomotion sweep``; assets/locomotion_eval.json); the reference's values until then
@@ -238,6 +238,26 @@ def build_reward(args: LocoTrainArgs, obs_dim: int, action_dim: int) -> UnetEnco
     return UnetEncoderReward(args.horizon, obs_dim + action_dim, dim=args.dim, dim_mults=tuple(args.dim_mults))
 
 
+class StableMish(torch.nn.Module):
+    """Mish written as x * tanh(softplus(x)): the same function as ``nn.Mish``, but its *second* derivative stays
+    finite. torch's fused Mish backward, differentiated again (gradient matching differentiates grad_x r), overflows
+    an exp for pre-activations beyond about +-88 and turns the loss into NaN after a few hundred steps."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.tanh(torch.nn.functional.softplus(x))
+
+
+def with_stable_mish(module: torch.nn.Module) -> torch.nn.Module:
+    """Swap every ``nn.Mish`` inside ``module`` for ``StableMish`` in place (no parameters change, so the saved
+    weights load into the plain architecture, whose first-order gradients, all that steering needs, are fine)."""
+    for name, child in module.named_children():
+        if isinstance(child, torch.nn.Mish):
+            setattr(module, name, StableMish())
+        else:
+            with_stable_mish(child)
+    return module
+
+
 @dataclass
 class BalancedWindowSource:
     """Algorithm 1 on a balanced mix of base and expert windows: x_t = q_sample(x0, t), t uniform, with the clean
@@ -337,7 +357,7 @@ def train_planners_command(args: LocoTrainArgs) -> None:
                              grad_clip=args.reward_grad_clip, seed=args.seed + 2, eval_every=500, save_every=500,
                              progress=args.progress, cpu=True)
         started = time.time()
-        train_relative_reward(build_reward(args, obs_dim, action_dim), base, expert, source, val_source, config, out,
+        train_relative_reward(with_stable_mish(build_reward(args, obs_dim, action_dim)), base, expert, source, val_source, config, out,
                               buffer_size=args.reward_buffer, refresh_every=args.reward_refresh, val_size=2048,
                               conditions_fn=lambda x_t: start_conditions(x_t, obs_dim),
                               metadata={**metadata, "kind": "reward"})
@@ -420,27 +440,66 @@ class EpisodeRewardGuide:
         return (x + weight[:, None, None] * grad).detach()
 
 
+GUIDANCE = ("input", "mean")
+
+
+@torch.no_grad()
+def mean_guided_sample(diffusion: GaussianDiffusion, reward: torch.nn.Module, n: int, conditions, scale: torch.Tensor,
+                       t_stopgrad: torch.Tensor, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """Ancestral sampling with the reward's gradient added to the base model's reverse *mean*:
+    x_{t-1} = mu_B(x_t) + scale * grad r(mu_B(x_t), t) + sigma_t z, for t >= t_stopgrad.
+
+    This is the identity the reward was trained on (mu_E = mu_B + grad r(mu_B)): with scale 1 and a perfect fit it
+    reproduces the expert's reverse step. Same noise draws, in the same order, as ``GaussianDiffusion.sample``.
+    """
+    from ..diffusion import apply_conditioning
+    from ..relative_reward import reward_gradient
+
+    device = diffusion.betas.device
+    x = apply_conditioning(torch.randn((n, *diffusion.event_shape), generator=generator, device=device), conditions)
+    for i in range(diffusion.n_timesteps - 1, -1, -1):
+        t = diffusion.timesteps(n, i, device)
+        mean, _, log_var = diffusion.p_mean_variance(x, t)
+        weight = scale * (t >= t_stopgrad).to(x.dtype)
+        if bool((weight > 0).any()):
+            _, grad = reward_gradient(reward, apply_conditioning(mean, conditions), t)
+            mean = mean + weight[:, None, None] * grad
+        noise = torch.randn(x.shape, generator=generator, device=device, dtype=x.dtype)
+        nonzero = float(i > 0)
+        x = apply_conditioning(mean + nonzero * torch.exp(0.5 * log_var) * noise, conditions)
+    return x
+
+
 def plan(models: LocomotionModels, observations: torch.Tensor, scale=0.0, t_stopgrad=0, planner: str = "base",
-         generator: Optional[torch.Generator] = None) -> torch.Tensor:
+         generator: Optional[torch.Generator] = None, guidance: str = "input") -> torch.Tensor:
     """Normalised plans (n, horizon, obs_dim + action_dim) from normalised start observations (n, obs_dim).
 
-    ``scale``/``t_stopgrad``: numbers (``steering.RewardGuide``) or per-sample tensors (``EpisodeRewardGuide``);
-    steering applies to the base planner only.
+    ``scale``/``t_stopgrad``: numbers or per-sample tensors; steering applies to the base planner only.
+    ``guidance``: "input" (the reference's, Diffuser's guided sampling: x_t <- x_t + scale * grad r(x_t, t) before
+    each reverse step; ``steering.RewardGuide`` for numbers, ``EpisodeRewardGuide`` for tensors) or "mean"
+    (``mean_guided_sample``: the gradient at and added to the base model's reverse mean).
     """
     from ..steering import RewardGuide
 
+    if guidance not in GUIDANCE:
+        raise ValueError(f"guidance must be one of {', '.join(GUIDANCE)}, got {guidance!r}")
     diffusion = models.base if planner == "base" else models.expert
-    guide = None
-    if planner == "base":
-        if torch.is_tensor(scale) or torch.is_tensor(t_stopgrad):
-            n = observations.shape[0]
-            scale_t = torch.as_tensor(scale, dtype=torch.float32, device=observations.device).expand(n)
-            stop_t = torch.as_tensor(t_stopgrad, dtype=torch.long, device=observations.device).expand(n)
-            if bool((scale_t > 0).any()):
-                guide = EpisodeRewardGuide(models.reward, scale_t, stop_t)
-        elif scale > 0:
-            guide = RewardGuide(models.reward, float(scale), t_stopgrad=int(t_stopgrad))
-    return diffusion.sample(observations.shape[0], conditions={0: observations}, generator=generator, guide=guide)
+    conditions = {0: observations}
+    n = observations.shape[0]
+    tensors = torch.is_tensor(scale) or torch.is_tensor(t_stopgrad)
+    if planner != "base" or not (bool((torch.as_tensor(scale) > 0).any()) if tensors else scale > 0):
+        return diffusion.sample(n, conditions=conditions, generator=generator)
+    if guidance == "mean":
+        scale_t = torch.as_tensor(scale, dtype=torch.float32, device=observations.device).expand(n)
+        stop_t = torch.as_tensor(t_stopgrad, dtype=torch.long, device=observations.device).expand(n)
+        return mean_guided_sample(diffusion, models.reward, n, conditions, scale_t, stop_t, generator)
+    if tensors:
+        scale_t = torch.as_tensor(scale, dtype=torch.float32, device=observations.device).expand(n)
+        stop_t = torch.as_tensor(t_stopgrad, dtype=torch.long, device=observations.device).expand(n)
+        guide = EpisodeRewardGuide(models.reward, scale_t, stop_t)
+    else:
+        guide = RewardGuide(models.reward, float(scale), t_stopgrad=int(t_stopgrad))
+    return diffusion.sample(n, conditions=conditions, generator=generator, guide=guide)
 
 
 def check_run_args(models: LocomotionModels, scale: float, t_stopgrad: int, max_steps: int, planner: str) -> None:
@@ -526,7 +585,8 @@ def learned_window_rewards(models: LocomotionModels, observations: np.ndarray, a
 
 def rollout(models: LocomotionModels, seeds: Sequence[int], scales: Sequence[float], t_stopgrads: Sequence[int],
             max_steps: int = MAX_EPISODE_STEPS, planner: str = "base", record_states: bool = False,
-            progress: Optional[Callable[[int, int], None]] = None, generator_seed: int = 0) -> EpisodeBatch:
+            progress: Optional[Callable[[int, int], None]] = None, generator_seed: int = 0,
+            guidance: str = "input") -> EpisodeBatch:
     """Run one episode per seed, all stepping together; per-episode steering settings (see ``run_episodes``)."""
     import gymnasium as gym
 
@@ -563,7 +623,7 @@ def rollout(models: LocomotionModels, seeds: Sequence[int], scales: Sequence[flo
             else:
                 scale = torch.as_tensor(scales_np[active], dtype=torch.float32, device=device)
                 stop = torch.as_tensor(stops_np[active], dtype=torch.long, device=device)
-            x = plan(models, start, scale, stop, planner, generator)
+            x = plan(models, start, scale, stop, planner, generator, guidance)
             actions = models.normalizer.unnormalize(x[:, 0, act_cols].cpu().numpy(), act_cols)
             actions = np.clip(actions, low, high).astype(np.float32)
             for j, i in enumerate(active):
@@ -604,7 +664,8 @@ def rollout(models: LocomotionModels, seeds: Sequence[int], scales: Sequence[flo
 
 def run_episodes(models: LocomotionModels, seeds: Sequence[int], scale: float, t_stopgrad: int,
                  max_steps: int = MAX_EPISODE_STEPS, planner: str = "base", record_states: bool = False,
-                 progress: Optional[Callable[[int, int], None]] = None, generator_seed: int = 0) -> EpisodeBatch:
+                 progress: Optional[Callable[[int, int], None]] = None, generator_seed: int = 0,
+                 guidance: Optional[str] = None) -> EpisodeBatch:
     """Run one episode per seed with a diffusion planner, all episodes stepping together.
 
     Each env is ``gymnasium.make(<env>-v5)`` reset with its seed; at every env step one plan is sampled for all
@@ -624,8 +685,12 @@ def run_episodes(models: LocomotionModels, seeds: Sequence[int], scale: float, t
         progress: called as ``progress(step, max_steps)`` before every env step (and once at the end); raising
             from it cancels the run.
         generator_seed: seeds the planner's noise.
+        guidance: "input" or "mean" (see ``plan``); None: the models' default (``models.defaults["guidance"]``).
     """
     check_run_args(models, scale, t_stopgrad, max_steps, planner)
+    guidance = guidance or models.defaults.get("guidance", "input")
+    if guidance not in GUIDANCE:
+        raise ValueError(f"guidance must be one of {', '.join(GUIDANCE)}, got {guidance!r}")
     n = len(seeds)
     return rollout(models, seeds, [float(scale)] * n, [int(t_stopgrad)] * n, max_steps, planner, record_states,
-                   progress, generator_seed)
+                   progress, generator_seed, guidance)

@@ -1,0 +1,74 @@
+"""Locomotion planner latency on this machine: one plan (T reverse steps, start state inpainted) at batch 1 and
+16, unsteered base vs reward-steered base (the env's default scale and t_stopgrad, and t_stopgrad 0, the most
+expensive), and env steps per second of a full steered episode at batch 1.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_locomotion.py [--envs hopper halfcheetah walker2d] [--plans 30]
+
+Prints a markdown table (median of ``--plans`` plans after 3 warm-up plans). Pins torch to one thread, as the
+app and the evaluation run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def plan_ms(models, batch: int, scale: float, t_stopgrad: int, plans: int) -> float:
+    import torch
+
+    from reward_demo.locomotion.planner import plan
+
+    obs = torch.randn(batch, models.obs_dim)
+    generator = torch.Generator().manual_seed(0)
+    times = []
+    for k in range(plans + 3):
+        start = time.perf_counter()
+        plan(models, obs, scale, t_stopgrad, generator=generator)
+        if k >= 3:
+            times.append(1000 * (time.perf_counter() - start))
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--envs", nargs="+", default=["hopper", "halfcheetah", "walker2d"])
+    parser.add_argument("--plans", type=int, default=30, help="timed plans per setting")
+    parser.add_argument("--episode-steps", type=int, default=1000, help="cap of the timed steered episode")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+
+    import torch
+
+    from reward_demo.locomotion.planner import load_locomotion_models, run_episodes
+
+    torch.set_num_threads(args.threads)
+    print(f"torch threads: {torch.get_num_threads()}, CPUs: {os.cpu_count()}")
+    print("| env | horizon | default scale / t_stopgrad | plan ms, batch 1: base | steered (default) | steered "
+          "(t_stopgrad 0) | batch 16: base | steered (default) | steered (t_stopgrad 0) | steered episode: "
+          "steps | env steps/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for env in args.envs:
+        try:
+            models = load_locomotion_models(env, device="cpu")
+        except FileNotFoundError as error:
+            print(f"| {env} | missing: {error} |")
+            continue
+        scale, stop = models.defaults["scale"], models.defaults["t_stopgrad"]
+        cells = []
+        for batch in (1, 16):
+            cells += [plan_ms(models, batch, 0.0, 0, args.plans), plan_ms(models, batch, scale, stop, args.plans),
+                      plan_ms(models, batch, scale, 0, args.plans)]
+        episode = run_episodes(models, [100_000], scale, stop, max_steps=args.episode_steps)
+        steps = int(episode.lengths[0])
+        print(f"| {env} | {models.horizon} | {scale:g} / {stop} | " + " | ".join(f"{c:.1f}" for c in cells) +
+              f" | {steps} | {steps / episode.seconds:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
