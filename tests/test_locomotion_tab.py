@@ -275,8 +275,13 @@ def test_example_round_trip(client, env):
     assert summary["example"] is True and "locomotion_examples" in summary["command"]
     from reward_demo.locomotion.planner import DEFAULT_STEERING
 
+    remake = f"remake it: `{example['command']}`"
     assert {"scale": settings["scale"], "t_stopgrad": settings["t_stopgrad"]} == DEFAULT_STEERING[env], (
-        "the example was made with other steering settings than the current defaults: remake it")
+        f"the example was made with other steering settings than the current defaults; {remake}")
+    from reward_demo.ui.locomotion_examples import checkpoint_fingerprints
+
+    assert example["checkpoints"] == checkpoint_fingerprints(env), (
+        f"the example was made with other checkpoints than the shipped ones; {remake}")
 
 
 def test_shipped_examples_are_small():

@@ -13,8 +13,19 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .locomotion_tab import (ENVS, EXAMPLE_SEED, EXAMPLE_STEPS, TRAIN_COMMAND, assets_dir, check_env, curves_of,
+from .locomotion_tab import (ENVS, EXAMPLE_SEED, EXAMPLE_STEPS, TRAIN_COMMAND, assets_dir, check_env,
+                             checkpoint_root, curves_of,
                              examples_json, get_models, has_models, load_examples, render_videos, run_pair)
+
+
+def checkpoint_fingerprints(env: str) -> dict:
+    """{kind: sha256 prefix of model.safetensors} of the env's base, expert and reward checkpoints: tells whether
+    an example was made with the checkpoints now shipped."""
+    import hashlib
+
+    root = checkpoint_root() / env
+    return {kind: hashlib.sha256((root / kind / "model.safetensors").read_bytes()).hexdigest()[:16]
+            for kind in ("base", "expert", "reward")}
 
 
 def make_examples(envs: Sequence[str] = ENVS, seed: int = EXAMPLE_SEED, steps: Optional[int] = None) -> dict:
@@ -46,7 +57,8 @@ def make_examples(envs: Sequence[str] = ENVS, seed: int = EXAMPLE_SEED, steps: O
         command = f"python -m reward_demo.ui.locomotion_examples --env {env} --seed {seed} --steps {n}"
         examples[env] = {"settings": settings, "summary": {p: e.summary() for p, e in episodes.items()},
                          "curves": curves_of(episodes), "videos": {p: Path(v).name for p, v in paths.items()},
-                         "planning_seconds": round(planning, 1), "command": command}
+                         "planning_seconds": round(planning, 1), "command": command,
+                         "checkpoints": checkpoint_fingerprints(env)}
         print(f"[{env}] {json.dumps(examples[env]['summary'])} ({planning:.0f} s)", flush=True)
     payload = {"description": "Precomputed Locomotion-tab runs: base and reward-steered base planner, same seed",
                "envs": {e: examples[e] for e in ENVS if e in examples}}
