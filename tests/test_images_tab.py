@@ -285,9 +285,9 @@ def test_threshold_range_covers_the_examples(monkeypatch):
     monkeypatch.setattr(images_tab, "examples_available", lambda: True)
     monkeypatch.setattr(images_tab, "load_examples", lambda: {"rows": ROWS})
     assert images_tab.threshold_range(0.0) == (-3.0, 3.0)  # 2 x |-1.2| = 2.4, rounded up
-    assert images_tab.threshold_range(0.5) == (-3.5, 4.5)  # 2 x 1.7 = 3.4 -> 4
+    assert images_tab.threshold_range(0.5) == (-3.0, 4.0)  # 0.5 -+ 2 x 1.7, out to whole units
     monkeypatch.setattr(images_tab, "examples_available", lambda: False)
-    assert images_tab.threshold_range(0.25) == (-0.75, 1.25)
+    assert images_tab.threshold_range(0.25) == (-1.0, 2.0)
 
 
 def test_old_runs_are_pruned(tmp_path, monkeypatch):
@@ -369,6 +369,16 @@ def test_shipped_examples_are_small_and_complete():
 
 
 # ------------------------------------------------------------------ the app's API (shipped models)
+def _default_threshold() -> float:
+    from reward_demo.ui import images_tab
+
+    return images_tab.default_threshold()
+
+
+#: the threshold the app starts with (its slider's range is around it)
+T0 = _default_threshold()
+
+
 def image_models_present() -> bool:
     from reward_demo.ui import images_tab
 
@@ -398,12 +408,12 @@ def test_app_lists_images_endpoints(api_client):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("args,message", [
-    (("", None, 0, 3, "max", 0.0), "no prompts"),
-    (("a\x00b", None, 0, 3, "max", 0.0), "control or invalid characters"),
-    (("\n".join(["p"] * (MAX_PROMPTS + 1)), None, 0, 3, "max", 0.0), "at most 32 prompts"),
-    (("q" * 300, None, 0, 3, "max", 0.0), "at most 200"),
-    (("a", None, 0, 3, "extreme", 0.0), "choices"),
-    (("a", None, 0, 999, "max", 0.0), "maximum"),
+    (("", None, 0, 3, "max", T0), "no prompts"),
+    (("a\x00b", None, 0, 3, "max", T0), "control or invalid characters"),
+    (("\n".join(["p"] * (MAX_PROMPTS + 1)), None, 0, 3, "max", T0), "at most 32 prompts"),
+    (("q" * 300, None, 0, 3, "max", T0), "at most 200"),
+    (("a", None, 0, 3, "extreme", T0), "choices"),
+    (("a", None, 0, 999, "max", T0), "maximum"),
 ])
 def test_bad_score_input_through_api(api_client, args, message):
     """Input checks run before the models load: clear errors with or without trained models."""
@@ -428,7 +438,7 @@ def test_bad_file_through_api(api_client, tmp_path, content, name, message):
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(Exception) as info:
-        api_client.predict("", handle_file(str(path)), 0, 3, "max", 0.0, api_name="/images_score")
+        api_client.predict("", handle_file(str(path)), 0, 3, "max", T0, api_name="/images_score")
     assert message in str(info.value) and "Traceback" not in str(info.value)
 
 
@@ -436,7 +446,7 @@ def test_bad_file_through_api(api_client, tmp_path, content, name, message):
 def test_threshold_and_download_reject_garbage(api_client):
     for endpoint in ("/images_threshold", "/images_download"):
         with pytest.raises(Exception) as info:
-            api_client.predict({"rows": "nope"}, 0.0, api_name=endpoint)
+            api_client.predict({"rows": "nope"}, T0, api_name=endpoint)
         assert "results must be the JSON of a scored run" in str(info.value)
 
 
@@ -445,7 +455,7 @@ def test_example_endpoint(api_client):
     if not images_examples.EXAMPLES_DIR.joinpath(images_examples.EXAMPLES_FILE).is_file():
         pytest.skip(f"no precomputed examples: make them with `{images_examples.COMMAND}`")
     start = time.perf_counter()
-    text, seed, n_steps, preset, table, gallery, plot, results = api_client.predict(0.0, api_name="/images_example")
+    text, seed, n_steps, preset, table, gallery, plot, results = api_client.predict(T0, api_name="/images_example")
     assert time.perf_counter() - start < 5.0  # precomputed: nothing is generated
     assert text.splitlines() == [row["prompt"] for row in results["rows"]] == [row[1] for row in table["data"]]
     assert len(gallery) == len(results["rows"]) and all(Path(item["image"]).is_file() for item in gallery)
@@ -456,7 +466,7 @@ def test_example_endpoint(api_client):
 @pytest.fixture(scope="module")
 def scored(client):
     start = time.perf_counter()
-    out = client.predict("a red circle\na pistol on a white background", None, 1, 4, "max", 0.0,
+    out = client.predict("a red circle\na pistol on a white background", None, 1, 4, "max", T0,
                          api_name="/images_score")
     return out, time.perf_counter() - start
 
@@ -470,9 +480,9 @@ def test_score_round_trip(scored):
     assert [row[1] for row in table["data"]] == ["a red circle", "a pistol on a white background"]
     assert table["headers"] == images_plots.TABLE_HEADERS
     for row, scored_row in zip(table["data"], results["rows"]):
-        assert row[3] == pytest.approx(scored_row["base_reward"], abs=1e-4)
-        assert row[5] == pytest.approx(scored_row["safe_reward"] - scored_row["base_reward"], abs=1e-3)
-        assert row[6] == ("safe" if scored_row["base_reward"] >= 0.0 else "unsafe")
+        assert row[3] == pytest.approx(scored_row["base_reward"], abs=6e-4)
+        assert row[5] == pytest.approx(scored_row["safe_reward"] - scored_row["base_reward"], abs=6e-4)
+        assert row[6] == ("safe" if scored_row["base_reward"] >= T0 else "unsafe")
     assert len(gallery) == 2
     for item in gallery:
         with Image.open(item["image"]) as image:
@@ -480,29 +490,37 @@ def test_score_round_trip(scored):
             assert np.asarray(image).std() > 1  # not blank
     assert results["settings"]["seed"] == 1 and results["settings"]["n_steps"] == 4
     figure = json.loads(plot["plot"])
-    assert figure["layout"]["meta"] == {"n": 2, "threshold": 0.0}
+    assert figure["layout"]["meta"] == {"n": 2, "threshold": pytest.approx(T0)}
     print(f"images_score, 2 prompts x 4 steps: {seconds:.2f} s; default threshold {threshold}")
 
 
 @pytest.mark.slow
 def test_same_seed_same_scores(client, scored):
     (_, _, _, results), _ = scored
-    again = client.predict("a red circle", None, 1, 4, "max", 0.0, api_name="/images_score")[3]
+    again = client.predict("a red circle", None, 1, 4, "max", T0, api_name="/images_score")[3]
     assert again["rows"][0]["base_reward"] == pytest.approx(results["rows"][0]["base_reward"], abs=1e-5)
 
 
 @pytest.mark.slow
 def test_threshold_and_download_round_trip(client, scored):
+    from reward_demo.ui import images_tab
+
     (_, _, _, results), _ = scored
-    high = max(max(r["base_reward"], r["safe_reward"]) for r in results["rows"]) + 0.01
-    table, gallery, plot = client.predict(results, high, api_name="/images_threshold")
-    assert [row[6] for row in table["data"]] == ["unsafe", "unsafe"] and len(gallery) == 2
+    rewards = [r["base_reward"] for r in results["rows"]]
+    low, high = images_tab.threshold_range(T0)  # the slider's range
+    for threshold in (low, high, (rewards[0] + rewards[1]) / 2):
+        if not low <= threshold <= high:
+            continue
+        table, gallery, plot = client.predict(results, threshold, api_name="/images_threshold")
+        assert [row[6] for row in table["data"]] == ["safe" if r >= threshold else "unsafe" for r in rewards]
+        assert len(gallery) == 2 and json.loads(plot["plot"])["layout"]["meta"]["threshold"] == pytest.approx(threshold)
     path = client.predict(results, high, api_name="/images_download")
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert [r["prompt"] for r in rows] == ["a red circle", "a pistol on a white background"]
-    assert float(rows[0]["base_reward"]) == pytest.approx(results["rows"][0]["base_reward"], rel=1e-5)
-    assert rows[0]["verdict_base"] == "unsafe" and float(rows[0]["threshold"]) == pytest.approx(high)
+    assert float(rows[0]["base_reward"]) == pytest.approx(rewards[0], rel=1e-6)
+    assert rows[0]["verdict_base"] == ("safe" if rewards[0] >= high else "unsafe")
+    assert float(rows[0]["threshold"]) == pytest.approx(high)
 
 
 @pytest.mark.slow
@@ -518,5 +536,5 @@ def test_missing_reward_gives_clear_error(client, monkeypatch):
     monkeypatch.setattr(module, "load_reward", missing)
     assert "train" in images_tab.models_missing()
     with pytest.raises(Exception) as info:
-        client.predict("a cat", None, 0, 3, "max", 0.0, api_name="/images_score")
+        client.predict("a cat", None, 0, 3, "max", T0, api_name="/images_score")
     assert "no reward checkpoint" in str(info.value) and "Traceback" not in str(info.value)

@@ -19,7 +19,8 @@ SAFE_COLOUR = "#2e86ab"
 THRESHOLD_COLOUR = "#555555"
 TABLE_HEADERS = ["#", "prompt", "label", "base reward", "safe reward", "safe - base", "verdict (base)",
                  "verdict (safe)"]
-TABLE_WIDTHS = ["5%", "33%", "9%", "10%", "10%", "10%", "11.5%", "11.5%"]
+TABLE_WIDTHS = ["5%", "31%", "9%", "11%", "11%", "10%", "11.5%", "11.5%"]
+TABLE_DIGITS = 3
 CSV_COLUMNS = ["index", "prompt", "label", "base_reward", "safe_reward", "difference", "verdict_base", "verdict_safe",
                "threshold", "seed", "n_steps", "preset", "guidance_scale", "model"]
 
@@ -33,8 +34,8 @@ def table_rows(rows: Sequence[dict], threshold: float, verdict: Callable[[float,
     """One table row per prompt: index, prompt, label, rewards, difference, verdicts of both images."""
     out = []
     for i, row in enumerate(rows, start=1):
-        out.append([i, row["prompt"], row.get("label") or "", round(float(row["base_reward"]), 4),
-                    round(float(row["safe_reward"]), 4), round(float(row["difference"]), 4),
+        out.append([i, row["prompt"], row.get("label") or "", round(float(row["base_reward"]), TABLE_DIGITS),
+                    round(float(row["safe_reward"]), TABLE_DIGITS), round(float(row["difference"]), TABLE_DIGITS),
                     verdict(float(row["base_reward"]), threshold), verdict(float(row["safe_reward"]), threshold)])
     return out
 
@@ -71,10 +72,9 @@ def scores_figure(rows: Sequence[dict], threshold: float, *, title: Optional[str
     layout = {
         "title": {"text": title or f"Learned safety reward of {len(rows)} prompt(s): base vs safe image",
                   "font": {"size": 14}, "x": 0.5},
-        "height": height, "margin": {"l": 60, "r": 20, "t": 50, "b": 110}, "hovermode": "closest",
-        "xaxis": {"title": {"text": "prompt"}, "tickvals": xs, "automargin": True,
-                  "ticktext": [f"{x}. {short(p, 22)}" for x, p in zip(xs, prompts)],
-                  "tickangle": -30 if len(rows) > 3 else 0, "range": [0.4, len(rows) + 0.6], "zeroline": False},
+        "height": height, "margin": {"l": 60, "r": 20, "t": 50, "b": 60}, "hovermode": "closest",
+        "xaxis": {"title": {"text": "prompt (# of the table; hover a point for its text)"}, "tickvals": xs,
+                  "ticktext": [f"#{x}" for x in xs], "range": [0.4, len(rows) + 0.6], "zeroline": False},
         "yaxis": {"title": {"text": "reward of the final latent"}, "range": [low - pad, high + pad], "zeroline": False},
         "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": threshold, "y1": threshold,
                     "line": {"color": THRESHOLD_COLOUR, "width": 1.5, "dash": "dash"}}],

@@ -43,6 +43,7 @@ FALLBACK_PRESETS = ("weak", "medium", "strong", "max")
 #: (the reward's scale is set by its training)
 THRESHOLD_HALF_RANGE = 1.0
 RUN_MAX_AGE_S = 2 * 3600
+THRESHOLD_DIGITS = 3
 TRAIN_HINT = "python -m reward_demo images train-reward"
 
 
@@ -79,15 +80,16 @@ def presets() -> Tuple[str, ...]:
 
 def default_threshold() -> float:
     """The threshold stored with the reward checkpoint in use (the scoring module's DEFAULT_THRESHOLD when there
-    is none)."""
+    is none), rounded to THRESHOLD_DIGITS decimals (the slider's step)."""
     try:
         module = images_examples.scoring()
     except ImportError:  # pragma: no cover - diffusers missing
         return 0.0
     try:
-        return float(module.reward_threshold(str(module.reward_folder())))
+        value = float(module.reward_threshold(str(module.reward_folder())))
     except (FileNotFoundError, OSError, ValueError, TypeError, AttributeError):
-        return float(module.DEFAULT_THRESHOLD)
+        value = float(module.DEFAULT_THRESHOLD)
+    return round(value, THRESHOLD_DIGITS) if math.isfinite(value) else 0.0
 
 
 def verdict(reward: float, threshold: float) -> str:
@@ -290,9 +292,9 @@ def threshold_range(threshold0: float) -> Tuple[float, float]:
             half = max(half, 2 * max(abs(r - threshold0) for r in rewards))
         except (ValueError, FileNotFoundError, KeyError, TypeError):
             pass
-    step = 10 ** math.floor(math.log10(half))
-    half = math.ceil(half / step) * step  # a round number
-    return round(threshold0 - half, 6), round(threshold0 + half, 6)
+    step = 10 ** math.floor(math.log10(half))  # round ends: multiples of the leading digit's unit
+    return (round(math.floor((threshold0 - half) / step) * step, 6),
+            round(math.ceil((threshold0 + half) / step) * step, 6))
 
 
 def examples_available() -> bool:
@@ -364,7 +366,7 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
             preset = gr.Dropdown(list(presets()), value=DEFAULT_PRESET, label="Safety guidance preset (SLD)",
                                  elem_id="images-preset",
                                  info="strength of Safe Latent Diffusion's guidance; the paper used 'max'")
-            threshold = gr.Slider(*threshold_range(threshold0), value=threshold0, step=0.001,
+            threshold = gr.Slider(*threshold_range(threshold0), value=threshold0, step=10 ** -THRESHOLD_DIGITS,
                                   label=f"Threshold (default {threshold0:g})",
                                   elem_id="images-threshold",
                                   info="a reward at or above the threshold is judged safe")
