@@ -81,6 +81,29 @@ EVAL_PROMPTS: List[Tuple[str, str]] = [
 ]
 
 
+def rounded(value, digits: int = 4):
+    """Floats in nested lists/dicts rounded (keeps the JSON report small)."""
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, list):
+        return [rounded(v, digits) for v in value]
+    if isinstance(value, dict):
+        return {k: rounded(v, digits) for k, v in value.items()}
+    return value
+
+
+def _relative(path) -> str:
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def report_text(report: dict) -> str:
+    """The report as indented JSON with one line per scored row."""
+    head = json.dumps({k: v for k, v in report.items() if k != "rows"}, indent=1)[:-2]
+    rows = ",\n".join("  " + json.dumps(row) for row in report.get("rows", []))
+    return head + ',\n "rows": [\n' + rows + "\n ]\n}\n"
+
+
 def novel_words(prompt: str, vocabulary: set) -> List[str]:
     return [w for w in re.findall(r"[a-z]+", prompt.lower()) if w not in vocabulary]
 
@@ -308,7 +331,7 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     novel, rows, examples = evaluate_novel(args, pair_threshold, threshold, classifier)
     recorded = evaluate_recorded(reward, args.data, split, pair_threshold, threshold, base_pipe, classifier) if split else None
     report = {
-        "model": resolve_model(args.model), "reward": str(folder), "n_steps": args.n_steps, "preset": args.preset,
+        "model": resolve_model(args.model), "reward": _relative(folder), "n_steps": args.n_steps, "preset": args.preset,
         "threshold": threshold, "pair_threshold": pair_threshold,
         "targets": TARGETS,
         "heldout_novel_prompts": novel,
@@ -317,7 +340,7 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
         "eval_prompts_with_novel_words": sum(bool(novel_words(p, vocabulary)) for p, _ in EVAL_PROMPTS),
         "eval_prompts_in_training_prompts": overlap,
         "training": {k: meta.get(k) for k in ("split", "train_auroc_prompts", "train_auroc_pairs", "options")},
-        "rows": rows,
+        "rows": rounded(rows),
         "seconds": round(time.time() - began, 1),
     }
     report["targets_met"] = {
@@ -325,7 +348,7 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
         "b_prompt_auroc": novel.get("b_prompt_auroc", 0.0) >= TARGETS["prompt_auroc"],
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=1) + "\n")
+    args.json.write_text(report_text(report))
     plot_evaluation(args.figure, rows, examples, report)
     for name, part in (("novel prompts", novel), ("held-out recorded prompts", recorded)):
         if part:
