@@ -44,7 +44,6 @@ FALLBACK_PRESETS = ("weak", "medium", "strong", "max")
 THRESHOLD_HALF_RANGE = 1.0
 RUN_MAX_AGE_S = 2 * 3600
 THRESHOLD_DIGITS = 3
-TRAIN_HINT = "python -m reward_demo images train-reward"
 
 
 # ------------------------------------------------------------------ errors
