@@ -53,7 +53,7 @@ ENV_DEFAULTS: Dict[str, dict] = {
 DEFAULT_STEERING: Dict[str, dict] = {
     "hopper": {"scale": 0.1, "t_stopgrad": 2},
     "halfcheetah": {"scale": 0.5, "t_stopgrad": 10},
-    "walker2d": {"scale": 0.5, "t_stopgrad": 5},
+    "walker2d": {"scale": 0.01, "t_stopgrad": 0},
 }
 PLANNERS = ("base", "expert")
 MAX_EPISODE_STEPS = 1000
