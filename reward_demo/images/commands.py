@@ -221,6 +221,7 @@ def score_command(args: ScoreArgs):
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"threshold": threshold, "seed": args.seed, "n_steps": args.n_steps,
                                      "preset": args.preset, "scores": rows}, indent=1) + "\n")
+    print(f"{'r(SD)':>8} {'r(SLD)':>8} {'verdict':>7}  prompt   (verdict of the SD image, threshold {threshold:.3f})")
     for row in rows:
         print(f"{row['base_reward']:+8.3f} {row['safe_reward']:+8.3f} {row['base_verdict']:>7}  {row['prompt']}")
     print(f"wrote {args.json}")
