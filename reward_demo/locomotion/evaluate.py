@@ -355,6 +355,8 @@ class LocoReportArgs:
     """folder with locomotion_eval_ENV.json and locomotion_sweep_ENV.json"""
     out: Path = ASSETS / "locomotion_eval.json"
     """merged report (the figure goes next to it as .png)"""
+    extra: Tuple[Path, ...] = ()
+    """further evaluation JSONs (other settings, seeds or weights) listed under "additional_runs" with their summary"""
 
 
 def report_command(args: LocoReportArgs) -> None:
@@ -369,7 +371,14 @@ def report_command(args: LocoReportArgs) -> None:
     if not results:
         raise FileNotFoundError(f"no locomotion_eval_ENV.json in {args.runs}; run `python -m reward_demo locomotion "
                                 f"evaluate --env ENV` first")
+    extra = []
+    for path in args.extra:
+        run = json.loads(Path(path).read_text())
+        extra.append({"file": Path(path).name, "env": run["env"], "episodes": run["episodes"], "seeds": run["seeds"],
+                      "scale": run["scale"], "t_stopgrad": run["t_stopgrad"], "guidance": run.get("guidance", "input"),
+                      "generator_seed": run["generator_seed"], "base": run["base"]["score"],
+                      "steered": run["steered"]["score"], "difference": run["difference"]})
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"evaluation": results, "sweep": sweeps}, indent=2))
+    args.out.write_text(json.dumps({"evaluation": results, "sweep": sweeps, "additional_runs": extra}, indent=2))
     plot_evaluations(results, args.out.with_suffix(".png"), sweeps)
     print(f"wrote {args.out} and {args.out.with_suffix('.png')} ({', '.join(results)})")
