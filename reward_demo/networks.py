@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .checkpoint import register
 
@@ -245,3 +246,23 @@ class UnetEncoderReward(nn.Module):
             x = down(block2(block1(x, emb), emb))
         x = self.mid(x, emb).flatten(1)
         return self.head(torch.cat([x, emb], dim=-1)).squeeze(-1)
+
+
+class StableMish(nn.Module):
+    """Mish written as x * tanh(softplus(x)): the same function as ``nn.Mish``, but its *second* derivative stays
+    finite. torch's fused Mish backward, differentiated again (gradient matching differentiates grad_x r), overflows
+    an exp for pre-activations beyond about +-88 and turns the loss into NaN after a few hundred steps."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.tanh(F.softplus(x))
+
+
+def with_stable_mish(module: nn.Module) -> nn.Module:
+    """Swap every ``nn.Mish`` inside ``module`` for ``StableMish`` in place (no parameters change, so the saved
+    weights load into the plain architecture, whose first-order gradients, all that steering needs, are fine)."""
+    for name, child in module.named_children():
+        if isinstance(child, nn.Mish):
+            setattr(module, name, StableMish())
+        else:
+            with_stable_mish(child)
+    return module

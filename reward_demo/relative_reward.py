@@ -24,6 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .diffusion import Conditions, GaussianDiffusion, apply_conditioning
+from .networks import with_stable_mish
 
 
 def reward_gradient(reward: nn.Module, x: torch.Tensor, t: torch.Tensor, cond=None, create_graph: bool = False):
@@ -190,6 +191,7 @@ def train_relative_reward(reward: nn.Module, base: GaussianDiffusion, expert: Ga
 
     for model in (base, expert):
         model.eval().requires_grad_(False)
+    with_stable_mish(reward)  # the loss differentiates grad_x r: torch's fused Mish overflows there
     if base.n_timesteps != expert.n_timesteps or not torch.allclose(base.betas, expert.betas):
         raise ValueError("base and expert must share one noise schedule (same T and betas)")
     buffer = TargetBuffer(source, base, expert, buffer_size, base_uses_cond, conditions_fn=conditions_fn)

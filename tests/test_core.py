@@ -204,3 +204,25 @@ def test_accelerate_launch_two_cpu_processes(tmp_path):
     # both processes held identical weights: they printed the same held-out loss
     losses = [line for line in result.stdout.splitlines() if "held-out" in line]
     assert len(losses) == 2 and losses[0] == losses[1]
+
+
+def test_stable_mish_has_a_finite_second_derivative_where_torch_mish_overflows():
+    """Gradient matching differentiates grad_x r; torch's fused Mish gives NaN there for large pre-activations."""
+    from reward_demo.networks import StableMish, UnetEncoderReward, with_stable_mish
+
+    x = torch.tensor([-200.0, -5.0, 0.3, 5.0, 200.0], requires_grad=True)
+    second = []
+    for act in (torch.nn.Mish(), StableMish()):
+        (g,) = torch.autograd.grad(act(x).sum(), x, create_graph=True)
+        (gg,) = torch.autograd.grad(g.sum(), x)
+        second.append(gg)
+    assert torch.isnan(second[0]).any() and torch.isfinite(second[1]).all()
+    assert torch.allclose(second[0][1:4], second[1][1:4], atol=1e-6)
+
+    torch.manual_seed(0)
+    reward = UnetEncoderReward(8, 3, dim=8, dim_mults=(1, 2))
+    inputs = torch.randn(4, 8, 3), torch.randint(0, 10, (4,))
+    before = reward(*inputs)
+    with_stable_mish(reward)
+    assert not any(isinstance(m, torch.nn.Mish) for m in reward.modules())
+    assert torch.allclose(reward(*inputs), before, atol=1e-6)

@@ -29,7 +29,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..checkpoint import register
-from ..networks import SinusoidalPosEmb
+from ..networks import SinusoidalPosEmb, with_stable_mish
 from ..relative_reward import gradient_matching_loss, reward_gradient
 from .recording import ChainRecord
 
@@ -290,7 +290,7 @@ def train_image_reward(record: ChainRecord, options: RewardTrainOptions, out_dir
                                     replace=False).tolist()) if len(train_prompts) > 1 else []
     fit_prompts = [p for p in train_prompts if p not in set(val_prompts)]
     fit_rows, val_rows = rows_of(record, fit_prompts), rows_of(record, val_prompts)
-    reward = build_reward(record, options, fit_rows)
+    reward = with_stable_mish(build_reward(record, options, fit_rows))  # the loss differentiates grad_z r
     fit = matching_pairs(record.select(fit_rows), reward)
     val = matching_pairs(record.select(val_rows), reward) if val_rows else None
 

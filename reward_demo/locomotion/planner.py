@@ -238,24 +238,6 @@ def build_reward(args: LocoTrainArgs, obs_dim: int, action_dim: int) -> UnetEnco
     return UnetEncoderReward(args.horizon, obs_dim + action_dim, dim=args.dim, dim_mults=tuple(args.dim_mults))
 
 
-class StableMish(torch.nn.Module):
-    """Mish written as x * tanh(softplus(x)): the same function as ``nn.Mish``, but its *second* derivative stays
-    finite. torch's fused Mish backward, differentiated again (gradient matching differentiates grad_x r), overflows
-    an exp for pre-activations beyond about +-88 and turns the loss into NaN after a few hundred steps."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.tanh(torch.nn.functional.softplus(x))
-
-
-def with_stable_mish(module: torch.nn.Module) -> torch.nn.Module:
-    """Swap every ``nn.Mish`` inside ``module`` for ``StableMish`` in place (no parameters change, so the saved
-    weights load into the plain architecture, whose first-order gradients, all that steering needs, are fine)."""
-    for name, child in module.named_children():
-        if isinstance(child, torch.nn.Mish):
-            setattr(module, name, StableMish())
-        else:
-            with_stable_mish(child)
-    return module
 
 
 @dataclass
@@ -357,7 +339,7 @@ def train_planners_command(args: LocoTrainArgs) -> None:
                              grad_clip=args.reward_grad_clip, seed=args.seed + 2, eval_every=500, save_every=500,
                              progress=args.progress, cpu=True)
         started = time.time()
-        train_relative_reward(with_stable_mish(build_reward(args, obs_dim, action_dim)), base, expert, source, val_source, config, out,
+        train_relative_reward(build_reward(args, obs_dim, action_dim), base, expert, source, val_source, config, out,
                               buffer_size=args.reward_buffer, refresh_every=args.reward_refresh, val_size=2048,
                               conditions_fn=lambda x_t: start_conditions(x_t, obs_dim),
                               metadata={**metadata, "kind": "reward"})
