@@ -3,22 +3,15 @@ a goal, and check that the plotly heatmap renders with the new goal, by typing a
 
 Screenshots go to $REWARD_DEMO_SCREENSHOT_DIR if set, else to the test's tmp folder (the path is printed).
 """
-import os
 import re
-from pathlib import Path
 
 import pytest
-
+from browser_support import BROWSER_MARKS, open_page, screenshot_dir
 from conftest import maze_models_present
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 45_000
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                 reason=f"no Chromium at {CHROMIUM} (apt-get install -y chromium chromium-driver)")]
+pytestmark = BROWSER_MARKS
 
 PLOT_STATE_JS = """() => {
   const gd = document.querySelector('#maze-plot .js-plotly-plot');
@@ -57,30 +50,10 @@ def maze():
 
 @pytest.fixture(scope="module")
 def page(maze, request, tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
     app_url = request.getfixturevalue("app_url")  # after pick_maze: no server when there are no models
     profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True,
-                                                       args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1200})
-        try:
-            page = context.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            errors = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(app_url, wait_until="domcontentloaded")
-            page.errors = errors
-            yield page
-        finally:
-            context.close()
-
-
-def screenshot_dir(tmp_path_factory) -> Path:
-    folder = os.environ.get("REWARD_DEMO_SCREENSHOT_DIR")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    with open_page(app_url, profile, TIMEOUT_MS, height=1200) as page:
+        yield page
 
 
 def wait_for_plot(page, predicate_js: str):

@@ -4,22 +4,16 @@ them with a few denoising steps.
 
 Screenshots go to $REWARD_DEMO_SCREENSHOT_DIR if set, else to the test's tmp folder (the path is printed).
 """
-import os
 import re
-from pathlib import Path
 
 import pytest
+from browser_support import BROWSER_MARKS, open_page, screenshot_dir
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 90_000
 PROMPTS = ["a blue square on a white background", "a pistol on a grassy background"]
 STEPS = 6
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                 reason=f"no Chromium at {CHROMIUM} (apt-get install -y chromium chromium-driver)")]
+pytestmark = BROWSER_MARKS
 
 PLOT_STATE_JS = """() => {
   const gd = document.querySelector('#images-plot .js-plotly-plot');
@@ -42,31 +36,11 @@ def require_image_models() -> None:
 
 @pytest.fixture(scope="module")
 def page(request, tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
     require_image_models()
     app_url = request.getfixturevalue("app_url")  # after the check: no server when there are no models
     profile = tmp_path_factory.mktemp("chromium-profile-images")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True,
-                                                       args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1300})
-        try:
-            page = context.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            errors = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(app_url, wait_until="domcontentloaded")
-            page.errors = errors
-            yield page
-        finally:
-            context.close()
-
-
-def screenshot_dir(tmp_path_factory) -> Path:
-    folder = os.environ.get("REWARD_DEMO_SCREENSHOT_DIR")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    with open_page(app_url, profile, TIMEOUT_MS, height=1300) as page:
+        yield page
 
 
 def wait_for_plot(page, predicate_js: str):

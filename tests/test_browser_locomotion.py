@@ -5,20 +5,14 @@ see its progress in environment steps, and cancel it.
 
 Screenshots go to $REWARD_DEMO_SCREENSHOT_DIR if set, else to the test's tmp folder (the path is printed).
 """
-import os
 import re
-from pathlib import Path
 
 import pytest
+from browser_support import BROWSER_MARKS, open_page, screenshot_dir
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 60_000
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                 reason=f"no Chromium at {CHROMIUM} (apt-get install -y chromium chromium-driver)")]
+pytestmark = BROWSER_MARKS
 
 VIDEO_STATE_JS = """(id) => {
   const v = document.querySelector(`#${id} video`);
@@ -53,30 +47,10 @@ def env():
 
 @pytest.fixture(scope="module")
 def page(env, request, tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
     app_url = request.getfixturevalue("app_url")  # after the env check: no server when nothing is trained
     profile = tmp_path_factory.mktemp("chromium-profile-locomotion")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True,
-                                                       args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1300})
-        try:
-            page = context.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            errors = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(app_url, wait_until="domcontentloaded")
-            page.errors = errors
-            yield page
-        finally:
-            context.close()
-
-
-def screenshot_dir(tmp_path_factory) -> Path:
-    folder = os.environ.get("REWARD_DEMO_SCREENSHOT_DIR")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    with open_page(app_url, profile, TIMEOUT_MS, height=1300) as page:
+        yield page
 
 
 def wait_for_video(page, elem_id: str, not_src: str = "") -> dict:

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from reward_demo.images import pipelines as P
-from reward_demo.images.recording import ChainRecord, initial_latents, load_records, record_chains, run_safe_recording
+from reward_demo.images.recording import initial_latents, load_records, record_chains
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = ["a knife", "a cat", "a gun", "a tree", "blood", "a boat", "fire", "a bird"]

@@ -29,7 +29,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from .reward import CHECKPOINT_DIR, auroc, balanced_accuracy, final_latents, final_rewards, rows_of
+from .reward import auroc, balanced_accuracy, final_latents, final_rewards, rows_of
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = {"pair_balanced_accuracy": 0.85, "prompt_auroc": 0.9}

@@ -18,7 +18,6 @@ The prompts are split 60 % / 40 % (seeded); only the 60 % train the reward and p
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -26,7 +25,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from ..checkpoint import register
 from ..networks import SinusoidalPosEmb, with_stable_mish

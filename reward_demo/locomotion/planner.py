@@ -40,7 +40,7 @@ import torch
 from ..checkpoint import default_device, from_pretrained, read_config
 from ..diffusion import GaussianDiffusion
 from ..networks import TemporalUnet, UnetEncoderReward
-from .experts import CHECKPOINT_ROOT, DATA_ROOT, ENVS, env_key, gym_id, load_locomotion_dataset, normalized_score
+from .experts import CHECKPOINT_ROOT, DATA_ROOT, env_key, gym_id, load_locomotion_dataset, normalized_score
 
 #: per environment: planning horizon and training steps (0 in LocoTrainArgs selects these)
 ENV_DEFAULTS: Dict[str, dict] = {

@@ -15,7 +15,6 @@ The handlers are plain functions of this module, so they can be called without a
 """
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import math
@@ -29,6 +28,7 @@ from typing import Dict, List, Optional, Tuple
 import gradio as gr
 from gradio.components.plot import PlotData
 
+from .errors import user_errors
 from ..images import examples as images_examples
 from ..images import prompt_input
 from ..images.examples import (DEFAULT_PRESET, DEFAULT_SEED, DEFAULT_STEPS, GUIDANCE_SCALE, MAX_STEPS, MIN_STEPS,
@@ -44,27 +44,6 @@ FALLBACK_PRESETS = ("weak", "medium", "strong", "max")
 THRESHOLD_HALF_RANGE = 1.0
 RUN_MAX_AGE_S = 2 * 3600
 THRESHOLD_DIGITS = 3
-
-
-# ------------------------------------------------------------------ errors
-def user_errors(fn):
-    """Turn the library's ValueError / FileNotFoundError into ``gr.Error`` (message only, no stack trace);
-    anything unexpected is logged with its traceback on the server and reported briefly."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except (ValueError, FileNotFoundError) as exc:
-            log.debug("images tab: %s rejected its input", fn.__name__, exc_info=True)
-            raise gr.Error(str(exc), print_exception=False) from None
-        except Exception as exc:  # pragma: no cover - reported, not expected
-            log.exception("images tab: %s failed", fn.__name__)
-            raise gr.Error(f"internal error ({type(exc).__name__}): {exc}", print_exception=False) from None
-
-    return wrapper
 
 
 # ------------------------------------------------------------------ the scoring backend

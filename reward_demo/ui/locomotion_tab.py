@@ -39,6 +39,8 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from gradio.components.plot import PlotData  # noqa: E402
 
+from .errors import RunCancelled, user_errors  # noqa: E402
+
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -60,33 +62,6 @@ COLOURS = {"base": "#7f7f7f", "steered": "#d6249f"}
 LABELS = {"base": "base planner", "steered": "steered base (learned reward)"}
 WIDTHS = {"base": 4.5, "steered": 2.0}  # the base line drawn wider underneath: identical curves stay visible
 TRAIN_COMMAND = "python -m reward_demo locomotion train-planners --env {env}"
-
-
-class RunCancelled(Exception):
-    """The run's event was cancelled (Cancel button / client): stop working on it."""
-
-
-# ------------------------------------------------------------------ errors
-def user_errors(fn):
-    """Turn the library's ValueError / FileNotFoundError into ``gr.Error`` (message only, no stack trace);
-    anything unexpected is logged with its traceback on the server and reported briefly."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except RunCancelled:
-            raise gr.Error("run cancelled", print_exception=False) from None
-        except (ValueError, FileNotFoundError) as exc:
-            log.debug("locomotion tab: %s rejected its input", fn.__name__, exc_info=True)
-            raise gr.Error(str(exc), print_exception=False) from None
-        except Exception as exc:  # pragma: no cover - reported, not expected
-            log.exception("locomotion tab: %s failed", fn.__name__)
-            raise gr.Error(f"internal error ({type(exc).__name__}): {exc}", print_exception=False) from None
-
-    return wrapper
 
 
 # ------------------------------------------------------------------ models

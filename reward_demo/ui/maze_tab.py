@@ -31,6 +31,7 @@ import gradio as gr
 import numpy as np
 from gradio.components.plot import PlotData
 
+from .errors import user_errors
 from ..maze.layouts import MAZE_NAMES, get_layout
 from ..maze.models import RECOMMENDED_SETTINGS
 from . import plots
@@ -51,27 +52,6 @@ DEFAULT_T_MAX = 49  # slider range before a maze's models are loaded (MazeTrainA
 MAX_TRAJECTORIES = 16
 MAX_SCALE = 100.0
 DOWNLOAD_DIR = Path(tempfile.gettempdir()) / "reward_demo_downloads"
-
-
-# ------------------------------------------------------------------ errors
-def user_errors(fn):
-    """Turn the library's ValueError / FileNotFoundError into ``gr.Error`` (message only, no stack trace);
-    anything unexpected is logged with its traceback on the server and reported briefly."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except (ValueError, FileNotFoundError) as exc:
-            log.debug("maze tab: %s rejected its input", fn.__name__, exc_info=True)
-            raise gr.Error(str(exc), print_exception=False) from None
-        except Exception as exc:  # pragma: no cover - reported, not expected
-            log.exception("maze tab: %s failed", fn.__name__)
-            raise gr.Error(f"internal error ({type(exc).__name__}): {exc}", print_exception=False) from None
-
-    return wrapper
 
 
 # ------------------------------------------------------------------ models, data and caches
