@@ -158,16 +158,26 @@ def sweep(models: LocomotionModels, args: LocoSweepArgs) -> dict:
             "chosen": {"scale": best["scale"], "t_stopgrad": best["t_stopgrad"]}, "seconds": batch.seconds}
 
 
-def sweep_command(args: LocoSweepArgs) -> None:
+def _command_models(args) -> Tuple[str, LocomotionModels]:
+    """(env key, models on the CPU) for a sweep/evaluate command; one torch thread (small batches)."""
     import torch
 
     torch.set_num_threads(1)
     key = env_key(args.env)
-    models = load_locomotion_models(key, str(args.checkpoints) if args.checkpoints else None, "cpu")
-    result = sweep(models, args)
-    out = Path(args.json or RUNS / f"locomotion_sweep_{key}.json")
+    return key, load_locomotion_models(key, str(args.checkpoints) if args.checkpoints else None, "cpu")
+
+
+def _write_json(result: dict, path) -> Path:
+    out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
+    return out
+
+
+def sweep_command(args: LocoSweepArgs) -> None:
+    key, models = _command_models(args)
+    result = sweep(models, args)
+    out = _write_json(result, args.json or RUNS / f"locomotion_sweep_{key}.json")
     print(f"{key}: unsteered {result['unsteered_score_mean']:.1f}")
     for row in result["rows"][1:]:
         print(f"  scale {row['scale']:<5} t_stopgrad {row['t_stopgrad']:<3} score {row['score_mean']:6.1f}")
@@ -267,15 +277,9 @@ def _capped_return(policy, env_name: str, seed: int, max_steps: int) -> float:
 
 
 def evaluate_command(args: LocoEvaluateArgs) -> None:
-    import torch
-
-    torch.set_num_threads(1)
-    key = env_key(args.env)
-    models = load_locomotion_models(key, str(args.checkpoints) if args.checkpoints else None, "cpu")
+    key, models = _command_models(args)
     result = evaluate_planners(models, args)
-    out = Path(args.json or RUNS / f"locomotion_eval_{key}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
+    out = _write_json(result, args.json or RUNS / f"locomotion_eval_{key}.json")
     figure = Path(args.figure or out.with_suffix(".png"))
     plot_evaluations({key: result}, figure)
     b, s, d = result["base"]["score"], result["steered"]["score"], result["difference"]
