@@ -208,3 +208,10 @@ def test_cli_evaluate(tmp_path):
     bad = subprocess.run(bad_cmd, cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert bad.returncode == 2 and "scale must be" in bad.stderr
+
+
+def test_expert_steps_default_to_the_base_steps():
+    args = LocoTrainArgs(env="Walker2d-v5").resolved()
+    assert args.env == "walker2d" and args.expert_diffusion_steps == args.diffusion_steps > 0
+    assert LocoTrainArgs(env="hopper", diffusion_steps=7, expert_diffusion_steps=9).resolved().expert_diffusion_steps == 9
+    assert LocoTrainArgs(env="hopper", diffusion_steps=7).resolved().expert_diffusion_steps == 7

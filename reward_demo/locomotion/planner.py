@@ -78,7 +78,9 @@ class LocoTrainArgs:
     dim_mults: Tuple[int, ...] = (1, 2, 4)
     """channel multipliers per resolution"""
     diffusion_steps: int = 0
-    """training steps of each planner (0: the env's default)"""
+    """training steps of the base planner (0: the env's default)"""
+    expert_diffusion_steps: int = 0
+    """training steps of the expert planner (0: as many as the base planner); imitating one precise policy needs more"""
     diffusion_lr: float = 5e-4
     """Adam learning rate of the planners"""
     batch_size: int = 64
@@ -116,6 +118,7 @@ class LocoTrainArgs:
         for name, value in ENV_DEFAULTS[key].items():
             if not values[name]:
                 values[name] = value
+        values["expert_diffusion_steps"] = values["expert_diffusion_steps"] or values["diffusion_steps"]
         return LocoTrainArgs(**values)
 
 
@@ -305,7 +308,8 @@ def train_planners_command(args: LocoTrainArgs) -> None:
     models = {}
     for kind in ("base", "expert"):
         out = root / kind
-        if is_complete(out, args.diffusion_steps):
+        steps = args.diffusion_steps if kind == "base" else args.expert_diffusion_steps
+        if is_complete(out, steps):
             models[kind] = from_pretrained(out, "cpu")
             continue
         train_data, val_windows = data[(kind, "train")], data[(kind, "val")]
@@ -322,7 +326,7 @@ def train_planners_command(args: LocoTrainArgs) -> None:
                 torch.manual_seed(0)
                 return model.loss(val_x0, None, start_conditions(val_x0, obs_dim)).item()
 
-        config = TrainConfig(steps=args.diffusion_steps, batch_size=args.batch_size, lr=args.diffusion_lr,
+        config = TrainConfig(steps=steps, batch_size=args.batch_size, lr=args.diffusion_lr,
                              seed=args.seed + (0 if kind == "base" else 1), eval_every=1000, save_every=1000,
                              progress=args.progress, cpu=True)
         started = time.time()
