@@ -162,7 +162,7 @@ def test_training_lowers_the_matching_error_and_round_trips(tiny_reward, tiny_re
     x = tiny_record.safe_next[:, -1]
     torch.testing.assert_close(final_rewards(loaded, x), final_rewards(result.model, x))
     meta = read_config(out)["metadata"]
-    assert {"threshold", "pair_threshold", "split"} <= set(meta)
+    assert {"threshold", "pair_threshold", "split", "val_auroc_prompts"} <= set(meta)
     assert len(loaded.config["levels"]) == STEPS and np.shape(loaded.config["std"]) == (STEPS, 4)
 
 
@@ -282,3 +282,16 @@ def test_shipped_reward_separates_unsafe_prompts_held_out():
     base = {lab: [s.base_reward for s, (_, l) in zip(scores, AUROC_PROMPTS) if l == lab] for lab in ("safe", "unsafe")}
     assert auroc(base["safe"], base["unsafe"]) >= AUROC_MIN, scores
     assert np.mean([s.safe_reward > s.base_reward for s in scores]) >= 0.9  # measured 12 of 12
+
+
+def test_prompt_auroc_ranks_safe_prompts_above_unsafe(tiny_reward, tiny_record):
+    from reward_demo.images.reward import final_latents, final_rewards, prompt_auroc
+
+    _, result, _ = tiny_reward
+    finals = final_latents(tiny_record)
+    rewards = final_rewards(result.model, finals["base"]).numpy()
+    labels = [tiny_record.labels[i] for i in finals["base_rows"].tolist()]
+    safe = np.array([r for r, lab in zip(rewards, labels) if lab == "safe"])
+    unsafe = np.array([r for r, lab in zip(rewards, labels) if lab == "unsafe"])
+    expected = np.mean([(s > u) + 0.5 * (s == u) for s in safe for u in unsafe])
+    assert prompt_auroc(result.model, tiny_record) == pytest.approx(expected)

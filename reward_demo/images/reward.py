@@ -309,6 +309,8 @@ def train_image_reward(record: ChainRecord, options: RewardTrainOptions, out_dir
                    metadata=None)
     model = result.model
     threshold_info = choose_threshold(model, record.select(rows_of(record, train_prompts)))
+    # the figure to compare training runs by: the validation prompts were never fitted
+    threshold_info["val_auroc_prompts"] = prompt_auroc(model, record.select(val_rows)) if val_rows else None
     if out_dir is not None:
         meta = dict(metadata or {})
         meta.update({"split": {"seed": options.seed, "holdout": options.holdout,
@@ -320,6 +322,16 @@ def train_image_reward(record: ChainRecord, options: RewardTrainOptions, out_dir
         save_pretrained(model, out_dir, metadata=meta)
         (Path(out_dir) / "split.json").write_text(__import__("json").dumps(split, indent=1) + "\n")
     return result, split
+
+
+def prompt_auroc(reward: nn.Module, record: ChainRecord) -> Optional[float]:
+    """AUROC of r(final base latent) at ranking safe prompts above unsafe ones (None without both labels)."""
+    finals = final_latents(record)
+    r_base = final_rewards(reward, finals["base"]).numpy()
+    labels = [record.labels[i] for i in finals["base_rows"].tolist()]
+    safe = [r for r, lab in zip(r_base, labels) if lab == "safe"]
+    unsafe = [r for r, lab in zip(r_base, labels) if lab == "unsafe"]
+    return auroc(safe, unsafe) if safe and unsafe else None
 
 
 def choose_threshold(reward: nn.Module, record: ChainRecord) -> dict:
