@@ -61,3 +61,24 @@ def api_client(app_url):
     from gradio_client import Client
 
     return Client(app_url, verbose=False)
+
+
+@pytest.fixture
+def rollout_steps_seen(monkeypatch) -> list:
+    """The environment steps the locomotion rollouts report, as they happen (the app serves from this process,
+    so this shows whether the server's loop really runs or has stopped)."""
+    from reward_demo.locomotion import planner
+
+    steps_seen = []
+    real = planner.rollout
+
+    def counting_rollout(*args, progress=None, **kwargs):
+        def on_step(step, total):
+            steps_seen.append(step)
+            if progress is not None:
+                progress(step, total)
+
+        return real(*args, progress=on_step, **kwargs)
+
+    monkeypatch.setattr(planner, "rollout", counting_rollout)
+    return steps_seen

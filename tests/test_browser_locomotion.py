@@ -69,7 +69,7 @@ def wait_for_plot(page, elem_id: str, predicate_js: str) -> dict:
     return page.evaluate(PLOT_STATE_JS, elem_id)
 
 
-def test_locomotion_tab_example_and_run(page, env, tmp_path_factory, monkeypatch):
+def test_locomotion_tab_example_and_run(page, env, tmp_path_factory, rollout_steps_seen):
     from reward_demo.locomotion.render import DEFAULT_HEIGHT, DEFAULT_WIDTH
     from reward_demo.ui.locomotion_tab import GYM_IDS, LABELS
 
@@ -109,19 +109,8 @@ def test_locomotion_tab_example_and_run(page, env, tmp_path_factory, monkeypatch
     page.screenshot(path=str(second), full_page=True)
     # 3. a long run shows its progress (environment steps) and the Cancel button stops it (the server's loop too:
     #    the app runs in this process, so its rollout can be watched)
-    from reward_demo.locomotion import planner
-
-    steps_seen = []
-    real = planner.rollout
-
-    def counting_rollout(*args, progress=None, **kwargs):
-        def on_step(step, total):
-            steps_seen.append(step)
-            progress(step, total)
-
-        return real(*args, progress=on_step, **kwargs)
-
-    monkeypatch.setattr(planner, "rollout", counting_rollout)
+    steps_seen = rollout_steps_seen
+    steps_seen.clear()
     steps.fill("300")
     steps.press("Enter")
     page.locator("#loco-run").click()

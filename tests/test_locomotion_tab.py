@@ -351,24 +351,12 @@ def test_untrained_env_says_how_to_train(client, monkeypatch, tmp_path):
 
 
 @pytest.mark.slow
-def test_cancel_stops_the_run(client, monkeypatch):
+def test_cancel_stops_the_run(client, rollout_steps_seen):
     """Cancelling a run's job stops the planning loop on the server (not just the client's wait)."""
-    from reward_demo.locomotion import planner
-
     env = next((e for e in tab.ENVS if tab.has_models(e)), None)
     if env is None:
         skip_without_models("hopper")
-    steps_seen = []
-    real = planner.rollout
-
-    def counting_rollout(*args, progress=None, **kwargs):
-        def on_step(step, total):
-            steps_seen.append(step)
-            progress(step, total)
-
-        return real(*args, progress=on_step, **kwargs)
-
-    monkeypatch.setattr(planner, "rollout", counting_rollout)
+    steps_seen = rollout_steps_seen
     job = client.submit(env, 0.5, 5, 0, tab.MAX_STEPS, api_name="/locomotion_run")
     deadline = time.time() + 60
     while len(steps_seen) < 3 and time.time() < deadline:
