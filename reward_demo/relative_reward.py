@@ -173,7 +173,8 @@ def validation_loss_fn(buffer: TargetBuffer, batch_size: int = 1024):
 def train_relative_reward(reward: nn.Module, base: GaussianDiffusion, expert: GaussianDiffusion, source,
                           val_source, config, out_dir=None, buffer_size: int = 16384, refresh_every: int = 150,
                           val_size: int = 4096, penalty: float = 0.0, base_uses_cond: bool = False,
-                          conditions_fn=None, metadata: Optional[dict] = None):
+                          conditions_fn=None, metadata: Optional[dict] = None,
+                          save_dtype: torch.dtype = torch.float32):
     """Fit ``reward`` by gradient matching; returns ``training.TrainResult`` (EMA reward + history).
 
     Args:
@@ -186,6 +187,7 @@ def train_relative_reward(reward: nn.Module, base: GaussianDiffusion, expert: Ga
         penalty: weight of the r^2 penalty (0 in the reference runs).
         base_uses_cond: pass the conditioning vector to the base model too.
         conditions_fn: x_t -> inpainting conditions applied to both reverse means (e.g. the start state).
+        save_dtype: dtype of the saved final weights.
     """
     from .training import train
 
@@ -206,4 +208,4 @@ def train_relative_reward(reward: nn.Module, base: GaussianDiffusion, expert: Ga
         return buffer.batch(n, generator)
 
     return train(reward, make_reward_loss(penalty), sample_batch, config, out_dir,
-                 validation_loss=validation_loss_fn(val_buffer), metadata=metadata)
+                 validation_loss=validation_loss_fn(val_buffer), metadata=metadata, save_dtype=save_dtype)

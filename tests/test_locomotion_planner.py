@@ -215,3 +215,40 @@ def test_expert_steps_default_to_the_base_steps():
     assert args.env == "walker2d" and args.expert_diffusion_steps == args.diffusion_steps > 0
     assert LocoTrainArgs(env="hopper", diffusion_steps=7, expert_diffusion_steps=9).resolved().expert_diffusion_steps == 9
     assert LocoTrainArgs(env="hopper", diffusion_steps=7).resolved().expert_diffusion_steps == 7
+
+
+def _random_dataset(rng, episodes: int, length: int) -> dict:
+    n = episodes * length
+    timeouts = np.zeros(n, dtype=bool)
+    timeouts[length - 1::length] = True
+    return {"observations": rng.normal(size=(n, OBS)).astype(np.float32),
+            "actions": rng.uniform(-1, 1, size=(n, ACT)).astype(np.float32),
+            "rewards": rng.normal(size=n).astype(np.float32), "terminals": np.zeros(n, dtype=bool),
+            "timeouts": timeouts}
+
+
+@pytest.mark.slow
+def test_train_planners_command_trains_saves_fp16_and_skips_finished_models(tmp_path):
+    from reward_demo.checkpoint import read_config
+    from reward_demo.locomotion.planner import train_planners_command
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "data" / "hopper").mkdir(parents=True)
+    for kind in ("medium_replay", "expert"):
+        np.savez(tmp_path / "data" / "hopper" / f"{kind}.npz", **_random_dataset(rng, 10, 12))
+    args = LocoTrainArgs(env="hopper", out=tmp_path / "models", data_root=tmp_path / "data", horizon=4, dim=16,
+                         dim_mults=(1, 2), diffusion_steps=3, expert_diffusion_steps=5, reward_steps=2, batch_size=8,
+                         reward_batch_size=8, reward_buffer=16, reward_refresh=1, progress=False)
+    train_planners_command(args)
+    folder = tmp_path / "models" / "hopper"
+    steps = {kind: read_config(folder / kind)["metadata"]["training"]["steps"] for kind in ("base", "expert", "reward")}
+    assert steps == {"base": 3, "expert": 5, "reward": 2}
+    for kind in ("base", "expert", "reward"):
+        assert read_config(folder / kind)["dtype"] == "float16"
+    assert "--expert-diffusion-steps 5" in read_config(folder / "expert")["metadata"]["command"]
+    models = load_locomotion_models("hopper", str(tmp_path / "models"), "cpu")
+    batch = run_episodes(models, [100_000], scale=0.1, t_stopgrad=0, max_steps=3)
+    assert np.isfinite(batch.scores).all()
+    written = {kind: (folder / kind / "model.safetensors").stat().st_mtime_ns for kind in ("base", "expert", "reward")}
+    train_planners_command(args)  # finished models are kept, not retrained
+    assert written == {kind: (folder / kind / "model.safetensors").stat().st_mtime_ns for kind in written}
