@@ -53,14 +53,16 @@ def build(spec: Dict[str, Any]) -> nn.Module:
 
 def save_pretrained(module: nn.Module, directory: Union[str, Path], metadata: Optional[dict] = None,
                     dtype: torch.dtype = torch.float32) -> Path:
-    """Write ``config.json`` (architecture, sizes, metadata) and ``model.safetensors`` (in ``dtype``)."""
+    """Write ``config.json`` (architecture, sizes, metadata) and ``model.safetensors``: parameters in ``dtype``,
+    buffers (noise schedules, normalisation statistics) always in float32, where fp16 rounding would shift them."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     spec = module_spec(module)
     spec["metadata"] = metadata if metadata is not None else getattr(module, "metadata", {})
     spec["dtype"] = str(dtype).replace("torch.", "")
-    state = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
-             for k, v in module.state_dict().items()}
+    parameters = {name for name, _ in module.named_parameters()}
+    state = {k: v.detach().to("cpu", (dtype if k in parameters else torch.float32) if v.is_floating_point() else v.dtype)
+             .contiguous() for k, v in module.state_dict().items()}
     save_file(state, str(directory / WEIGHTS_NAME))
     (directory / CONFIG_NAME).write_text(json.dumps(spec, indent=2) + "\n")
     return directory

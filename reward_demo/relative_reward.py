@@ -194,7 +194,8 @@ def train_relative_reward(reward: nn.Module, base: GaussianDiffusion, expert: Ga
     for model in (base, expert):
         model.eval().requires_grad_(False)
     with_stable_mish(reward)  # the loss differentiates grad_x r: torch's fused Mish overflows there
-    if base.n_timesteps != expert.n_timesteps or not torch.allclose(base.betas, expert.betas):
+    # rtol 1e-3: a schedule saved in fp16 by an older save_pretrained is still the same schedule
+    if base.n_timesteps != expert.n_timesteps or not torch.allclose(base.betas, expert.betas, rtol=1e-3):
         raise ValueError("base and expert must share one noise schedule (same T and betas)")
     buffer = TargetBuffer(source, base, expert, buffer_size, base_uses_cond, conditions_fn=conditions_fn)
     val_buffer = TargetBuffer(val_source, base, expert, val_size, base_uses_cond, conditions_fn=conditions_fn)

@@ -126,6 +126,7 @@ def test_save_and_load_roundtrip(tmp_path):
     half = rd.from_pretrained(tmp_path / "h", device="cpu")
     assert next(half.parameters()).dtype == torch.float32
     assert torch.allclose(half.reverse_mean(x, t, c), d.reverse_mean(x, t, c), atol=5e-2)
+    assert torch.equal(half.betas, d.betas) and torch.equal(half.posterior_mean_coef1, d.posterior_mean_coef1)
 
 
 def test_loading_reports_missing_and_mismatched_files(tmp_path):
