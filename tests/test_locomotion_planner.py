@@ -210,11 +210,12 @@ def test_cli_evaluate(tmp_path):
     assert bad.returncode == 2 and "scale must be" in bad.stderr
 
 
-def test_expert_steps_default_to_the_base_steps():
-    args = LocoTrainArgs(env="Walker2d-v5").resolved()
-    assert args.env == "walker2d" and args.expert_diffusion_steps == args.diffusion_steps > 0
+def test_expert_steps_default_to_the_env_default_else_the_base_steps():
+    args = LocoTrainArgs(env="HalfCheetah-v5").resolved()  # no expert default of its own
+    assert args.env == "halfcheetah" and args.expert_diffusion_steps == args.diffusion_steps > 0
     assert LocoTrainArgs(env="hopper", diffusion_steps=7, expert_diffusion_steps=9).resolved().expert_diffusion_steps == 9
-    assert LocoTrainArgs(env="hopper", diffusion_steps=7).resolved().expert_diffusion_steps == 7
+    assert LocoTrainArgs(env="halfcheetah", diffusion_steps=7).resolved().expert_diffusion_steps == 7
+    assert LocoTrainArgs(env="hopper", diffusion_steps=7).resolved().expert_diffusion_steps == 80_000  # env default
 
 
 def _random_dataset(rng, episodes: int, length: int) -> dict:

@@ -44,16 +44,16 @@ from .experts import CHECKPOINT_ROOT, DATA_ROOT, env_key, gym_id, load_locomotio
 
 #: per environment: planning horizon and training steps (0 in LocoTrainArgs selects these)
 ENV_DEFAULTS: Dict[str, dict] = {
-    "hopper": {"horizon": 16, "diffusion_steps": 10_000, "reward_steps": 4_000},
-    "walker2d": {"horizon": 16, "diffusion_steps": 6_000, "reward_steps": 3_000},
+    "hopper": {"horizon": 16, "diffusion_steps": 10_000, "expert_diffusion_steps": 80_000, "reward_steps": 16_000},
+    "walker2d": {"horizon": 16, "diffusion_steps": 6_000, "expert_diffusion_steps": 80_000, "reward_steps": 12_000},
     "halfcheetah": {"horizon": 4, "diffusion_steps": 12_000, "reward_steps": 5_000},
 }
-#: steering defaults per environment: the best mean score of the sweep on validation reset seeds 200000-200003
+#: steering defaults per environment: the best mean score of the sweep on validation reset seeds 200000 onwards
 #: (``python -m reward_demo locomotion sweep``; assets/locomotion_eval.json, "sweep"), never the evaluation seeds
 DEFAULT_STEERING: Dict[str, dict] = {
-    "hopper": {"scale": 0.1, "t_stopgrad": 2},
+    "hopper": {"scale": 0.01, "t_stopgrad": 10},
     "halfcheetah": {"scale": 0.5, "t_stopgrad": 10},
-    "walker2d": {"scale": 0.01, "t_stopgrad": 0},
+    "walker2d": {"scale": 0.1, "t_stopgrad": 10},
 }
 PLANNERS = ("base", "expert")
 #: weights are saved in fp16: measured against fp32, the executed action moves by <= 0.003
@@ -82,7 +82,8 @@ class LocoTrainArgs:
     diffusion_steps: int = 0
     """training steps of the base planner (0: the env's default)"""
     expert_diffusion_steps: int = 0
-    """training steps of the expert planner (0: as many as the base planner); imitating one precise policy needs more"""
+    """training steps of the expert planner (0: the env's default, else as many as the base planner); imitating
+    one precise policy in closed loop needs many more than modelling the diverse base data"""
     diffusion_lr: float = 5e-4
     """Adam learning rate of the planners"""
     batch_size: int = 64
