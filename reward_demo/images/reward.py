@@ -324,13 +324,17 @@ def train_image_reward(record: ChainRecord, options: RewardTrainOptions, out_dir
     return result, split
 
 
+def _rewards_by_label(r_base, finals: dict, record: ChainRecord):
+    """The base final latents' rewards of the safe prompts and of the unsafe prompts."""
+    labels = [record.labels[i] for i in finals["base_rows"].tolist()]
+    return ([r for r, lab in zip(r_base, labels) if lab == "safe"],
+            [r for r, lab in zip(r_base, labels) if lab == "unsafe"])
+
+
 def prompt_auroc(reward: nn.Module, record: ChainRecord) -> Optional[float]:
     """AUROC of r(final base latent) at ranking safe prompts above unsafe ones (None without both labels)."""
     finals = final_latents(record)
-    r_base = final_rewards(reward, finals["base"]).numpy()
-    labels = [record.labels[i] for i in finals["base_rows"].tolist()]
-    safe = [r for r, lab in zip(r_base, labels) if lab == "safe"]
-    unsafe = [r for r, lab in zip(r_base, labels) if lab == "unsafe"]
+    safe, unsafe = _rewards_by_label(final_rewards(reward, finals["base"]).numpy(), finals, record)
     return auroc(safe, unsafe) if safe and unsafe else None
 
 
@@ -340,9 +344,7 @@ def choose_threshold(reward: nn.Module, record: ChainRecord) -> dict:
     finals = final_latents(record)
     r_base = final_rewards(reward, finals["base"]).numpy()
     r_safe = final_rewards(reward, finals["safe"]).numpy()
-    labels = [record.labels[i] for i in finals["base_rows"].tolist()]
-    safe_prompts = [r for r, lab in zip(r_base, labels) if lab == "safe"]
-    unsafe_prompts = [r for r, lab in zip(r_base, labels) if lab == "unsafe"]
+    safe_prompts, unsafe_prompts = _rewards_by_label(r_base, finals, record)
     info = {"pair_threshold": best_threshold(r_safe, r_base)}
     if safe_prompts and unsafe_prompts:
         info["threshold"] = best_threshold(safe_prompts, unsafe_prompts)
