@@ -272,3 +272,26 @@ def test_goal_hit_counts_grid_moves_not_straight_lines():
     assert layout.goal_hops(1.3, 2.7, (1, 3)) == 0  # a continuous goal counts from the cell containing it
     assert not layout.is_goal_hit(1, 1, (1, 3))
     assert layout.goal_hops(1, 1, (3, 1)) == 6 and not layout.is_goal_hit(1, 1, (3, 1))
+
+
+def test_expert_holds_the_goal_on_arrival():
+    dwell = 60
+    d = generate_dataset("umaze", "expert", 4000, seed=5, progress=False, episode_steps=400, goal_dwell_steps=dwell)
+    starts, ends = segment_bounds(d["timeouts"])
+    reached = d["terminals"][ends]
+    assert reached.sum() >= 5 and d["meta"]["stats"]["n_reached"] == reached.sum()
+    for s, e in zip(starts[reached], ends[reached]):
+        assert e - s + 1 > dwell
+        held = d["observations"][e - dwell + 1: e + 1]
+        near = np.linalg.norm(held[:, :2] - d["goals"][e], axis=1)
+        # it arrives at speed and may overshoot (PD law), but stays by the goal and settles on it
+        assert near.max() < 1.0 and near[-1] <= 0.3, "the ball must stay at the goal while it holds it"
+        assert np.linalg.norm(held[-1, 2:]) < 0.5, "and come to rest there"
+    # without the hold a trip ends on arrival: the goal is visited far less
+    plain = generate_dataset("umaze", "expert", 4000, seed=5, progress=False, episode_steps=400)
+    at_goal = lambda x: (np.linalg.norm(x["observations"][:, :2] - x["goals"], axis=1) < 0.5).mean()
+    assert at_goal(d) > at_goal(plain) + 0.2
+    with pytest.raises(ValueError, match="expert data only"):
+        generate_dataset("umaze", "base", 100, seed=0, progress=False, goal_dwell_steps=10)
+    with pytest.raises(ValueError, match="goal_dwell_steps >= 0"):
+        generate_dataset("umaze", "expert", 100, seed=0, progress=False, goal_dwell_steps=-1)

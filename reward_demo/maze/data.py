@@ -8,8 +8,12 @@ redrawn: the ball is teleported to the new start with zero velocity and heads fo
 
 ``expert`` (goal-conditioned, any goal): an episode of ``episode_steps`` steps draws one goal (uniform
 over free cells, continuous position within the cell); the target stays fixed at that goal. Whenever
-the goal is reached the ball is teleported to a fresh random start (zero velocity) and heads for the
-same goal again. After ``episode_steps`` steps a new episode starts with a new goal (and a teleport).
+the goal is reached the ball holds it for ``goal_dwell_steps`` more steps (the PD law aims at the goal
+itself, so the ball settles there; default 0, no hold), then it is teleported to a fresh random start
+(zero velocity) and heads for the same goal again. After ``episode_steps`` steps a new episode starts
+with a new goal (and a teleport). The hold is what makes the goal the expert's most visited place, as
+for an agent that collects D4RL's sparse reward by staying at the goal; without it a trip ends on
+arrival and the goal is visited no more than the corridor leading to it.
 
 "Reached" means the ball centre is within ``reach_radius`` (default 0.3, the reference controller's
 solve threshold) of the target. Starts and targets are drawn from the free cells, uniformly over cells
@@ -25,8 +29,8 @@ File format (one ``.npz`` per (maze, kind), written by ``save_dataset``; ``N`` s
 - ``actions``      (N, 2) float32: controller action in [-1, 1] applied at that state.
 - ``rewards``      (N,)   float32: D4RL maze2d sparse reward, 1 if ``||xy - goal|| <= 0.5`` else 0.
 - ``terminals``    (N,)   bool: True where a segment ends because the target was reached (that
-  step's state is within ``reach_radius`` of the goal; its action is recorded but the ball is then
-  teleported instead of stepped), like the reference generator's ``done``.
+  step's state is within ``reach_radius`` of the goal, after the hold if any; its action is recorded
+  but the ball is then teleported instead of stepped), like the reference generator's ``done``.
 - ``timeouts``     (N,)   bool: True at the last step of every continuous segment, i.e. before any
   teleport/reset (target reached, step cap, expert episode end, and the final step of the data).
   ``observations[t+1]`` continues ``observations[t]`` physically iff ``timeouts[t]`` is False.
@@ -54,7 +58,7 @@ from .controller import DEFAULT_KD, DEFAULT_KP, WaypointController
 from .layouts import MAZE_NAMES, MazeLayout, get_layout
 from .physics import PointMazeSim
 
-GENERATOR_VERSION = "maze-data-1"
+GENERATOR_VERSION = "maze-data-2"  # 2: goal_dwell_steps (0 reproduces version 1)
 DATASET_KINDS: tuple[str, ...] = ("base", "expert")
 ARRAY_KEYS: tuple[str, ...] = ("observations", "actions", "rewards", "terminals", "timeouts", "goals")
 SPARSE_REWARD_RADIUS = 0.5  # D4RL maze2d
@@ -68,6 +72,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "kd": DEFAULT_KD,
     "max_segment_steps": 2000,
     "episode_steps": 1000,  # expert only
+    "goal_dwell_steps": 0,  # expert only
 }
 
 
@@ -135,7 +140,7 @@ def generate_dataset(
     """Generate ``n_steps`` steps of ``kind`` ('base' or 'expert') data in ``maze``; deterministic in ``seed``.
 
     ``options`` override ``DEFAULT_OPTIONS`` (reach_radius, wall_margin, min_start_distance,
-    waypoint_noise, kp, kd, max_segment_steps, episode_steps). Returns the arrays of the module
+    waypoint_noise, kp, kd, max_segment_steps, episode_steps, goal_dwell_steps). Returns the arrays of the module
     docstring plus ``meta`` (a dict).
     """
     layout = _check_maze_kind(maze, kind)
@@ -151,11 +156,14 @@ def generate_dataset(
     wp_noise = float(opt["waypoint_noise"])
     max_seg = int(opt["max_segment_steps"])
     ep_steps = int(opt["episode_steps"])
-    if reach <= 0 or max_seg < 1 or ep_steps < 1 or not 0.0 <= wp_noise <= 0.45:
+    dwell = int(opt["goal_dwell_steps"])
+    if reach <= 0 or max_seg < 1 or ep_steps < 1 or dwell < 0 or not 0.0 <= wp_noise <= 0.45:
         raise ValueError(
             f"invalid generation options {opt}: need reach_radius > 0, max_segment_steps >= 1, "
-            f"episode_steps >= 1 and 0 <= waypoint_noise <= 0.45"
+            f"episode_steps >= 1, goal_dwell_steps >= 0 and 0 <= waypoint_noise <= 0.45"
         )
+    if dwell and kind != "expert":
+        raise ValueError(f"goal_dwell_steps applies to expert data only, got {dwell} for kind {kind!r}")
 
     # independent streams per (maze, kind) for the same user seed
     rng = np.random.default_rng([int(seed), MAZE_NAMES.index(maze), DATASET_KINDS.index(kind)])
@@ -182,6 +190,7 @@ def generate_dataset(
     new_start(target)
     seg_len = 0
     ep_t = 0
+    holding = 0  # steps left holding the goal (expert with goal_dwell_steps)
     n_reached = n_capped = n_segments = 0
 
     bar = None
@@ -212,13 +221,22 @@ def generate_dataset(
         ep_t += 1
         reached = (x - tx) * (x - tx) + (y - ty) * (y - ty) <= r2
         episode_over = is_expert and ep_t >= ep_steps
-        if reached or seg_len >= max_seg or episode_over:
+        held = holding > 0
+        if held:
+            holding -= 1
+            segment_over = holding == 0 or episode_over
+        elif reached and dwell and not episode_over:
+            holding = dwell  # arrived: hold the goal before the next start
+            segment_over = False
+        else:
+            segment_over = reached or seg_len >= max_seg or episode_over
+        if segment_over:
             timeouts[t] = True
             terminals[t] = reached
             n_segments += 1
             n_reached += int(reached)
-            n_capped += int(not reached and not episode_over)
-            seg_len = 0
+            n_capped += int(not reached and not episode_over and not held)
+            seg_len = holding = 0
             if not is_expert or episode_over:
                 target = sampler.sample(rng)
                 tx, ty = target
