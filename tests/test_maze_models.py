@@ -14,9 +14,9 @@ from reward_demo.maze.models import CHECKPOINT_ROOT, RECOMMENDED_SETTINGS, load_
 
 ROOT = Path(__file__).resolve().parents[1]
 # per maze: reference goals whose heatmap argmax must lie in the goal cell or a 4-neighbour (of 8), at
-# the recommended t; one under what `python -m reward_demo maze evaluate` measured (8, 6, 5; README).
+# the recommended t; one under what `python -m reward_demo maze evaluate` measured (8, 8, 7; README).
 # A reward that ignored its goal would hit about 3/8 in umaze and under 1/8 in medium and large.
-MIN_REFERENCE_HITS = {"umaze": 7, "medium": 5, "large": 4}
+MIN_REFERENCE_HITS = {"umaze": 7, "medium": 7, "large": 6}
 
 
 def shipped(maze):

@@ -36,7 +36,7 @@ class MazeEvaluateArgs:
     """mazes to evaluate"""
     n_random_goals: int = 8
     """goals drawn at random among free cells, besides the 8 reference goals"""
-    timesteps: Tuple[int, ...] = (0, 2, 5, 10, 15)
+    timesteps: Tuple[int, ...] = (0, 1, 2, 3, 5, 10, 15)
     """candidate diffusion steps for reading the reward; one is chosen per maze on validation goals"""
     steer_scales: Tuple[float, ...] = (1.0, 5.0, 20.0, 50.0)
     """candidate steering scales; one is chosen per maze on validation goals"""

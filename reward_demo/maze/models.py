@@ -21,19 +21,21 @@ import torch
 from ..checkpoint import default_device, from_pretrained, read_config
 from ..diffusion import GaussianDiffusion
 from ..networks import TemporalUnet, WindowMLPReward
-from .data import WindowSampler, generate_dataset, load_dataset, save_dataset
+from .data import GENERATOR_VERSION, WindowSampler, generate_dataset, load_dataset, save_dataset
 from .layouts import get_layout
 
 CHECKPOINT_ROOT = Path(__file__).resolve().parents[2] / "checkpoints" / "maze"
 VELOCITY_SCALE = 4.0
 #: dataset splits: (seed, env steps); train fits the models, val gives held-out losses, test is for evaluation
 SPLITS = {"train": (0, 500_000), "val": (1, 50_000), "test": (2, 100_000)}
-EXPERT_EPISODE_STEPS = 200  # short expert episodes: many distinct goals (2500 in the train split)
+#: expert data options: 400-step episodes (1250 distinct goals in the train split) in which the ball holds
+#: the goal for 100 steps on every arrival, so the goal is the expert's most visited place (see data.py)
+EXPERT_DATA_OPTIONS = {"episode_steps": 400, "goal_dwell_steps": 100}
 #: per shipped maze: the diffusion step t at which to read the reward and the steering scale, both chosen
 #: on validation goals (never the evaluation goals) by `python -m reward_demo maze evaluate`
 #: (assets/maze_eval.json, "t" and "steer_scale")
-RECOMMENDED_SETTINGS = {"umaze": {"t": 10, "scale": 50.0}, "medium": {"t": 15, "scale": 20.0},
-                        "large": {"t": 10, "scale": 50.0}}
+RECOMMENDED_SETTINGS = {"umaze": {"t": 0, "scale": 50.0}, "medium": {"t": 0, "scale": 5.0},
+                        "large": {"t": 5, "scale": 20.0}}
 
 
 @dataclass
@@ -103,11 +105,13 @@ def maze_dataset(maze: str, kind: str, split: str, root: Path = Path("data"), pr
     """Load or generate one split of one (maze, kind) dataset."""
     seed, n_steps = SPLITS[split]
     path = Path(root) / "maze" / f"{maze}_{kind}_{split}.npz"
+    options = EXPERT_DATA_OPTIONS if kind == "expert" else {}
     if path.is_file():
         data = load_dataset(path)
-        if data["meta"].get("seed") == seed and data["meta"].get("n_steps") == n_steps:
+        meta = data["meta"]
+        if (meta.get("seed"), meta.get("n_steps"), meta.get("generator_version")) == (seed, n_steps, GENERATOR_VERSION) \
+                and all(meta["options"].get(k) == v for k, v in options.items()):
             return data
-    options = {"episode_steps": EXPERT_EPISODE_STEPS} if kind == "expert" else {}
     data = generate_dataset(maze, kind, n_steps, seed, progress=progress, **options)
     save_dataset(path, data)
     return data
