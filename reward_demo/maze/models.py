@@ -28,14 +28,17 @@ CHECKPOINT_ROOT = Path(__file__).resolve().parents[2] / "checkpoints" / "maze"
 VELOCITY_SCALE = 4.0
 #: dataset splits: (seed, env steps); train fits the models, val gives held-out losses, test is for evaluation
 SPLITS = {"train": (0, 500_000), "val": (1, 50_000), "test": (2, 100_000)}
-#: expert data options: 400-step episodes (1250 distinct goals in the train split) in which the ball holds
-#: the goal for 100 steps on every arrival, so the goal is the expert's most visited place (see data.py)
-EXPERT_DATA_OPTIONS = {"episode_steps": 400, "goal_dwell_steps": 100}
+#: expert data options: episodes of 400 steps (800 in the large maze, where half of the 400-step trips ended
+#: before reaching the goal) in which the ball holds the goal for 100 steps on every arrival, so the goal
+#: is the expert's most visited place (see data.py)
+EXPERT_DATA_OPTIONS = {"umaze": {"episode_steps": 400, "goal_dwell_steps": 100},
+                       "medium": {"episode_steps": 400, "goal_dwell_steps": 100},
+                       "large": {"episode_steps": 800, "goal_dwell_steps": 100}}
 #: per shipped maze: the diffusion step t at which to read the reward and the steering scale, both chosen
 #: on validation goals (never the evaluation goals) by `python -m reward_demo maze evaluate`
 #: (assets/maze_eval.json, "t" and "steer_scale")
 RECOMMENDED_SETTINGS = {"umaze": {"t": 0, "scale": 50.0}, "medium": {"t": 0, "scale": 5.0},
-                        "large": {"t": 5, "scale": 20.0}}
+                        "large": {"t": 2, "scale": 20.0}}
 
 
 @dataclass
@@ -105,7 +108,7 @@ def maze_dataset(maze: str, kind: str, split: str, root: Path = Path("data"), pr
     """Load or generate one split of one (maze, kind) dataset."""
     seed, n_steps = SPLITS[split]
     path = Path(root) / "maze" / f"{maze}_{kind}_{split}.npz"
-    options = EXPERT_DATA_OPTIONS if kind == "expert" else {}
+    options = EXPERT_DATA_OPTIONS[maze] if kind == "expert" else {}
     if path.is_file():
         data = load_dataset(path)
         meta = data["meta"]
