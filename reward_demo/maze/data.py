@@ -325,21 +325,6 @@ def load_dataset(path: str | os.PathLike) -> dict[str, Any]:
     return out
 
 
-def load_or_generate(
-    maze: str, kind: str, n_steps: int = 300_000, seed: int = 0, root: str | os.PathLike = "data", progress: bool = True
-) -> dict[str, Any]:
-    """Load ``default_dataset_path(maze, kind, root)`` if it exists with the same (n_steps, seed, version), else generate and save it."""
-    path = default_dataset_path(maze, kind, root)
-    if path.is_file():
-        data = load_dataset(path)
-        m = data["meta"]
-        if m.get("n_steps") == int(n_steps) and m.get("seed") == int(seed) and m.get("generator_version") == GENERATOR_VERSION:
-            return data
-    data = generate_dataset(maze, kind, n_steps, seed, progress=progress)
-    save_dataset(path, data)
-    return data
-
-
 # ------------------------------------------------------------------------------ windows
 def segment_bounds(timeouts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(starts, ends) of the continuous segments: inclusive index ranges cut after every ``timeouts`` True.
