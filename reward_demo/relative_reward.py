@@ -37,10 +37,14 @@ def reward_gradient(reward: nn.Module, x: torch.Tensor, t: torch.Tensor, cond=No
 
 
 def gradient_matching_loss(reward: nn.Module, mu_base: torch.Tensor, target: torch.Tensor, t: torch.Tensor,
-                           cond=None, penalty: float = 0.0) -> torch.Tensor:
-    """MSE between grad_x r(mu_B, t) and target = mu_E - mu_B, plus ``penalty * mean(r^2)``."""
+                           cond=None, penalty: float = 0.0, t_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """MSE between grad_x r(mu_B, t) and target = mu_E - mu_B, plus ``penalty * mean(r^2)``.
+    ``t_weights`` (T,) weighs each sample's squared error by the weight of its t (None: unweighted)."""
     r, grad = reward_gradient(reward, mu_base, t, cond, create_graph=True)
-    loss = F.mse_loss(grad, target)
+    if t_weights is None:
+        loss = F.mse_loss(grad, target)
+    else:
+        loss = (t_weights[t] * (grad - target).pow(2).flatten(1).mean(1)).mean()
     if penalty:
         loss = loss + penalty * r.pow(2).mean()
     return loss
@@ -147,15 +151,27 @@ class TargetBuffer:
                 "cond": None if self.cond is None else self.cond[index]}
 
 
-def make_reward_loss(penalty: float = 0.0):
+def make_reward_loss(penalty: float = 0.0, t_weights: Optional[torch.Tensor] = None):
     def loss_fn(reward: nn.Module, batch: dict) -> torch.Tensor:
-        return gradient_matching_loss(reward, batch["mu_base"], batch["target"], batch["t"], batch["cond"], penalty)
+        return gradient_matching_loss(reward, batch["mu_base"], batch["target"], batch["t"], batch["cond"], penalty,
+                                      t_weights)
 
     return loss_fn
 
 
-def validation_loss_fn(buffer: TargetBuffer, batch_size: int = 1024):
-    """Held-out gradient-matching loss over a whole fixed buffer."""
+def per_t_weights(buffer: TargetBuffer, n_timesteps: int) -> torch.Tensor:
+    """(T,) weights 1 / E[|mu_E - mu_B|^2 | t], scaled to mean 1 over the buffer: every t then counts by
+    its error relative to its own target size. Unweighted, the few steps with the largest targets (t near 0
+    in the maze, where the two models differ most) dominate the fit of all the others."""
+    energy = buffer.target.flatten(1).pow(2).mean(1)
+    counts = torch.bincount(buffer.t, minlength=n_timesteps).clamp(min=1)
+    per_t = torch.bincount(buffer.t, weights=energy, minlength=n_timesteps) / counts
+    weights = 1.0 / per_t.clamp(min=per_t[per_t > 0].min() if (per_t > 0).any() else 1e-12)
+    return weights / weights[buffer.t].mean()
+
+
+def validation_loss_fn(buffer: TargetBuffer, batch_size: int = 1024, t_weights: Optional[torch.Tensor] = None):
+    """Held-out gradient-matching loss over a whole fixed buffer (weighted like training by ``t_weights``)."""
 
     def validate(reward: nn.Module) -> float:
         total, count = 0.0, 0
@@ -163,8 +179,11 @@ def validation_loss_fn(buffer: TargetBuffer, batch_size: int = 1024):
             s = slice(start, start + batch_size)
             cond = None if buffer.cond is None else buffer.cond[s]
             _, grad = reward_gradient(reward, buffer.mu_base[s], buffer.t[s], cond)
-            total += F.mse_loss(grad, buffer.target[s], reduction="sum").item()
-            count += buffer.target[s].numel()
+            squared = (grad - buffer.target[s]).pow(2).flatten(1).mean(1)
+            if t_weights is not None:
+                squared = squared * t_weights[buffer.t[s]]
+            total += squared.sum().item()
+            count += squared.numel()
         return total / count
 
     return validate
@@ -174,7 +193,7 @@ def train_relative_reward(reward: nn.Module, base: GaussianDiffusion, expert: Ga
                           val_source, config, out_dir=None, buffer_size: int = 16384, refresh_every: int = 150,
                           val_size: int = 4096, penalty: float = 0.0, base_uses_cond: bool = False,
                           conditions_fn=None, metadata: Optional[dict] = None,
-                          save_dtype: torch.dtype = torch.float32):
+                          save_dtype: torch.dtype = torch.float32, normalize_per_t: bool = False):
     """Fit ``reward`` by gradient matching; returns ``training.TrainResult`` (EMA reward + history).
 
     Args:
@@ -188,6 +207,8 @@ def train_relative_reward(reward: nn.Module, base: GaussianDiffusion, expert: Ga
         base_uses_cond: pass the conditioning vector to the base model too.
         conditions_fn: x_t -> inpainting conditions applied to both reverse means (e.g. the start state).
         save_dtype: dtype of the saved final weights.
+        normalize_per_t: weigh each t's squared error by 1 / (its mean squared target), measured once on the
+            held-out buffer (``per_t_weights``); False is the reference's unweighted loss.
     """
     from .training import train
 
@@ -200,6 +221,7 @@ def train_relative_reward(reward: nn.Module, base: GaussianDiffusion, expert: Ga
     buffer = TargetBuffer(source, base, expert, buffer_size, base_uses_cond, conditions_fn=conditions_fn)
     val_buffer = TargetBuffer(val_source, base, expert, val_size, base_uses_cond, conditions_fn=conditions_fn)
     val_buffer.fill(torch.Generator().manual_seed(config.seed + 10_000))
+    t_weights = per_t_weights(val_buffer, base.n_timesteps) if normalize_per_t else None
     state = {"draws": 0}
 
     def sample_batch(n: int, generator: torch.Generator, device):
@@ -208,5 +230,6 @@ def train_relative_reward(reward: nn.Module, base: GaussianDiffusion, expert: Ga
         state["draws"] += 1
         return buffer.batch(n, generator)
 
-    return train(reward, make_reward_loss(penalty), sample_batch, config, out_dir,
-                 validation_loss=validation_loss_fn(val_buffer), metadata=metadata, save_dtype=save_dtype)
+    return train(reward, make_reward_loss(penalty, t_weights), sample_batch, config, out_dir,
+                 validation_loss=validation_loss_fn(val_buffer, t_weights=t_weights), metadata=metadata,
+                 save_dtype=save_dtype)

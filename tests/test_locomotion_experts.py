@@ -81,6 +81,17 @@ def test_tiny_run_snapshot_datasets_export_and_resume(tmp_path):
     assert summary["expert"]["transitions"] == 250 and summary["expert"]["noise_std"] == 0.0
     check_dataset(load_dataset(tmp_path / "data" / "hopper" / "expert.npz"), 250)
 
+    # a fresh clone has only the exported policy: record-expert rebuilds the same expert data from it
+    from reward_demo.locomotion.experts import RecordExpertArgs, record_expert_command
+
+    summary = record_expert_command(RecordExpertArgs(env="hopper", data_root=tmp_path / "fresh", out=tmp_path / "ckpt"))
+    assert summary["transitions"] == 250 and summary["noise_std"] == 0.0
+    again, before = load_dataset(tmp_path / "fresh" / "hopper" / "expert.npz"), load_dataset(tmp_path / "data" / "hopper" / "expert.npz")
+    for key in DATASET_KEYS:
+        np.testing.assert_array_equal(again[key], before[key])
+    with pytest.raises(FileNotFoundError, match="no expert policy"):
+        record_expert_command(RecordExpertArgs(env="walker2d", data_root=tmp_path / "fresh", out=tmp_path / "ckpt"))
+
 
 def test_safetensors_export_gives_sb3_actions(tmp_path):
     import gymnasium as gym

@@ -80,3 +80,16 @@ def test_cli_heatmap_bad_input_is_a_clear_message(tmp_path, args, message):
     result = run_cli("maze", "heatmap", *args, "--json", str(tmp_path / "x.json"))
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_reproduce_command_parses_back_to_the_same_arguments():
+    import tyro
+
+    from reward_demo.maze.models import MazeTrainArgs, reproduce_command
+
+    args = MazeTrainArgs(maze="large", reward_steps=123, reward_normalize_per_t=True, expert_dim=32)
+    command = reproduce_command(args)
+    assert command.startswith("python -m reward_demo maze train --maze large")
+    assert "--reward-normalize-per-t" in command
+    parsed = tyro.cli(MazeTrainArgs, args=command.split()[5:])
+    assert parsed == args

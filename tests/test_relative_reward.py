@@ -136,3 +136,33 @@ def test_steering_moves_base_samples_to_expert(trained):
     partial = steered_sample(base, reward, n, scale=1.0, t_stopgrad=50, generator=torch.Generator().manual_seed(5))
     partial_covered = ((partial.mean(0) - base_mean) @ (expert_mean - base_mean) / gap**2).item()
     assert 0.0 < partial_covered < covered
+
+
+def test_per_t_weights_equalise_the_target_size_of_every_step(exact):
+    from reward_demo.relative_reward import TargetBuffer, per_t_weights
+
+    base, expert = exact
+    source, _ = G.build_sources(base, expert, 1, 0)
+    buffer = TargetBuffer(source, base, expert, 8192)
+    buffer.fill(torch.Generator().manual_seed(0))
+    weights = per_t_weights(buffer, T)
+    assert weights.shape == (T,) and torch.all(weights > 0)
+    assert abs(weights[buffer.t].mean().item() - 1.0) < 1e-5
+    energy = buffer.target.pow(2).mean(1)
+    weighted = torch.stack([(weights[t] * energy[buffer.t == t]).mean() for t in (0, 10, 50, 99)])
+    raw = torch.stack([energy[buffer.t == t].mean() for t in (0, 10, 50, 99)])
+    assert raw.max() / raw.min() > 2, "the test needs steps whose targets differ in size"
+    assert torch.allclose(weighted, weighted[0].expand(4), rtol=1e-4)
+
+
+def test_per_t_normalised_loss_still_recovers_log_density_ratio(exact):
+    base, expert = exact
+    torch.manual_seed(0)
+    source, val_source = G.build_sources(base, expert, 1, 0)
+    config = TrainConfig(steps=2000, batch_size=256, lr=1e-3, eval_every=2000, progress=False, seed=0)
+    reward = train_relative_reward(G.make_reward(), base, expert, source, val_source, config,
+                                   normalize_per_t=True).model
+    for t in (5, 25, 50):
+        pearson, cosine = agreement(reward, base, t)
+        assert pearson >= 0.99, f"t={t}: Pearson {pearson:.4f}"
+        assert cosine.mean() >= 0.95, f"t={t}: mean gradient cosine {cosine.mean():.4f}"

@@ -148,11 +148,10 @@ class TrainRewardArgs(RewardTrainOptions):
 
 
 def reproduce_command(args: TrainRewardArgs) -> str:
-    defaults = TrainRewardArgs()
-    flags = [f"--{f.name.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, (tuple, list)) else v}"
-             for f in fields(args) for v in [getattr(args, f.name)]
-             if f.name not in ("out", "progress", "cpu") and v != getattr(defaults, f.name)]
-    return " ".join(["python -m reward_demo images train-reward", *flags])
+    from ..cli import reproduce_command as command_line
+
+    return command_line("python -m reward_demo images train-reward", args, TrainRewardArgs(),
+                        skip=("out", "progress", "cpu"))
 
 
 def train_reward_command(args: TrainRewardArgs):

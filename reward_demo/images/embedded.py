@@ -341,10 +341,10 @@ def train_classifier(args: EmbeddedTrainArgs) -> ConceptClassifier:
 
 
 def reproduce_command(args: EmbeddedTrainArgs) -> str:
-    defaults = EmbeddedTrainArgs()
-    flags = [f"--{name.replace('_', '-')} {value}" for name, value in asdict(args).items()
-             if name not in ("work_dir", "progress") and value != getattr(defaults, name)]
-    return " ".join(["python -m reward_demo images train-embedded", *flags])
+    from ..cli import reproduce_command as command_line
+
+    return command_line("python -m reward_demo images train-embedded", args, EmbeddedTrainArgs(),
+                        skip=("work_dir", "progress"))
 
 
 def write_model_folder(out: Path, vae, unet, classifier: Optional[ConceptClassifier], metadata: dict,

@@ -20,6 +20,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from PIL import Image
 
+from ..cli import cli_flag
 from .prompt_input import PromptItem
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -158,7 +159,7 @@ def make_examples(args: ExamplesArgs, prompts: Sequence[PromptItem] = EXAMPLE_PR
         old.unlink()
     results = score_items(prompts, seed=args.seed, n_steps=args.n_steps, preset=args.preset, model=args.model)
     saved = save_images(results, out, pairs=False, separate=True)
-    saved["command"] = COMMAND + "".join(f" --{k.replace('_', '-')} {v}" for k, v in asdict(args).items()
+    saved["command"] = COMMAND + "".join(" " + cli_flag(k, v) for k, v in asdict(args).items()
                                          if v is not None and k != "out")
     with open(out / EXAMPLES_FILE, "w", encoding="utf-8") as f:
         json.dump(saved, f, indent=1)

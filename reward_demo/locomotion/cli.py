@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from .evaluate import (LocoEvaluateArgs, LocoReportArgs, LocoSweepArgs, evaluate_command, report_command,
                        sweep_command)
-from .experts import ExpertTrainArgs, train_expert_command
+from .experts import ExpertTrainArgs, RecordExpertArgs, record_expert_command, train_expert_command
 from .planner import LocoTrainArgs, train_planners_command
 
 COMMANDS = {"train-expert": (ExpertTrainArgs, train_expert_command),
+            "record-expert": (RecordExpertArgs, record_expert_command),
             "train-planners": (LocoTrainArgs, train_planners_command),
             "sweep": (LocoSweepArgs, sweep_command),
             "evaluate": (LocoEvaluateArgs, evaluate_command),

@@ -540,13 +540,8 @@ def finish_expert(args: ExpertTrainArgs, state: Optional[dict] = None) -> dict:
     print(f"[{key}] exported policy of step {config['training']['selected_step']} to {policy_dir}: return "
           f"{mean:.1f} +- {std:.1f} over {len(returns)} episodes, score {normalized_score(key, mean):.1f}", flush=True)
 
-    expert = rollout_dataset(policy, key, args.expert_steps, seed=args.seed + 20_000, noise=args.expert_noise)
-    save_dataset(expert, data_dir / "expert.npz")
-    expert_summary = {"policy_step": config["training"]["selected_step"], "noise_std": args.expert_noise,
-                      **dataset_summary(expert, key)}
-    _write_json(data_dir / "expert.json", expert_summary)
-    print(f"[{key}] expert dataset: {expert_summary['transitions']} transitions, {expert_summary['episodes']} "
-          f"episodes, mean score {expert_summary['normalized_score_mean']:.1f}", flush=True)
+    expert_summary = record_expert_dataset(policy, key, data_dir, args.expert_steps, args.seed, args.expert_noise,
+                                           config["training"]["selected_step"])
 
     committed = None
     mr_path = data_dir / "medium_replay.npz"
@@ -568,6 +563,47 @@ def finish_expert(args: ExpertTrainArgs, state: Optional[dict] = None) -> dict:
                "curve": state["curve"]}
     _write_json(run_dir / "summary.json", summary)
     return summary
+
+
+def record_expert_dataset(policy: Callable, key: str, data_dir: Path, steps: int, seed: int, noise: float,
+                          policy_step) -> dict:
+    """Roll out ``policy`` (rollout seed ``seed`` + 20_000, Gaussian action noise) into DATA_DIR/expert.npz
+    and its summary expert.json; returns the summary."""
+    expert = rollout_dataset(policy, key, steps, seed=seed + 20_000, noise=noise)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    save_dataset(expert, data_dir / "expert.npz")
+    summary = {"policy_step": policy_step, "noise_std": noise, **dataset_summary(expert, key)}
+    _write_json(data_dir / "expert.json", summary)
+    print(f"[{key}] expert dataset: {summary['transitions']} transitions, {summary['episodes']} "
+          f"episodes, mean score {summary['normalized_score_mean']:.1f}", flush=True)
+    return summary
+
+
+@dataclass
+class RecordExpertArgs:
+    """Record the expert dataset from the committed expert policy, with the options its training run used."""
+
+    env: str = "hopper"
+    """hopper, halfcheetah or walker2d (or the gymnasium id, e.g. Hopper-v5)"""
+    data_root: Path = DATA_ROOT
+    """the dataset goes to DATA_ROOT/ENV/expert.npz"""
+    out: Path = CHECKPOINT_ROOT
+    """the policy is read from OUT/ENV/expert_policy/"""
+
+
+def record_expert_command(args: RecordExpertArgs) -> dict:
+    """A fresh clone has the exported policies but no training runs: this rebuilds the expert data that
+    ``train-planners`` needs (same steps, noise and rollout seed as the run that exported the policy)."""
+    key = env_key(args.env)
+    policy_dir = Path(args.out) / key / "expert_policy"
+    if not (policy_dir / "model.safetensors").is_file():
+        raise FileNotFoundError(f"no expert policy in {policy_dir}; train one with "
+                                f"python -m reward_demo locomotion train-expert --env {key}")
+    actor, config = load_actor(policy_dir)
+    run_args = config["training"]["args"]
+    return record_expert_dataset(policy_fn(actor), key, Path(args.data_root) / key, int(run_args["expert_steps"]),
+                                 int(run_args["seed"]), float(run_args["expert_noise"]),
+                                 config["training"]["selected_step"])
 
 
 def train_expert_command(args: ExpertTrainArgs) -> None:

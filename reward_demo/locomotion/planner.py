@@ -104,6 +104,8 @@ class LocoTrainArgs:
     """precomputed gradient-matching targets per refresh"""
     reward_refresh: int = 100
     """reward steps between target refreshes"""
+    reward_normalize_per_t: bool = False
+    """weigh the reward's matching error of each diffusion step by 1 / its mean squared target (False: the reference's unweighted loss)"""
     val_fraction: float = 0.1
     """fraction of each dataset's episodes held out for validation"""
     seed: int = 0
@@ -277,14 +279,10 @@ def is_complete(directory: Path, steps: int) -> bool:
 
 def reproduce_command(args: LocoTrainArgs) -> str:
     """The command line that trains these models again: the env plus every option changed from its default."""
-    defaults = LocoTrainArgs(env=args.env).resolved()
-    flags = []
-    for name, value in asdict(args).items():
-        if name in ("env", "out", "data_root", "progress", "threads") or value == getattr(defaults, name):
-            continue
-        value = " ".join(map(str, value)) if isinstance(value, (tuple, list)) else value
-        flags.append(f"--{name.replace('_', '-')} {value}")
-    return " ".join(["python -m reward_demo locomotion train-planners --env", args.env, *flags])
+    from ..cli import reproduce_command as command_line
+
+    return command_line(f"python -m reward_demo locomotion train-planners --env {args.env}", args,
+                        LocoTrainArgs(env=args.env).resolved(), skip=("env", "out", "data_root", "progress", "threads"))
 
 
 def train_planners_command(args: LocoTrainArgs) -> None:
@@ -350,7 +348,8 @@ def train_planners_command(args: LocoTrainArgs) -> None:
         train_relative_reward(build_reward(args, obs_dim, action_dim), base, expert, source, val_source, config, out,
                               buffer_size=args.reward_buffer, refresh_every=args.reward_refresh, val_size=2048,
                               conditions_fn=lambda x_t: start_conditions(x_t, obs_dim),
-                              metadata={**metadata, "kind": "reward"}, save_dtype=SAVE_DTYPE)
+                              metadata={**metadata, "kind": "reward"}, save_dtype=SAVE_DTYPE,
+                              normalize_per_t=args.reward_normalize_per_t)
         print(f"[{args.env}] reward done in {time.time() - started:.0f} s", flush=True)
     print(f"[{args.env}] models in {root}", flush=True)
 

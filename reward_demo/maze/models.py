@@ -71,6 +71,8 @@ class MazeTrainArgs:
     """reward training steps"""
     reward_lr: float = 1e-3
     """reward learning rate"""
+    reward_normalize_per_t: bool = False
+    """weigh the matching error of each diffusion step by 1 / its mean squared target (False: the reference's unweighted loss)"""
     batch_size: int = 128
     """diffusion batch size (the reward uses twice this)"""
     n_windows: int = 100_000
@@ -150,10 +152,10 @@ def is_complete(directory: Path, steps: int) -> bool:
 
 def reproduce_command(args: MazeTrainArgs) -> str:
     """The command line that trains these models again: the maze plus every option changed from its default."""
-    defaults = MazeTrainArgs()
-    flags = [f"--{name.replace('_', '-')} {value}" for name, value in asdict(args).items()
-             if name not in ("maze", "out", "data_root", "progress") and value != getattr(defaults, name)]
-    return " ".join(["python -m reward_demo maze train --maze", args.maze, *flags])
+    from ..cli import reproduce_command as command_line
+
+    return command_line(f"python -m reward_demo maze train --maze {args.maze}", args, MazeTrainArgs(),
+                        skip=("maze", "out", "data_root", "progress"))
 
 
 def train_command(args: MazeTrainArgs):
@@ -206,7 +208,8 @@ def train_command(args: MazeTrainArgs):
         rconf = TrainConfig(steps=args.reward_steps, batch_size=2 * args.batch_size, lr=args.reward_lr, seed=args.seed,
                             eval_every=500, save_every=500, progress=args.progress)
         train_relative_reward(build_reward(args), base, expert, source, val_source, rconf, out, buffer_size=16384,
-                              refresh_every=150, metadata={**metadata, "kind": "reward"})
+                              refresh_every=150, metadata={**metadata, "kind": "reward"},
+                              normalize_per_t=args.reward_normalize_per_t)
     print(f"maze {args.maze}: models in {root}")
 
 
