@@ -164,9 +164,14 @@ def per_t_weights(buffer: TargetBuffer, n_timesteps: int) -> torch.Tensor:
     its error relative to its own target size. Unweighted, the few steps with the largest targets (t near 0
     in the maze, where the two models differ most) dominate the fit of all the others."""
     energy = buffer.target.flatten(1).pow(2).mean(1)
-    counts = torch.bincount(buffer.t, minlength=n_timesteps).clamp(min=1)
-    per_t = torch.bincount(buffer.t, weights=energy, minlength=n_timesteps) / counts
-    weights = 1.0 / per_t.clamp(min=per_t[per_t > 0].min() if (per_t > 0).any() else 1e-12)
+    counts = torch.bincount(buffer.t, minlength=n_timesteps)
+    per_t = torch.bincount(buffer.t, weights=energy, minlength=n_timesteps) / counts.clamp(min=1)
+    measured = (counts > 0) & (per_t > 0)
+    if not measured.any():
+        raise ValueError("normalize_per_t: every target in the held-out buffer is zero")
+    # a step the buffer happens to miss gets the mean size of the measured ones
+    per_t = torch.where(measured, per_t, per_t[measured].mean())
+    weights = 1.0 / per_t
     return weights / weights[buffer.t].mean()
 
 
