@@ -58,7 +58,7 @@ def main():
             total, compute = [], []
             for k in range(args.calls):
                 row, col = cells[k % len(cells)]
-                t = k % models.n_timesteps  # a new (goal, t) pair every call: no cache hit
+                t = k % models.n_reward_timesteps  # a new (goal, t) pair every call: no cache hit
                 start = time.perf_counter()
                 _, summary, _ = client.predict(maze, row, col, t, view, api_name="/maze_heatmap")
                 total.append(1000 * (time.perf_counter() - start))

@@ -181,17 +181,23 @@ class WindowMLPReward(nn.Module):
         hidden, n_layers: MLP size.
         time_dim: sinusoidal time-embedding size.
         cond_dim: size of an optional conditioning vector (e.g. a goal; 0 = none).
+        t_max: a reward trained only on steps t < t_max reads any later step as t_max - 1, the nearest one it
+            knows (0 = trained on every step).
     """
 
     def __init__(self, horizon: int, transition_dim: int, window: int = 1, input_columns: Optional[Sequence[int]] = None,
-                 hidden: int = 128, n_layers: int = 3, time_dim: int = 32, cond_dim: int = 0):
+                 hidden: int = 128, n_layers: int = 3, time_dim: int = 32, cond_dim: int = 0, t_max: int = 0):
         super().__init__()
         if horizon % window:
             raise ValueError(f"horizon={horizon} must be divisible by window={window}")
         columns = list(range(transition_dim)) if input_columns is None else [int(c) for c in input_columns]
         self.config = dict(horizon=horizon, transition_dim=transition_dim, window=window, input_columns=columns,
                            hidden=hidden, n_layers=n_layers, time_dim=time_dim, cond_dim=cond_dim)
-        self.window = window
+        if t_max < 0:
+            raise ValueError(f"t_max must be >= 0 (0 = trained on every step), got {t_max}")
+        if t_max:  # only then, so configs of rewards trained on every step stay as they were
+            self.config["t_max"] = t_max
+        self.window, self.t_max = window, t_max
         self.register_buffer("columns", torch.tensor(columns, dtype=torch.long), persistent=False)
         self.embedding = _Embedding(time_dim, cond_dim)
         self.net = _mlp(window * len(columns) + time_dim, hidden, n_layers, 1)
@@ -201,6 +207,8 @@ class WindowMLPReward(nn.Module):
         if x.dim() == 2:
             x = x[:, None, :]
         x = x.index_select(-1, self.columns)
+        if self.t_max:
+            t = t.clamp(max=self.t_max - 1)
         batch, horizon, feats = x.shape
         windows = x.reshape(batch, horizon // self.window, self.window * feats)
         # first layer split in two: the embedding's share is computed once per sample, not per window

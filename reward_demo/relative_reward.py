@@ -61,22 +61,28 @@ def reverse_mean_difference(base: GaussianDiffusion, expert: GaussianDiffusion, 
 
 @dataclass
 class NoisedDataSource:
-    """Algorithm 1: x_t = q_sample(x0, t) with x0 drawn from a dataset and t uniform in {0..T-1}.
+    """Algorithm 1: x_t = q_sample(x0, t) with x0 drawn from a dataset and t uniform in {0..max_t-1}.
 
     Args:
         x0: clean samples (a balanced mix of base and expert data is the locomotion default).
         cond: per-sample conditioning for the expert and the reward (e.g. the goal), or None.
         schedule: the diffusion whose noise schedule is shared by both models.
+        max_t: draw only t < max_t (None: every step of the schedule, the reference's choice).
     """
 
     x0: torch.Tensor
     cond: Optional[torch.Tensor]
     schedule: GaussianDiffusion
+    max_t: Optional[int] = None
+
+    def __post_init__(self):
+        if self.max_t is not None and not 1 <= self.max_t <= self.schedule.n_timesteps:
+            raise ValueError(f"max_t must be in 1..{self.schedule.n_timesteps} (the schedule's T), got {self.max_t}")
 
     def draw(self, n: int, generator: torch.Generator):
         index = torch.randint(0, self.x0.shape[0], (n,), generator=generator)
         x0 = self.x0[index]
-        t = torch.randint(0, self.schedule.n_timesteps, (n,), generator=generator)
+        t = torch.randint(0, self.max_t or self.schedule.n_timesteps, (n,), generator=generator)
         noise = torch.randn(x0.shape, generator=generator)
         x_t = self.schedule.q_sample(x0, t.to(x0.device), noise.to(x0.device))
         cond = None if self.cond is None else self.cond[index]

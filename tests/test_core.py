@@ -112,6 +112,35 @@ def test_rewards_are_scalar_and_window_mean():
         WindowMLPReward(horizon=4, transition_dim=2, cond_dim=2)(torch.randn(1, 4, 2), torch.zeros(1, dtype=torch.long))
 
 
+def test_reward_trained_on_early_steps_reads_later_steps_at_its_last_one(tmp_path):
+    x = torch.randn(3, 8, 4)
+    reward = WindowMLPReward(horizon=8, transition_dim=4, input_columns=[0, 1], hidden=16, cond_dim=2, t_max=5)
+    goal = torch.randn(3, 2)
+    late, last, early = (reward(x, torch.full((3,), t), goal) for t in (30, 4, 3))
+    assert torch.equal(late, last) and not torch.allclose(last, early)
+    rd.save_pretrained(reward, tmp_path / "r")
+    loaded = rd.from_pretrained(tmp_path / "r", device="cpu")
+    assert loaded.t_max == 5 and torch.equal(loaded(x, torch.full((3,), 30), goal), late)
+    # a reward trained on every step keeps the config it always had
+    assert "t_max" not in WindowMLPReward(horizon=8, transition_dim=4).config
+    with pytest.raises(ValueError, match="t_max"):
+        WindowMLPReward(horizon=8, transition_dim=4, t_max=-1)
+
+
+def test_noised_data_source_draws_only_steps_below_max_t():
+    from reward_demo.relative_reward import NoisedDataSource
+
+    d = tiny_unet_diffusion()
+    x0 = torch.randn(64, 8, 3)
+    _, t, _ = NoisedDataSource(x0, None, d, max_t=3).draw(2000, torch.Generator().manual_seed(0))
+    assert set(t.tolist()) == {0, 1, 2}
+    _, t, _ = NoisedDataSource(x0, None, d).draw(2000, torch.Generator().manual_seed(0))
+    assert t.max().item() == d.n_timesteps - 1
+    for bad in (0, d.n_timesteps + 1):
+        with pytest.raises(ValueError, match="max_t"):
+            NoisedDataSource(x0, None, d, max_t=bad)
+
+
 def test_save_and_load_roundtrip(tmp_path):
     d = tiny_unet_diffusion(cond_dim=2)
     rd.save_pretrained(d, tmp_path / "m", metadata={"note": "x"})

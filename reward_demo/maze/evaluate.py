@@ -36,8 +36,8 @@ class MazeEvaluateArgs:
     """mazes to evaluate"""
     n_random_goals: int = 8
     """goals drawn at random among free cells, besides the 8 reference goals"""
-    timesteps: Tuple[int, ...] = (0, 1, 2, 3, 5, 10, 15)
-    """candidate diffusion steps for reading the reward; one is chosen per maze on validation goals"""
+    timesteps: Tuple[int, ...] = (0, 1, 2, 3, 5, 7, 10, 15)
+    """candidate diffusion steps for reading the reward; one is chosen per maze on validation goals (among those the reward was trained on)"""
     steer_scales: Tuple[float, ...] = (1.0, 5.0, 20.0, 50.0)
     """candidate steering scales; one is chosen per maze on validation goals"""
     n_validation_goals: int = 8
@@ -137,7 +137,11 @@ def choose_settings(models: MazeModels, args: MazeEvaluateArgs):
     layout = get_layout(models.maze)
     goals = validation_goals(models.maze, args.n_validation_goals, args.seed)
     best_t = None
-    for t in args.timesteps:
+    candidates = [t for t in args.timesteps if t < models.n_reward_timesteps]
+    if not candidates:
+        raise ValueError(f"--timesteps: none of {args.timesteps} is below {models.n_reward_timesteps}, the steps the "
+                         f"{models.maze} reward was trained on")
+    for t in candidates:
         hops = [layout.goal_hops(r, c, reward_heatmap(models, r, c, t).argmax_cell) for r, c in goals]
         key = (-np.mean(np.array(hops) <= HIT_HOPS), float(np.mean(hops)), t)
         best_t = min(best_t, key) if best_t else key

@@ -79,7 +79,7 @@ def state_rewards(models: MazeModels, xy: np.ndarray, goal: Tuple[float, float],
 def reward_heatmap(models: MazeModels, goal_row: float, goal_col: float, t: int = 0, per_cell: int = 10) -> Heatmap:
     """Dense heatmap of the learned reward for a goal given as (row, col) of the maze grid."""
     layout = get_layout(models.maze)
-    t = check_timestep(t, models.n_timesteps)
+    t = check_timestep(t, models.n_reward_timesteps)
     goal = goal_xy(layout, goal_row, goal_col)
     xs, ys, free = floor_grid(layout, per_cell)
     xx, yy = np.meshgrid(xs, ys)
@@ -96,7 +96,7 @@ def binned_heatmap(models: MazeModels, states_xy: np.ndarray, goal_row: float, g
     """The paper's view: reward of data states, averaged in bins (``bins_per_cell`` per cell side), bins
     with fewer than ``min_count`` states masked, winsorised at ``winsor`` and min-max scaled to [0, 1]."""
     layout = get_layout(models.maze)
-    t = check_timestep(t, models.n_timesteps)
+    t = check_timestep(t, models.n_reward_timesteps)
     goal = goal_xy(layout, goal_row, goal_col)
     values = state_rewards(models, states_xy, goal, t)
     lo, hi = np.quantile(values, [winsor, 1 - winsor])

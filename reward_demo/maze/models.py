@@ -21,7 +21,7 @@ import torch
 from ..checkpoint import default_device, from_pretrained, read_config
 from ..diffusion import GaussianDiffusion
 from ..networks import TemporalUnet, WindowMLPReward
-from .data import GENERATOR_VERSION, WindowSampler, generate_dataset, load_dataset, save_dataset
+from .data import GENERATOR_VERSION, FreeSpaceSampler, WindowSampler, generate_dataset, load_dataset, save_dataset
 from .layouts import get_layout
 
 CHECKPOINT_ROOT = Path(__file__).resolve().parents[2] / "checkpoints" / "maze"
@@ -29,16 +29,17 @@ VELOCITY_SCALE = 4.0
 #: dataset splits: (seed, env steps); train fits the models, val gives held-out losses, test is for evaluation
 SPLITS = {"train": (0, 500_000), "val": (1, 50_000), "test": (2, 100_000)}
 #: expert data options: episodes of 400 steps (800 in the large maze, where half of the 400-step trips ended
-#: before reaching the goal) in which the ball holds the goal for 100 steps on every arrival, so the goal
-#: is the expert's most visited place (see data.py)
+#: before reaching the goal) in which the ball holds the goal for 100 steps on every arrival (300 in the
+#: large maze, where with 100 the learned reward's peak still drifted a corridor away on validation goals),
+#: so the goal is the expert's most visited place (see data.py)
 EXPERT_DATA_OPTIONS = {"umaze": {"episode_steps": 400, "goal_dwell_steps": 100},
                        "medium": {"episode_steps": 400, "goal_dwell_steps": 100},
-                       "large": {"episode_steps": 800, "goal_dwell_steps": 100}}
+                       "large": {"episode_steps": 800, "goal_dwell_steps": 300}}
 #: per shipped maze: the diffusion step t at which to read the reward and the steering scale, both chosen
 #: on validation goals (never the evaluation goals) by `python -m reward_demo maze evaluate`
 #: (assets/maze_eval.json, "t" and "steer_scale")
 RECOMMENDED_SETTINGS = {"umaze": {"t": 0, "scale": 50.0}, "medium": {"t": 0, "scale": 5.0},
-                        "large": {"t": 2, "scale": 20.0}}
+                        "large": {"t": 0, "scale": 5.0}}
 
 
 @dataclass
@@ -71,6 +72,12 @@ class MazeTrainArgs:
     """reward training steps"""
     reward_lr: float = 1e-3
     """reward learning rate"""
+    reward_hidden: int = 128
+    """width of the reward MLP's hidden layers"""
+    reward_base_goals: str = "expert"
+    """goals the base windows are scored against: "expert" (the expert data's goals, shuffled) or "uniform" (a fresh goal per window, drawn like the expert's)"""
+    reward_max_t: int = 0
+    """train the reward on diffusion steps t < this only, where the heatmap is read; later steps (steering) read it at this - 1 (0 = every step)"""
     reward_normalize_per_t: bool = False
     """weigh the matching error of each diffusion step by 1 / its mean squared target (False: the reference's unweighted loss)"""
     batch_size: int = 128
@@ -138,7 +145,8 @@ def build_diffusion(args: MazeTrainArgs, conditional: bool) -> GaussianDiffusion
 
 
 def build_reward(args: MazeTrainArgs) -> WindowMLPReward:
-    return WindowMLPReward(args.horizon, 4, window=1, input_columns=[0, 1], hidden=128, n_layers=3, cond_dim=2)
+    return WindowMLPReward(args.horizon, 4, window=1, input_columns=[0, 1], hidden=args.reward_hidden, n_layers=3, cond_dim=2,
+                           t_max=args.reward_max_t)
 
 
 def is_complete(directory: Path, steps: int) -> bool:
@@ -163,6 +171,8 @@ def train_command(args: MazeTrainArgs):
     from ..training import TrainConfig, train
 
     get_layout(args.maze)  # validates the name
+    if args.reward_base_goals not in ("expert", "uniform"):
+        raise ValueError(f"--reward-base-goals must be 'expert' or 'uniform', got {args.reward_base_goals!r}")
     root = Path(args.out) / args.maze
     norm = MazeNormalizer.for_maze(args.maze)
     metadata = {"domain": "maze", "maze": args.maze, "normalizer": asdict(norm), "args": {
@@ -199,12 +209,19 @@ def train_command(args: MazeTrainArgs):
         def pool(split, n, seed):
             bw, _ = window_pool(args.maze, "base", split, args, n, seed)
             ew, eg = window_pool(args.maze, "expert", split, args, n, seed + 1)
-            # base windows are scored against goals drawn like the expert's (uniform over free space)
-            bg = eg[torch.randperm(n, generator=torch.Generator().manual_seed(seed + 2))]
+            # base windows are scored against goals drawn like the expert's (uniform over free space): the
+            # expert data's own few hundred goals, or a fresh one per window
+            if args.reward_base_goals == "uniform":
+                sampler, rng = FreeSpaceSampler(get_layout(args.maze)), np.random.default_rng(seed + 2)
+                xy = np.array([sampler.sample(rng) for _ in range(n)], dtype=np.float32)
+                bg = torch.from_numpy(MazeNormalizer.for_maze(args.maze).normalize_goal(xy))
+            else:
+                bg = eg[torch.randperm(n, generator=torch.Generator().manual_seed(seed + 2))]
             return torch.cat([bw, ew]), torch.cat([bg, eg])
 
-        source = NoisedDataSource(*pool("train", args.n_windows, args.seed), base)
-        val_source = NoisedDataSource(*pool("val", 4096, args.seed + 10), base)
+        max_t = args.reward_max_t or None
+        source = NoisedDataSource(*pool("train", args.n_windows, args.seed), base, max_t)
+        val_source = NoisedDataSource(*pool("val", 4096, args.seed + 10), base, max_t)
         rconf = TrainConfig(steps=args.reward_steps, batch_size=2 * args.batch_size, lr=args.reward_lr, seed=args.seed,
                             eval_every=500, save_every=500, progress=args.progress)
         train_relative_reward(build_reward(args), base, expert, source, val_source, rconf, out, buffer_size=16384,
@@ -228,6 +245,12 @@ class MazeModels:
     @property
     def n_timesteps(self) -> int:
         return self.base.n_timesteps
+
+    @property
+    def n_reward_timesteps(self) -> int:
+        """The steps t < this that the reward was trained on: the heatmap's range of t (steering reads any
+        later step at the last of them)."""
+        return getattr(self.reward, "t_max", 0) or self.n_timesteps
 
 
 @functools.lru_cache(maxsize=8)

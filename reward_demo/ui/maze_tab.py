@@ -163,7 +163,7 @@ def compute_heatmap(maze, goal_row, goal_col, t, view):
     view = parse_view(view)
     row, col = parse_goal(maze, goal_row, goal_col)
     models = get_models(maze)
-    t = parse_t(t, models.n_timesteps)
+    t = parse_t(t, models.n_reward_timesteps)
     return _cached_heatmap(maze, row, col, t, view)
 
 
@@ -226,10 +226,10 @@ def default_goal(maze: str) -> Tuple[int, int]:
 
 @user_errors
 def select_maze(maze, t, view):
-    """maze_select: a new maze resets the goal to its D4RL goal cell and the t slider to its models' range."""
+    """maze_select: a new maze resets the goal to its D4RL goal cell and the t slider to its reward's range."""
     maze = check_maze(maze)
     models = get_models(maze)
-    t_max = models.n_timesteps - 1
+    t_max = models.n_reward_timesteps - 1
     try:
         t_value = min(max(int(t), 0), t_max)
     except (TypeError, ValueError):
