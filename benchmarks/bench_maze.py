@@ -74,7 +74,7 @@ def main():
         heat = []
         for k in range(10):
             start = time.perf_counter()
-            reward_heatmap(models, row, col, k)
+            reward_heatmap(models, row, col, k % models.n_reward_timesteps)
             heat.append(1000 * (time.perf_counter() - start))
         times = {}
         for sampler in ("base", "expert", "steered"):

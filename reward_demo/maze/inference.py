@@ -68,12 +68,13 @@ def state_rewards(models: MazeModels, xy: np.ndarray, goal: Tuple[float, float],
     reward = models.reward
     device = next(reward.parameters()).device
     norm = models.normalizer
-    states = np.zeros((len(xy), 1, 4), dtype=np.float32)
-    states[:, 0, :2] = np.asarray(xy, dtype=np.float32) / norm.position_scale
+    # all states as the windows of one sequence: the (t, goal) embedding is then computed once, not per state
+    states = np.zeros((1, len(xy), 4), dtype=np.float32)
+    states[0, :, :2] = np.asarray(xy, dtype=np.float32) / norm.position_scale
     states = torch.from_numpy(states).to(device)
-    cond = torch.tensor(norm.normalize_goal(np.asarray(goal, dtype=np.float32)), device=device).expand(len(xy), 2)
-    tt = torch.full((len(xy),), t, dtype=torch.long, device=device)
-    return reward.window_rewards(states, tt, cond)[:, 0].cpu().numpy()
+    cond = torch.tensor(norm.normalize_goal(np.asarray(goal, dtype=np.float32)), device=device)[None]
+    tt = torch.full((1,), t, dtype=torch.long, device=device)
+    return reward.window_rewards(states, tt, cond)[0].cpu().numpy()
 
 
 def reward_heatmap(models: MazeModels, goal_row: float, goal_col: float, t: int = 0, per_cell: int = 10) -> Heatmap:
