@@ -72,8 +72,6 @@ class MazeTrainArgs:
     """reward training steps"""
     reward_lr: float = 1e-3
     """reward learning rate"""
-    reward_hidden: int = 128
-    """width of the reward MLP's hidden layers"""
     reward_base_goals: str = "expert"
     """goals the base windows are scored against: "expert" (the expert data's goals, shuffled) or "uniform" (a fresh goal per window, drawn like the expert's)"""
     reward_max_t: int = 0
@@ -145,7 +143,7 @@ def build_diffusion(args: MazeTrainArgs, conditional: bool) -> GaussianDiffusion
 
 
 def build_reward(args: MazeTrainArgs) -> WindowMLPReward:
-    return WindowMLPReward(args.horizon, 4, window=1, input_columns=[0, 1], hidden=args.reward_hidden, n_layers=3, cond_dim=2,
+    return WindowMLPReward(args.horizon, 4, window=1, input_columns=[0, 1], hidden=128, n_layers=3, cond_dim=2,
                            t_max=args.reward_max_t)
 
 
@@ -214,7 +212,7 @@ def train_command(args: MazeTrainArgs):
             if args.reward_base_goals == "uniform":
                 sampler, rng = FreeSpaceSampler(get_layout(args.maze)), np.random.default_rng(seed + 2)
                 xy = np.array([sampler.sample(rng) for _ in range(n)], dtype=np.float32)
-                bg = torch.from_numpy(MazeNormalizer.for_maze(args.maze).normalize_goal(xy))
+                bg = torch.from_numpy(norm.normalize_goal(xy))
             else:
                 bg = eg[torch.randperm(n, generator=torch.Generator().manual_seed(seed + 2))]
             return torch.cat([bw, ew]), torch.cat([bg, eg])
