@@ -5,14 +5,14 @@ DAgger-style rounds), mixed 50/50 with the offline base/expert windows of Algori
 Each round: run the base planner steered with the current reward (mean guidance, t_stopgrad 0, scale 1.0 and
 0.5 on alternate episodes; training reset seeds 301000+), keep a quarter of the reverse-chain states x_t,
 fine-tune the reward 3000 steps on the union of all rounds' states, then score it on validation reset seeds
-200000-200009. The recording sampler below repeats ``planner.mean_guided_sample`` with a hook; folding the
-hook into the package is the next step.
+200000-200009. States are recorded through ``planner.mean_guided_sample``'s ``on_state`` hook.
 
     PYTHONPATH=. OMP_NUM_THREADS=1 python experiments/locomotion_onpolicy_reward.py --env hopper --rounds 4
     # ~75 min per env on one core; writes runs/onpolicy/ENV/{log.json,reward_rK.safetensors}
 """
 import argparse
 import copy
+import functools
 import dataclasses
 import json
 import time
@@ -21,39 +21,25 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from reward_demo.diffusion import apply_conditioning
 from reward_demo.locomotion import planner as P
 from reward_demo.locomotion.experts import load_locomotion_dataset
-from reward_demo.relative_reward import reward_gradient, train_relative_reward
+from reward_demo.relative_reward import train_relative_reward
 from reward_demo.training import TrainConfig
 from safetensors.torch import save_file
 
 REC = {"on": False, "x": [], "t": [], "keep": 0.25, "rng": np.random.default_rng(0)}
 
 
-@torch.no_grad()
-def recording_mean_guided_sample(diffusion, reward, n, conditions, scale, t_stopgrad, generator=None):
-    device = diffusion.betas.device
-    x = apply_conditioning(torch.randn((n, *diffusion.event_shape), generator=generator, device=device), conditions)
-    for i in range(diffusion.n_timesteps - 1, -1, -1):
-        t = diffusion.timesteps(n, i, device)
-        if REC["on"]:
-            keep = REC["rng"].random(n) < REC["keep"]
-            if keep.any():
-                REC["x"].append(x[torch.from_numpy(keep)].clone())
-                REC["t"].append(t[torch.from_numpy(keep)].clone())
-        mean, _, log_var = diffusion.p_mean_variance(x, t)
-        weight = scale * (t >= t_stopgrad).to(x.dtype)
-        if bool((weight > 0).any()):
-            _, grad = reward_gradient(reward, apply_conditioning(mean, conditions), t)
-            mean = mean + weight[:, None, None] * grad
-        noise = torch.randn(x.shape, generator=generator, device=device, dtype=x.dtype)
-        nonzero = float(i > 0)
-        x = apply_conditioning(mean + nonzero * torch.exp(0.5 * log_var) * noise, conditions)
-    return x
+def record_state(x, t):
+    if REC["on"]:
+        keep = torch.from_numpy(REC["rng"].random(x.shape[0]) < REC["keep"])
+        if keep.any():
+            REC["x"].append(x[keep].clone())
+            REC["t"].append(t[keep].clone())
 
 
-P.mean_guided_sample = recording_mean_guided_sample
+# plan() looks the sampler up in the planner module, so the hooked one is used by every rollout below
+P.mean_guided_sample = functools.partial(P.mean_guided_sample, on_state=record_state)
 
 
 class MixedSource:

@@ -107,6 +107,21 @@ def test_per_episode_guide_matches_scalar_guide(tiny):
     torch.testing.assert_close(per_sample, scalar)
 
 
+def test_mean_guided_sample_shows_every_reverse_step_state_and_the_hook_changes_nothing(tiny):
+    from reward_demo.locomotion.planner import mean_guided_sample
+
+    obs = torch.randn(2, OBS)
+    scale, stop = torch.full((2,), 0.5), torch.zeros(2, dtype=torch.long)
+    seen = []
+    hooked = mean_guided_sample(tiny.base, tiny.reward, 2, {0: obs}, scale, stop, torch.Generator().manual_seed(3),
+                                on_state=lambda x, t: seen.append((x.clone(), t.clone())))
+    plain = mean_guided_sample(tiny.base, tiny.reward, 2, {0: obs}, scale, stop, torch.Generator().manual_seed(3))
+    assert torch.equal(hooked, plain)
+    assert [int(t[0]) for _, t in seen] == list(range(tiny.n_timesteps - 1, -1, -1))
+    for x, _ in seen:  # each state has the start observation inpainted, as the reward is trained on
+        assert x.shape == (2, tiny.horizon, OBS + ACT) and torch.equal(x[:, 0, :OBS], obs)
+
+
 def test_learned_rewards_are_window_rewards_padded_at_the_end(tiny):
     rng = np.random.default_rng(0)
     obs, act = rng.normal(size=(6, OBS)).astype(np.float32), rng.uniform(-1, 1, (6, ACT)).astype(np.float32)

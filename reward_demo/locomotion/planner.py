@@ -434,12 +434,14 @@ GUIDANCE = ("input", "mean")
 
 @torch.no_grad()
 def mean_guided_sample(diffusion: GaussianDiffusion, reward: torch.nn.Module, n: int, conditions, scale: torch.Tensor,
-                       t_stopgrad: torch.Tensor, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+                       t_stopgrad: torch.Tensor, generator: Optional[torch.Generator] = None,
+                       on_state: Optional[Callable[[torch.Tensor, torch.Tensor], None]] = None) -> torch.Tensor:
     """Ancestral sampling with the reward's gradient added to the base model's reverse *mean*:
     x_{t-1} = mu_B(x_t) + scale * grad r(mu_B(x_t), t) + sigma_t z, for t >= t_stopgrad.
 
     This is the identity the reward was trained on (mu_E = mu_B + grad r(mu_B)): with scale 1 and a perfect fit it
     reproduces the expert's reverse step. Same noise draws, in the same order, as ``GaussianDiffusion.sample``.
+    ``on_state(x_t, t)``, if given, sees the state each reverse step starts from (to fit a reward on them).
     """
     from ..diffusion import apply_conditioning
     from ..relative_reward import reward_gradient
@@ -448,6 +450,8 @@ def mean_guided_sample(diffusion: GaussianDiffusion, reward: torch.nn.Module, n:
     x = apply_conditioning(torch.randn((n, *diffusion.event_shape), generator=generator, device=device), conditions)
     for i in range(diffusion.n_timesteps - 1, -1, -1):
         t = diffusion.timesteps(n, i, device)
+        if on_state is not None:
+            on_state(x, t)
         mean, _, log_var = diffusion.p_mean_variance(x, t)
         weight = scale * (t >= t_stopgrad).to(x.dtype)
         if bool((weight > 0).any()):
