@@ -40,6 +40,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Run the test on one torch thread (small batches: faster, and the same numbers on any machine)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def app_url():
     """The demo app (``reward_demo.ui.app.build_app``) served in-process on a free port; its base URL."""

@@ -121,10 +121,14 @@ def test_locomotion_tab_example_and_run(page, env, tmp_path_factory, rollout_ste
     page.locator("#loco-cancel").click()
     page.wait_for_function("() => !document.querySelector('#loco-summary .progress-text')", timeout=20_000)
     assert "planning" in page.locator("#loco-summary").inner_text()  # the last finished run stays shown
+    # the step in flight when Cancel arrived may still finish (the loop checks before each step), then nothing
     page.wait_for_timeout(1000)
+    seen_after_cancel = len(steps_seen)
+    page.wait_for_timeout(2000)
     stopped_at = len(steps_seen)
-    page.wait_for_timeout(1500)
-    assert 0 < stopped_at < 300 and len(steps_seen) == stopped_at, (stopped_at, len(steps_seen))
+    page.wait_for_timeout(2000)
+    assert 0 < stopped_at < 300 and stopped_at - seen_after_cancel <= 1, (seen_after_cancel, stopped_at)
+    assert len(steps_seen) == stopped_at, (stopped_at, len(steps_seen))
     print(f"screenshots: {first} {second}")
     assert all(p.stat().st_size > 10_000 for p in (first, second))
     assert not [e for e in page.errors if "plotly" in e.lower() or "video" in e.lower()], page.errors

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -13,39 +12,21 @@ import torch
 
 pytest.importorskip("gymnasium")
 
+from locomotion_support import ACT, OBS, save_random_datasets, save_tiny_hopper_models  # noqa: E402
 from reward_demo.checkpoint import save_pretrained  # noqa: E402
 from reward_demo.locomotion.planner import (  # noqa: E402
-    CHECKPOINT_ROOT, GaussianNormalizer, LocoTrainArgs, build_diffusion, build_reward, learned_window_rewards,
-    load_locomotion_models, plan, run_episodes)
+    CHECKPOINT_ROOT, LocoTrainArgs, learned_window_rewards, load_locomotion_models, plan, run_episodes)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = Path(os.environ.get("REWARD_DEMO_LOCOMOTION_CHECKPOINTS") or CHECKPOINT_ROOT)
-OBS, ACT = 11, 3  # Hopper-v5
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
 def tiny_root(tmp_path_factory):
-    """Random tiny Hopper models (horizon 4, T 20) saved like the trainer saves them."""
-    root = tmp_path_factory.mktemp("loco")
-    args = LocoTrainArgs(env="hopper", horizon=4, dim=16, dim_mults=(1, 2)).resolved()
-    torch.manual_seed(0)
-    rng = np.random.default_rng(0)
-    normalizer = GaussianNormalizer(tuple(rng.normal(0, 0.1, OBS + ACT).tolist()),
-                                    tuple(rng.uniform(0.5, 2.0, OBS + ACT).tolist()))
-    meta = {"env": "hopper", "obs_dim": OBS, "action_dim": ACT, "horizon": 4, "normalizer": asdict(normalizer),
-            "args": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items()}}
-    for kind, model in (("base", build_diffusion(args, OBS, ACT)), ("expert", build_diffusion(args, OBS, ACT)),
-                        ("reward", build_reward(args, OBS, ACT))):
-        save_pretrained(model, root / "hopper" / kind, metadata={**meta, "kind": kind})
-    return root
+    return save_tiny_hopper_models(tmp_path_factory.mktemp("loco"))
 
 
 @pytest.fixture(scope="module")
@@ -233,25 +214,12 @@ def test_expert_steps_default_to_the_env_default_else_the_base_steps():
     assert LocoTrainArgs(env="hopper", diffusion_steps=7).resolved().expert_diffusion_steps == 80_000  # env default
 
 
-def _random_dataset(rng, episodes: int, length: int) -> dict:
-    n = episodes * length
-    timeouts = np.zeros(n, dtype=bool)
-    timeouts[length - 1::length] = True
-    return {"observations": rng.normal(size=(n, OBS)).astype(np.float32),
-            "actions": rng.uniform(-1, 1, size=(n, ACT)).astype(np.float32),
-            "rewards": rng.normal(size=n).astype(np.float32), "terminals": np.zeros(n, dtype=bool),
-            "timeouts": timeouts}
-
-
 @pytest.mark.slow
 def test_train_planners_command_trains_saves_fp16_and_skips_finished_models(tmp_path):
     from reward_demo.checkpoint import read_config
     from reward_demo.locomotion.planner import train_planners_command
 
-    rng = np.random.default_rng(0)
-    (tmp_path / "data" / "hopper").mkdir(parents=True)
-    for kind in ("medium_replay", "expert"):
-        np.savez(tmp_path / "data" / "hopper" / f"{kind}.npz", **_random_dataset(rng, 10, 12))
+    save_random_datasets(tmp_path / "data")
     args = LocoTrainArgs(env="hopper", out=tmp_path / "models", data_root=tmp_path / "data", horizon=4, dim=16,
                          dim_mults=(1, 2), diffusion_steps=3, expert_diffusion_steps=5, reward_steps=2, batch_size=8,
                          reward_batch_size=8, reward_buffer=16, reward_refresh=1, progress=False)
@@ -268,3 +236,19 @@ def test_train_planners_command_trains_saves_fp16_and_skips_finished_models(tmp_
     written = {kind: (folder / kind / "model.safetensors").stat().st_mtime_ns for kind in ("base", "expert", "reward")}
     train_planners_command(args)  # finished models are kept, not retrained
     assert written == {kind: (folder / kind / "model.safetensors").stat().st_mtime_ns for kind in written}
+
+
+def test_sweep_scores_every_setting_on_the_same_seeds_with_the_rewards_guidance(tiny):
+    import dataclasses
+
+    from reward_demo.locomotion.evaluate import LocoSweepArgs, sweep
+
+    args = LocoSweepArgs(env="hopper", episodes=2, max_steps=3, scales=(0.5, 0.1), t_stopgrads=(0, 10))
+    result = sweep(tiny, args)
+    assert [(r["scale"], r["t_stopgrad"]) for r in result["rows"]] == [(0.0, 0), (0.5, 0), (0.5, 10), (0.1, 0), (0.1, 10)]
+    assert all(len(r["scores"]) == 2 for r in result["rows"]) and result["guidance"] == "input"
+    best = max(result["rows"][1:], key=lambda r: r["score_mean"])
+    assert result["chosen"] == {"scale": best["scale"], "t_stopgrad": best["t_stopgrad"]}
+    mean_guided = dataclasses.replace(tiny, defaults={**tiny.defaults, "guidance": "mean"})
+    assert sweep(mean_guided, args)["guidance"] == "mean"
+    assert sweep(mean_guided, dataclasses.replace(args, guidance="input"))["guidance"] == "input"

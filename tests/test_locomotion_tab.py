@@ -273,10 +273,11 @@ def test_example_round_trip(client, env):
     assert steps == min(settings["steps"], tab.MAX_STEPS)
     summary = check_results(results, env, settings)
     assert summary["example"] is True and "locomotion_examples" in summary["command"]
-    from reward_demo.locomotion.planner import DEFAULT_STEERING
+    from reward_demo.locomotion.planner import steering_defaults
 
     remake = f"remake it: `{example['command']}`"
-    assert {"scale": settings["scale"], "t_stopgrad": settings["t_stopgrad"]} == DEFAULT_STEERING[env], (
+    defaults = steering_defaults(env, str(tab.checkpoint_root()))
+    assert {k: settings.get(k, "input") for k in defaults} == defaults, (
         f"the example was made with other steering settings than the current defaults; {remake}")
     from reward_demo.ui.locomotion_examples import checkpoint_fingerprints
 
@@ -298,9 +299,10 @@ def test_select_env_round_trip(client):
     if env is None:
         skip_without_models("hopper")
     scale, t_stopgrad, seed, steps, base_video, *_, summary = client.predict(env, api_name="/locomotion_select_env")
-    from reward_demo.locomotion.planner import DEFAULT_STEERING
+    from reward_demo.locomotion.planner import steering_defaults
 
-    assert (scale, t_stopgrad) == (DEFAULT_STEERING[env]["scale"], DEFAULT_STEERING[env]["t_stopgrad"])
+    defaults = steering_defaults(env, str(tab.checkpoint_root()))
+    assert (scale, t_stopgrad) == (defaults["scale"], defaults["t_stopgrad"])
     assert summary["env"] == env
     assert (base_video is not None) == (env in tab.load_examples())
 

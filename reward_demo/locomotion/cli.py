@@ -4,11 +4,13 @@ from __future__ import annotations
 from .evaluate import (LocoEvaluateArgs, LocoReportArgs, LocoSweepArgs, evaluate_command, report_command,
                        sweep_command)
 from .experts import ExpertTrainArgs, RecordExpertArgs, record_expert_command, train_expert_command
+from .onpolicy import FinetuneRewardArgs, finetune_reward_command
 from .planner import LocoTrainArgs, train_planners_command
 
 COMMANDS = {"train-expert": (ExpertTrainArgs, train_expert_command),
             "record-expert": (RecordExpertArgs, record_expert_command),
             "train-planners": (LocoTrainArgs, train_planners_command),
+            "finetune-reward": (FinetuneRewardArgs, finetune_reward_command),
             "sweep": (LocoSweepArgs, sweep_command),
             "evaluate": (LocoEvaluateArgs, evaluate_command),
             "report": (LocoReportArgs, report_command)}

@@ -2,7 +2,8 @@
 
 - ``python -m reward_demo locomotion sweep --env ENV``: on *validation* reset seeds (default 200000...), runs the
   unsteered base planner and every (scale, t_stopgrad) of a grid in one batch (shorter episodes), and picks the
-  setting with the best mean normalised score: the defaults (``planner.DEFAULT_STEERING``).
+  setting with the best mean normalised score: the defaults (``planner.DEFAULT_STEERING``) of the Algorithm 1
+  rewards (an on-policy fine-tuned reward brings the steering it was fitted for, ``planner.steering_of``).
 - ``python -m reward_demo locomotion evaluate --env ENV --episodes N --seed S [--scale X] [--t-stopgrad K]
   --json OUT``: on *fresh* reset seeds S .. S+N-1 (default 100000...: the datasets used reset seeds 0 and
   20000-20200, the expert's evaluations 1000 + 5000 k + i (i < 5) and 10000-10009), runs the unsteered and the
@@ -127,8 +128,9 @@ class LocoSweepArgs:
     """output (default runs/locomotion_sweep_ENV.json)"""
     generator_seed: int = 1
     """seed of the planner noise"""
-    guidance: str = "input"
-    """input (the reference's: gradient added to x_t before each reverse step) or mean (added to the base's reverse mean)"""
+    guidance: Optional[str] = None
+    """input (the reference's: gradient added to x_t before each reverse step) or mean (added to the base's reverse
+    mean); default: the guidance the env's reward is meant for (input, or mean for an on-policy fine-tuned reward)"""
     checkpoints: Optional[Path] = None
     """checkpoint root (default: $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else checkpoints/locomotion)"""
 
@@ -141,8 +143,9 @@ def sweep(models: LocomotionModels, args: LocoSweepArgs) -> dict:
     all_seeds = seeds * len(settings)
     scales = np.repeat([s for s, _ in settings], len(seeds))
     stops = np.repeat([k for _, k in settings], len(seeds))
+    guidance = args.guidance or models.defaults.get("guidance", "input")
     batch = rollout(models, all_seeds, scales, stops, args.max_steps, "base", generator_seed=args.generator_seed,
-                    guidance=args.guidance)
+                    guidance=guidance)
     rows = []
     for i, (scale, stop) in enumerate(settings):
         part = slice(i * len(seeds), (i + 1) * len(seeds))
@@ -153,7 +156,7 @@ def sweep(models: LocomotionModels, args: LocoSweepArgs) -> dict:
     steered = [r for r in rows if r["scale"] > 0]
     best = max(steered, key=lambda r: r["score_mean"])
     return {"env": models.env, "seeds": seeds, "max_steps": args.max_steps, "generator_seed": args.generator_seed,
-            "guidance": args.guidance,
+            "guidance": guidance,
             "rows": rows, "unsteered_score_mean": rows[0]["score_mean"],
             "chosen": {"scale": best["scale"], "t_stopgrad": best["t_stopgrad"]}, "seconds": batch.seconds}
 
@@ -320,7 +323,8 @@ def plot_evaluations(results: Dict[str, dict], path: Path, sweeps: Optional[Dict
         ax.set_xticks(range(len(groups)), [g[0] for g in groups])
         d = result["difference"]
         ax.set_title(f"{env}: steered - base = {d['mean']:+.1f} [{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}]\n"
-                     f"scale {result['scale']}, t_stopgrad {result['t_stopgrad']}, {result['episodes']} episodes",
+                     f"scale {result['scale']}, t_stopgrad {result['t_stopgrad']}, {result.get('guidance', 'input')} "
+                     f"guidance, {result['episodes']} episodes",
                      fontsize=9)
         ax.set_ylabel("D4RL-normalised score")
         if sweeps and env in sweeps:
@@ -343,6 +347,10 @@ def plot_evaluations(results: Dict[str, dict], path: Path, sweeps: Optional[Dict
             ax.set_title(f"validation sweep (unsteered {sw['unsteered_score_mean']:.0f}; {len(sw['seeds'])} seeds x "
                          f"{sw['max_steps']} steps)", fontsize=9)
             fig.colorbar(image, ax=ax)
+        elif sweeps:
+            axes[row, 1].axis("off")
+            axes[row, 1].text(0.5, 0.5, f"no validation sweep for {env}\n(steered with the setting its reward was "
+                              "fitted for)", ha="center", va="center", fontsize=9, transform=axes[row, 1].transAxes)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -14,7 +14,9 @@ reward's input gradient and both models' reverse means are in the same coordinat
   first action (the one executed), start state inpainted during training as at sampling;
 - reward: ``UnetEncoderReward`` on the same windows, trained by gradient matching (Algorithm 1: noised windows
   from a balanced mix of base and expert data, the clean start state inpainted into x_t and into both reverse
-  means, as during planning).
+  means, as during planning);
+- optionally, ``reward_onpolicy``: that reward fine-tuned on the steered planner's own reverse-chain states
+  (``onpolicy.py``, ``locomotion finetune-reward``); the loader plans with it where it exists.
 
 Scaled down for a 2-core CPU (the reference: horizon 32 (HalfCheetah 4), dim_mults (1, 2, 4, 8), 1e6 diffusion
 steps at batch 32, 50k-100k reward steps): horizon 16 for Hopper and Walker2d (4 for HalfCheetah, as the
@@ -370,7 +372,7 @@ class LocomotionModels:
     obs_dim: int
     action_dim: int
     defaults: Dict[str, float] = field(default_factory=dict)
-    """{"scale": float, "t_stopgrad": int}: steering settings chosen on validation seeds"""
+    """{"scale": float, "t_stopgrad": int[, "guidance": str]}: the steering the reward is meant for"""
 
     @property
     def n_timesteps(self) -> int:
@@ -386,19 +388,49 @@ def checkpoint_root(root: Optional[str] = None) -> Path:
     return Path(root or os.environ.get("REWARD_DEMO_LOCOMOTION_CHECKPOINTS") or CHECKPOINT_ROOT)
 
 
-def models_from_folder(env: str, folder: Path, device: Optional[str] = None) -> LocomotionModels:
-    missing = [k for k in ("base", "expert", "reward") if not (Path(folder) / k / "model.safetensors").is_file()]
+ONPOLICY_REWARD = "reward_onpolicy"
+
+
+def reward_folder_of(folder: Path) -> str:
+    """The reward a models folder plans with: the on-policy fine-tuned ``reward_onpolicy`` (``locomotion
+    finetune-reward``) where there is one, else the Algorithm 1 ``reward``."""
+    return ONPOLICY_REWARD if (Path(folder) / ONPOLICY_REWARD / "model.safetensors").is_file() else "reward"
+
+
+def steering_of(env: str, reward_metadata: dict) -> dict:
+    """The steering a reward is meant for: the setting it was fine-tuned for (``metadata["steering"]``), else the
+    env's sweep-chosen ``DEFAULT_STEERING``."""
+    return dict(reward_metadata.get("steering") or DEFAULT_STEERING[env])
+
+
+def steering_defaults(env: str, root: Optional[str] = None) -> dict:
+    """``steering_of`` the reward ``load_locomotion_models(env, root)`` would load, read from its config only."""
+    key = env_key(env)
+    folder = checkpoint_root(root) / key
+    try:
+        metadata = read_config(folder / reward_folder_of(folder)).get("metadata", {})
+    except FileNotFoundError:
+        metadata = {}
+    return steering_of(key, metadata)
+
+
+def models_from_folder(env: str, folder: Path, device: Optional[str] = None,
+                       reward_folder: Optional[str] = None) -> LocomotionModels:
+    """The models in ``folder``, the reward from ``folder/reward_folder`` (None: ``reward_folder_of(folder)``),
+    with ``steering_of`` that reward as the defaults."""
+    reward_folder = reward_folder or reward_folder_of(folder)
+    missing = [k for k in ("base", "expert", reward_folder) if not (Path(folder) / k / "model.safetensors").is_file()]
     if missing:
         raise FileNotFoundError(f"no trained {'/'.join(missing)} model for locomotion env {env!r} in {folder}; train "
                                 f"them with: python -m reward_demo locomotion train-planners --env {env}")
     dev = default_device(device)
-    base, expert, reward = (from_pretrained(Path(folder) / k, dev) for k in ("base", "expert", "reward"))
+    base, expert, reward = (from_pretrained(Path(folder) / k, dev) for k in ("base", "expert", reward_folder))
     meta = reward.metadata
     for model in (base, expert, reward):
         model.requires_grad_(False)
     normalizer = GaussianNormalizer(tuple(meta["normalizer"]["mean"]), tuple(meta["normalizer"]["std"]))
     return LocomotionModels(env, base, expert, reward, normalizer, int(meta["horizon"]), int(meta["obs_dim"]),
-                            int(meta["action_dim"]), dict(DEFAULT_STEERING[env]))
+                            int(meta["action_dim"]), steering_of(env, meta))
 
 
 @functools.lru_cache(maxsize=8)
@@ -464,13 +496,15 @@ def mean_guided_sample(diffusion: GaussianDiffusion, reward: torch.nn.Module, n:
 
 
 def plan(models: LocomotionModels, observations: torch.Tensor, scale=0.0, t_stopgrad=0, planner: str = "base",
-         generator: Optional[torch.Generator] = None, guidance: str = "input") -> torch.Tensor:
+         generator: Optional[torch.Generator] = None, guidance: str = "input",
+         on_state: Optional[Callable[[torch.Tensor, torch.Tensor], None]] = None) -> torch.Tensor:
     """Normalised plans (n, horizon, obs_dim + action_dim) from normalised start observations (n, obs_dim).
 
     ``scale``/``t_stopgrad``: numbers or per-sample tensors; steering applies to the base planner only.
     ``guidance``: "input" (the reference's, Diffuser's guided sampling: x_t <- x_t + scale * grad r(x_t, t) before
     each reverse step; ``steering.RewardGuide`` for numbers, ``EpisodeRewardGuide`` for tensors) or "mean"
     (``mean_guided_sample``: the gradient at and added to the base model's reverse mean).
+    ``on_state``: passed to ``mean_guided_sample`` (steered "mean" guidance only).
     """
     from ..steering import RewardGuide
 
@@ -485,7 +519,7 @@ def plan(models: LocomotionModels, observations: torch.Tensor, scale=0.0, t_stop
     if guidance == "mean":
         scale_t = torch.as_tensor(scale, dtype=torch.float32, device=observations.device).expand(n)
         stop_t = torch.as_tensor(t_stopgrad, dtype=torch.long, device=observations.device).expand(n)
-        return mean_guided_sample(diffusion, models.reward, n, conditions, scale_t, stop_t, generator)
+        return mean_guided_sample(diffusion, models.reward, n, conditions, scale_t, stop_t, generator, on_state)
     if tensors:
         scale_t = torch.as_tensor(scale, dtype=torch.float32, device=observations.device).expand(n)
         stop_t = torch.as_tensor(t_stopgrad, dtype=torch.long, device=observations.device).expand(n)
@@ -579,8 +613,10 @@ def learned_window_rewards(models: LocomotionModels, observations: np.ndarray, a
 def rollout(models: LocomotionModels, seeds: Sequence[int], scales: Sequence[float], t_stopgrads: Sequence[int],
             max_steps: int = MAX_EPISODE_STEPS, planner: str = "base", record_states: bool = False,
             progress: Optional[Callable[[int, int], None]] = None, generator_seed: int = 0,
-            guidance: str = "input") -> EpisodeBatch:
-    """Run one episode per seed, all stepping together; per-episode steering settings (see ``run_episodes``)."""
+            guidance: str = "input", on_state: Optional[Callable[[torch.Tensor, torch.Tensor], None]] = None
+            ) -> EpisodeBatch:
+    """Run one episode per seed, all stepping together; per-episode steering settings (see ``run_episodes``);
+    ``on_state`` sees every reverse-chain state of the steered plans (see ``plan``)."""
     import gymnasium as gym
 
     seeds = [int(s) for s in seeds]
@@ -616,7 +652,7 @@ def rollout(models: LocomotionModels, seeds: Sequence[int], scales: Sequence[flo
             else:
                 scale = torch.as_tensor(scales_np[active], dtype=torch.float32, device=device)
                 stop = torch.as_tensor(stops_np[active], dtype=torch.long, device=device)
-            x = plan(models, start, scale, stop, planner, generator, guidance)
+            x = plan(models, start, scale, stop, planner, generator, guidance, on_state)
             actions = models.normalizer.unnormalize(x[:, 0, act_cols].cpu().numpy(), act_cols)
             actions = np.clip(actions, low, high).astype(np.float32)
             for j, i in enumerate(active):

@@ -19,13 +19,16 @@ from .locomotion_tab import (ENVS, EXAMPLE_SEED, EXAMPLE_STEPS, TRAIN_COMMAND, a
 
 
 def checkpoint_fingerprints(env: str) -> dict:
-    """{kind: sha256 prefix of model.safetensors} of the env's base, expert and reward checkpoints: tells whether
-    an example was made with the checkpoints now shipped."""
+    """{kind: sha256 prefix of model.safetensors} of the env's base and expert checkpoints and of the reward it
+    plans with (``reward_onpolicy`` where there is one): tells whether an example was made with the checkpoints
+    now shipped."""
     import hashlib
 
+    from ..locomotion.planner import reward_folder_of
+
     root = checkpoint_root() / env
-    return {kind: hashlib.sha256((root / kind / "model.safetensors").read_bytes()).hexdigest()[:16]
-            for kind in ("base", "expert", "reward")}
+    return {kind: hashlib.sha256((root / folder / "model.safetensors").read_bytes()).hexdigest()[:16]
+            for kind, folder in (("base", "base"), ("expert", "expert"), ("reward", reward_folder_of(root)))}
 
 
 def make_examples(envs: Sequence[str] = ENVS, seed: int = EXAMPLE_SEED, steps: Optional[int] = None) -> dict:
@@ -53,7 +56,8 @@ def make_examples(envs: Sequence[str] = ENVS, seed: int = EXAMPLE_SEED, steps: O
         episodes = run_pair(models, seed, scale, t_stop, n, on_step)
         planning = time.perf_counter() - start
         paths = render_videos(env, episodes, assets, env)
-        settings = {"seed": seed, "scale": scale, "t_stopgrad": t_stop, "steps": n}
+        settings = {"seed": seed, "scale": scale, "t_stopgrad": t_stop, "steps": n,
+                    "guidance": models.defaults.get("guidance", "input")}
         command = f"python -m reward_demo.ui.locomotion_examples --env {env} --seed {seed} --steps {n}"
         examples[env] = {"settings": settings, "summary": {p: e.summary() for p, e in episodes.items()},
                          "curves": curves_of(episodes), "videos": {p: Path(v).name for p, v in paths.items()},

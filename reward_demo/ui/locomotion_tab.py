@@ -225,13 +225,14 @@ def _event_alive() -> bool:
 def run_pair(models, seed: int, scale: float, t_stopgrad: int, steps: int,
              progress: Optional[Callable[[int, int], None]] = None) -> Dict[str, Episode]:
     """The base planner and the reward-steered base planner from the same reset seed, as one batch of two
-    episodes (scale 0 and ``scale``), MuJoCo states recorded.
+    episodes (scale 0 and ``scale``, with the guidance the reward is meant for), MuJoCo states recorded.
 
     ``progress(step, steps)`` is called every environment step (raise from it to cancel)."""
     from ..locomotion.planner import rollout
 
     batch = rollout(models, [seed, seed], [0.0, float(scale)], [t_stopgrad, t_stopgrad], max_steps=steps,
-                    planner="base", record_states=True, progress=progress, generator_seed=seed)
+                    planner="base", record_states=True, progress=progress, generator_seed=seed,
+                    guidance=models.defaults.get("guidance", "input"))
     return {planner: _episode(batch, i, planner, steps) for i, planner in enumerate(PLANNERS)}
 
 
@@ -292,6 +293,8 @@ def curves_of(episodes: Dict[str, Episode]) -> Dict[str, dict]:
 
 def figures(env: str, curves: Dict[str, dict], settings: dict) -> Tuple[PlotData, PlotData]:
     tail = f"seed {settings['seed']}, scale {settings['scale']:g}, t_stopgrad {settings['t_stopgrad']}"
+    if settings.get("guidance") == "mean":
+        tail += ", mean guidance"
     return (_plot(returns_figure(curves, f"{GYM_IDS[env]}: cumulative return ({tail})")),
             _plot(learned_reward_figure(curves, f"{GYM_IDS[env]}: learned reward along each trajectory")))
 
@@ -372,7 +375,8 @@ def run(env, scale, t_stopgrad, seed, steps, progress=gr.Progress()):
     start = time.perf_counter()
     videos = render_videos(env, episodes, _run_folder(), f"{env}_seed{seed}", on_frame)
     rendering = time.perf_counter() - start
-    settings = {"seed": seed, "scale": scale, "t_stopgrad": t_stopgrad, "steps": steps}
+    settings = {"seed": seed, "scale": scale, "t_stopgrad": t_stopgrad, "steps": steps,
+                "guidance": models.defaults.get("guidance", "input")}
     summary = summary_json(env, settings, {p: e.summary() for p, e in episodes.items()},
                            seconds={"planning": round(planning, 2), "rendering": round(rendering, 2)},
                            example=False)
@@ -438,7 +442,7 @@ def select_env(env):
         return example_outputs(env)
     defaults = models.defaults
     settings = {"seed": DEFAULT_SEED, "scale": float(defaults["scale"]), "t_stopgrad": int(defaults["t_stopgrad"]),
-                "steps": DEFAULT_STEPS}
+                "steps": DEFAULT_STEPS, "guidance": defaults.get("guidance", "input")}
     return (settings["scale"], settings["t_stopgrad"], DEFAULT_SEED, DEFAULT_STEPS, None, None,
             *figures(env, {}, settings),
             summary_json(env, settings, {}, example=False, note="no precomputed example: press Run"))
@@ -461,12 +465,13 @@ def default_env() -> str:
 
 
 def default_steering() -> Dict[str, dict]:
-    """{env: {"scale", "t_stopgrad"}}: the planner module's defaults (chosen on validation seeds)."""
+    """{env: {"scale", "t_stopgrad"[, "guidance"]}} of each trained env: the steering its reward is meant for
+    (``planner.steering_defaults``), read from the configs without loading a model."""
     try:
-        from ..locomotion.planner import DEFAULT_STEERING
+        from ..locomotion.planner import steering_defaults
     except ImportError:  # the app still builds (with a clear error on use) without the planner module
         return {}
-    return {e: dict(v) for e, v in DEFAULT_STEERING.items() if e in ENVS}
+    return {e: steering_defaults(e, str(checkpoint_root())) for e in trained_envs()}
 
 
 def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Component]:
