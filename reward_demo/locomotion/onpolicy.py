@@ -33,14 +33,14 @@ import numpy as np
 import torch
 
 from ..checkpoint import from_pretrained, save_pretrained
-from .experts import CHECKPOINT_ROOT, DATA_ROOT, env_key, load_locomotion_dataset
-from .planner import (ONPOLICY_REWARD, SAVE_DTYPE, BalancedWindowSource, LocomotionModels, LocoTrainArgs, WindowData, models_from_folder,
-                      rollout, split_episodes, start_conditions, transitions)
+from .experts import CHECKPOINT_ROOT, DATA_ROOT, env_key
+from .planner import (ONPOLICY_REWARD, SAVE_DTYPE, BalancedWindowSource, LocomotionModels, LocoTrainArgs, WindowData,
+                      load_window_data, models_from_folder, rollout, start_conditions)
 
 TRAIN_SEED_BASE = 300_000
+VAL_SEED_BASE = 200_000
 #: arguments that say where files are or how many threads run, not what is trained
 PLACE_ARGS = ("checkpoints", "data_root", "work", "threads")
-VAL_SEED_BASE = 200_000
 
 
 @dataclass
@@ -116,6 +116,9 @@ class StateRecorder:
             self.x.append(x[kept].cpu().clone())
             self.t.append(t[kept].cpu().clone())
 
+    def clear(self) -> None:
+        self.x, self.t = [], []
+
     def states(self) -> Tuple[torch.Tensor, torch.Tensor]:
         if not self.x:
             raise RuntimeError("no reverse-chain state was recorded")
@@ -125,7 +128,7 @@ class StateRecorder:
 def collect_states(models: LocomotionModels, seeds: List[int], scales: List[float], max_steps: int,
                    generator_seed: int, recorder: StateRecorder):
     """Run steered episodes (mean guidance, t_stopgrad 0) and return the kept chain states and the episodes."""
-    recorder.x, recorder.t = [], []
+    recorder.clear()
     batch = rollout(models, seeds, scales, [0] * len(seeds), max_steps, "base", generator_seed=generator_seed,
                     guidance="mean", on_state=recorder)
     x, t = recorder.states()
@@ -135,15 +138,8 @@ def collect_states(models: LocomotionModels, seeds: List[int], scales: List[floa
 def offline_windows(models: LocomotionModels, data_root: Path) -> Dict[Tuple[str, str], WindowData]:
     """{(kind, split): WindowData} of the base and expert datasets, split as ``train-planners`` split them and
     normalised with the models' shared normaliser."""
-    train_args = LocoTrainArgs(env=models.env).resolved()
-    windows = {}
-    for i, (kind, name) in enumerate((("base", "medium_replay"), ("expert", "expert"))):
-        dataset = load_locomotion_dataset(models.env, name, data_root)
-        train, val = split_episodes(dataset, train_args.val_fraction, train_args.seed + i)
-        rows = transitions(dataset)
-        windows[(kind, "train")] = WindowData.from_episodes(rows, train, models.horizon, models.normalizer)
-        windows[(kind, "val")] = WindowData.from_episodes(rows, val, models.horizon, models.normalizer)
-    return windows
+    args = dataclasses.replace(LocoTrainArgs(env=models.env, data_root=data_root).resolved(), horizon=models.horizon)
+    return load_window_data(args, models.normalizer)[1]
 
 
 def round_folder(work: Path, r: int) -> Path:

@@ -211,14 +211,15 @@ class WindowData:
         return self.windows(torch.randint(0, len(self), (n,), generator=generator))
 
 
-def load_window_data(args: LocoTrainArgs):
-    """Normaliser and {(kind, split): WindowData} for kind in base/expert and split in train/val."""
+def load_window_data(args: LocoTrainArgs, normalizer: Optional[GaussianNormalizer] = None):
+    """Normaliser and {(kind, split): WindowData} for kind in base/expert and split in train/val; the normaliser is
+    fitted on the training transitions unless one is given (e.g. the trained models')."""
     datasets = {"base": load_locomotion_dataset(args.env, "medium_replay", args.data_root),
                 "expert": load_locomotion_dataset(args.env, "expert", args.data_root)}
     rows = {kind: transitions(d) for kind, d in datasets.items()}
     splits = {kind: split_episodes(d, args.val_fraction, args.seed + i) for i, (kind, d) in enumerate(datasets.items())}
     train_rows = np.concatenate([rows[k][s:e] for k, (train, _) in splits.items() for s, e in train])
-    normalizer = GaussianNormalizer.fit(train_rows)
+    normalizer = normalizer or GaussianNormalizer.fit(train_rows)
     data = {(kind, split): WindowData.from_episodes(rows[kind], splits[kind][i], args.horizon, normalizer)
             for kind in datasets for i, split in enumerate(("train", "val"))}
     info = {kind: {"transitions": int(len(rows[kind])), "train_episodes": len(splits[kind][0]),
