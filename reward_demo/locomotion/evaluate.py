@@ -143,7 +143,7 @@ def sweep(models: LocomotionModels, args: LocoSweepArgs) -> dict:
     all_seeds = seeds * len(settings)
     scales = np.repeat([s for s, _ in settings], len(seeds))
     stops = np.repeat([k for _, k in settings], len(seeds))
-    guidance = args.guidance or models.defaults.get("guidance", "input")
+    guidance = args.guidance or models.guidance
     batch = rollout(models, all_seeds, scales, stops, args.max_steps, "base", generator_seed=args.generator_seed,
                     guidance=guidance)
     rows = []
@@ -226,7 +226,7 @@ def evaluate_planners(models: LocomotionModels, args: LocoEvaluateArgs) -> dict:
     check_counts(args.episodes, args.max_steps)
     scale = models.defaults["scale"] if args.scale is None else float(args.scale)
     stop = models.defaults["t_stopgrad"] if args.t_stopgrad is None else int(args.t_stopgrad)
-    guidance = args.guidance or models.defaults.get("guidance", "input")
+    guidance = args.guidance or models.guidance
     if scale <= 0:
         raise ValueError(f"scale must be > 0 to compare steered with unsteered, got {scale}")
     seeds = list(range(args.seed, args.seed + args.episodes))

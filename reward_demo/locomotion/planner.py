@@ -383,6 +383,11 @@ class LocomotionModels:
     def device(self) -> torch.device:
         return self.base.betas.device
 
+    @property
+    def guidance(self) -> str:
+        """How the reward is meant to steer: "input" (the reference's) or "mean" (an on-policy reward)."""
+        return self.defaults.get("guidance", "input")
+
 
 def checkpoint_root(root: Optional[str] = None) -> Path:
     """``root``, else $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else the shipped checkpoints/locomotion."""
@@ -718,7 +723,7 @@ def run_episodes(models: LocomotionModels, seeds: Sequence[int], scale: float, t
         guidance: "input" or "mean" (see ``plan``); None: the models' default (``models.defaults["guidance"]``).
     """
     check_run_args(models, scale, t_stopgrad, max_steps, planner)
-    guidance = guidance or models.defaults.get("guidance", "input")
+    guidance = guidance or models.guidance
     if guidance not in GUIDANCE:
         raise ValueError(f"guidance must be one of {', '.join(GUIDANCE)}, got {guidance!r}")
     n = len(seeds)

@@ -57,7 +57,7 @@ def make_examples(envs: Sequence[str] = ENVS, seed: int = EXAMPLE_SEED, steps: O
         planning = time.perf_counter() - start
         paths = render_videos(env, episodes, assets, env)
         settings = {"seed": seed, "scale": scale, "t_stopgrad": t_stop, "steps": n,
-                    "guidance": models.defaults.get("guidance", "input")}
+                    "guidance": models.guidance}
         command = f"python -m reward_demo.ui.locomotion_examples --env {env} --seed {seed} --steps {n}"
         examples[env] = {"settings": settings, "summary": {p: e.summary() for p, e in episodes.items()},
                          "curves": curves_of(episodes), "videos": {p: Path(v).name for p, v in paths.items()},

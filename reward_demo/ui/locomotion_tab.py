@@ -232,7 +232,7 @@ def run_pair(models, seed: int, scale: float, t_stopgrad: int, steps: int,
 
     batch = rollout(models, [seed, seed], [0.0, float(scale)], [t_stopgrad, t_stopgrad], max_steps=steps,
                     planner="base", record_states=True, progress=progress, generator_seed=seed,
-                    guidance=models.defaults.get("guidance", "input"))
+                    guidance=models.guidance)
     return {planner: _episode(batch, i, planner, steps) for i, planner in enumerate(PLANNERS)}
 
 
@@ -376,7 +376,7 @@ def run(env, scale, t_stopgrad, seed, steps, progress=gr.Progress()):
     videos = render_videos(env, episodes, _run_folder(), f"{env}_seed{seed}", on_frame)
     rendering = time.perf_counter() - start
     settings = {"seed": seed, "scale": scale, "t_stopgrad": t_stopgrad, "steps": steps,
-                "guidance": models.defaults.get("guidance", "input")}
+                "guidance": models.guidance}
     summary = summary_json(env, settings, {p: e.summary() for p, e in episodes.items()},
                            seconds={"planning": round(planning, 2), "rendering": round(rendering, 2)},
                            example=False)
@@ -442,7 +442,7 @@ def select_env(env):
         return example_outputs(env)
     defaults = models.defaults
     settings = {"seed": DEFAULT_SEED, "scale": float(defaults["scale"]), "t_stopgrad": int(defaults["t_stopgrad"]),
-                "steps": DEFAULT_STEPS, "guidance": defaults.get("guidance", "input")}
+                "steps": DEFAULT_STEPS, "guidance": models.guidance}
     return (settings["scale"], settings["t_stopgrad"], DEFAULT_SEED, DEFAULT_STEPS, None, None,
             *figures(env, {}, settings),
             summary_json(env, settings, {}, example=False, note="no precomputed example: press Run"))
