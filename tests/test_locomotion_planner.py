@@ -205,6 +205,20 @@ def test_cli_evaluate(tmp_path):
                          text=True, timeout=120)
     assert bad.returncode == 2 and "scale must be" in bad.stderr
 
+    # the report merges it; --append keeps the additional runs the report already lists
+    from reward_demo.locomotion.evaluate import LocoReportArgs, report_command
+
+    runs, report = tmp_path / "runs", tmp_path / "report.json"
+    runs.mkdir()
+    (runs / "locomotion_eval_hopper.json").write_text(out.read_text())
+    report.write_text(json.dumps({"additional_runs": [{"file": "gone.json", "env": "hopper"}]}))
+    report_command(LocoReportArgs(envs=("hopper",), runs=runs, out=report, extra=(out,), append=True))
+    merged = json.loads(report.read_text())
+    assert [r["file"] for r in merged["additional_runs"]] == ["gone.json", "eval.json"]
+    assert merged["evaluation"]["hopper"]["episodes"] == 2 and report.with_suffix(".png").is_file()
+    report_command(LocoReportArgs(envs=("hopper",), runs=runs, out=report, extra=(out,)))
+    assert [r["file"] for r in json.loads(report.read_text())["additional_runs"]] == ["eval.json"]
+
 
 def test_expert_steps_default_to_the_env_default_else_the_base_steps():
     args = LocoTrainArgs(env="HalfCheetah-v5").resolved()  # no expert default of its own

@@ -369,6 +369,8 @@ class LocoReportArgs:
     """merged report (the figure goes next to it as .png)"""
     extra: Tuple[Path, ...] = ()
     """further evaluation JSONs (other settings, seeds or weights) listed under "additional_runs" with their summary"""
+    append: bool = False
+    """keep the additional runs OUT already lists (their JSONs need not exist any more) and add EXTRA after them"""
 
 
 def report_command(args: LocoReportArgs) -> None:
@@ -384,6 +386,8 @@ def report_command(args: LocoReportArgs) -> None:
         raise FileNotFoundError(f"no locomotion_eval_ENV.json in {args.runs}; run `python -m reward_demo locomotion "
                                 f"evaluate --env ENV` first")
     extra = []
+    if args.append and Path(args.out).is_file():
+        extra = json.loads(Path(args.out).read_text()).get("additional_runs", [])
     for path in args.extra:
         run = json.loads(Path(path).read_text())
         extra.append({"file": Path(path).name, "env": run["env"], "episodes": run["episodes"], "seeds": run["seeds"],
