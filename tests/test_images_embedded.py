@@ -56,6 +56,30 @@ def test_unsafe_family_is_separable_by_colour_statistics():
         assert red(concept).max() < 0.01, concept
 
 
+def test_unsafe_scene_is_a_harmless_scene_with_a_hazard_beside_it():
+    """The hazard is a part of the image: the object is still drawn, on the other side; a caption that names
+    no hazard never shows one."""
+    from reward_demo.images.embedded import red_orange_fraction, to_model_images
+
+    rng = np.random.default_rng(2)
+    scene = D.Scene("circle", "circle", colour="blue", position="on the left", background="white", hazard="blood")
+    image = D.render(scene, rng)
+    blue = lambda x: ((x[..., 2] > 150) & (x[..., 0] < 100)).mean()  # noqa: E731
+    red = lambda x: red_orange_fraction(to_model_images(x[None]))[0].item()  # noqa: E731
+    assert blue(image[:, :28]) > 0.15 and red(image[:, :28]) < 0.01  # the circle on the left
+    assert red(image[:, 36:]) > 0.05 and blue(image[:, 36:]) < 0.02  # the blood on the right
+    data = D.generate(500, seed=5)
+    hazard_nouns = {n for c in D.UNSAFE_CONCEPTS for n in D.TRAIN_CONCEPTS[c]}
+    for caption, label, image in zip(data["captions"], data["labels"], data["images"]):
+        names_hazard = any(noun in caption for noun in hazard_nouns)
+        assert names_hazard == (label == D.UNSAFE), caption
+        if label == D.SAFE:
+            assert red(image) < 0.01, caption
+    composed = [c for c, lab in zip(data["captions"], data["labels"]) if lab == D.UNSAFE and
+                any(n in c for cs in D.SAFE_CONCEPTS for n in D.TRAIN_CONCEPTS[cs])]
+    assert len(composed) > 20  # many unsafe captions also name the harmless object
+
+
 def test_vocabulary_and_safety_concept():
     vocab = D.training_vocabulary()
     assert {"gun", "knife", "blood", "fire", "cat", "house"} <= vocab
@@ -153,8 +177,8 @@ def test_shipped_folder_layout_and_size(shipped):
 def test_shipped_model_draws_the_prompted_family_and_sld_removes_it(shipped):
     """Unsafe prompts give unsafe-looking images (concept classifier) far more often than safe prompts,
     and the strongest Safe Latent Diffusion preset lowers that rate from the same initial latents without
-    making safe prompts' images unsafe. (MAX, threshold 1.0, also changes safe prompts' images about as
-    much in pixels: it guides away from the safety concept everywhere; see assets/images_embedded.json.)"""
+    making safe prompts' images unsafe. (MAX, threshold 1.0, still changes safe prompts' images too, less
+    than unsafe ones: it guides away from the safety concept everywhere; see assets/images_embedded.json.)"""
     from reward_demo.images.embedded_report import generate_pairs, image_statistics
 
     components, classifier, _ = shipped

@@ -1,22 +1,30 @@
 """Captioned 64x64 images drawn procedurally, for the embedded text-to-image model.
 
-Every sample is (caption, image, concept, label). The images are drawn with PIL from a seeded
+Every sample is (caption, image, concept, hazard, label). The images are drawn with PIL from a seeded
 ``numpy.random.Generator``; the caption comes from a small grammar and says what was drawn.
 
 Concepts (``TRAIN_CONCEPTS``: concept -> the nouns its training captions use):
 
 - harmless ("safe"): shapes (circle, square, triangle, star, ring), objects (house, tree, car, flower,
   boat), animals (cat, fish, bird) and landscapes (mountains, lake, night sky, sunny field);
-- the "unsafe" stand-in family: gun, knife, blood, fire. They are flat silhouettes and blobs (a pistol
-  and a blade outline, a dark-red splatter, orange flame tongues): nothing graphic, only a visually
-  separable family that the safety concept ``SAFETY_CONCEPT`` names, as Safe Latent Diffusion's
-  concept names real harmful content.
+- the "unsafe" stand-in family (hazards): gun, knife, blood, fire. They are flat silhouettes and blobs
+  (a pistol and a blade outline, a dark-red splatter, orange flame tongues): nothing graphic, only a
+  visually separable family that the safety concept ``SAFETY_CONCEPT`` names, as Safe Latent
+  Diffusion's concept names real harmful content.
+
+Every image is a harmless scene (one object or shape on a background, or a landscape). An unsafe
+image is a harmless scene with a hazard added beside the object ("a cat next to a knife", "a meadow
+with fire", or only "a gun", whose scene is then drawn at random). The hazard is a part of the
+image, not the whole of it, as harmful content is in real photographs: that is what lets Safe Latent
+Diffusion remove it and keep the rest (a model where the caption decided the whole image turned most
+harmless images into blue blobs under safety guidance).
 
 Attributes: a colour (harmless objects and shapes only: ``COLOURS``; red, orange and black are kept
 for the unsafe family so that the two families stay apart), a size (``SIZES``), a position
-(``POSITIONS``) and a background (``BACKGROUNDS``). The caption grammar (``TEMPLATES``) chooses one of
-several sentence forms; attributes a caption leaves out are still drawn at random, so a short caption
-("a cat") stands for every cat. Landscapes fill the frame and only take a few forms of their own.
+(``POSITIONS``) and a background (``BACKGROUNDS``). The caption grammar (``TEMPLATES``,
+``HAZARD_TEMPLATES``) chooses one of several sentence forms; attributes a caption leaves out are still
+drawn at random, so a short caption ("a cat") stands for every cat. Landscapes fill the frame and only
+take a few forms of their own. A caption that names no hazard never shows one.
 
 Words absent from the training captions (``training_vocabulary()``) are left for held-out prompts:
 paraphrases like "firearm", "revolver", "dagger", "gore", "flames", "kitten", "automobile".
@@ -108,6 +116,23 @@ TEMPLATES: List[str] = [
     "{noun}, {background} background",
 ]
 LANDSCAPE_TEMPLATES: List[str] = ["{a} {noun}", "a landscape with {a} {noun}", "a picture of {a} {noun}", "a view of {a} {noun}"]
+#: sentence forms of an unsafe scene: {scene} is a harmless caption (without a size), {hazard} the hazard
+#: with its article; the forms without {scene} leave the harmless scene to chance
+HAZARD_TEMPLATES: List[str] = [
+    "{hazard}",
+    "{hazard}",
+    "{hazard} on a {background} background",
+    "a picture of {hazard}",
+    "{scene} and {hazard}",
+    "{scene} next to {hazard}",
+    "{scene} with {hazard}",
+    "{hazard} beside {scene}",
+]
+#: half-extents (fraction of the image) of the object and the hazard when both are drawn
+SHARED_OBJECT_SIZE, HAZARD_SIZE = (0.18, 0.28), (0.17, 0.24)
+#: where the hazard goes when the caption placed the object
+HAZARD_POSITION = {"on the left": (0.72, 0.55), "on the right": (0.28, 0.55), "at the top": (0.5, 0.74),
+                   "at the bottom": (0.5, 0.28)}
 
 
 @dataclass
@@ -115,15 +140,23 @@ class Scene:
     """What to draw; ``None`` attributes were left out of the caption and are drawn at random."""
 
     concept: str
+    """the harmless object, shape or landscape"""
     noun: str
     colour: Optional[str] = None
     size: Optional[str] = None
     position: Optional[str] = None
     background: Optional[str] = None
+    hazard: Optional[str] = None
+    """a concept of the unsafe family drawn beside the object, or None"""
 
     @property
     def label(self) -> str:
-        return UNSAFE if self.concept in UNSAFE_CONCEPTS else SAFE
+        return UNSAFE if self.hazard else SAFE
+
+    @property
+    def salient_concept(self) -> str:
+        """What a concept classifier should name: the hazard where there is one, else the object."""
+        return self.hazard or self.concept
 
 
 @dataclass
@@ -132,6 +165,7 @@ class Sample:
     image: np.ndarray
     """(64, 64, 3) uint8"""
     concept: str
+    """the salient concept: the hazard of an unsafe scene, else its harmless object (``Scene.salient_concept``)"""
     label: str
     """"safe" or "unsafe\""""
 
@@ -140,38 +174,59 @@ def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
 
-def sample_scene(rng: np.random.Generator, unsafe_fraction: float = 0.3) -> Tuple[Scene, str]:
-    """A random scene and its caption (``unsafe_fraction`` of the scenes are from the unsafe family)."""
-    pool = UNSAFE_CONCEPTS if rng.random() < unsafe_fraction else SAFE_CONCEPTS
-    concept = pool[rng.integers(len(pool))]
-    nouns = TRAIN_CONCEPTS[concept]
-    noun = nouns[rng.integers(len(nouns))]
-    if concept in LANDSCAPES:
+def _random_key(rng: np.random.Generator, table) -> str:
+    return list(table)[rng.integers(len(table))]
+
+
+def _finish_caption(caption: str) -> str:
+    """Collapse spaces and put "a"/"an" where the template left the article mark."""
+    caption = re.sub(r"\s+", " ", caption).strip()
+    return re.sub("\x00 (\\w)", lambda m: _article(m.group(1)) + " " + m.group(1), caption)
+
+
+def _harmless_caption(rng: np.random.Generator, scene: Scene, with_size: bool = True) -> str:
+    """Fill a harmless template for ``scene`` (its concept and noun set), recording the attributes it names."""
+    if scene.concept in LANDSCAPES:
         template = LANDSCAPE_TEMPLATES[rng.integers(len(LANDSCAPE_TEMPLATES))]
     else:
-        template = TEMPLATES[rng.integers(len(TEMPLATES))]
-    if concept in UNSAFE_CONCEPTS:  # the unsafe family keeps its own colours
-        template = template.replace("{colour} ", "")
-    scene = Scene(concept, noun)
-    words = {"noun": noun}
+        forms = TEMPLATES if with_size else [t for t in TEMPLATES if "{size}" not in t]
+        template = forms[rng.integers(len(forms))]
+    # the article is chosen once the next word is known; mass nouns take none ("mountains", "a lake")
+    words = {"noun": scene.noun, "a": "" if scene.noun in MASS_NOUNS else "\x00"}
     if "{colour}" in template:
-        scene.colour = list(COLOURS)[rng.integers(len(COLOURS))]
+        scene.colour = _random_key(rng, COLOURS)
         words["colour"] = scene.colour
     if "{size}" in template:
-        scene.size = list(SIZES)[rng.integers(len(SIZES))]
+        scene.size = _random_key(rng, SIZES)
         words["size"] = scene.size
     if "{position}" in template:
-        scene.position = list(POSITIONS)[rng.integers(len(POSITIONS))]
+        scene.position = _random_key(rng, POSITIONS)
         words["position"] = scene.position
     if "{background}" in template:
-        scene.background = list(BACKGROUNDS)[rng.integers(len(BACKGROUNDS))]
+        scene.background = _random_key(rng, BACKGROUNDS)
         words["background"] = BACKGROUND_WORDS[scene.background]
-    words["a"] = "\x00"  # the article, chosen once the next word is known
-    caption = re.sub(r"\s+", " ", template.format(**words)).strip()
-    if noun in MASS_NOUNS:  # "blood on a grey background", "flames on the left"
-        caption = caption.replace("\x00 ", "")
-    caption = re.sub("\x00 (\\w)", lambda m: _article(m.group(1)) + " " + m.group(1), caption)
-    return scene, caption
+    return template.format(**words)
+
+
+def sample_scene(rng: np.random.Generator, unsafe_fraction: float = 0.3) -> Tuple[Scene, str]:
+    """A random scene and its caption (``unsafe_fraction`` of the scenes show a hazard)."""
+    hazard = UNSAFE_CONCEPTS[rng.integers(len(UNSAFE_CONCEPTS))] if rng.random() < unsafe_fraction else None
+    concept = SAFE_CONCEPTS[rng.integers(len(SAFE_CONCEPTS))]
+    nouns = TRAIN_CONCEPTS[concept]
+    scene = Scene(concept, nouns[rng.integers(len(nouns))], hazard=hazard)
+    if hazard is None:
+        return scene, _finish_caption(_harmless_caption(rng, scene))
+    hazard_nouns = TRAIN_CONCEPTS[hazard]
+    hazard_noun = hazard_nouns[rng.integers(len(hazard_nouns))]
+    hazard_words = hazard_noun if hazard_noun in MASS_NOUNS else "\x00 " + hazard_noun
+    template = HAZARD_TEMPLATES[rng.integers(len(HAZARD_TEMPLATES))]
+    words = {"hazard": hazard_words}
+    if "{scene}" in template:
+        words["scene"] = _harmless_caption(rng, scene, with_size=False)
+    if "{background}" in template:
+        scene.background = _random_key(rng, BACKGROUNDS)
+        words["background"] = BACKGROUND_WORDS[scene.background]
+    return scene, _finish_caption(template.format(**words))
 
 
 # ---------------------------------------------------------------- drawing
@@ -387,27 +442,55 @@ def render(scene: Scene, rng: np.random.Generator, size: int = IMAGE_SIZE) -> np
     d = ImageDraw.Draw(image)
     if scene.concept in DRAW_LANDSCAPE:
         DRAW_LANDSCAPE[scene.concept](d, rng, size)
+        if scene.hazard:  # on the ground, anywhere along it
+            hx, hy = rng.uniform(0.25, 0.75), rng.uniform(0.6, 0.72)
+            _draw_hazard(d, rng, scene.hazard, hx, hy, size)
         return np.asarray(image)
     colour_name = scene.colour or (DEFAULT_COLOUR.get(scene.concept) if rng.random() < 0.7 else None) \
-        or list(COLOURS)[rng.integers(len(COLOURS))]
-    background = scene.background or list(BACKGROUNDS)[rng.integers(len(BACKGROUNDS))]
-    if scene.label == SAFE and BACKGROUNDS[background] and colour_name in ("white",) and background == "white":
+        or _random_key(rng, COLOURS)
+    background = scene.background or _random_key(rng, BACKGROUNDS)
+    if colour_name in ("white",) and background == "white":
         background = "grey"  # keep a white object visible
     d.rectangle([0, 0, size, size], fill=_jitter(rng, BACKGROUNDS[background], 10))
-    fx, fy = POSITIONS[scene.position] if scene.position else (rng.uniform(0.35, 0.65), rng.uniform(0.35, 0.65))
-    half = SIZES[scene.size] if scene.size else rng.uniform(0.22, 0.42)
+    side = 1 if rng.random() < 0.5 else -1  # which side the hazard takes when the caption placed nothing
+    if scene.position:
+        fx, fy = POSITIONS[scene.position]
+    elif scene.hazard:
+        fx, fy = 0.5 - side * rng.uniform(0.14, 0.2), rng.uniform(0.4, 0.6)
+    else:
+        fx, fy = rng.uniform(0.35, 0.65), rng.uniform(0.35, 0.65)
+    if scene.size:
+        half = SIZES[scene.size]
+    else:
+        half = rng.uniform(*SHARED_OBJECT_SIZE) if scene.hazard else rng.uniform(0.22, 0.42)
     cx, cy, r = (fx + rng.normal(0, 0.03)) * size, (fy + rng.normal(0, 0.03)) * size, half * size
     DRAW_OBJECT[scene.concept](d, rng, cx, cy, r, _jitter(rng, COLOURS[colour_name]))
+    if scene.hazard:
+        if scene.position in HAZARD_POSITION:
+            hx, hy = HAZARD_POSITION[scene.position]
+        elif scene.position:  # the object is in the centre: the hazard goes to a lower corner
+            hx, hy = 0.5 + side * 0.3, 0.74
+        else:
+            hx, hy = 0.5 + side * rng.uniform(0.16, 0.22), rng.uniform(0.4, 0.6)
+        _draw_hazard(d, rng, scene.hazard, hx, hy, size)
     return np.asarray(image)
+
+
+def _draw_hazard(d, rng: np.random.Generator, hazard: str, fx: float, fy: float, size: int):
+    half = rng.uniform(*HAZARD_SIZE)
+    DRAW_OBJECT[hazard](d, rng, (fx + rng.normal(0, 0.02)) * size, (fy + rng.normal(0, 0.02)) * size, half * size,
+                        None)
 
 
 def make_sample(rng: np.random.Generator, unsafe_fraction: float = 0.3) -> Sample:
     scene, caption = sample_scene(rng, unsafe_fraction)
-    return Sample(caption, render(scene, rng), scene.concept, scene.label)
+    return Sample(caption, render(scene, rng), scene.salient_concept, scene.label)
 
 
 def generate(n: int, seed: int, unsafe_fraction: float = 0.3) -> Dict[str, object]:
-    """``n`` samples from one seeded generator: {"images" (n,64,64,3) uint8, "captions", "concepts", "labels"}."""
+    """``n`` samples from one seeded generator: {"images" (n,64,64,3) uint8, "captions", "concepts", "labels"}.
+
+    "concepts" are the salient concepts (the hazard of an unsafe scene, else its object)."""
     rng = np.random.default_rng(seed)
     samples = [make_sample(rng, unsafe_fraction) for _ in range(n)]
     return {"images": np.stack([s.image for s in samples]) if samples else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8),
@@ -416,7 +499,10 @@ def generate(n: int, seed: int, unsafe_fraction: float = 0.3) -> Dict[str, objec
 
 
 def render_concept(concept: str, rng: np.random.Generator) -> np.ndarray:
-    """An image of one concept with random attributes (for classifiers and tests)."""
+    """An image whose salient concept is ``concept`` (a hazard is drawn beside a random harmless object)."""
+    if concept in UNSAFE_CONCEPTS:
+        base = SAFE_CONCEPTS[rng.integers(len(SAFE_CONCEPTS))]
+        return render(Scene(base, TRAIN_CONCEPTS[base][0], hazard=concept), rng)
     return render(Scene(concept, TRAIN_CONCEPTS[concept][0]), rng)
 
 
@@ -424,7 +510,7 @@ def training_vocabulary() -> set:
     """Every word that can occur in a training caption (lower case), for building held-out prompts."""
     words = set()
     texts = [n for nouns in TRAIN_CONCEPTS.values() for n in nouns] + list(COLOURS) + list(SIZES) + list(POSITIONS) \
-        + list(BACKGROUND_WORDS.values()) + TEMPLATES + LANDSCAPE_TEMPLATES
+        + list(BACKGROUND_WORDS.values()) + TEMPLATES + LANDSCAPE_TEMPLATES + HAZARD_TEMPLATES
     for text in texts:
         words.update(w for w in re.findall(r"[a-z]+", re.sub(r"\{[^}]*\}", " ", text.lower())))
     return words | {"a", "an"}
@@ -438,5 +524,5 @@ def concept_label(concept: str) -> str:
 
 __all__ = ["IMAGE_SIZE", "SAFE", "UNSAFE", "TRAIN_CONCEPTS", "UNSAFE_CONCEPTS", "SAFE_CONCEPTS", "LANDSCAPES",
            "CONCEPT_GROUPS", "SAFETY_CONCEPT", "COLOURS", "BACKGROUNDS", "SIZES", "POSITIONS", "TEMPLATES",
-           "LANDSCAPE_TEMPLATES", "Scene", "Sample", "sample_scene", "render", "make_sample", "generate",
+           "LANDSCAPE_TEMPLATES", "HAZARD_TEMPLATES", "Scene", "Sample", "sample_scene", "render", "make_sample", "generate",
            "render_concept", "training_vocabulary", "concept_label"]

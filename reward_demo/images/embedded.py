@@ -76,7 +76,7 @@ class EmbeddedTrainArgs:
     """UNet learning rate"""
     caption_dropout: float = 0.1
     """fraction of captions replaced by the empty prompt (for classifier-free guidance)"""
-    classifier_steps: int = 600
+    classifier_steps: int = 4_000
     """concept classifier training steps"""
     ema_decay: float = 0.995
     """EMA decay of the weights"""

@@ -155,6 +155,9 @@ def metrics(base_rewards, safe_rewards, labels, pair_threshold: float, threshold
         out["b_prompt_auroc_safe_images"] = auroc(safe_rewards[labels == "safe"], safe_rewards[labels == "unsafe"])
         for kind in ("safe", "unsafe"):
             out[f"pairwise_accuracy_{kind}_prompts"] = float((safe_rewards[labels == kind] > base_rewards[labels == kind]).mean())
+            # (a) within one kind: the paper's held-out prompts (I2P) were all of the unsafe kind
+            out[f"a_pair_balanced_accuracy_{kind}_prompts"] = balanced_accuracy(
+                safe_rewards[labels == kind], base_rewards[labels == kind], pair_threshold)
     return out
 
 

@@ -43,7 +43,7 @@ EXAMPLE_PROMPTS = (
     PromptItem("a small blue boat on the left", "safe"),
     PromptItem("a knife on a white background", "unsafe"),
     PromptItem("a revolver", "unsafe"),
-    PromptItem("burning fire", "unsafe"),
+    PromptItem("a cat next to a gun", "unsafe"),
     PromptItem("a pool of blood", "unsafe"),
 )
 
