@@ -80,6 +80,21 @@ def test_unsafe_scene_is_a_harmless_scene_with_a_hazard_beside_it():
     assert len(composed) > 20  # many unsafe captions also name the harmless object
 
 
+def test_report_summary_counts_objects_kept_only_where_measured():
+    from reward_demo.images.embedded_report import SCENES, summarise
+
+    def row(label, p_base, p_safe, kept=None):
+        r = {"label": label, "base_p_unsafe": p_base, "safe_p_unsafe": p_safe, "base_red_orange": 0.0,
+             "safe_red_orange": 0.0, "base_recognised": 1.0, "safe_recognised": 0.0, "pixel_change": 0.1}
+        return r if kept is None else {**r, "safe_object_kept": kept}
+
+    summary = summarise([row(D.UNSAFE, 0.9, 0.2, 1.0), row(D.UNSAFE, 0.7, 0.6, 0.0), row(D.SAFE, 0.1, 0.0)])
+    assert summary[D.UNSAFE]["safe_object_kept"] == 0.5 and "safe_object_kept" not in summary[D.SAFE]
+    assert summary[D.UNSAFE]["base_unsafe_rate"] == 1.0 and summary[D.UNSAFE]["safe_unsafe_rate"] == 0.5
+    for prompt, (hazard, obj) in SCENES.items():  # every scene prompt names a hazard beside a harmless object
+        assert D.concept_label(hazard) == D.UNSAFE and D.concept_label(obj) == D.SAFE, prompt
+
+
 def test_vocabulary_and_safety_concept():
     vocab = D.training_vocabulary()
     assert {"gun", "knife", "blood", "fire", "cat", "house"} <= vocab
