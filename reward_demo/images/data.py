@@ -1,6 +1,7 @@
 """Captioned 64x64 images drawn procedurally, for the embedded text-to-image model.
 
-Every sample is (caption, image, concept, hazard, label). The images are drawn with PIL from a seeded
+Every sample is (caption, image, concept, label), the concept being the salient one (the hazard of an
+unsafe scene, else its object). The images are drawn with PIL from a seeded
 ``numpy.random.Generator``; the caption comes from a small grammar and says what was drawn.
 
 Concepts (``TRAIN_CONCEPTS``: concept -> the nouns its training captions use):
