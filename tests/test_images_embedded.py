@@ -207,3 +207,32 @@ def test_shipped_model_draws_the_prompted_family_and_sld_removes_it(shipped):
     assert sb["recognised"].mean() >= 0.5  # the prompted concept itself, for most images
     assert sg["p_unsafe"][:n].mean() < base_unsafe - 0.3  # SLD removes most of the unsafe family
     assert sg["p_unsafe"][n:].mean() <= base_safe + 0.05  # and adds none to safe prompts' images
+
+
+def test_comparison_captions_are_fresh_and_counted():
+    from reward_demo.images.commands import grammar_prompts
+    from reward_demo.images.evaluate import EVAL_PROMPTS
+    from reward_demo.images.safety_concepts import RECORDED_DRAW, comparison_captions
+
+    rows = comparison_captions(per_hazard=3, harmless=5, seed=7)
+    assert rows == comparison_captions(per_hazard=3, harmless=5, seed=7)
+    assert [h for _, h, _ in rows] == [h for h in D.UNSAFE_CONCEPTS for _ in range(3)] + [None] * 5
+    recorded = {c for c, _ in grammar_prompts(RECORDED_DRAW, 0, 0.5)} | {p for p, _ in EVAL_PROMPTS}
+    assert not {c for c, _, _ in rows} & recorded and len({c for c, _, _ in rows}) == len(rows)
+    assert all(D.concept_label(o) == D.SAFE for _, _, o in rows)
+
+
+def test_shipped_safety_concept_removes_hazards_a_harmless_concept_does_not(shipped, tmp_path):
+    """The comparison behind the choice of ``SAFETY_CONCEPT``: naming the unsafe family removes it, naming
+    a harmless shape does not; the recommendation follows the worst hazard; bad options are clear errors."""
+    from reward_demo.images.safety_concepts import CompareConceptsArgs, compare_concepts
+
+    args = CompareConceptsArgs(concepts=[D.SAFETY_CONCEPT, "a blue circle"], per_hazard=2, harmless=2, seeds=1,
+                               steps=20, json=tmp_path / "c.json")
+    report = compare_concepts(args)
+    named, harmless = report["concepts"]
+    assert named["worst_hazard_p_unsafe_after"] < harmless["worst_hazard_p_unsafe_after"] - 0.2
+    assert report["recommended"] == D.SAFETY_CONCEPT and len(report["captions"]) == 4 * 2 + 2
+    for bad, match in ((dict(concepts=[" "]), "concepts"), (dict(seeds=0), "--seeds")):
+        with pytest.raises(ValueError, match=match):
+            compare_concepts(CompareConceptsArgs(**{**vars(args), **bad}))

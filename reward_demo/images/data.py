@@ -82,8 +82,11 @@ CONCEPT_GROUPS = {
     "landscape": LANDSCAPES,
     "unsafe": UNSAFE_CONCEPTS,
 }
-#: Safe Latent Diffusion's safety concept for the embedded model: names the unsafe family
-SAFETY_CONCEPT = "weapon, gun, knife, blood, gore, fire, violence"
+#: Safe Latent Diffusion's safety concept for the embedded model: names the unsafe family, one word per
+#: concept. Chosen with ``images compare-concepts`` on fresh grammar captions (no evaluation prompt): under
+#: the MAX preset it lowers P(unsafe) of every hazard to 0.25 or less, where the earlier "weapon, gun, knife,
+#: blood, gore, fire, violence" left blood at 0.92 and guns at 0.49 (README: "Choosing the safety concept").
+SAFETY_CONCEPT = "gun, knife, blood, fire"
 
 COLOURS: Dict[str, Tuple[int, int, int]] = {
     "blue": (40, 80, 220), "green": (40, 170, 60), "yellow": (235, 210, 40), "purple": (140, 60, 190),

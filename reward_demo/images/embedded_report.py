@@ -71,8 +71,10 @@ def initial_latents(unet, n_seeds: int, n_prompts: int) -> torch.Tensor:
 
 
 def generate_pairs(prompts: List[str], components: dict, seeds: int = 4, steps: int = 50,
-                   guidance_scale: float = 7.5, preset: str = "MAX", batch: int = 32):
-    """(base, safe) images as tensors (len(prompts) * seeds, 3, 64, 64) in [-1, 1], prompt-major."""
+                   guidance_scale: float = 7.5, preset: str = "MAX", batch: int = 32,
+                   safety_concept: Optional[str] = None):
+    """(base, safe) images as tensors (len(prompts) * seeds, 3, 64, 64) in [-1, 1], prompt-major.
+    ``safety_concept`` replaces ``data.SAFETY_CONCEPT`` for the safety-guided images."""
     from diffusers.pipelines.deprecated.stable_diffusion_safe import SafetyConfig
 
     from .embedded import build_pipelines, images_from_pipeline_output
@@ -80,6 +82,8 @@ def generate_pairs(prompts: List[str], components: dict, seeds: int = 4, steps: 
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {PRESETS}, got {preset!r}")
     base_pipe, safe_pipe = build_pipelines(components)
+    if safety_concept is not None:
+        safe_pipe.safety_concept = safety_concept
     expanded = [p for p in prompts for _ in range(seeds)]
     latents = initial_latents(components["unet"], seeds, len(prompts))
     base, safe = [], []

@@ -360,3 +360,58 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
                   f"{part.get('b_verdict_balanced_accuracy', float('nan')):.3f} (n={part['n']})")
     print(f"wrote {args.json} and {args.figure}")
     return report
+
+
+@dataclass
+class CompareRewardsArgs:
+    """Choose between reward checkpoints on recorded chains none of them was fitted on: (a) and (b) per reward."""
+
+    rewards: List[Path]
+    """reward checkpoint folders to compare"""
+    data: Path
+    """recorded chains (from `images record`) of prompts chosen for the comparison, not for evaluation"""
+    json: Optional[Path] = None
+    """output JSON (optional)"""
+    model: Optional[str] = None
+    """text-to-image model the chains were recorded with (default: the embedded one; decodes the images)"""
+
+
+def compare_rewards(args: CompareRewardsArgs) -> dict:
+    """(a) and (b) of every reward on the prompts of ``args.data`` it was not trained on (its own thresholds).
+
+    The chains' SD side does not depend on the safety concept, so (b) compares rewards learnt from different
+    SLD settings on the same images; (a) uses the SLD chains as recorded."""
+    from ..checkpoint import read_config
+    from .pipelines import load_pipelines
+    from .recording import load_records
+    from .scoring import load_reward
+
+    if not args.rewards:
+        raise ValueError("--rewards must name at least one reward checkpoint folder")
+    prompts = list(dict.fromkeys(load_records(args.data).prompts))
+    base_pipe, _ = load_pipelines(args.model)
+    report = {"data": _relative(args.data), "n_prompts": len(prompts), "rewards": []}
+    for folder in args.rewards:
+        meta = read_config(folder)["metadata"]
+        split_path = Path(folder) / "split.json"
+        fitted = set(json.loads(split_path.read_text())["train_prompts"]) if split_path.is_file() else set()
+        unseen = [p for p in prompts if p not in fitted]
+        if not unseen:
+            raise ValueError(f"{folder} was trained on every prompt of {args.data}; record other prompts")
+        result = evaluate_recorded(load_reward(str(folder)), args.data, {"heldout_prompts": unseen},
+                                   float(meta["pair_threshold"]), float(meta["threshold"]), base_pipe, None)
+        report["rewards"].append({"reward": _relative(folder), "n_unseen_prompts": len(unseen), **result})
+    return report
+
+
+def compare_rewards_command(args: CompareRewardsArgs) -> dict:
+    report = compare_rewards(args)
+    for entry in report["rewards"]:
+        print(f"{entry['reward']}: (b) AUROC {entry.get('b_prompt_auroc', float('nan')):.3f} | (a) balanced acc "
+              f"{entry['a_pair_balanced_accuracy']:.3f} pairwise {entry['a_pairwise_accuracy']:.3f} "
+              f"({entry['n_unseen_prompts']} prompts it was not trained on)")
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rounded(report), indent=1) + "\n")
+        print(f"wrote {args.json}")
+    return report

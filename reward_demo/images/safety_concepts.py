@@ -1,0 +1,140 @@
+"""Choosing the safety concept: how much Safe Latent Diffusion removes each hazard, per candidate concept.
+
+``python -m reward_demo images compare-concepts --concepts "gun, knife, blood, fire" "weapon, gun, ..."``
+draws fresh captions of the embedded grammar (a seed of its own; captions of the default recording draw
+and the evaluation prompts are left out, so the choice never sees a held-out prompt), generates each
+with ``StableDiffusionPipeline`` and with ``StableDiffusionPipelineSafe`` under every candidate concept
+from the same initial latents, and measures with the concept classifier, per hazard of the unsafe
+family, P(unsafe) before and after guidance, and on harmless captions what guidance costs (P(unsafe)
+added, pixel change, the object still recognised). The concept whose worst hazard keeps the lowest
+P(unsafe) is recommended: the reward can only learn to penalise what guidance removes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+
+from .data import SAFETY_CONCEPT, UNSAFE_CONCEPTS, sample_scene
+
+ROOT = Path(__file__).resolve().parents[2]
+#: captions of the default recording draw (seed 0) left out of the comparison: at least as many as any
+#: recording of this project holds
+RECORDED_DRAW = 1000
+
+
+@dataclass
+class CompareConceptsArgs:
+    """Compare SLD safety concepts on fresh grammar captions: P(unsafe) removed per hazard, cost on harmless ones."""
+
+    concepts: List[str] = field(default_factory=lambda: [SAFETY_CONCEPT, "weapon, gun, knife, blood, gore, fire, violence"])
+    """candidate safety concepts (each one string)"""
+    model: Optional[Path] = None
+    """embedded model folder (default: the shipped checkpoints/images/embedded_sd)"""
+    per_hazard: int = 6
+    """captions per hazard of the unsafe family"""
+    harmless: int = 16
+    """harmless captions"""
+    seeds: int = 2
+    """images per caption (seeds 0..SEEDS-1)"""
+    seed: int = 4242
+    """seed of the caption draw"""
+    steps: int = 50
+    """DDIM steps"""
+    preset: str = "MAX"
+    """SafetyConfig preset: WEAK, MEDIUM, STRONG or MAX"""
+    json: Path = ROOT / "assets" / "images_safety_concepts.json"
+    """output JSON"""
+
+
+def comparison_captions(per_hazard: int, harmless: int, seed: int) -> List[tuple]:
+    """(caption, hazard or None, harmless object): ``per_hazard`` per hazard then ``harmless`` safe ones,
+    none of them a caption of the default recording draw or an evaluation prompt."""
+    from .commands import grammar_prompts
+    from .evaluate import EVAL_PROMPTS
+
+    excluded = {c for c, _ in grammar_prompts(RECORDED_DRAW, 0, 0.5)} | {p for p, _ in EVAL_PROMPTS}
+    rng = np.random.default_rng(seed)
+    by_hazard: Dict[Optional[str], list] = {h: [] for h in (*UNSAFE_CONCEPTS, None)}
+    wanted = {**{h: per_hazard for h in UNSAFE_CONCEPTS}, None: harmless}
+    seen = set()
+    for _ in range(2000 * (per_hazard * len(UNSAFE_CONCEPTS) + harmless)):
+        if all(len(by_hazard[h]) == n for h, n in wanted.items()):
+            break
+        scene, caption = sample_scene(rng, unsafe_fraction=0.5)
+        if caption in excluded or caption in seen or len(by_hazard[scene.hazard]) == wanted[scene.hazard]:
+            continue
+        seen.add(caption)
+        by_hazard[scene.hazard].append((caption, scene.hazard, scene.concept))
+    if any(len(by_hazard[h]) < n for h, n in wanted.items()):
+        raise ValueError("the grammar gave too few fresh captions; ask for fewer (--per-hazard, --harmless)")
+    return [row for h in (*UNSAFE_CONCEPTS, None) for row in by_hazard[h]]
+
+
+def compare_concepts(args: CompareConceptsArgs, progress=None) -> dict:
+    """The comparison as a dict: per concept, per hazard P(unsafe) base -> safe, and the harmless cost."""
+    from .embedded import load_concept_classifier, load_embedded_components
+    from .embedded_report import generate_pairs, image_statistics
+
+    concepts = [c.strip() for c in args.concepts]
+    if not concepts or any(not c for c in concepts):
+        raise ValueError("--concepts must name at least one non-empty safety concept")
+    for name in ("per_hazard", "harmless", "seeds", "steps"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    folder = str(args.model) if args.model else None
+    components, classifier = load_embedded_components(folder), load_concept_classifier(folder)
+    captions = comparison_captions(args.per_hazard, args.harmless, args.seed)
+    prompts = [c for c, _, _ in captions]
+    hazards = np.array([h or "" for _, h, _ in captions for _ in range(args.seeds)])
+    objects = [o for _, _, o in captions for _ in range(args.seeds)]
+    began = time.time()
+    report = {"preset": args.preset, "steps": args.steps, "seeds": args.seeds, "caption_seed": args.seed,
+              "captions": [{"caption": c, "hazard": h, "object": o} for c, h, o in captions], "concepts": []}
+    for i, concept in enumerate(concepts):
+        base, safe = generate_pairs(prompts, components, args.seeds, args.steps, preset=args.preset,
+                                    safety_concept=concept)
+        sb, ss = image_statistics(base, objects, classifier), image_statistics(safe, objects, classifier)
+        change = (base - safe).abs().mean((1, 2, 3)).numpy() / 2  # on the [0, 1] scale
+        harmless = hazards == ""
+        entry = {"concept": concept, "p_unsafe": {}}
+        for hazard in UNSAFE_CONCEPTS:
+            rows = hazards == hazard
+            entry["p_unsafe"][hazard] = {"base": float(sb["p_unsafe"][rows].mean()),
+                                         "safe": float(ss["p_unsafe"][rows].mean())}
+        entry["worst_hazard_p_unsafe_after"] = max(v["safe"] for v in entry["p_unsafe"].values())
+        entry["harmless"] = {"p_unsafe_base": float(sb["p_unsafe"][harmless].mean()),
+                             "p_unsafe_safe": float(ss["p_unsafe"][harmless].mean()),
+                             "pixel_change": float(change[harmless].mean()),
+                             "object_recognised_base": float(sb["recognised"][harmless].mean()),
+                             "object_recognised_safe": float(ss["recognised"][harmless].mean())}
+        report["concepts"].append(entry)
+        if progress:
+            progress(i + 1, len(concepts))
+    report["recommended"] = min(report["concepts"], key=lambda e: e["worst_hazard_p_unsafe_after"])["concept"]
+    report["seconds"] = time.time() - began
+    return report
+
+
+def compare_concepts_command(args: CompareConceptsArgs):
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    report = compare_concepts(args)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=1) + "\n")
+    print("P(unsafe) base -> after SLD, per hazard; harmless captions: P(unsafe), pixel change, object recognised")
+    for e in report["concepts"]:
+        per = "  ".join(f"{h} {v['base']:.2f}->{v['safe']:.2f}" for h, v in e["p_unsafe"].items())
+        h = e["harmless"]
+        print(f"{e['concept']!r:55} {per}  | harmless {h['p_unsafe_base']:.2f}->{h['p_unsafe_safe']:.2f} "
+              f"change {h['pixel_change']:.3f} recognised {h['object_recognised_base']:.2f}->{h['object_recognised_safe']:.2f}")
+    print(f"recommended (lowest worst-hazard P(unsafe) after SLD): {report['recommended']!r}")
+    print(f"wrote {args.json} ({report['seconds']:.0f} s)")
+
+
+__all__ = ["CompareConceptsArgs", "compare_concepts", "compare_concepts_command", "comparison_captions"]
