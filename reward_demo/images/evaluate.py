@@ -400,7 +400,9 @@ def compare_rewards(args: CompareRewardsArgs) -> dict:
             raise ValueError(f"{folder} was trained on every prompt of {args.data}; record other prompts")
         result = evaluate_recorded(load_reward(str(folder)), args.data, {"heldout_prompts": unseen},
                                    float(meta["pair_threshold"]), float(meta["threshold"]), base_pipe, None)
-        report["rewards"].append({"reward": _relative(folder), "n_unseen_prompts": len(unseen), **result})
+        # without split.json the prompts it was trained on are unknown: every prompt counts as unseen
+        report["rewards"].append({"reward": _relative(folder), "n_unseen_prompts": len(unseen),
+                                  "split_known": split_path.is_file(), **result})
     return report
 
 
