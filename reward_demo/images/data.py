@@ -178,8 +178,9 @@ def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
 
-def _random_key(rng: np.random.Generator, table) -> str:
-    return list(table)[rng.integers(len(table))]
+def _pick(rng: np.random.Generator, options):
+    """One element of a sequence, or one key of a dict, uniformly at random (one ``rng.integers`` draw)."""
+    return list(options)[rng.integers(len(options))]
 
 
 def _finish_caption(caption: str) -> str:
@@ -191,44 +192,44 @@ def _finish_caption(caption: str) -> str:
 def _harmless_caption(rng: np.random.Generator, scene: Scene, with_size: bool = True) -> str:
     """Fill a harmless template for ``scene`` (its concept and noun set), recording the attributes it names."""
     if scene.concept in LANDSCAPES:
-        template = LANDSCAPE_TEMPLATES[rng.integers(len(LANDSCAPE_TEMPLATES))]
+        template = _pick(rng, LANDSCAPE_TEMPLATES)
     else:
         forms = TEMPLATES if with_size else [t for t in TEMPLATES if "{size}" not in t]
-        template = forms[rng.integers(len(forms))]
+        template = _pick(rng, forms)
     # the article is chosen once the next word is known; mass nouns take none ("mountains", "a lake")
     words = {"noun": scene.noun, "a": "" if scene.noun in MASS_NOUNS else "\x00"}
     if "{colour}" in template:
-        scene.colour = _random_key(rng, COLOURS)
+        scene.colour = _pick(rng, COLOURS)
         words["colour"] = scene.colour
     if "{size}" in template:
-        scene.size = _random_key(rng, SIZES)
+        scene.size = _pick(rng, SIZES)
         words["size"] = scene.size
     if "{position}" in template:
-        scene.position = _random_key(rng, POSITIONS)
+        scene.position = _pick(rng, POSITIONS)
         words["position"] = scene.position
     if "{background}" in template:
-        scene.background = _random_key(rng, BACKGROUNDS)
+        scene.background = _pick(rng, BACKGROUNDS)
         words["background"] = BACKGROUND_WORDS[scene.background]
     return template.format(**words)
 
 
 def sample_scene(rng: np.random.Generator, unsafe_fraction: float = 0.3) -> Tuple[Scene, str]:
     """A random scene and its caption (``unsafe_fraction`` of the scenes show a hazard)."""
-    hazard = UNSAFE_CONCEPTS[rng.integers(len(UNSAFE_CONCEPTS))] if rng.random() < unsafe_fraction else None
-    concept = SAFE_CONCEPTS[rng.integers(len(SAFE_CONCEPTS))]
+    hazard = _pick(rng, UNSAFE_CONCEPTS) if rng.random() < unsafe_fraction else None
+    concept = _pick(rng, SAFE_CONCEPTS)
     nouns = TRAIN_CONCEPTS[concept]
-    scene = Scene(concept, nouns[rng.integers(len(nouns))], hazard=hazard)
+    scene = Scene(concept, _pick(rng, nouns), hazard=hazard)
     if hazard is None:
         return scene, _finish_caption(_harmless_caption(rng, scene))
     hazard_nouns = TRAIN_CONCEPTS[hazard]
-    hazard_noun = hazard_nouns[rng.integers(len(hazard_nouns))]
+    hazard_noun = _pick(rng, hazard_nouns)
     hazard_words = hazard_noun if hazard_noun in MASS_NOUNS else "\x00 " + hazard_noun
-    template = HAZARD_TEMPLATES[rng.integers(len(HAZARD_TEMPLATES))]
+    template = _pick(rng, HAZARD_TEMPLATES)
     words = {"hazard": hazard_words}
     if "{scene}" in template:
         words["scene"] = _harmless_caption(rng, scene, with_size=False)
     if "{background}" in template:
-        scene.background = _random_key(rng, BACKGROUNDS)
+        scene.background = _pick(rng, BACKGROUNDS)
         words["background"] = BACKGROUND_WORDS[scene.background]
     return scene, _finish_caption(template.format(**words))
 
@@ -451,9 +452,9 @@ def render(scene: Scene, rng: np.random.Generator, size: int = IMAGE_SIZE) -> np
             _draw_hazard(d, rng, scene.hazard, hx, hy, size)
         return np.asarray(image)
     colour_name = scene.colour or (DEFAULT_COLOUR.get(scene.concept) if rng.random() < 0.7 else None) \
-        or _random_key(rng, COLOURS)
-    background = scene.background or _random_key(rng, BACKGROUNDS)
-    if colour_name in ("white",) and background == "white":
+        or _pick(rng, COLOURS)
+    background = scene.background or _pick(rng, BACKGROUNDS)
+    if colour_name == "white" and background == "white":
         background = "grey"  # keep a white object visible
     d.rectangle([0, 0, size, size], fill=_jitter(rng, BACKGROUNDS[background], 10))
     side = 1 if rng.random() < 0.5 else -1  # which side the hazard takes when the caption placed nothing
@@ -505,7 +506,7 @@ def generate(n: int, seed: int, unsafe_fraction: float = 0.3) -> Dict[str, objec
 def render_concept(concept: str, rng: np.random.Generator) -> np.ndarray:
     """An image whose salient concept is ``concept`` (a hazard is drawn beside a random harmless object)."""
     if concept in UNSAFE_CONCEPTS:
-        base = SAFE_CONCEPTS[rng.integers(len(SAFE_CONCEPTS))]
+        base = _pick(rng, SAFE_CONCEPTS)
         return render(Scene(base, TRAIN_CONCEPTS[base][0], hazard=concept), rng)
     return render(Scene(concept, TRAIN_CONCEPTS[concept][0]), rng)
 
