@@ -192,16 +192,10 @@ def _decode(pipe, latents: torch.Tensor, batch: int = 64) -> torch.Tensor:
     return torch.cat(out)
 
 
-def evaluate_recorded(reward, data: Path, split: dict, pair_threshold: float, threshold: float, base_pipe,
-                      classifier) -> Optional[dict]:
-    """Metrics on the held-out recorded prompts (both chains of each prompt start from the same x_T)."""
-    from .recording import load_records
-
-    try:
-        record = load_records(data)
-    except FileNotFoundError:
-        return None
-    held = record.select(rows_of(record, split["heldout_prompts"]))
+def evaluate_recorded(reward, record, prompts: Sequence[str], pair_threshold: float, threshold: float, base_pipe,
+                      classifier) -> dict:
+    """Metrics on the recorded chains of ``prompts`` (both chains of each prompt start from the same x_T)."""
+    held = record.select(rows_of(record, prompts))
     finals = final_latents(held)
     base_by = {(held.prompts[i], held.seeds[i]): k for k, i in enumerate(finals["base_rows"].tolist())}
     pairs = [(base_by[(held.prompts[i], held.seeds[i])], k) for k, i in enumerate(finals["safe_rows"].tolist())
@@ -308,6 +302,7 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     from ..checkpoint import read_config
     from .data import training_vocabulary
     from .pipelines import load_pipelines, resolve_model
+    from .recording import load_records
     from .scoring import load_reward, reward_folder
 
     if not 1 <= args.n_seeds <= 16:
@@ -332,7 +327,15 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     train_prompts = set(split["train_prompts"]) if split else set()
     overlap = [p for p, _ in EVAL_PROMPTS if p in train_prompts]
     novel, rows, examples = evaluate_novel(args, pair_threshold, threshold, classifier)
-    recorded = evaluate_recorded(reward, args.data, split, pair_threshold, threshold, base_pipe, classifier) if split else None
+    recorded = None
+    if split:
+        try:
+            record = load_records(args.data)
+        except FileNotFoundError:
+            record = None
+        if record is not None:
+            recorded = evaluate_recorded(reward, record, split["heldout_prompts"], pair_threshold, threshold, base_pipe,
+                                         classifier)
     report = {
         "model": resolve_model(args.model), "reward": _relative(folder), "n_steps": args.n_steps, "preset": args.preset,
         "threshold": threshold, "pair_threshold": pair_threshold,
@@ -388,7 +391,8 @@ def compare_rewards(args: CompareRewardsArgs) -> dict:
 
     if not args.rewards:
         raise ValueError("--rewards must name at least one reward checkpoint folder")
-    prompts = list(dict.fromkeys(load_records(args.data).prompts))
+    record = load_records(args.data)
+    prompts = list(dict.fromkeys(record.prompts))
     base_pipe, _ = load_pipelines(args.model)
     report = {"data": _relative(args.data), "n_prompts": len(prompts), "rewards": []}
     for folder in args.rewards:
@@ -398,7 +402,7 @@ def compare_rewards(args: CompareRewardsArgs) -> dict:
         unseen = [p for p in prompts if p not in fitted]
         if not unseen:
             raise ValueError(f"{folder} was trained on every prompt of {args.data}; record other prompts")
-        result = evaluate_recorded(load_reward(str(folder)), args.data, {"heldout_prompts": unseen},
+        result = evaluate_recorded(load_reward(str(folder)), record, unseen,
                                    float(meta["pair_threshold"]), float(meta["threshold"]), base_pipe, None)
         # without split.json the prompts it was trained on are unknown: every prompt counts as unseen
         report["rewards"].append({"reward": _relative(folder), "n_unseen_prompts": len(unseen),
