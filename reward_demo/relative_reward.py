@@ -37,14 +37,20 @@ def reward_gradient(reward: nn.Module, x: torch.Tensor, t: torch.Tensor, cond=No
 
 
 def gradient_matching_loss(reward: nn.Module, mu_base: torch.Tensor, target: torch.Tensor, t: torch.Tensor,
-                           cond=None, penalty: float = 0.0, t_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
+                           cond=None, penalty: float = 0.0, t_weights: Optional[torch.Tensor] = None,
+                           weights: Optional[torch.Tensor] = None) -> torch.Tensor:
     """MSE between grad_x r(mu_B, t) and target = mu_E - mu_B, plus ``penalty * mean(r^2)``.
-    ``t_weights`` (T,) weighs each sample's squared error by the weight of its t (None: unweighted)."""
+    ``t_weights`` (T,) weighs each sample's squared error by the weight of its (integer) t; ``weights`` (B,)
+    weighs each sample directly (None and None: unweighted)."""
+    if t_weights is not None and weights is not None:
+        raise ValueError("give t_weights or weights, not both")
     r, grad = reward_gradient(reward, mu_base, t, cond, create_graph=True)
-    if t_weights is None:
+    if t_weights is not None:
+        weights = t_weights[t]
+    if weights is None:
         loss = F.mse_loss(grad, target)
     else:
-        loss = (t_weights[t] * (grad - target).pow(2).flatten(1).mean(1)).mean()
+        loss = (weights * (grad - target).pow(2).flatten(1).mean(1)).mean()
     if penalty:
         loss = loss + penalty * r.pow(2).mean()
     return loss
@@ -169,16 +175,22 @@ def per_t_weights(buffer: TargetBuffer, n_timesteps: int) -> torch.Tensor:
     """(T,) weights 1 / E[|mu_E - mu_B|^2 | t], scaled to mean 1 over the buffer: every t then counts by
     its error relative to its own target size. Unweighted, the few steps with the largest targets (t near 0
     in the maze, where the two models differ most) dominate the fit of all the others."""
-    energy = buffer.target.flatten(1).pow(2).mean(1)
-    counts = torch.bincount(buffer.t, minlength=n_timesteps)
-    per_t = torch.bincount(buffer.t, weights=energy, minlength=n_timesteps) / counts.clamp(min=1)
+    return equal_target_size_weights(buffer.target, buffer.t, n_timesteps)
+
+
+def equal_target_size_weights(target: torch.Tensor, t: torch.Tensor, n_timesteps: int) -> torch.Tensor:
+    """(T,) weights 1 / E[|target|^2 | t] for targets (N, ...) at integer steps t (N,), scaled to mean 1 over
+    the N samples (see ``per_t_weights``)."""
+    energy = target.flatten(1).pow(2).mean(1)
+    counts = torch.bincount(t, minlength=n_timesteps)
+    per_t = torch.bincount(t, weights=energy, minlength=n_timesteps) / counts.clamp(min=1)
     measured = (counts > 0) & (per_t > 0)
     if not measured.any():
         raise ValueError("normalize_per_t: every target in the held-out buffer is zero")
     # a step the buffer happens to miss gets the mean size of the measured ones
     per_t = torch.where(measured, per_t, per_t[measured].mean())
     weights = 1.0 / per_t
-    return weights / weights[buffer.t].mean()
+    return weights / weights[t].mean()
 
 
 def validation_loss_fn(buffer: TargetBuffer, batch_size: int = 1024, t_weights: Optional[torch.Tensor] = None):

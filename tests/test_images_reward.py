@@ -167,6 +167,54 @@ def test_training_lowers_the_matching_error_and_round_trips(tiny_reward, tiny_re
     assert len(loaded.config["levels"]) == STEPS and np.shape(loaded.config["std"]) == (STEPS, 4)
 
 
+def test_ensemble_trains_members_apart_on_one_split_and_averages_them(tiny_reward, tiny_record, tmp_path):
+    from reward_demo.checkpoint import from_pretrained, read_config
+    from reward_demo.images.reward import (LatentRewardEnsemble, RewardTrainOptions, final_rewards,
+                                           train_image_reward)
+
+    _, single, single_split = tiny_reward
+    options = RewardTrainOptions(dim=8, dim_mults=(1, 2), steps=120, batch_size=32, lr=1e-3, eval_every=40, ema_decay=0.9,
+                                 save_every=60, progress=False, members=2)
+    result, split = train_image_reward(tiny_record, options, tmp_path)
+    assert split == single_split  # the members' seeds move the weights and batches, never the split
+    ensemble = result.model
+    assert isinstance(ensemble, LatentRewardEnsemble) and len(ensemble.members) == 2
+    x = tiny_record.safe_next[:, -1]
+    t = torch.zeros(len(x))
+    first, second = (m(x, t) for m in ensemble.members)
+    # member 0 is the single network of the same options; member 1 differs; the ensemble is their mean
+    torch.testing.assert_close(first, single.model(x, t))
+    assert not torch.allclose(first, second)
+    torch.testing.assert_close(ensemble(x, t), (first + second) / 2)
+    loaded = from_pretrained(tmp_path, device="cpu")
+    torch.testing.assert_close(final_rewards(loaded, x), final_rewards(ensemble, x))
+    assert len(read_config(tmp_path)["metadata"]["training"]["member_histories"]) == 2
+
+
+def test_per_level_weighting_fits_the_level_with_the_smallest_target(tiny_reward, tiny_record):
+    """Unweighted, the last step's tiny targets (SLD barely moves the final latent) are ignored: measured
+    relative error 3507 there against 7 with the per-level weights, on this tiny model."""
+    from reward_demo.images.reward import (RewardTrainOptions, matching_pairs, relative_matching_error, rows_of,
+                                           train_image_reward)
+
+    _, unweighted, split = tiny_reward
+    options = RewardTrainOptions(dim=8, dim_mults=(1, 2), steps=120, batch_size=32, lr=1e-3, eval_every=40, ema_decay=0.9,
+                                 save_every=60, progress=False, normalize_per_level=True)
+    weighted, _ = train_image_reward(tiny_record, options)
+    pairs = matching_pairs(tiny_record.select(rows_of(tiny_record, split["train_prompts"])), unweighted.model)
+    energy = {float(level): pairs["target"][pairs["t"] == level].pow(2).mean().item() for level in pairs["t"].unique()}
+    smallest = pairs["t"] == min(energy, key=energy.get)
+    at_smallest = {k: v[smallest] for k, v in pairs.items()}
+    assert relative_matching_error(weighted.model, at_smallest) < 0.1 * relative_matching_error(unweighted.model, at_smallest)
+
+
+def test_ensemble_needs_a_member(tiny_record):
+    from reward_demo.images.reward import RewardTrainOptions, train_image_reward
+
+    with pytest.raises(ValueError, match="members must be >= 1"):
+        train_image_reward(tiny_record, RewardTrainOptions(dim=8, dim_mults=(1, 2), steps=1, progress=False, members=0))
+
+
 def test_reward_gradient_has_the_latent_shape(tiny_reward):
     from reward_demo.relative_reward import reward_gradient
 
@@ -307,3 +355,26 @@ def test_prompt_auroc_ranks_safe_prompts_above_unsafe(tiny_reward, tiny_record):
     unsafe = np.array([r for r, lab in zip(rewards, labels) if lab == "unsafe"])
     expected = np.mean([(s > u) + 0.5 * (s == u) for s in safe for u in unsafe])
     assert prompt_auroc(result.model, tiny_record) == pytest.approx(expected)
+
+
+def test_image_evidence_reports_what_the_base_drawings_allow():
+    """The classifier's AUROC on the base images, and the reward's (b) on the images drawn as labelled."""
+    from reward_demo.images.evaluate import image_evidence
+
+    class ReadsTheFirstPixel:  # P(unsafe) = the red value of pixel (0, 0), mapped from [-1, 1] to [0, 1]
+        @staticmethod
+        def unsafe_probability(images):
+            return (images[:, 0, 0, 0] + 1) / 2
+
+    p_unsafe = torch.tensor([0.9, 0.8, 0.2, 0.1, 0.3, 0.7])  # the third unsafe image lacks its hazard: 0.2
+    labels = ["unsafe", "unsafe", "unsafe", "safe", "safe", "safe"]  # the third safe one looks unsafe: 0.7
+    base = torch.zeros(6, 3, 4, 4)
+    base[:, 0, 0, 0] = 2 * p_unsafe - 1
+    rewards = [-3.0, -2.0, 1.0, 0.0, 2.0, -2.5]
+    out = image_evidence(base, base.clone(), labels, ReadsTheFirstPixel(), rewards)
+    # classifier: safe scores -p = -0.1, -0.3, -0.7 against unsafe -0.9, -0.8, -0.2: 7 of 9 pairs ordered
+    assert out["classifier_b_prompt_auroc"] == pytest.approx(7 / 9)
+    assert out["n_drawn_as_labelled"] == 4
+    # drawn as labelled: safe rewards 0, 2 against unsafe -3, -2: all ordered
+    assert out["b_prompt_auroc_drawn_as_labelled"] == pytest.approx(1.0)
+    assert "n_drawn_as_labelled" not in image_evidence(base, base.clone(), labels, ReadsTheFirstPixel())

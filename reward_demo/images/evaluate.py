@@ -162,8 +162,12 @@ def metrics(base_rewards, safe_rewards, labels, pair_threshold: float, threshold
 
 
 def image_evidence(base_images: torch.Tensor, safe_images: torch.Tensor, labels: Sequence[str],
-                   classifier=None) -> dict:
-    """P(unsafe) of the concept classifier and the red/orange pixel fraction, base vs safe, by prompt label."""
+                   classifier=None, base_rewards: Optional[Sequence[float]] = None) -> dict:
+    """P(unsafe) of the concept classifier and the red/orange pixel fraction, base vs safe, by prompt label.
+
+    With the classifier, two figures say how much of (b) the base model's drawings allow: the classifier's
+    own AUROC at telling safe from unsafe prompts by the same base images, and (given ``base_rewards``)
+    the reward's (b) AUROC on the images the classifier reads as their prompt's label."""
     from .embedded import red_orange_fraction
 
     labels = np.asarray(labels)
@@ -177,6 +181,14 @@ def image_evidence(base_images: torch.Tensor, safe_images: torch.Tensor, labels:
             mask = labels == kind
             if mask.any():
                 out[f"{name}_{kind}_prompts"] = {"base": _summary(b[mask]), "safe": _summary(s[mask])}
+        if name == "classifier_p_unsafe" and {"safe", "unsafe"} <= set(labels.tolist()):
+            safe, unsafe = labels == "safe", labels == "unsafe"
+            out["classifier_b_prompt_auroc"] = auroc(-b[safe], -b[unsafe])
+            if base_rewards is not None:
+                rewards = np.asarray(base_rewards, float)
+                drawn = (unsafe & (b > 0.5)) | (safe & (b <= 0.5))
+                out["n_drawn_as_labelled"] = int(drawn.sum())
+                out["b_prompt_auroc_drawn_as_labelled"] = auroc(rewards[drawn & safe], rewards[drawn & unsafe])
     out["mean_abs_pixel_change"] = {kind: float((safe_images - base_images).abs().mean((1, 2, 3))[labels == kind].mean())
                                     for kind in ("unsafe", "safe") if (labels == kind).any()}
     return out
@@ -207,7 +219,8 @@ def evaluate_recorded(reward, record, prompts: Sequence[str], pair_threshold: fl
     r_base, r_safe = final_rewards(reward, base_lat).numpy(), final_rewards(reward, safe_lat).numpy()
     result = metrics(r_base, r_safe, labels, pair_threshold, threshold)
     result["n_prompts"] = len(set(held.prompts))
-    result["evidence"] = image_evidence(_decode(base_pipe, base_lat), _decode(base_pipe, safe_lat), labels, classifier)
+    result["evidence"] = image_evidence(_decode(base_pipe, base_lat), _decode(base_pipe, safe_lat), labels, classifier,
+                                        r_base)
     return result
 
 
@@ -232,7 +245,7 @@ def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: f
             examples = scores
     result = metrics(base_r, safe_r, all_labels, pair_threshold, threshold)
     result["n_prompts"] = len(prompts)
-    result["evidence"] = image_evidence(torch.cat(base_imgs), torch.cat(safe_imgs), all_labels, classifier)
+    result["evidence"] = image_evidence(torch.cat(base_imgs), torch.cat(safe_imgs), all_labels, classifier, base_r)
     return result, rows, examples
 
 
@@ -298,6 +311,20 @@ def plot_evaluation(path: Path, rows: list, examples: list, report: dict):
     plt.close(fig)
 
 
+def concept_classifier_for(model: Optional[str]):
+    """The embedded model's concept classifier (an auxiliary check of the images), or None for other models
+    or when it is not shipped."""
+    from .embedded import load_concept_classifier
+    from .pipelines import resolve_model
+
+    if resolve_model(model) != "embedded":
+        return None
+    try:
+        return load_concept_classifier()
+    except FileNotFoundError:
+        return None
+
+
 def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     from ..checkpoint import read_config
     from .data import training_vocabulary
@@ -315,14 +342,7 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     split_path = Path(folder) / "split.json"
     split = json.loads(split_path.read_text()) if split_path.is_file() else None
     base_pipe, _ = load_pipelines(args.model)
-    classifier = None
-    if resolve_model(args.model) == "embedded":
-        from .embedded import load_concept_classifier
-
-        try:
-            classifier = load_concept_classifier()
-        except FileNotFoundError:
-            classifier = None
+    classifier = concept_classifier_for(args.model)
     vocabulary = training_vocabulary()
     train_prompts = set(split["train_prompts"]) if split else set()
     overlap = [p for p, _ in EVAL_PROMPTS if p in train_prompts]
@@ -361,6 +381,11 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
             print(f"{name}: (a) balanced acc {part['a_pair_balanced_accuracy']:.3f} pairwise {part['a_pairwise_accuracy']:.3f}"
                   f" | (b) AUROC {part.get('b_prompt_auroc', float('nan')):.3f} verdict bal. acc "
                   f"{part.get('b_verdict_balanced_accuracy', float('nan')):.3f} (n={part['n']})")
+            evidence = part.get("evidence", {})
+            if "classifier_b_prompt_auroc" in evidence:
+                print(f"  the concept classifier on the same SD images: AUROC {evidence['classifier_b_prompt_auroc']:.3f}"
+                      + (f"; the reward's (b) on the {evidence['n_drawn_as_labelled']} images drawn as labelled "
+                         f"{evidence['b_prompt_auroc_drawn_as_labelled']:.3f}" if "n_drawn_as_labelled" in evidence else ""))
     print(f"wrote {args.json} and {args.figure}")
     return report
 
@@ -394,6 +419,7 @@ def compare_rewards(args: CompareRewardsArgs) -> dict:
     record = load_records(args.data)
     prompts = list(dict.fromkeys(record.prompts))
     base_pipe, _ = load_pipelines(args.model)
+    classifier = concept_classifier_for(args.model)
     report = {"data": _relative(args.data), "n_prompts": len(prompts), "rewards": []}
     for folder in args.rewards:
         meta = read_config(folder)["metadata"]
@@ -403,7 +429,7 @@ def compare_rewards(args: CompareRewardsArgs) -> dict:
         if not unseen:
             raise ValueError(f"{folder} was trained on every prompt of {args.data}; record other prompts")
         result = evaluate_recorded(load_reward(str(folder)), record, unseen,
-                                   float(meta["pair_threshold"]), float(meta["threshold"]), base_pipe, None)
+                                   float(meta["pair_threshold"]), float(meta["threshold"]), base_pipe, classifier)
         # without split.json the prompts it was trained on are unknown: every prompt counts as unseen
         report["rewards"].append({"reward": _relative(folder), "n_unseen_prompts": len(unseen),
                                   "split_known": split_path.is_file(), **result})
@@ -415,7 +441,9 @@ def compare_rewards_command(args: CompareRewardsArgs) -> dict:
     for entry in report["rewards"]:
         print(f"{entry['reward']}: (b) AUROC {entry.get('b_prompt_auroc', float('nan')):.3f} | (a) balanced acc "
               f"{entry['a_pair_balanced_accuracy']:.3f} pairwise {entry['a_pairwise_accuracy']:.3f} "
-              f"({entry['n_unseen_prompts']} prompts it was not trained on)")
+              f"({entry['n_unseen_prompts']} prompts it was not trained on)"
+              + (f" | the concept classifier on the same SD images {entry['evidence']['classifier_b_prompt_auroc']:.3f}"
+                 if "classifier_b_prompt_auroc" in entry["evidence"] else ""))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rounded(report), indent=1) + "\n")

@@ -18,7 +18,7 @@ The prompts are split 60 % / 40 % (seeded); only the 60 % train the reward and p
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -28,7 +28,7 @@ import torch.nn as nn
 
 from ..checkpoint import register
 from ..networks import SinusoidalPosEmb, with_stable_mish
-from ..relative_reward import gradient_matching_loss, reward_gradient
+from ..relative_reward import equal_target_size_weights, gradient_matching_loss, reward_gradient
 from .recording import ChainRecord
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints" / "images" / "reward"
@@ -123,6 +123,45 @@ class LatentUnetEncoderReward(nn.Module):
             raise ValueError(f"latents of shape (batch, {self.config['in_channels']}, {self.config['sample_size']}, "
                              f"{self.config['sample_size']}) expected, got {tuple(x.shape)}")
         return self.score(self.standardize(x.float(), t), t)
+
+
+@register
+class LatentRewardEnsemble(nn.Module):
+    """The mean of ``members`` rewards of one architecture and one standardisation, trained apart from
+    different seeds on the same prompts. The mean's gradient is the mean of the members' gradients, so it
+    matches the guidance as each member does, with less of each network's own error.
+
+    Args:
+        members: how many networks; the other arguments are those of ``LatentUnetEncoderReward``.
+    """
+
+    def __init__(self, members: int = 2, **member_config):
+        super().__init__()
+        if members < 1:
+            raise ValueError(f"members must be >= 1, got {members}")
+        self.members = nn.ModuleList(LatentUnetEncoderReward(**member_config) for _ in range(members))
+        self.config = dict(members=members, **self.members[0].config)
+
+    @classmethod
+    def from_members(cls, rewards: Sequence[LatentUnetEncoderReward]) -> "LatentRewardEnsemble":
+        """An ensemble holding copies of trained ``rewards``, which must share one config."""
+        if not rewards or any(r.config != rewards[0].config for r in rewards):
+            raise ValueError("the members of an ensemble must be rewards with one config (sizes and statistics)")
+        ensemble = cls(len(rewards), **rewards[0].config)
+        for member, reward in zip(ensemble.members, rewards):
+            member.load_state_dict(reward.state_dict())
+        return ensemble
+
+    def standardize(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return self.members[0].standardize(x, t)
+
+    def score(self, z: torch.Tensor, t: torch.Tensor, cond=None) -> torch.Tensor:
+        """The mean reward of the members on standardised latents z, shape (batch,)."""
+        return torch.stack([member.score(z, t) for member in self.members]).mean(0)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, cond=None) -> torch.Tensor:
+        """The mean reward of the members on raw latents x (batch, C, h, w) at noise levels t."""
+        return torch.stack([member(x, t) for member in self.members]).mean(0)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -256,7 +295,13 @@ class RewardTrainOptions:
     save_every: int = 250
     """steps between resumable states"""
     seed: int = 0
-    """seed of the split, the weights and the batches"""
+    """seed of the split, the weights and the batches (member k of an ensemble: seed + k for its weights and batches)"""
+    normalize_per_level: bool = False
+    """weigh each pair's squared error by 1 / the mean squared target of its noise level (as the Gaussian
+    trainer's normalize_per_t does), so the low-noise levels, which set the final latent's reward, count as
+    much as the high-noise levels, where SLD moves the latent most"""
+    members: int = 1
+    """networks trained apart on the same prompts and averaged (1 = a single network)"""
     progress: bool = True
     """show a progress bar"""
 
@@ -278,7 +323,7 @@ def train_image_reward(record: ChainRecord, options: RewardTrainOptions, out_dir
     balanced accuracy of r(final base latent) at telling unsafe prompts (label "unsafe") from safe ones.
     """
     from ..checkpoint import save_pretrained
-    from ..training import TrainConfig, train
+    from ..training import STATE_DIR, TrainConfig, TrainResult, train
 
     train_prompts, held_prompts = split_prompts(record.prompts, options.seed, options.holdout)
     if not train_prompts or not held_prompts:
@@ -288,26 +333,44 @@ def train_image_reward(record: ChainRecord, options: RewardTrainOptions, out_dir
                                     replace=False).tolist()) if len(train_prompts) > 1 else []
     fit_prompts = [p for p in train_prompts if p not in set(val_prompts)]
     fit_rows, val_rows = rows_of(record, fit_prompts), rows_of(record, val_prompts)
-    reward = with_stable_mish(build_reward(record, options, fit_rows))  # the loss differentiates grad_z r
-    fit = matching_pairs(record.select(fit_rows), reward)
-    val = matching_pairs(record.select(val_rows), reward) if val_rows else None
+    if options.members < 1:
+        raise ValueError(f"members must be >= 1, got {options.members}")
+    first = with_stable_mish(build_reward(record, options, fit_rows))  # the loss differentiates grad_z r
+    fit = matching_pairs(record.select(fit_rows), first)  # every member shares the standardisation
+    val = matching_pairs(record.select(val_rows), first) if val_rows else None
+    if options.normalize_per_level:
+        levels = torch.unique(fit["t"])
+        index = torch.searchsorted(levels, fit["t"])
+        fit["weight"] = equal_target_size_weights(fit["target"], index, len(levels))[index]
 
     def sample_batch(n: int, generator: torch.Generator, device):
         index = torch.randint(0, len(fit["t"]), (n,), generator=generator)
         return {k: v[index].to(device) for k, v in fit.items()}
 
     def loss_fn(model, batch):
-        return gradient_matching_loss(lambda z, t, c: model.score(z, t), batch["z"], batch["target"], batch["t"])
+        return gradient_matching_loss(lambda z, t, c: model.score(z, t), batch["z"], batch["target"], batch["t"],
+                                      weights=batch.get("weight"))
 
-    config = TrainConfig(steps=options.steps, batch_size=options.batch_size, lr=options.lr, grad_clip=options.grad_clip,
-                         ema_decay=options.ema_decay,
-                         eval_every=options.eval_every, save_every=options.save_every, seed=options.seed, cpu=cpu,
-                         progress=options.progress)
     split = {"train_prompts": train_prompts, "heldout_prompts": held_prompts, "validation_prompts": val_prompts}
-    result = train(reward, loss_fn, sample_batch, config, out_dir,
-                   validation_loss=(lambda m: relative_matching_error(m, val)) if val is not None else None,
-                   metadata=None)
-    model = result.model
+    members, histories = [], []
+    for k in range(options.members):
+        seed = options.seed + k
+        reward = first if k == 0 else with_stable_mish(build_reward(record, replace(options, seed=seed), fit_rows))
+        # a single network trains in OUT itself (as before ensembles existed); members in their own folders
+        work_dir = out_dir if out_dir is None or options.members == 1 else Path(out_dir) / STATE_DIR / f"member_{k}"
+        if options.members > 1:
+            print(f"ensemble member {k + 1}/{options.members} (seed {seed})")
+        config = TrainConfig(steps=options.steps, batch_size=options.batch_size, lr=options.lr,
+                             grad_clip=options.grad_clip, ema_decay=options.ema_decay, eval_every=options.eval_every,
+                             save_every=options.save_every, seed=seed, cpu=cpu, progress=options.progress)
+        result = train(reward, loss_fn, sample_batch, config, work_dir,
+                       validation_loss=(lambda m: relative_matching_error(m, val)) if val is not None else None,
+                       metadata=None)
+        members.append(result.model)
+        histories.append(result.history)
+    model = members[0] if options.members == 1 else \
+        LatentRewardEnsemble.from_members(members).to(next(members[0].parameters()).device).eval()
+    result = TrainResult(model=model, history=histories[0])
     threshold_info = choose_threshold(model, record.select(rows_of(record, train_prompts)))
     # the figure to compare training runs by: the validation prompts were never fitted
     threshold_info["val_auroc_prompts"] = prompt_auroc(model, record.select(val_rows)) if val_rows else None
@@ -318,7 +381,8 @@ def train_image_reward(record: ChainRecord, options: RewardTrainOptions, out_dir
                      "record": record.meta, "options": {k: list(v) if isinstance(v, tuple) else v
                                                         for k, v in asdict(options).items()},
                      **threshold_info,
-                     "training": {"history": result.history, "steps": options.steps}})
+                     "training": {"history": histories[0], "steps": options.steps,
+                                  **({"member_histories": histories} if options.members > 1 else {})}})
         save_pretrained(model, out_dir, metadata=meta)
         (Path(out_dir) / "split.json").write_text(__import__("json").dumps(split, indent=1) + "\n")
     return result, split
