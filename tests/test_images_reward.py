@@ -208,6 +208,17 @@ def test_per_level_weighting_fits_the_level_with_the_smallest_target(tiny_reward
     assert relative_matching_error(weighted.model, at_smallest) < 0.1 * relative_matching_error(unweighted.model, at_smallest)
 
 
+def test_penalty_pulls_the_reward_towards_zero(tiny_reward, tiny_record):
+    from reward_demo.images.reward import RewardTrainOptions, final_rewards, train_image_reward
+
+    _, unpenalised, _ = tiny_reward
+    options = RewardTrainOptions(dim=8, dim_mults=(1, 2), steps=120, batch_size=32, lr=1e-3, eval_every=40, ema_decay=0.9,
+                                 save_every=60, progress=False, penalty=1.0)
+    penalised, _ = train_image_reward(tiny_record, options)
+    x = tiny_record.unguided_next[:, -1]
+    assert final_rewards(penalised.model, x).pow(2).mean() < 0.5 * final_rewards(unpenalised.model, x).pow(2).mean()
+
+
 def test_ensemble_needs_a_member(tiny_record):
     from reward_demo.images.reward import RewardTrainOptions, train_image_reward
 

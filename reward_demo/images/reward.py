@@ -300,6 +300,8 @@ class RewardTrainOptions:
     """weigh each pair's squared error by 1 / the mean squared target of its noise level (as the Gaussian
     trainer's normalize_per_t does), so the low-noise levels, which set the final latent's reward, count as
     much as the high-noise levels, where SLD moves the latent most"""
+    penalty: float = 0.0
+    """weight of a penalty on mean(r^2) added to the matching loss (the method's optional term; 0 in the reference)"""
     members: int = 1
     """networks trained apart on the same prompts and averaged (1 = a single network)"""
     progress: bool = True
@@ -349,7 +351,7 @@ def train_image_reward(record: ChainRecord, options: RewardTrainOptions, out_dir
 
     def loss_fn(model, batch):
         return gradient_matching_loss(lambda z, t, c: model.score(z, t), batch["z"], batch["target"], batch["t"],
-                                      weights=batch.get("weight"))
+                                      penalty=options.penalty, weights=batch.get("weight"))
 
     split = {"train_prompts": train_prompts, "heldout_prompts": held_prompts, "validation_prompts": val_prompts}
     members, histories = [], []
