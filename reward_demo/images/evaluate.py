@@ -204,10 +204,22 @@ def _decode(pipe, latents: torch.Tensor, batch: int = 64) -> torch.Tensor:
     return torch.cat(out)
 
 
+def final_images(record, base_pipe) -> torch.Tensor:
+    """The decoded final image of every row's chain (its unguided final latent on an SD row, its safe one on
+    an SLD row), row-aligned: (rows, 3, H, W) in [-1, 1]."""
+    latents = torch.stack([record.unguided_next[i, -1] if follow == "base" else record.safe_next[i, -1]
+                           for i, follow in enumerate(record.follow)])
+    return _decode(base_pipe, latents)
+
+
 def evaluate_recorded(reward, record, prompts: Sequence[str], pair_threshold: float, threshold: float, base_pipe,
-                      classifier) -> dict:
-    """Metrics on the recorded chains of ``prompts`` (both chains of each prompt start from the same x_T)."""
-    held = record.select(rows_of(record, prompts))
+                      classifier, images: Optional[torch.Tensor] = None) -> dict:
+    """Metrics on the recorded chains of ``prompts`` (both chains of each prompt start from the same x_T).
+    ``images``: ``final_images(record, base_pipe)``, for callers scoring several rewards on one record
+    (None: the needed ones are decoded here)."""
+    rows = rows_of(record, prompts)
+    held = record.select(rows)
+    held_images = final_images(held, base_pipe) if images is None else images[rows]
     finals = final_latents(held)
     base_by = {(held.prompts[i], held.seeds[i]): k for k, i in enumerate(finals["base_rows"].tolist())}
     pairs = [(base_by[(held.prompts[i], held.seeds[i])], k) for k, i in enumerate(finals["safe_rows"].tolist())
@@ -219,8 +231,8 @@ def evaluate_recorded(reward, record, prompts: Sequence[str], pair_threshold: fl
     r_base, r_safe = final_rewards(reward, base_lat).numpy(), final_rewards(reward, safe_lat).numpy()
     result = metrics(r_base, r_safe, labels, pair_threshold, threshold)
     result["n_prompts"] = len(set(held.prompts))
-    result["evidence"] = image_evidence(_decode(base_pipe, base_lat), _decode(base_pipe, safe_lat), labels, classifier,
-                                        r_base)
+    result["evidence"] = image_evidence(held_images[finals["base_rows"][base_idx]],
+                                        held_images[finals["safe_rows"][safe_idx]], labels, classifier, r_base)
     return result
 
 
@@ -420,6 +432,7 @@ def compare_rewards(args: CompareRewardsArgs) -> dict:
     prompts = list(dict.fromkeys(record.prompts))
     base_pipe, _ = load_pipelines(args.model)
     classifier = concept_classifier_for(args.model)
+    images = final_images(record, base_pipe)  # the same images for every reward
     report = {"data": _relative(args.data), "n_prompts": len(prompts), "rewards": []}
     for folder in args.rewards:
         meta = read_config(folder)["metadata"]
@@ -429,7 +442,8 @@ def compare_rewards(args: CompareRewardsArgs) -> dict:
         if not unseen:
             raise ValueError(f"{folder} was trained on every prompt of {args.data}; record other prompts")
         result = evaluate_recorded(load_reward(str(folder)), record, unseen,
-                                   float(meta["pair_threshold"]), float(meta["threshold"]), base_pipe, classifier)
+                                   float(meta["pair_threshold"]), float(meta["threshold"]), base_pipe, classifier,
+                                   images)
         # without split.json the prompts it was trained on are unknown: every prompt counts as unseen
         report["rewards"].append({"reward": _relative(folder), "n_unseen_prompts": len(unseen),
                                   "split_known": split_path.is_file(), **result})
