@@ -337,6 +337,21 @@ def concept_classifier_for(model: Optional[str]):
         return None
 
 
+def figures_text(part: dict) -> str:
+    """(a) and (b) of one result on one line, then, when measured, what the concept classifier reads in the
+    same SD images."""
+    text = (f"(a) balanced acc {part['a_pair_balanced_accuracy']:.3f} pairwise {part['a_pairwise_accuracy']:.3f} | "
+            f"(b) AUROC {part.get('b_prompt_auroc', float('nan')):.3f} verdict bal. acc "
+            f"{part.get('b_verdict_balanced_accuracy', float('nan')):.3f} (n={part['n']})")
+    evidence = part.get("evidence", {})
+    if "classifier_b_prompt_auroc" in evidence:
+        text += f"\n  the concept classifier on the same SD images: AUROC {evidence['classifier_b_prompt_auroc']:.3f}"
+    if "n_drawn_as_labelled" in evidence:
+        text += (f"; the reward's (b) on the {evidence['n_drawn_as_labelled']} images drawn as labelled "
+                 f"{evidence['b_prompt_auroc_drawn_as_labelled']:.3f}")
+    return text
+
+
 def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     from ..checkpoint import read_config
     from .data import training_vocabulary
@@ -390,14 +405,7 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     plot_evaluation(args.figure, rows, examples, report)
     for name, part in (("novel prompts", novel), ("held-out recorded prompts", recorded)):
         if part:
-            print(f"{name}: (a) balanced acc {part['a_pair_balanced_accuracy']:.3f} pairwise {part['a_pairwise_accuracy']:.3f}"
-                  f" | (b) AUROC {part.get('b_prompt_auroc', float('nan')):.3f} verdict bal. acc "
-                  f"{part.get('b_verdict_balanced_accuracy', float('nan')):.3f} (n={part['n']})")
-            evidence = part.get("evidence", {})
-            if "classifier_b_prompt_auroc" in evidence:
-                print(f"  the concept classifier on the same SD images: AUROC {evidence['classifier_b_prompt_auroc']:.3f}"
-                      + (f"; the reward's (b) on the {evidence['n_drawn_as_labelled']} images drawn as labelled "
-                         f"{evidence['b_prompt_auroc_drawn_as_labelled']:.3f}" if "n_drawn_as_labelled" in evidence else ""))
+            print(f"{name}: {figures_text(part)}")
     print(f"wrote {args.json} and {args.figure}")
     return report
 
@@ -453,11 +461,7 @@ def compare_rewards(args: CompareRewardsArgs) -> dict:
 def compare_rewards_command(args: CompareRewardsArgs) -> dict:
     report = compare_rewards(args)
     for entry in report["rewards"]:
-        print(f"{entry['reward']}: (b) AUROC {entry.get('b_prompt_auroc', float('nan')):.3f} | (a) balanced acc "
-              f"{entry['a_pair_balanced_accuracy']:.3f} pairwise {entry['a_pairwise_accuracy']:.3f} "
-              f"({entry['n_unseen_prompts']} prompts it was not trained on)"
-              + (f" | the concept classifier on the same SD images {entry['evidence']['classifier_b_prompt_auroc']:.3f}"
-                 if "classifier_b_prompt_auroc" in entry["evidence"] else ""))
+        print(f"{entry['reward']}, on {entry['n_unseen_prompts']} prompts it was not trained on: {figures_text(entry)}")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rounded(report), indent=1) + "\n")
