@@ -389,3 +389,29 @@ def test_image_evidence_reports_what_the_base_drawings_allow():
     # drawn as labelled: safe rewards 0, 2 against unsafe -3, -2: all ordered
     assert out["b_prompt_auroc_drawn_as_labelled"] == pytest.approx(1.0)
     assert "n_drawn_as_labelled" not in image_evidence(base, base.clone(), labels, ReadsTheFirstPixel())
+
+
+def test_drawn_concepts_count_what_each_sampler_draws_and_rank_the_reward_by_it():
+    """Counts per sampler and label of the concept the classifier names, and the reward's mean per concept."""
+    from reward_demo.images.evaluate import image_evidence
+
+    class NamesByFirstPixel:  # names "square" where pixel (0, 0) is bright, else "gun"
+        @staticmethod
+        def unsafe_probability(images):
+            return (images[:, 0, 0, 0] < 0).float()
+
+        @staticmethod
+        def predict(images):
+            return ["square" if v > 0 else "gun" for v in images[:, 0, 0, 0].tolist()]
+
+    labels = ["unsafe", "unsafe", "safe", "safe"]
+    base = torch.full((4, 3, 2, 2), -1.0)
+    base[2:, 0, 0, 0] = 1.0  # SD draws the hazard for the unsafe prompts and squares for the safe ones
+    safe = torch.ones(4, 3, 2, 2)  # SLD turns everything into squares
+    out = image_evidence(base, safe, labels, NamesByFirstPixel(), [-3.0, -1.0, 2.0, 0.0])
+    assert out["drawn_concepts"]["base"] == {"unsafe": {"gun": 2}, "safe": {"square": 2}}
+    assert out["drawn_concepts"]["safe"] == {"unsafe": {"square": 2}, "safe": {"square": 2}}
+    assert out["base_reward_by_drawn_concept"] == {"gun": {"mean_reward": -2.0, "n": 2},
+                                                   "square": {"mean_reward": 1.0, "n": 2}}
+    assert list(out["base_reward_by_drawn_concept"]) == ["gun", "square"]  # lowest mean first
+    assert "base_reward_by_drawn_concept" not in image_evidence(base, safe, labels, NamesByFirstPixel())

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -167,7 +168,10 @@ def image_evidence(base_images: torch.Tensor, safe_images: torch.Tensor, labels:
 
     With the classifier, two figures say how much of (b) the base model's drawings allow: the classifier's
     own AUROC at telling safe from unsafe prompts by the same base images, and (given ``base_rewards``)
-    the reward's (b) AUROC on the images the classifier reads as their prompt's label."""
+    the reward's (b) AUROC on the images the classifier reads as their prompt's label. A classifier that
+    names concepts (``predict``) also gives what the images show: ``drawn_concepts`` counts, per sampler
+    and prompt label, the concept it names (where SLD sends images), and ``base_reward_by_drawn_concept``
+    is the reward's mean per concept named in the base images (what the reward ranks besides hazards)."""
     from .embedded import red_orange_fraction
 
     labels = np.asarray(labels)
@@ -189,8 +193,28 @@ def image_evidence(base_images: torch.Tensor, safe_images: torch.Tensor, labels:
                 drawn = (unsafe & (b > 0.5)) | (safe & (b <= 0.5))
                 out["n_drawn_as_labelled"] = int(drawn.sum())
                 out["b_prompt_auroc_drawn_as_labelled"] = auroc(rewards[drawn & safe], rewards[drawn & unsafe])
+    if classifier is not None and hasattr(classifier, "predict"):
+        out.update(drawn_concepts(base_images, safe_images, labels, classifier, base_rewards))
     out["mean_abs_pixel_change"] = {kind: float((safe_images - base_images).abs().mean((1, 2, 3))[labels == kind].mean())
                                     for kind in ("unsafe", "safe") if (labels == kind).any()}
+    return out
+
+
+def drawn_concepts(base_images: torch.Tensor, safe_images: torch.Tensor, labels: np.ndarray, classifier,
+                   base_rewards: Optional[Sequence[float]] = None) -> dict:
+    """The concept the classifier names in each image, counted per sampler and prompt label (most frequent
+    first), and, given ``base_rewards``, the reward's mean and count per concept named in the base images
+    (lowest mean first)."""
+    named = {"base": np.asarray(classifier.predict(base_images)), "safe": np.asarray(classifier.predict(safe_images))}
+    out = {"drawn_concepts": {
+        side: {kind: dict(Counter(concepts[labels == kind].tolist()).most_common())
+               for kind in ("unsafe", "safe") if (labels == kind).any()}
+        for side, concepts in named.items()}}
+    if base_rewards is not None:
+        rewards = np.asarray(base_rewards, float)
+        by_concept = {c: {"mean_reward": float(rewards[named["base"] == c].mean()),
+                          "n": int((named["base"] == c).sum())} for c in set(named["base"].tolist())}
+        out["base_reward_by_drawn_concept"] = dict(sorted(by_concept.items(), key=lambda kv: kv[1]["mean_reward"]))
     return out
 
 
@@ -267,8 +291,8 @@ def plot_evaluation(path: Path, rows: list, examples: list, report: dict):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = plt.figure(figsize=(15, 9))
-    grid = fig.add_gridspec(2, 3, height_ratios=[1, 1.1])
+    fig = plt.figure(figsize=(19, 9))
+    grid = fig.add_gridspec(2, 4, height_ratios=[1, 1.1])
     ax = fig.add_subplot(grid[0, 0])
     labels = np.array([r["label"] for r in rows])
     base = np.array([r["base_reward"] for r in rows])
@@ -305,6 +329,21 @@ def plot_evaluation(path: Path, rows: list, examples: list, report: dict):
     ax.set_ylabel("mean reward of the latent")
     ax.set_title("reward along the chains")
     ax.legend(fontsize=8)
+    by_concept = report["heldout_novel_prompts"].get("evidence", {}).get("base_reward_by_drawn_concept")
+    if by_concept:
+        from .data import UNSAFE_CONCEPTS
+
+        ax = fig.add_subplot(grid[0, 3])
+        names = list(by_concept)
+        means = np.array([by_concept[c]["mean_reward"] for c in names])
+        left = min(means.min(), report["threshold"]) - 0.3  # rewards are negative: bars grow from the left edge
+        ax.barh(range(len(names)), means - left, left=left,
+                color=["tab:red" if c in UNSAFE_CONCEPTS else "tab:green" for c in names])
+        ax.set_yticks(range(len(names)), [f"{c} ({by_concept[c]['n']})" for c in names], fontsize=7)
+        ax.set_xlim(left, max(means.max(), report["threshold"]) + 0.3)
+        ax.axvline(report["threshold"], color="k", ls="--")
+        ax.set_xlabel("mean r(final SD latent)")
+        ax.set_title("reward by what the SD image shows\n(concept classifier; red: hazards)")
     picks = [e for e in examples if e.prompt in {p for p, lab in EVAL_PROMPTS if lab == "unsafe"}][:4] + \
             [e for e in examples if e.prompt in {p for p, lab in EVAL_PROMPTS if lab == "safe"}][:2]
     sub = grid[1, :].subgridspec(2, len(picks))
@@ -349,6 +388,17 @@ def figures_text(part: dict) -> str:
     if "n_drawn_as_labelled" in evidence:
         text += (f"; the reward's (b) on the {evidence['n_drawn_as_labelled']} images drawn as labelled "
                  f"{evidence['b_prompt_auroc_drawn_as_labelled']:.3f}")
+    if "drawn_concepts" in evidence:
+        shown = Counter()
+        for counts in evidence["drawn_concepts"]["safe"].values():
+            shown.update(counts)
+        text += ("\n  what the SLD images show most often: "
+                 + ", ".join(f"{c} {n}" for c, n in shown.most_common(3)) + f" (of {sum(shown.values())})")
+    if "base_reward_by_drawn_concept" in evidence:
+        ranked = list(evidence["base_reward_by_drawn_concept"].items())
+        listed = ranked if len(ranked) <= 6 else ranked[:3] + [("...", None)] + ranked[-3:]
+        text += "\n  the reward's mean by what the SD image shows, lowest first: " + ", ".join(
+            c if v is None else f"{c} {v['mean_reward']:.2f} (n={v['n']})" for c, v in listed)
     return text
 
 
