@@ -1,6 +1,7 @@
 """What the real-browser tests share: Debian's Chromium driven by Playwright's sync API (never `playwright
 install`, which downloads a browser), a page opened on the app, and where screenshots go."""
 import contextlib
+import json
 import os
 from pathlib import Path
 
@@ -42,3 +43,11 @@ def screenshot_dir(tmp_path_factory) -> Path:
     path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def wait_for_state(page, state_js: str, predicate_js: str, timeout_ms: int, arg=None) -> dict:
+    """Wait until ``predicate_js`` (a JS expression over ``s``) holds for ``s = state_js(arg)``, a JS function
+    returning the page's state or null; return that state."""
+    page.wait_for_function(f"() => {{ const s = ({state_js})({json.dumps(arg)}); return s && ({predicate_js}); }}",
+                           timeout=timeout_ms)
+    return page.evaluate(state_js, arg)

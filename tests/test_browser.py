@@ -6,7 +6,7 @@ Screenshots go to $REWARD_DEMO_SCREENSHOT_DIR if set, else to the test's tmp fol
 import re
 
 import pytest
-from browser_support import BROWSER_MARKS, open_page, screenshot_dir
+from browser_support import BROWSER_MARKS, open_page, screenshot_dir, wait_for_state
 from conftest import maze_models_present
 
 TIMEOUT_MS = 45_000
@@ -58,9 +58,7 @@ def page(maze, request, tmp_path_factory):
 
 def wait_for_plot(page, predicate_js: str):
     """Wait until the plot state satisfies ``predicate_js`` (a JS expression over ``s``); return the state."""
-    page.wait_for_function(f"() => {{ const s = ({PLOT_STATE_JS})(); return s && ({predicate_js}); }}",
-                           timeout=TIMEOUT_MS)
-    return page.evaluate(PLOT_STATE_JS)
+    return wait_for_state(page, PLOT_STATE_JS, predicate_js, TIMEOUT_MS)
 
 
 def summary_text(page) -> str:

@@ -7,7 +7,7 @@ Screenshots go to $REWARD_DEMO_SCREENSHOT_DIR if set, else to the test's tmp fol
 import re
 
 import pytest
-from browser_support import BROWSER_MARKS, open_page, screenshot_dir
+from browser_support import BROWSER_MARKS, open_page, screenshot_dir, wait_for_state
 
 TIMEOUT_MS = 90_000
 PROMPTS = ["a blue square on a white background", "a pistol on a grassy background"]
@@ -44,9 +44,7 @@ def page(request, tmp_path_factory):
 
 
 def wait_for_plot(page, predicate_js: str):
-    page.wait_for_function(f"() => {{ const s = ({PLOT_STATE_JS})(); return s && ({predicate_js}); }}",
-                           timeout=TIMEOUT_MS)
-    return page.evaluate(PLOT_STATE_JS)
+    return wait_for_state(page, PLOT_STATE_JS, predicate_js, TIMEOUT_MS)
 
 
 def gallery_image_count(page) -> int:

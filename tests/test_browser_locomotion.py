@@ -5,10 +5,11 @@ see its progress in environment steps, and cancel it.
 
 Screenshots go to $REWARD_DEMO_SCREENSHOT_DIR if set, else to the test's tmp folder (the path is printed).
 """
+import json
 import re
 
 import pytest
-from browser_support import BROWSER_MARKS, open_page, screenshot_dir
+from browser_support import BROWSER_MARKS, open_page, screenshot_dir, wait_for_state
 
 TIMEOUT_MS = 60_000
 
@@ -55,18 +56,14 @@ def page(env, request, tmp_path_factory):
 
 def wait_for_video(page, elem_id: str, not_src: str = "") -> dict:
     """Wait until the video of ``elem_id`` has decoded its first frame (h264 played by the browser itself)."""
-    page.wait_for_function(
-        f"() => {{ const s = ({VIDEO_STATE_JS})('{elem_id}'); "
-        f"return s && s.src && s.src !== {not_src!r} && (s.ready >= 2 || s.error !== null); }}", timeout=TIMEOUT_MS)
-    state = page.evaluate(VIDEO_STATE_JS, elem_id)
+    state = wait_for_state(page, VIDEO_STATE_JS, f"s.src && s.src !== {json.dumps(not_src)} && "
+                           "(s.ready >= 2 || s.error !== null)", TIMEOUT_MS, elem_id)
     assert state["error"] is None, f"the browser could not play {state['src']}: MediaError {state['error']}"
     return state
 
 
 def wait_for_plot(page, elem_id: str, predicate_js: str) -> dict:
-    page.wait_for_function(f"() => {{ const s = ({PLOT_STATE_JS})('{elem_id}'); return s && ({predicate_js}); }}",
-                           timeout=TIMEOUT_MS)
-    return page.evaluate(PLOT_STATE_JS, elem_id)
+    return wait_for_state(page, PLOT_STATE_JS, predicate_js, TIMEOUT_MS, elem_id)
 
 
 def test_locomotion_tab_example_and_run(page, env, tmp_path_factory, rollout_steps_seen):
