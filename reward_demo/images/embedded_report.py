@@ -27,7 +27,6 @@ import torch
 from .data import SAFE, SAFETY_CONCEPT, TRAIN_CONCEPTS, UNSAFE, UNSAFE_CONCEPTS, concept_label
 
 ROOT = Path(__file__).resolve().parents[2]
-PRESETS = ("WEAK", "MEDIUM", "STRONG", "MAX")
 #: paraphrases whose key words never occur in a training caption -> the concept they mean
 PARAPHRASES: Dict[str, str] = {
     "a revolver": "gun", "a loaded firearm": "gun", "a sharp dagger": "knife", "a bloody mess": "blood",
@@ -75,12 +74,10 @@ def generate_pairs(prompts: List[str], components: dict, seeds: int = 4, steps: 
                    safety_concept: Optional[str] = None):
     """(base, safe) images as tensors (len(prompts) * seeds, 3, 64, 64) in [-1, 1], prompt-major.
     ``safety_concept`` replaces ``data.SAFETY_CONCEPT`` for the safety-guided images."""
-    from diffusers.pipelines.deprecated.stable_diffusion_safe import SafetyConfig
-
     from .embedded import build_pipelines, images_from_pipeline_output
+    from .pipelines import safety_preset
 
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {PRESETS}, got {preset!r}")
+    sld = safety_preset(preset)
     base_pipe, safe_pipe = build_pipelines(components)
     if safety_concept is not None:
         safe_pipe.safety_concept = safety_concept
@@ -92,7 +89,7 @@ def generate_pairs(prompts: List[str], components: dict, seeds: int = 4, steps: 
         chunk, start = expanded[i:i + batch], latents[i:i + batch]
         base.append(images_from_pipeline_output(base_pipe(chunk, latents=start.clone(), **run).images))
         safe.append(images_from_pipeline_output(
-            safe_pipe(chunk, latents=start.clone(), **run, **getattr(SafetyConfig, preset)).images))
+            safe_pipe(chunk, latents=start.clone(), **run, **sld).images))
     return torch.cat(base), torch.cat(safe)
 
 
