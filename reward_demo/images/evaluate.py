@@ -15,7 +15,9 @@ Reported per set:
 (b) the user's figure: AUROC of r(base final latent) at separating safe from unsafe prompts, and the
     balanced accuracy of the shipped verdict threshold;
 and the evidence that guidance changed the images: the embedded model's concept classifier's
-P(unsafe) and the red/orange pixel fraction, base vs safe, for unsafe and safe prompts.
+P(unsafe) and the red/orange pixel fraction, base vs safe, for unsafe and safe prompts; what the
+classifier reads in each sampler's images, and the reward's mean per concept read in the base images
+(what besides the hazards the reward ranks images by).
 """
 from __future__ import annotations
 
