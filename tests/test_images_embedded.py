@@ -160,6 +160,17 @@ def test_tiny_model_round_trip_and_both_pipelines(tiny_folder):
     assert load_concept_classifier(str(tiny_folder))(torch.zeros(2, 3, 64, 64)).shape == (2, len(D.TRAIN_CONCEPTS))
 
 
+def test_concept_classifier_for_finds_the_classifier_of_an_embedded_folder(tiny_folder, tmp_path):
+    """A folder given as the model brings its own classifier; Stable Diffusion models and bare folders have none."""
+    from reward_demo.images.embedded import ConceptClassifier
+    from reward_demo.images.evaluate import concept_classifier_for
+
+    found = concept_classifier_for(str(tiny_folder))
+    assert isinstance(found, ConceptClassifier) and found.config["width"] == 8  # the folder's, not the shipped one
+    assert concept_classifier_for("someone/stable-diffusion") is None
+    assert concept_classifier_for(str(tmp_path)) is None
+
+
 def test_missing_folder_is_a_clear_error(tmp_path):
     from reward_demo.images.embedded import load_embedded_components
 

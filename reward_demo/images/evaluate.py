@@ -365,15 +365,16 @@ def plot_evaluation(path: Path, rows: list, examples: list, report: dict):
 
 
 def concept_classifier_for(model: Optional[str]):
-    """The embedded model's concept classifier (an auxiliary check of the images), or None for other models
-    or when it is not shipped."""
+    """The concept classifier of an embedded model (the shipped one, or a folder given as ``model``), an
+    auxiliary check of the images; None for Stable Diffusion models or when the folder has none."""
     from .embedded import load_concept_classifier
-    from .pipelines import resolve_model
+    from .pipelines import EMBEDDED, is_embedded_folder, resolve_model
 
-    if resolve_model(model) != "embedded":
+    name = resolve_model(model)
+    if name != EMBEDDED and not is_embedded_folder(Path(name).expanduser()):
         return None
     try:
-        return load_concept_classifier()
+        return load_concept_classifier(None if name == EMBEDDED else str(Path(name).expanduser()))
     except FileNotFoundError:
         return None
 

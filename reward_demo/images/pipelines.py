@@ -104,7 +104,7 @@ def resolve_model(model: Optional[str] = None) -> str:
     return str(name).strip() or EMBEDDED
 
 
-def _is_embedded_folder(path: Path) -> bool:
+def is_embedded_folder(path: Path) -> bool:
     """A folder in the embedded model's layout (vae/, unet/, scheduler/ and reward_demo.json; no model_index.json)."""
     return path.is_dir() and not (path / "model_index.json").is_file() and (path / "reward_demo.json").is_file()
 
@@ -142,7 +142,7 @@ def _load_diffusers(model: str, device: torch.device):
 @functools.lru_cache(maxsize=2)
 def _load_cached(model: str, device: str):
     device = torch.device(device)
-    if model == EMBEDDED or _is_embedded_folder(Path(model).expanduser()):
+    if model == EMBEDDED or is_embedded_folder(Path(model).expanduser()):
         from . import data as images_data
         from .embedded import load_embedded_components
 
