@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -66,6 +66,11 @@ def save_pretrained(module: nn.Module, directory: Union[str, Path], metadata: Op
     save_file(state, str(directory / WEIGHTS_NAME))
     (directory / CONFIG_NAME).write_text(json.dumps(spec, indent=2) + "\n")
     return directory
+
+
+def saved_modules_present(directory: Union[str, Path], names: Sequence[str]) -> bool:
+    """True when every ``directory/name`` holds a module saved by ``save_pretrained`` (config and weights)."""
+    return all((Path(directory) / name / file).is_file() for name in names for file in (CONFIG_NAME, WEIGHTS_NAME))
 
 
 def read_config(directory: Union[str, Path]) -> Dict[str, Any]:

@@ -14,13 +14,16 @@ SHIPPED_MAZE_CHECKPOINTS = ROOT / "checkpoints" / "maze"
 
 def maze_checkpoint_root() -> Path:
     """Where the app looks for maze models: $REWARD_DEMO_MAZE_CHECKPOINTS (development only), else the shipped ones."""
-    return Path(os.environ.get("REWARD_DEMO_MAZE_CHECKPOINTS") or SHIPPED_MAZE_CHECKPOINTS)
+    from reward_demo.ui.maze_tab import checkpoint_root
+
+    return checkpoint_root()
 
 
 def maze_models_present(maze: str) -> bool:
-    folder = maze_checkpoint_root() / maze
-    return all((folder / kind / name).is_file() for kind in ("base", "expert", "reward")
-               for name in ("config.json", "model.safetensors"))
+    """What the app checks: the maze's base, expert and reward checkpoints are all there."""
+    from reward_demo.ui.maze_tab import has_models
+
+    return has_models(maze)
 
 
 def skip_without_maze_models(maze: str) -> None:

@@ -159,6 +159,17 @@ def test_save_and_load_roundtrip(tmp_path):
     assert torch.equal(half.betas, d.betas) and torch.equal(half.posterior_mean_coef1, d.posterior_mean_coef1)
 
 
+def test_saved_modules_present_needs_config_and_weights_of_every_name(tmp_path):
+    from reward_demo.checkpoint import saved_modules_present
+
+    rd.save_pretrained(MLPDenoiser(2), tmp_path / "base")
+    assert saved_modules_present(tmp_path, ["base"])
+    assert not saved_modules_present(tmp_path, ["base", "reward"])  # reward/ missing
+    (tmp_path / "reward").mkdir()
+    (tmp_path / "reward" / "config.json").write_text("{}")
+    assert not saved_modules_present(tmp_path, ["base", "reward"])  # reward/ has no weights
+
+
 def test_loading_reports_missing_and_mismatched_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="config.json"):
         rd.from_pretrained(tmp_path)

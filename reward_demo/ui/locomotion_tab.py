@@ -67,7 +67,9 @@ TRAIN_COMMAND = "python -m reward_demo locomotion train-planners --env {env}"
 # ------------------------------------------------------------------ models
 def checkpoint_root() -> Path:
     """$REWARD_DEMO_LOCOMOTION_CHECKPOINTS (development) or the shipped checkpoints/locomotion."""
-    return Path(os.environ.get("REWARD_DEMO_LOCOMOTION_CHECKPOINTS") or REPO_ROOT / "checkpoints" / "locomotion")
+    from ..locomotion.planner import checkpoint_root as planner_checkpoint_root
+
+    return planner_checkpoint_root()
 
 
 def assets_dir() -> Path:
@@ -81,9 +83,9 @@ def examples_json() -> Path:
 
 def has_models(env: str) -> bool:
     """True when the env's base, expert and reward checkpoints (config.json + model.safetensors) are present."""
-    folder = checkpoint_root() / env
-    return all((folder / kind / name).is_file() for kind in ("base", "expert", "reward")
-               for name in ("config.json", "model.safetensors"))
+    from ..checkpoint import saved_modules_present
+
+    return saved_modules_present(checkpoint_root() / env, ("base", "expert", "reward"))
 
 
 def trained_envs() -> List[str]:

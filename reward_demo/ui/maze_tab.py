@@ -62,8 +62,10 @@ def checkpoint_root() -> Path:
 
 
 def has_models(maze: str) -> bool:
-    """True when the maze's reward checkpoint (and so, presumably, its diffusion models) is present."""
-    return (checkpoint_root() / maze / "reward" / "model.safetensors").is_file()
+    """True when the maze's base, expert and reward checkpoints (config.json + model.safetensors) are present."""
+    from ..checkpoint import saved_modules_present
+
+    return saved_modules_present(checkpoint_root() / maze, ("base", "expert", "reward"))
 
 
 def check_maze(maze) -> str:
