@@ -186,7 +186,7 @@ def equal_target_size_weights(target: torch.Tensor, t: torch.Tensor, n_timesteps
     per_t = torch.bincount(t, weights=energy, minlength=n_timesteps) / counts.clamp(min=1)
     measured = (counts > 0) & (per_t > 0)
     if not measured.any():
-        raise ValueError("normalize_per_t: every target in the held-out buffer is zero")
+        raise ValueError("every target is zero: there is no target size to weigh the steps by")
     # a step the buffer happens to miss gets the mean size of the measured ones
     per_t = torch.where(measured, per_t, per_t[measured].mean())
     weights = 1.0 / per_t
