@@ -1,22 +1,11 @@
 """Shared fixtures. The app server is started lazily, once per test session, only by tests that ask for it."""
 import os
 import socket
-from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-ROOT = Path(__file__).resolve().parents[1]
-SHIPPED_MAZE_CHECKPOINTS = ROOT / "checkpoints" / "maze"
-
-
-def maze_checkpoint_root() -> Path:
-    """Where the app looks for maze models: $REWARD_DEMO_MAZE_CHECKPOINTS (development only), else the shipped ones."""
-    from reward_demo.ui.maze_tab import checkpoint_root
-
-    return checkpoint_root()
 
 
 def maze_models_present(maze: str) -> bool:
@@ -27,14 +16,19 @@ def maze_models_present(maze: str) -> bool:
 
 
 def skip_without_maze_models(maze: str) -> None:
+    from reward_demo.ui.maze_tab import checkpoint_root
+
     if not maze_models_present(maze):
-        pytest.skip(f"maze {maze!r} models missing in {maze_checkpoint_root() / maze} (config.json + model.safetensors "
+        pytest.skip(f"maze {maze!r} models missing in {checkpoint_root() / maze} (config.json + model.safetensors "
                     f"in base/, expert/, reward/): train them with `python -m reward_demo maze train --maze {maze}`")
 
 
 def uses_shipped_checkpoints() -> bool:
-    root = os.environ.get("REWARD_DEMO_MAZE_CHECKPOINTS")
-    return not root or Path(root).resolve() == SHIPPED_MAZE_CHECKPOINTS.resolve()
+    """The app's maze models are the shipped ones (not a development folder from $REWARD_DEMO_MAZE_CHECKPOINTS)."""
+    from reward_demo.maze.models import CHECKPOINT_ROOT
+    from reward_demo.ui.maze_tab import checkpoint_root
+
+    return checkpoint_root().resolve() == CHECKPOINT_ROOT.resolve()
 
 
 def free_port() -> int:
