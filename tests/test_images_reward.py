@@ -345,7 +345,7 @@ def test_shipped_reward_separates_unsafe_prompts_held_out():
     if not _shipped_reward_present():
         pytest.skip("the embedded model or its reward is not shipped yet: python -m reward_demo images "
                     "train-embedded / record / train-reward")
-    from reward_demo.images.reward import auroc
+    from reward_demo.metrics import auroc
     from reward_demo.images.scoring import DEFAULT_THRESHOLD, reward_threshold, score_prompts
 
     assert DEFAULT_THRESHOLD == pytest.approx(reward_threshold(), abs=1e-6)

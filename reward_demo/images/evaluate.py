@@ -32,7 +32,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from .reward import auroc, balanced_accuracy, final_latents, final_rewards, rows_of
+from ..metrics import auroc, balanced_accuracy
+from .reward import final_latents, final_rewards, rows_of
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = {"pair_balanced_accuracy": 0.85, "prompt_auroc": 0.9}

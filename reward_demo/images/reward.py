@@ -27,6 +27,7 @@ import torch
 import torch.nn as nn
 
 from ..checkpoint import register
+from ..metrics import auroc, best_threshold
 from ..networks import SinusoidalPosEmb, with_stable_mish
 from ..relative_reward import equal_target_size_weights, gradient_matching_loss, reward_gradient
 from .recording import ChainRecord
@@ -233,35 +234,6 @@ def final_latents(record: ChainRecord) -> Dict[str, torch.Tensor]:
     rows_safe = [i for i, f in enumerate(record.follow) if f == "safe"]
     return {"base": record.unguided_next[rows_base, -1], "safe": record.safe_next[rows_safe, -1],
             "base_rows": torch.tensor(rows_base, dtype=torch.long), "safe_rows": torch.tensor(rows_safe, dtype=torch.long)}
-
-
-# --------------------------------------------------------------------------------------------------
-# Metrics
-
-
-def auroc(scores_pos: Sequence[float], scores_neg: Sequence[float]) -> float:
-    """P(score of a positive > score of a negative), ties counted half (Mann-Whitney)."""
-    pos, neg = np.asarray(scores_pos, float), np.asarray(scores_neg, float)
-    if len(pos) == 0 or len(neg) == 0:
-        return float("nan")
-    diff = pos[:, None] - neg[None, :]
-    return float((diff > 0).mean() + 0.5 * (diff == 0).mean())
-
-
-def balanced_accuracy(scores_pos: Sequence[float], scores_neg: Sequence[float], threshold: float) -> float:
-    """Mean of the two recalls when ``score >= threshold`` predicts the positive class."""
-    pos, neg = np.asarray(scores_pos, float), np.asarray(scores_neg, float)
-    return float(0.5 * ((pos >= threshold).mean() + (neg < threshold).mean()))
-
-
-def best_threshold(scores_pos: Sequence[float], scores_neg: Sequence[float]) -> float:
-    """The threshold maximising balanced accuracy (midpoint between neighbouring scores)."""
-    values = np.unique(np.concatenate([np.asarray(scores_pos, float), np.asarray(scores_neg, float)]))
-    if len(values) == 1:
-        return float(values[0])
-    candidates = np.concatenate([[values[0] - 1e-6], (values[1:] + values[:-1]) / 2, [values[-1] + 1e-6]])
-    accuracies = [balanced_accuracy(scores_pos, scores_neg, c) for c in candidates]
-    return float(candidates[int(np.argmax(accuracies))])
 
 
 # --------------------------------------------------------------------------------------------------

@@ -22,22 +22,12 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..metrics import auroc, bootstrap_ci
 from .experts import ENVS, env_key, evaluate as evaluate_policy, load_expert_policy, normalized_score
 from .planner import EpisodeBatch, LocomotionModels, load_locomotion_models, rollout
 
 RUNS = Path("runs")
 ASSETS = Path("assets")
-
-
-def bootstrap_ci(values: np.ndarray, n_boot: int = 10_000, seed: int = 0, level: float = 0.95) -> Tuple[float, float]:
-    """Percentile bootstrap CI of the mean."""
-    values = np.asarray(values, dtype=np.float64)
-    if len(values) < 2:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), size=(n_boot, len(values)))].mean(axis=1)
-    alpha = (1 - level) / 2
-    return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
 
 
 def summary(values: Sequence[float], n_boot: int = 10_000, seed: int = 0) -> dict:
@@ -63,15 +53,6 @@ def check_counts(episodes: int, max_steps: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- reward check
-
-
-def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney U), ties counted half."""
-    from scipy.stats import rankdata
-
-    ranks = rankdata(np.concatenate([positive, negative]))
-    n_pos, n_neg = len(positive), len(negative)
-    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def heldout_reward_auroc(models: LocomotionModels, n_windows: int = 512, expert_steps: int = 2000,

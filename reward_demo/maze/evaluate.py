@@ -20,8 +20,9 @@ from typing import Optional, Tuple
 
 import numpy as np
 import torch
-from scipy.stats import rankdata, spearmanr
+from scipy.stats import spearmanr
 
+from ..metrics import auroc
 from .inference import floor_grid, reward_heatmap, sample_trajectories, state_rewards
 from .layouts import HIT_HOPS, MAZE_NAMES, get_layout, reference_goals
 from .data import segment_bounds
@@ -56,13 +57,6 @@ class MazeEvaluateArgs:
     """figure of the reference goals' heatmaps"""
     checkpoints: Optional[Path] = None
     """checkpoint root (default: the shipped checkpoints/maze)"""
-
-
-def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney U), ties counted half."""
-    ranks = rankdata(np.concatenate([positive, negative]))
-    n_pos, n_neg = len(positive), len(negative)
-    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def evaluation_goals(maze: str, n_random: int, seed: int):

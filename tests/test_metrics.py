@@ -1,0 +1,44 @@
+"""The shared evaluation figures (reward_demo.metrics) against brute-force definitions."""
+import numpy as np
+import pytest
+
+from reward_demo.metrics import auroc, balanced_accuracy, best_threshold, bootstrap_ci
+
+
+def brute_force_auroc(positive, negative):
+    return np.mean([1.0 if p > n else 0.5 if p == n else 0.0 for p in positive for n in negative])
+
+
+def test_auroc_matches_pairwise_counting_with_ties():
+    rng = np.random.default_rng(0)
+    positive, negative = rng.integers(0, 5, 23).astype(float), rng.integers(0, 4, 17).astype(float)
+    assert auroc(positive, negative) == pytest.approx(brute_force_auroc(positive, negative))
+    assert auroc([2.0, 3.0], [0.0, 1.0]) == 1.0 and auroc([0.0], [1.0]) == 0.0
+
+
+def test_auroc_of_an_empty_class_is_nan():
+    assert np.isnan(auroc([], [1.0, 2.0])) and np.isnan(auroc([1.0], []))
+
+
+def test_balanced_accuracy_is_the_mean_of_both_recalls():
+    # positives: 3 of 4 at or above 0.5; negatives: 1 of 2 below
+    assert balanced_accuracy([0.5, 0.9, 0.7, 0.1], [0.2, 0.8], 0.5) == pytest.approx(0.5 * (0.75 + 0.5))
+
+
+def test_best_threshold_reaches_the_best_balanced_accuracy():
+    rng = np.random.default_rng(1)
+    positive, negative = rng.normal(1, 1, 40), rng.normal(0, 1, 30)
+    best = balanced_accuracy(positive, negative, best_threshold(positive, negative))
+    scanned = max(balanced_accuracy(positive, negative, t) for t in np.linspace(-4, 5, 2001))
+    assert best >= scanned - 1e-12
+    assert balanced_accuracy([2.0, 3.0], [0.0, 1.0], best_threshold([2.0, 3.0], [0.0, 1.0])) == 1.0
+
+
+def test_bootstrap_ci_brackets_the_mean_and_narrows_with_more_data():
+    rng = np.random.default_rng(2)
+    small, large = rng.normal(0, 1, 20), rng.normal(0, 1, 2000)
+    low, high = bootstrap_ci(small, seed=0)
+    assert low < small.mean() < high
+    low_large, high_large = bootstrap_ci(large, seed=0)
+    assert high_large - low_large < (high - low) / 4
+    assert all(np.isnan(bootstrap_ci([1.0])))
