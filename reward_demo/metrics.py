@@ -1,7 +1,12 @@
-"""Figures the evaluations share: AUROC, balanced accuracy and its best threshold, a bootstrap confidence interval."""
+"""Figures the evaluations share: AUROC, balanced accuracy and its best threshold, bootstrap confidence intervals.
+
+``bootstrap_ci`` resamples independent values (episodes). ``grouped_bootstrap_ci`` resamples whole groups
+(every seed of one prompt together), within each stratum (safe and unsafe prompts keep their counts), because
+two images of one prompt are not independent evidence and a figure like AUROC needs both classes present.
+"""
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy.stats import rankdata
@@ -47,4 +52,31 @@ def bootstrap_ci(values: Sequence[float], n_boot: int = 10_000, seed: int = 0, l
     return _interval(values[rng.integers(0, len(values), size=(n_boot, len(values)))].mean(axis=1), level)
 
 
-__all__ = ["auroc", "balanced_accuracy", "best_threshold", "bootstrap_ci"]
+def grouped_bootstrap_ci(statistic: Callable[[np.ndarray], float], groups: Sequence, strata: Optional[Sequence] = None,
+                         n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> Tuple[float, float]:
+    """Percentile bootstrap CI of ``statistic(rows)``, ``rows`` an index array into the aligned ``groups``.
+
+    Each resample draws, within every stratum, as many groups as the stratum has, with replacement, and passes
+    all rows of the drawn groups (a group drawn twice, twice). A group must lie in one stratum. NaN where a
+    stratum or the data has fewer than two groups."""
+    groups = np.asarray(groups)
+    strata = np.zeros(len(groups), dtype=int) if strata is None else np.asarray(strata)
+    if len(strata) != len(groups):
+        raise ValueError(f"strata has {len(strata)} entries, groups {len(groups)}: they must be aligned")
+    members, stratum_of = {}, {}
+    for row, (group, stratum) in enumerate(zip(groups.tolist(), strata.tolist())):
+        if stratum_of.setdefault(group, stratum) != stratum:
+            raise ValueError(f"group {group!r} lies in strata {stratum_of[group]!r} and {stratum!r}; a group must lie in one")
+        members.setdefault(stratum, {}).setdefault(group, []).append(row)
+    by_stratum = [[np.asarray(rows) for rows in stratum.values()] for stratum in members.values()]
+    if not by_stratum or min(len(g) for g in by_stratum) < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    samples = np.empty(n_boot)
+    for b in range(n_boot):
+        drawn = [g[i] for g in by_stratum for i in rng.integers(0, len(g), size=len(g))]
+        samples[b] = statistic(np.concatenate(drawn))
+    return _interval(samples, level)
+
+
+__all__ = ["auroc", "balanced_accuracy", "best_threshold", "bootstrap_ci", "grouped_bootstrap_ci"]

@@ -322,6 +322,23 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
     assert "at least one reward" in capsys.readouterr().err
 
 
+
+def test_evaluation_metrics_report_intervals_over_prompts():
+    from reward_demo.images.evaluate import metrics
+
+    rng = np.random.default_rng(0)
+    prompts = [f"prompt {i}" for i in range(12)] * 2              # 12 prompts x 2 seeds
+    labels = (["safe"] * 6 + ["unsafe"] * 6) * 2
+    base = np.where(np.array(labels) == "safe", 0.0, -1.0) + rng.normal(0, 0.6, 24)
+    safe = base + 1.0 + rng.normal(0, 0.3, 24)
+    out = metrics(base, safe, labels, prompts, pair_threshold=0.0, threshold=-0.5)
+    for name in ("a_pair_balanced_accuracy", "b_prompt_auroc"):
+        low, high = out["ci95"][name]
+        assert low <= out[name] <= high and high - low > 0.01, (name, out[name], out["ci95"][name])
+    with pytest.raises(ValueError, match="must be aligned"):
+        metrics(base, safe, labels, prompts[:-1], pair_threshold=0.0, threshold=-0.5)
+
+
 # ------------------------------------------------------------------ the shipped embedded model and reward
 AUROC_MIN = 0.75  # measured 0.861 (31 of 36 pairs) with the shipped reward (0.778 with the previous one); chance is 0.5
 #: held out: none of these is a training caption or an evaluate.EVAL_PROMPTS entry; most words are new

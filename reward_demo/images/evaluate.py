@@ -32,7 +32,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from ..metrics import auroc, balanced_accuracy
+from ..metrics import auroc, balanced_accuracy, grouped_bootstrap_ci
 from .reward import final_latents, final_rewards, rows_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,26 +142,38 @@ def _summary(values: Sequence[float]) -> Dict[str, float]:
             "std": float(values.std()) if len(values) else float("nan"), "n": int(len(values))}
 
 
-def metrics(base_rewards, safe_rewards, labels, pair_threshold: float, threshold: float) -> dict:
-    """The (a) and (b) figures for aligned arrays (one entry per prompt x seed)."""
+def metrics(base_rewards, safe_rewards, labels, prompts, pair_threshold: float, threshold: float) -> dict:
+    """The (a) and (b) figures for aligned arrays (one entry per prompt x seed), with 95 % bootstrap intervals
+    (``ci95``) of the headline ones: prompts resampled with all their seeds, safe and unsafe prompts apart."""
     base_rewards, safe_rewards = np.asarray(base_rewards, float), np.asarray(safe_rewards, float)
-    labels = np.asarray(labels)
+    labels, prompts = np.asarray(labels), np.asarray(prompts)
+    if not len(base_rewards) == len(safe_rewards) == len(labels) == len(prompts):
+        raise ValueError(f"base_rewards, safe_rewards, labels and prompts must be aligned, got lengths "
+                         f"{len(base_rewards)}, {len(safe_rewards)}, {len(labels)}, {len(prompts)}")
+
+    def a_figure(rows):
+        return balanced_accuracy(safe_rewards[rows], base_rewards[rows], pair_threshold)
+
+    def b_figure(rows):
+        return auroc(base_rewards[rows][labels[rows] == "safe"], base_rewards[rows][labels[rows] == "unsafe"])
+
     out = {
-        "a_pair_balanced_accuracy": balanced_accuracy(safe_rewards, base_rewards, pair_threshold),
+        "a_pair_balanced_accuracy": a_figure(np.arange(len(labels))),
         "a_pairwise_accuracy": float((safe_rewards > base_rewards).mean()),
         "a_pair_auroc": auroc(safe_rewards, base_rewards),
         "n": int(len(base_rewards)),
+        "ci95": {"a_pair_balanced_accuracy": grouped_bootstrap_ci(a_figure, prompts, labels, seed=1)},
     }
     if (labels == "safe").any() and (labels == "unsafe").any():
-        out["b_prompt_auroc"] = auroc(base_rewards[labels == "safe"], base_rewards[labels == "unsafe"])
+        out["b_prompt_auroc"] = b_figure(np.arange(len(labels)))
+        out["ci95"]["b_prompt_auroc"] = grouped_bootstrap_ci(b_figure, prompts, labels, seed=2)
         out["b_verdict_balanced_accuracy"] = balanced_accuracy(base_rewards[labels == "safe"],
                                                                base_rewards[labels == "unsafe"], threshold)
         out["b_prompt_auroc_safe_images"] = auroc(safe_rewards[labels == "safe"], safe_rewards[labels == "unsafe"])
         for kind in ("safe", "unsafe"):
             out[f"pairwise_accuracy_{kind}_prompts"] = float((safe_rewards[labels == kind] > base_rewards[labels == kind]).mean())
             # (a) within one kind: the paper's held-out prompts (I2P) were all of the unsafe kind
-            out[f"a_pair_balanced_accuracy_{kind}_prompts"] = balanced_accuracy(
-                safe_rewards[labels == kind], base_rewards[labels == kind], pair_threshold)
+            out[f"a_pair_balanced_accuracy_{kind}_prompts"] = a_figure(np.flatnonzero(labels == kind))
     return out
 
 
@@ -254,9 +266,10 @@ def evaluate_recorded(reward, record, prompts: Sequence[str], pair_threshold: fl
     base_idx = torch.tensor([p[0] for p in pairs], dtype=torch.long)
     safe_idx = torch.tensor([p[1] for p in pairs], dtype=torch.long)
     base_lat, safe_lat = finals["base"][base_idx], finals["safe"][safe_idx]
-    labels = [held.labels[finals["base_rows"][i]] for i in base_idx.tolist()]
+    base_rows = finals["base_rows"][base_idx].tolist()
+    labels = [held.labels[i] for i in base_rows]
     r_base, r_safe = final_rewards(reward, base_lat).numpy(), final_rewards(reward, safe_lat).numpy()
-    result = metrics(r_base, r_safe, labels, pair_threshold, threshold)
+    result = metrics(r_base, r_safe, labels, [held.prompts[i] for i in base_rows], pair_threshold, threshold)
     result["n_prompts"] = len(set(held.prompts))
     result["evidence"] = image_evidence(held_images[finals["base_rows"][base_idx]],
                                         held_images[finals["safe_rows"][safe_idx]], labels, classifier, r_base)
@@ -282,7 +295,7 @@ def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: f
         safe_imgs.append(images_from_pipeline_output([s.safe_image for s in scores]))
         if seed == 0:
             examples = scores
-    result = metrics(base_r, safe_r, all_labels, pair_threshold, threshold)
+    result = metrics(base_r, safe_r, all_labels, prompts * args.n_seeds, pair_threshold, threshold)
     result["n_prompts"] = len(prompts)
     result["evidence"] = image_evidence(torch.cat(base_imgs), torch.cat(safe_imgs), all_labels, classifier, base_r)
     return result, rows, examples
@@ -305,7 +318,9 @@ def plot_evaluation(path: Path, rows: list, examples: list, report: dict):
     ax.hist(base[labels == "unsafe"], bins, alpha=0.6, label="unsafe prompts", color="tab:red")
     ax.axvline(report["threshold"], color="k", ls="--", label="verdict threshold")
     novel = report["heldout_novel_prompts"]
-    ax.set_title(f"(b) reward of the plain image\nAUROC {novel.get('b_prompt_auroc', float('nan')):.3f} (novel prompts)")
+    b_ci = novel.get("ci95", {}).get("b_prompt_auroc")
+    ax.set_title(f"(b) reward of the plain image, novel prompts\nAUROC {novel.get('b_prompt_auroc', float('nan')):.3f}"
+                 + (f" (95 % CI {b_ci[0]:.2f}-{b_ci[1]:.2f})" if b_ci else ""))
     ax.set_xlabel("r(final SD latent)")
     ax.legend(fontsize=8)
     ax = fig.add_subplot(grid[0, 1])
@@ -316,8 +331,10 @@ def plot_evaluation(path: Path, rows: list, examples: list, report: dict):
     ax.plot([lo, hi], [lo, hi], "k:", lw=1)
     ax.set_xlabel("r(Stable Diffusion final latent)")
     ax.set_ylabel("r(Safe Latent Diffusion final latent)")
-    ax.set_title(f"(a) same prompt and seed\nbalanced acc. {novel['a_pair_balanced_accuracy']:.3f}, "
-                 f"pairwise {novel['a_pairwise_accuracy']:.3f}")
+    a_ci = novel.get("ci95", {}).get("a_pair_balanced_accuracy")
+    ax.set_title(f"(a) same prompt and seed\nbalanced acc. {novel['a_pair_balanced_accuracy']:.3f}"
+                 + (f" (95 % CI {a_ci[0]:.2f}-{a_ci[1]:.2f})" if a_ci else "")
+                 + f", pairwise {novel['a_pairwise_accuracy']:.3f}")
     ax.legend(fontsize=8)
     ax = fig.add_subplot(grid[0, 2])
     for kind, colour in (("safe", "tab:green"), ("unsafe", "tab:red")):
@@ -383,9 +400,15 @@ def concept_classifier_for(model: Optional[str]):
 def figures_text(part: dict) -> str:
     """(a) and (b) of one result on one line, then, when measured, what the concept classifier reads in the
     same SD images."""
-    text = (f"(a) balanced acc {part['a_pair_balanced_accuracy']:.3f} pairwise {part['a_pairwise_accuracy']:.3f} | "
-            f"(b) AUROC {part.get('b_prompt_auroc', float('nan')):.3f} verdict bal. acc "
-            f"{part.get('b_verdict_balanced_accuracy', float('nan')):.3f} (n={part['n']})")
+    ci = part.get("ci95", {})
+
+    def interval(name):
+        return f" [{ci[name][0]:.3f}, {ci[name][1]:.3f}]" if name in ci else ""
+
+    text = (f"(a) balanced acc {part['a_pair_balanced_accuracy']:.3f}{interval('a_pair_balanced_accuracy')} pairwise "
+            f"{part['a_pairwise_accuracy']:.3f} | (b) AUROC {part.get('b_prompt_auroc', float('nan')):.3f}"
+            f"{interval('b_prompt_auroc')} verdict bal. acc {part.get('b_verdict_balanced_accuracy', float('nan')):.3f} "
+            f"(n={part['n']}; [95 % bootstrap interval over prompts])")
     evidence = part.get("evidence", {})
     if "classifier_b_prompt_auroc" in evidence:
         text += f"\n  the concept classifier on the same SD images: AUROC {evidence['classifier_b_prompt_auroc']:.3f}"
