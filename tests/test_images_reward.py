@@ -256,6 +256,29 @@ def test_score_prompts_shapes_and_same_seed(tiny_folder, tiny_reward):
     assert verdict(1.0, 0.5) == "safe" and verdict(0.0, 0.5) == "unsafe"
 
 
+def test_prompt_batches_give_a_prompt_over_the_token_limit_its_own_call():
+    tokenizer = P.character_tokenizer(max_length=16)  # a character per token, plus start and end
+    long = "x" * 20
+    prompts = ["a", "b", long, "c", "d", "e", long, long]
+    batches = P.prompt_batches(tokenizer, prompts, batch_size=2)
+    assert [prompts[b] for b in batches] == [["a", "b"], [long], ["c", "d"], ["e"], [long], [long]]
+    assert P.prompt_batches(tokenizer, ["a"] * 5, batch_size=2) == [slice(0, 2), slice(2, 4), slice(4, 5)]
+
+
+def test_score_prompts_takes_a_prompt_longer_than_the_tokenizer_reads(tiny_folder, tiny_reward):
+    """The Safe pipeline re-tokenizes a batch untruncated; a long prompt among short ones used to fail there.
+    Now it is scored, cut to the tokenizer's limit as Stable Diffusion cuts it, and as if it ran alone."""
+    from reward_demo.images.scoring import score_prompts
+
+    long = "a knife next to a cat on a lawn"  # 31 characters: over the tiny tokenizer's 16
+    args = {"seed": 1, "n_steps": 3, "model": str(tiny_folder), "reward": str(tiny_reward[0]), "device": "cpu"}
+    together = score_prompts(["a cat", long, "a knife"], batch_size=8, **args)
+    alone = score_prompts([long], batch_size=8, **args)
+    assert [s.prompt for s in together] == ["a cat", long, "a knife"]
+    assert together[1].base_reward == pytest.approx(alone[0].base_reward, abs=1e-4)
+    assert together[1].safe_reward == pytest.approx(alone[0].safe_reward, abs=1e-4)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"prompts": []}, "empty"),
     ({"prompts": ["ok", "  "]}, "non-empty"),

@@ -22,7 +22,7 @@ import logging
 import os
 import warnings
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 
@@ -165,6 +165,29 @@ def load_pipelines(model: Optional[str] = None, device: Optional[Union[str, torc
         FileNotFoundError: the model cannot be found or loaded (the message names it).
     """
     return _load_cached(resolve_model(model), str(default_device(device)))
+
+
+def prompt_batches(tokenizer, prompts: Sequence[str], batch_size: int) -> List[slice]:
+    """Consecutive slices of ``prompts`` for the pipeline calls: at most ``batch_size`` prompts each, and a prompt
+    longer than the tokenizer's limit (``model_max_length``) in a slice of its own.
+
+    ``StableDiffusionPipelineSafe`` tokenizes a batch once more without truncation, to warn that a prompt was
+    cut, and that fails when the batch's prompts tokenize to different lengths. Alone, a long prompt is cut to
+    the limit, as every Stable Diffusion pipeline cuts it. Order is kept, so results line up with ``prompts``."""
+    limit = tokenizer.model_max_length
+    slices, start = [], 0
+    for i, prompt in enumerate(prompts):
+        if len(tokenizer(prompt).input_ids) > limit:
+            if start < i:
+                slices.append(slice(start, i))
+            slices.append(slice(i, i + 1))
+            start = i + 1
+        elif i + 1 - start == batch_size:
+            slices.append(slice(start, i + 1))
+            start = i + 1
+    if start < len(prompts):
+        slices.append(slice(start, len(prompts)))
+    return slices
 
 
 def model_label(model: Optional[str] = None) -> str:

@@ -31,7 +31,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import torch
 from safetensors.torch import load_file, save_file
 
-from .pipelines import safety_preset
+from .pipelines import prompt_batches, safety_preset
 
 FOLLOW = ("safe", "base")
 MIN_STEPS, MAX_STEPS = 2, 200
@@ -251,10 +251,10 @@ def record_chains(safe, prompts: Sequence[str], seeds: Sequence[int], n_steps: i
     done = {"n": 0}
     parts = []
     for kind in follow:
-        for start in range(0, len(prompts), batch_size):
-            batch_prompts = list(prompts[start:start + batch_size])
-            batch_seeds = [int(s) for s in seeds[start:start + batch_size]]
-            batch_labels = list(labels[start:start + batch_size]) if labels is not None else []
+        for batch in prompt_batches(safe.tokenizer, prompts, batch_size):
+            batch_prompts = list(prompts[batch])
+            batch_seeds = [int(s) for s in seeds[batch]]
+            batch_labels = list(labels[batch]) if labels is not None else []
             x_T = initial_latents(safe, batch_seeds)
 
             def step_done(n=len(batch_prompts)):

@@ -18,7 +18,7 @@ from typing import Callable, List, Optional, Sequence
 import torch
 
 from ..checkpoint import default_device, from_pretrained, read_config
-from .pipelines import EMBEDDED, load_pipelines, resolve_model
+from .pipelines import EMBEDDED, load_pipelines, prompt_batches, resolve_model
 from .recording import (DEFAULT_GUIDANCE, MAX_STEPS, MIN_STEPS, check_generation_args, image_size, initial_latents,
                         noise_levels, run_safe_recording)
 from .reward import CHECKPOINT_DIR
@@ -194,8 +194,8 @@ def score_prompts(prompts: Sequence[str], seed: int = 0, n_steps: int = 50, pres
     done = {"n": 0}
     results: List[PromptScore] = []
     with _GENERATION_LOCK:
-        for start in range(0, len(prompts), batch_size):
-            chunk = prompts[start:start + batch_size]
+        for batch in prompt_batches(safe.tokenizer, prompts, batch_size):
+            chunk = prompts[batch]
 
             def on_step(n=len(chunk)):
                 done["n"] += n

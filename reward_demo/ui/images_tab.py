@@ -34,6 +34,7 @@ from ..images import prompt_input
 from ..images.examples import (DEFAULT_PRESET, DEFAULT_SEED, DEFAULT_STEPS, GUIDANCE_SCALE, MAX_STEPS, MIN_STEPS,
                                RUNS_DIR, load_examples)
 from ..images.prompt_input import LIMITS_TEXT, PromptItem
+from ..images.text_encoder import MAX_TOKENS
 from . import images_plots
 
 log = logging.getLogger(__name__)
@@ -316,6 +317,10 @@ INTRO = (
     "(at or above: *safe*). The embedded model draws simple 64x64 scenes; its unsafe family (weapons, blood, "
     "fire) is drawn as plain shapes.")
 
+#: what the text encoder reads of a long prompt (the pipelines cut the rest, as Stable Diffusion does)
+TOKEN_LIMIT_TEXT = (f"The embedded model reads a prompt's first {MAX_TOKENS} tokens (about {MAX_TOKENS - 6} words; "
+                    "Stable Diffusion 1.x: 77) and ignores the rest.")
+
 
 def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Component]:
     """Build the Images tab's components and events inside the current Blocks / Tab context.
@@ -333,7 +338,7 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
         with gr.Column(scale=1, min_width=320):
             prompts = gr.Textbox(label="Prompts (one per line)", lines=6, max_lines=20, elem_id="images-prompts",
                                  placeholder="a red apple on a wooden table\na house on fire",
-                                 info=f"Limits: {LIMITS_TEXT}.")
+                                 info=f"Limits: {LIMITS_TEXT}. {TOKEN_LIMIT_TEXT}")
             file = gr.File(label="...and/or a prompt file (.txt or .csv with a 'prompt' column, max 1 MB)",
                            file_types=[".txt", ".csv"], type="filepath", elem_id="images-file", height=120)
             with gr.Row():
