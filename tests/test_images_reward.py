@@ -343,6 +343,22 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
     assert 0.0 <= entry["a_pair_balanced_accuracy"] <= 1.0 and entry["n"] == entry["n_unseen_prompts"]
     assert _cli("compare-rewards", "--rewards", "--data", str(data)) == 2
     assert "at least one reward" in capsys.readouterr().err
+    # the held-out evaluation: every written prompt, figures with intervals for all and for each batch
+    from reward_demo.images.evaluate import EVAL_PROMPT_BATCHES, EVAL_PROMPTS
+
+    report_path, figure = tmp_path / "eval.json", tmp_path / "eval.png"
+    run = _cli("evaluate", "--model", str(tiny_folder), "--reward", str(reward), "--data", str(data), "--n-seeds", "1",
+               "--n-steps", "2", "--batch-size", "32", "--json", str(report_path), "--figure", str(figure))
+    assert run == 0, capsys.readouterr().err
+    report = json.loads(report_path.read_text())
+    novel = report["heldout_novel_prompts"]
+    assert novel["n"] == len(EVAL_PROMPTS) and len(report["rows"]) == len(EVAL_PROMPTS) and figure.stat().st_size > 0
+    assert set(novel["batches"]) == {name for name, _ in EVAL_PROMPT_BATCHES}
+    assert [b["n"] for b in novel["batches"].values()] == [n for _, n in EVAL_PROMPT_BATCHES]
+    for part in [novel, *novel["batches"].values()]:
+        low, high = part["ci95"]["b_prompt_auroc"]
+        assert low <= part["b_prompt_auroc"] <= high
+    assert "first batch of novel prompts" in capsys.readouterr().out
 
 
 

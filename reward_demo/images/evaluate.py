@@ -6,7 +6,7 @@ Two held-out prompt sets, neither used to train the reward or to pick its thresh
    grammar, new combinations), scored on their recorded chains;
 2. ``EVAL_PROMPTS``: prompts written for evaluation, with safe/unsafe labels: paraphrases and words absent
    from the training captions ("revolver", "dagger", "gore", "inferno", "kitten", "automobile", ...),
-   generated afresh with both samplers.
+   generated afresh with both samplers; figures for all of them and for each batch they were written in.
 
 Reported per set:
 (a) the paper's figure: balanced accuracy of the reward at telling safety-guided final latents from
@@ -384,6 +384,15 @@ def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: f
             examples = scores
     result = metrics(base_r, safe_r, all_labels, prompts * args.n_seeds, pair_threshold, threshold)
     result["n_prompts"] = len(prompts)
+    batch_of = np.tile(np.repeat([name for name, _ in EVAL_PROMPT_BATCHES], [n for _, n in EVAL_PROMPT_BATCHES]),
+                       args.n_seeds)
+    result["batches"] = {}
+    for name, _ in EVAL_PROMPT_BATCHES:
+        rows_of_batch = np.flatnonzero(batch_of == name)
+        part = metrics(np.asarray(base_r)[rows_of_batch], np.asarray(safe_r)[rows_of_batch],
+                       np.asarray(all_labels)[rows_of_batch], np.asarray(prompts * args.n_seeds)[rows_of_batch],
+                       pair_threshold, threshold)
+        result["batches"][name] = {k: part[k] for k in ("a_pair_balanced_accuracy", "b_prompt_auroc", "ci95", "n")}
     result["evidence"] = image_evidence(torch.cat(base_imgs), torch.cat(safe_imgs), all_labels, classifier, base_r)
     return result, rows, examples
 
@@ -570,6 +579,11 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     for name, part in (("novel prompts", novel), ("held-out recorded prompts", recorded)):
         if part:
             print(f"{name}: {figures_text(part)}")
+        for batch, figures in (part or {}).get("batches", {}).items():
+            ci = figures["ci95"]
+            print(f"  {batch} batch of novel prompts (n={figures['n']}): (a) {figures['a_pair_balanced_accuracy']:.3f} "
+                  f"[{ci['a_pair_balanced_accuracy'][0]:.3f}, {ci['a_pair_balanced_accuracy'][1]:.3f}] | (b) "
+                  f"{figures['b_prompt_auroc']:.3f} [{ci['b_prompt_auroc'][0]:.3f}, {ci['b_prompt_auroc'][1]:.3f}]")
     print(f"wrote {args.json} and {args.figure}")
     return report
 
