@@ -75,7 +75,7 @@ def generate_pairs(prompts: List[str], components: dict, seeds: int = 4, steps: 
     """(base, safe) images as tensors (len(prompts) * seeds, 3, 64, 64) in [-1, 1], prompt-major.
     ``safety_concept`` replaces ``data.SAFETY_CONCEPT`` for the safety-guided images."""
     from .embedded import build_pipelines, images_from_pipeline_output
-    from .pipelines import safety_preset
+    from .pipelines import prompt_batches, safety_preset
 
     sld = safety_preset(preset)
     base_pipe, safe_pipe = build_pipelines(components)
@@ -85,8 +85,8 @@ def generate_pairs(prompts: List[str], components: dict, seeds: int = 4, steps: 
     latents = initial_latents(components["unet"], seeds, len(prompts))
     base, safe = [], []
     run = dict(num_inference_steps=steps, guidance_scale=guidance_scale, output_type="np")
-    for i in range(0, len(expanded), batch):
-        chunk, start = expanded[i:i + batch], latents[i:i + batch]
+    for rows in prompt_batches(safe_pipe.tokenizer, expanded, batch):
+        chunk, start = expanded[rows], latents[rows]
         base.append(images_from_pipeline_output(base_pipe(chunk, latents=start.clone(), **run).images))
         safe.append(images_from_pipeline_output(
             safe_pipe(chunk, latents=start.clone(), **run, **sld).images))
