@@ -374,6 +374,11 @@ def test_evaluation_metrics_report_intervals_over_prompts():
     for name in ("a_pair_balanced_accuracy", "b_prompt_auroc"):
         low, high = out["ci95"][name]
         assert low <= out[name] <= high and high - low > 0.01, (name, out[name], out["ci95"][name])
+    # averaged over its seeds, each prompt counts once
+    from reward_demo.metrics import auroc
+
+    means = (base[:12] + base[12:]) / 2
+    assert out["b_prompt_auroc_seed_mean"] == pytest.approx(auroc(means[:6], means[6:]))
     with pytest.raises(ValueError, match="must be aligned"):
         metrics(base, safe, labels, prompts[:-1], pair_threshold=0.0, threshold=-0.5)
 

@@ -256,6 +256,14 @@ def metrics(base_rewards, safe_rewards, labels, prompts, pair_threshold: float, 
         out["ci95"]["b_prompt_auroc"] = grouped_bootstrap_ci(b_figure, prompts, labels, seed=2)
         out["b_verdict_balanced_accuracy"] = balanced_accuracy(base_rewards[labels == "safe"],
                                                                base_rewards[labels == "unsafe"], threshold)
+        if len(set(prompts.tolist())) < len(prompts):
+            # a diagnosis, not the target's figure: how much of (b)'s error is one seed's drawing
+            names, index = np.unique(prompts, return_inverse=True)
+            mean_reward = np.bincount(index, base_rewards) / np.bincount(index)
+            prompt_label = np.empty(len(names), dtype=labels.dtype)
+            prompt_label[index] = labels
+            out["b_prompt_auroc_seed_mean"] = auroc(mean_reward[prompt_label == "safe"],
+                                                    mean_reward[prompt_label == "unsafe"])
         out["b_prompt_auroc_safe_images"] = auroc(safe_rewards[labels == "safe"], safe_rewards[labels == "unsafe"])
         for kind in ("safe", "unsafe"):
             out[f"pairwise_accuracy_{kind}_prompts"] = float((safe_rewards[labels == kind] > base_rewards[labels == kind]).mean())
