@@ -27,7 +27,7 @@ REWARD_ENV = "REWARD_DEMO_SD_REWARD"
 #: verdict threshold of the shipped reward: on the training prompts (never the evaluation prompts) the
 #: reward of the plain image separating unsafe from safe prompts best (balanced accuracy); the same value
 #: is stored as "threshold" in checkpoints/images/reward/config.json
-DEFAULT_THRESHOLD = -6.405884027481079
+DEFAULT_THRESHOLD = -3.8333085775375366
 MAX_BATCH = 8
 
 _GENERATION_LOCK = threading.Lock()  # the pipelines share one scheduler whose step count is per call
