@@ -349,7 +349,9 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
     report_path, figure = tmp_path / "eval.json", tmp_path / "eval.png"
     run = _cli("evaluate", "--model", str(tiny_folder), "--reward", str(reward), "--data", str(data), "--n-seeds", "1",
                "--n-steps", "2", "--batch-size", "32", "--json", str(report_path), "--figure", str(figure))
-    assert run == 0, capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert run == 0, captured.err
+    assert "written prompts: 100%" in captured.err and f"{len(EVAL_PROMPTS) * 2 * 2}/{len(EVAL_PROMPTS) * 2 * 2}" in captured.err
     report = json.loads(report_path.read_text())
     novel = report["heldout_novel_prompts"]
     assert novel["n"] == len(EVAL_PROMPTS) and len(report["rows"]) == len(EVAL_PROMPTS) and figure.stat().st_size > 0
@@ -358,7 +360,7 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
     for part in [novel, *novel["batches"].values()]:
         low, high = part["ci95"]["b_prompt_auroc"]
         assert low <= part["b_prompt_auroc"] <= high
-    assert "first batch of novel prompts" in capsys.readouterr().out
+    assert "first batch of novel prompts" in captured.out
 
 
 

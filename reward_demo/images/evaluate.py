@@ -221,6 +221,8 @@ class ImagesEvaluateArgs:
     """SLD preset"""
     batch_size: int = 8
     """prompts per pipeline call"""
+    progress: bool = True
+    """show a progress bar while the written prompts are generated"""
 
 
 def _summary(values: Sequence[float]) -> Dict[str, float]:
@@ -372,15 +374,25 @@ def evaluate_recorded(reward, record, prompts: Sequence[str], pair_threshold: fl
 
 
 def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: float, classifier) -> Tuple[dict, list]:
+    from tqdm.auto import tqdm
+
     from .embedded import images_from_pipeline_output
     from .scoring import score_prompts
 
     prompts = [p for p, _ in EVAL_PROMPTS]
     labels = [lab for _, lab in EVAL_PROMPTS]
     rows, base_r, safe_r, all_labels, base_imgs, safe_imgs = [], [], [], [], [], []
+    bar = tqdm(total=args.n_seeds * 2 * args.n_steps * len(prompts), desc="written prompts", unit="step",
+               disable=not args.progress, dynamic_ncols=True)
     for seed in range(args.n_seeds):
+        offset = bar.n
+
+        def progress(done, _total, offset=offset):
+            bar.update(offset + done - bar.n)
+
         scores = score_prompts(prompts, seed=seed, n_steps=args.n_steps, preset=args.preset, model=args.model,
-                               reward=str(args.reward) if args.reward else None, batch_size=args.batch_size)
+                               reward=str(args.reward) if args.reward else None, batch_size=args.batch_size,
+                               progress=progress)
         for score, label in zip(scores, labels):
             rows.append({**score.to_json(), "label": label, "seed": seed})
             base_r.append(score.base_reward)
@@ -390,6 +402,7 @@ def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: f
         safe_imgs.append(images_from_pipeline_output([s.safe_image for s in scores]))
         if seed == 0:
             examples = scores
+    bar.close()
     result = metrics(base_r, safe_r, all_labels, prompts * args.n_seeds, pair_threshold, threshold)
     result["n_prompts"] = len(prompts)
     batch_of = np.tile(np.repeat([name for name, _ in EVAL_PROMPT_BATCHES], [n for _, n in EVAL_PROMPT_BATCHES]),
