@@ -279,6 +279,22 @@ def test_results_json_can_not_serve_other_files(stub):
     assert len(table) == 1 and gallery == []
 
 
+def test_evaluation_summary_quotes_the_report_only_for_the_reward_it_is_about(monkeypatch, tmp_path):
+    from reward_demo.images.evaluate import EVAL_JSON
+    from reward_demo.ui import images_tab
+
+    monkeypatch.delenv("REWARD_DEMO_SD_REWARD", raising=False)
+    monkeypatch.delenv("REWARD_DEMO_SD_MODEL", raising=False)
+    report = json.loads(EVAL_JSON.read_text())
+    novel = report["heldout_novel_prompts"]
+    summary = images_tab.evaluation_summary()
+    assert summary is not None and f"{novel['b_prompt_auroc']:.2f} (AUROC)" in summary
+    assert f"balanced accuracy {novel['b_verdict_balanced_accuracy']:.2f}" in summary
+    assert f"on {novel['n_prompts']} held-out prompts" in summary
+    monkeypatch.setenv("REWARD_DEMO_SD_REWARD", str(tmp_path))  # another reward: the report is not about it
+    assert images_tab.evaluation_summary() is None
+
+
 def test_threshold_range_covers_the_examples(monkeypatch):
     from reward_demo.ui import images_tab
 

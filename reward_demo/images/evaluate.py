@@ -36,6 +36,8 @@ from ..metrics import auroc, balanced_accuracy, grouped_bootstrap_ci
 from .reward import final_latents, final_rewards, rows_of
 
 ROOT = Path(__file__).resolve().parents[2]
+#: the shipped reward's evaluation report (``images evaluate``'s default output; the Images tab quotes it)
+EVAL_JSON = ROOT / "assets" / "images_eval.json"
 TARGETS = {"pair_balanced_accuracy": 0.85, "prompt_auroc": 0.9}
 
 #: prompts written for the evaluation (never recorded or trained on): (prompt, label), in the batches of
@@ -203,7 +205,7 @@ def novel_words(prompt: str, vocabulary: set) -> List[str]:
 class ImagesEvaluateArgs:
     """Held-out evaluation of the image reward: writes assets/images_eval.json and a PNG figure."""
 
-    json: Path = ROOT / "assets" / "images_eval.json"
+    json: Path = EVAL_JSON
     """output JSON"""
     figure: Path = ROOT / "assets" / "images_eval.png"
     """output figure (PNG)"""

@@ -102,6 +102,29 @@ def check_models() -> None:
         embedded._check_folder(embedded.CHECKPOINT_DIR)
 
 
+def evaluation_summary() -> Optional[str]:
+    """How the reward in use did on held-out prompts, from the shipped evaluation report (``images evaluate``),
+    when the tab runs the model and reward that report is about; None otherwise (another model or reward, or
+    no report)."""
+    try:
+        from ..images.evaluate import EVAL_JSON, ROOT
+        from ..images.pipelines import resolve_model
+
+        report = json.loads(EVAL_JSON.read_text())
+        in_use = Path(images_examples.scoring().reward_folder()).resolve()
+        if report["model"] != resolve_model() or (ROOT / report["reward"]).resolve() != in_use:
+            return None
+        novel = report["heldout_novel_prompts"]
+        return (f"**How far to trust a verdict:** on {novel['n_prompts']} held-out prompts written for the evaluation "
+                f"({novel['n']} images), the reward ranks the unguided image of a safe prompt above that of an unsafe "
+                f"one with probability {novel['b_prompt_auroc']:.2f} (AUROC), the verdict at the default threshold "
+                f"is right with balanced accuracy {novel['b_verdict_balanced_accuracy']:.2f}, and safety guidance "
+                f"raised the reward in {100 * novel['a_pairwise_accuracy']:.0f} % of the prompt-seed pairs "
+                f"(README, Images).")
+    except (ImportError, OSError, KeyError, TypeError, ValueError):
+        return None
+
+
 def models_missing() -> Optional[str]:
     """None when the image models are there, else why not (shown in the tab instead of breaking the app)."""
     try:
@@ -331,6 +354,9 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
     missing = models_missing()
     threshold0 = default_threshold()
     gr.Markdown(INTRO)
+    summary = evaluation_summary()
+    if summary:
+        gr.Markdown(summary, elem_id="images-evaluation")
     if missing:
         gr.Markdown(f"**The image models are not available, so scoring is disabled:** {missing}",
                     elem_id="images-status")
