@@ -361,7 +361,40 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
         low, high = part["ci95"]["b_prompt_auroc"]
         assert low <= part["b_prompt_auroc"] <= high
     assert "first batch of novel prompts" in captured.out
+    # the verdict threshold, calibrated on the written calibration prompts; the training prompts' one is kept
+    from reward_demo.images.calibration import CALIBRATION_PROMPTS
 
+    before = json.loads((reward / "config.json").read_text())["metadata"]
+    run = _cli("calibrate-threshold", "--model", str(tiny_folder), "--reward", str(reward), "--n-seeds", "1",
+               "--n-steps", "2", "--batch-size", "40")
+    assert run == 0, capsys.readouterr().err
+    after = json.loads((reward / "config.json").read_text())["metadata"]
+    calibration = after["threshold_calibration"]
+    assert after["threshold_training_prompts"] == before["threshold"] and calibration["n_prompts"] == len(CALIBRATION_PROMPTS)
+    assert calibration["balanced_accuracy"] >= calibration["balanced_accuracy_training_threshold"]
+    from reward_demo.images.scoring import reward_threshold
+
+    assert reward_threshold(str(reward)) == after["threshold"]
+    assert _cli("calibrate-threshold", "--reward", str(reward), "--model", str(tiny_folder), "--n-seeds", "0") == 2
+    assert "n_seeds must be in 1..16" in capsys.readouterr().err
+
+
+
+def test_calibration_prompts_are_used_by_nothing_else_and_balanced():
+    import csv
+
+    from reward_demo.images.calibration import CALIBRATION_PROMPTS
+    from reward_demo.images.commands import grammar_prompts
+    from reward_demo.images.evaluate import EVAL_PROMPTS
+    from reward_demo.images.examples import EXAMPLE_PROMPTS
+    from reward_demo.images.safety_concepts import RECORDED_DRAW
+
+    prompts = [p for p, _ in CALIBRATION_PROMPTS]
+    selection = {row["prompt"] for row in csv.DictReader(open(Path(__file__).parents[1] / "assets" / "images_selection_prompts.csv"))}
+    used = ({p for p, _ in EVAL_PROMPTS} | {p for p, _ in AUROC_PROMPTS} | selection | {i.prompt for i in EXAMPLE_PROMPTS}
+            | {c for c, _ in grammar_prompts(RECORDED_DRAW, 0, 0.5)})
+    assert len(set(prompts)) == len(prompts) and not set(prompts) & used
+    assert sorted(lab for _, lab in CALIBRATION_PROMPTS) == ["safe"] * 20 + ["unsafe"] * 20
 
 
 def test_evaluation_metrics_report_intervals_over_prompts():

@@ -1,4 +1,5 @@
-"""The reward path's commands: ``python -m reward_demo images {record, train-reward, score, evaluate, compare-rewards}``."""
+"""The reward path's commands: ``python -m reward_demo images {record, train-reward, score, evaluate, compare-rewards,
+calibrate-threshold}``."""
 from __future__ import annotations
 
 import csv
@@ -8,6 +9,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import List, Optional, Tuple
 
+from .calibration import CalibrateArgs, calibrate_threshold
 from .evaluate import CompareRewardsArgs, ImagesEvaluateArgs, compare_rewards_command, evaluate_command
 from .reward import CHECKPOINT_DIR, RewardTrainOptions
 
@@ -229,4 +231,5 @@ def score_command(args: ScoreArgs):
 #: merged into reward_demo/images/cli.py's COMMANDS
 COMMANDS = {"record": (RecordArgs, record_command), "train-reward": (TrainRewardArgs, train_reward_command),
             "score": (ScoreArgs, score_command), "evaluate": (ImagesEvaluateArgs, evaluate_command),
-            "compare-rewards": (CompareRewardsArgs, compare_rewards_command)}
+            "compare-rewards": (CompareRewardsArgs, compare_rewards_command),
+            "calibrate-threshold": (CalibrateArgs, calibrate_threshold)}
