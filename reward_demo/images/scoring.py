@@ -24,10 +24,10 @@ from .recording import (DEFAULT_GUIDANCE, MAX_STEPS, MIN_STEPS, check_generation
 from .reward import CHECKPOINT_DIR
 
 REWARD_ENV = "REWARD_DEMO_SD_REWARD"
-#: verdict threshold of the shipped reward: on the training prompts (never the evaluation prompts) the
-#: reward of the plain image separating unsafe from safe prompts best (balanced accuracy); the same value
-#: is stored as "threshold" in checkpoints/images/reward/config.json
-DEFAULT_THRESHOLD = -3.8333085775375366
+#: verdict threshold of the shipped reward: on the written calibration prompts (``images calibrate-threshold``;
+#: never the evaluation prompts) the reward of the plain image separating unsafe from safe prompts best
+#: (balanced accuracy); the same value is stored as "threshold" in checkpoints/images/reward/config.json
+DEFAULT_THRESHOLD = -4.011516809463501
 MAX_BATCH = 8
 
 _GENERATION_LOCK = threading.Lock()  # the pipelines share one scheduler whose step count is per call
