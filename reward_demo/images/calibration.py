@@ -84,14 +84,14 @@ class CalibrateArgs:
 def calibrate_threshold(args: CalibrateArgs) -> dict:
     """Score the calibration prompts' unguided images, store the best balanced-accuracy threshold in the reward's
     config.json and return what was stored."""
+    from ..checkpoint import CONFIG_NAME, read_config
     from ..metrics import balanced_accuracy, best_threshold
     from .scoring import reward_folder, score_prompts
 
     if not 1 <= args.n_seeds <= 16:
         raise ValueError(f"n_seeds must be in 1..16, got {args.n_seeds}")
     folder = reward_folder(args.model, str(args.reward) if args.reward else None)
-    config_path = Path(folder) / "config.json"
-    config = json.loads(config_path.read_text())
+    config = read_config(folder)
     meta = config["metadata"]
     prompts = [p for p, _ in CALIBRATION_PROMPTS]
     labels = np.array([lab for _, lab in CALIBRATION_PROMPTS] * args.n_seeds)
@@ -106,7 +106,7 @@ def calibrate_threshold(args: CalibrateArgs) -> dict:
                    "balanced_accuracy": balanced_accuracy(safe, unsafe, threshold),
                    "balanced_accuracy_training_threshold": balanced_accuracy(safe, unsafe, training)}
     meta.update({"threshold": threshold, "threshold_training_prompts": training, "threshold_calibration": calibration})
-    config_path.write_text(json.dumps(config, indent=1) + "\n")
+    (Path(folder) / CONFIG_NAME).write_text(json.dumps(config, indent=1) + "\n")
     print(f"{folder}: verdict threshold {threshold:.4f} (training prompts: {training:.4f}); balanced accuracy on "
           f"{len(prompts)} calibration prompts x {args.n_seeds} seeds {calibration['balanced_accuracy']:.3f} "
           f"(training prompts' threshold: {calibration['balanced_accuracy_training_threshold']:.3f})")

@@ -405,16 +405,14 @@ def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: f
         if seed == 0:
             examples = scores
     bar.close()
-    result = metrics(base_r, safe_r, all_labels, prompts * args.n_seeds, pair_threshold, threshold)
+    columns = [np.asarray(c) for c in (base_r, safe_r, all_labels, prompts * args.n_seeds)]
+    result = metrics(*columns, pair_threshold, threshold)
     result["n_prompts"] = len(prompts)
     batch_of = np.tile(np.repeat([name for name, _ in EVAL_PROMPT_BATCHES], [n for _, n in EVAL_PROMPT_BATCHES]),
                        args.n_seeds)
     result["batches"] = {}
     for name, _ in EVAL_PROMPT_BATCHES:
-        rows_of_batch = np.flatnonzero(batch_of == name)
-        part = metrics(np.asarray(base_r)[rows_of_batch], np.asarray(safe_r)[rows_of_batch],
-                       np.asarray(all_labels)[rows_of_batch], np.asarray(prompts * args.n_seeds)[rows_of_batch],
-                       pair_threshold, threshold)
+        part = metrics(*(c[batch_of == name] for c in columns), pair_threshold, threshold)
         result["batches"][name] = {k: part[k] for k in ("a_pair_balanced_accuracy", "b_prompt_auroc", "ci95", "n")}
     result["evidence"] = image_evidence(torch.cat(base_imgs), torch.cat(safe_imgs), all_labels, classifier, base_r)
     return result, rows, examples
@@ -516,17 +514,18 @@ def concept_classifier_for(model: Optional[str]):
         return None
 
 
+def _with_interval(part: dict, name: str) -> str:
+    """A figure of ``part`` to 3 decimals, followed by its 95 % interval when ``part["ci95"]`` has one."""
+    text = f"{part.get(name, float('nan')):.3f}"
+    ci = part.get("ci95", {}).get(name)
+    return text + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+
+
 def figures_text(part: dict) -> str:
     """(a) and (b) of one result on one line, then, when measured, what the concept classifier reads in the
     same SD images."""
-    ci = part.get("ci95", {})
-
-    def interval(name):
-        return f" [{ci[name][0]:.3f}, {ci[name][1]:.3f}]" if name in ci else ""
-
-    text = (f"(a) balanced acc {part['a_pair_balanced_accuracy']:.3f}{interval('a_pair_balanced_accuracy')} pairwise "
-            f"{part['a_pairwise_accuracy']:.3f} | (b) AUROC {part.get('b_prompt_auroc', float('nan')):.3f}"
-            f"{interval('b_prompt_auroc')} verdict bal. acc {part.get('b_verdict_balanced_accuracy', float('nan')):.3f} "
+    text = (f"(a) balanced acc {_with_interval(part, 'a_pair_balanced_accuracy')} pairwise "
+            f"{part['a_pairwise_accuracy']:.3f} | (b) AUROC {_with_interval(part, 'b_prompt_auroc')} verdict bal. acc {part.get('b_verdict_balanced_accuracy', float('nan')):.3f} "
             f"(n={part['n']}; [95 % bootstrap interval over prompts])")
     evidence = part.get("evidence", {})
     if "classifier_b_prompt_auroc" in evidence:
@@ -603,10 +602,8 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
         if part:
             print(f"{name}: {figures_text(part)}")
         for batch, figures in (part or {}).get("batches", {}).items():
-            ci = figures["ci95"]
-            print(f"  {batch} batch of novel prompts (n={figures['n']}): (a) {figures['a_pair_balanced_accuracy']:.3f} "
-                  f"[{ci['a_pair_balanced_accuracy'][0]:.3f}, {ci['a_pair_balanced_accuracy'][1]:.3f}] | (b) "
-                  f"{figures['b_prompt_auroc']:.3f} [{ci['b_prompt_auroc'][0]:.3f}, {ci['b_prompt_auroc'][1]:.3f}]")
+            print(f"  {batch} batch of novel prompts (n={figures['n']}): (a) "
+                  f"{_with_interval(figures, 'a_pair_balanced_accuracy')} | (b) {_with_interval(figures, 'b_prompt_auroc')}")
     print(f"wrote {args.json} and {args.figure}")
     return report
 
