@@ -39,7 +39,7 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from gradio.components.plot import PlotData  # noqa: E402
 
-from .errors import RunCancelled, user_errors  # noqa: E402
+from .errors import RunCancelled, checked_by_handler, user_errors  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -451,14 +451,6 @@ def select_env(env):
 
 
 # ------------------------------------------------------------------ layout
-def checked_by_handler(component: gr.components.Component) -> gr.components.Component:
-    """Pass any value of this input through to the handler, which checks it and names the input in its message
-    (Gradio's own check of a slider's range or a dropdown's choices says only "Value -1 is less than minimum
-    value 0"). An instance override: a gr.Slider subclass would make Gradio write a .pyi stub next to this file."""
-    component.preprocess = lambda payload: payload
-    return component
-
-
 def default_env() -> str:
     """The first env with a shipped example and models, else the first trained env, else hopper."""
     trained = trained_envs()
