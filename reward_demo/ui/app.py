@@ -54,7 +54,7 @@ def configure_torch() -> None:
 def build_app() -> gr.Blocks:
     configure_torch()
     builders = {"maze": maze_tab.build_tab, "locomotion": locomotion_tab.build_tab, "images": images_tab.build_tab}
-    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600), css=CSS) as demo:
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(INTRO, elem_id="intro")
         with gr.Tabs():
             for tab_id, label in TABS:
