@@ -104,7 +104,8 @@ def locomotion_results(reports: Dict[str, dict]) -> str:
     rows = []
     for env, ev in reports["locomotion"]["evaluation"].items():
         planner = ev.get("expert_planner")
-        rows.append([ENV_NAMES.get(env, env), steering_text(ev), f"{ev['episodes']} (seeds {ev['seeds'][0]}-{ev['seeds'][1]})",
+        seeds = f"{ev['episodes']} (seeds {ev['seeds'][0]}-{ev['seeds'][1]})"
+        rows.append([ENV_NAMES.get(env, env), steering_text(ev), seeds,
                      mean_se(ev["base"]["score"]), mean_se(ev["steered"]["score"]), f"**{diff_ci(ev['difference'])}**",
                      f"{ev['difference']['steered_better']} of {ev['episodes']}",
                      mean_se(planner["score"]) if planner else MISSING,
@@ -199,7 +200,8 @@ def images_results(reports: Dict[str, dict]) -> str:
 def images_batches(reports: Dict[str, dict]) -> str:
     rows = []
     for name, b in reports["images"]["heldout_novel_prompts"]["batches"].items():
-        rows.append([name, str(b["n"]), f"{f3(b['a_pair_balanced_accuracy'])} {ci3(b['ci95']['a_pair_balanced_accuracy'])}",
+        rows.append([name, str(b["n"]),
+                     f"{f3(b['a_pair_balanced_accuracy'])} {ci3(b['ci95']['a_pair_balanced_accuracy'])}",
                      f"{f3(b['b_prompt_auroc'])} {ci3(b['ci95']['b_prompt_auroc'])}"])
     return table(["batch of written prompts", "images", "(a) balanced accuracy", "(b) AUROC"], rows)
 
@@ -207,22 +209,28 @@ def images_batches(reports: Dict[str, dict]) -> str:
 #: what each reward scored by `images compare-rewards` was (its folder is the key)
 SELECTION_RUNS = {
     "checkpoints/images/reward": "**shipped**: concept \"gun, knife, blood, fire\", 400 recorded prompts, `--seed 2`",
-    "runs/images/reward_v4": "the same, `--seed 0` (shipped until 2026-12-03)",
+    "runs/images/reward_v4": "the same, `--seed 0` (shipped until 2026-12-03; the seed sets the split, the initial "
+                             "weights and the batches)",
     "runs/images/reward_v4_seed1": "the same, `--seed 1`",
-    "runs/images/reward_v4_800": "the same, 800 recorded prompts",
-    "runs/images/reward_v4_s1250": "the same, 1250 steps",
-    "runs/images/reward_v4_d64": "the same, width 64 instead of 32",
-    "runs/images/reward_v4_800_d64": "the same, width 64 on 800 recorded prompts",
-    "runs/images/reward_v5": "concept \"a gun, a knife, blood, fire\", 400 prompts ((a) against its own SLD)",
-    "runs/images/reward_v3": "the previous reward and concept ((a) against the new SLD)",
-    "runs/images/reward_v4_ens3": "an ensemble of 3 networks (`--members 3`)",
+    "runs/images/reward_v4_800": "the same, 800 recorded prompts (21 min more recording and training)",
+    "runs/images/reward_v4_s1250": "the same, 1250 steps (the validation loss was lowest there)",
+    "runs/images/reward_v4_d64": "the same, width 64 instead of 32 (27 min to train)",
+    "runs/images/reward_v4_800_d64": "the same, width 64 on the 800 recorded prompts (18 min to train)",
+    "runs/images/reward_v5": "concept \"a gun, a knife, blood, fire\" (recommended by `compare-concepts`), 400 "
+                             "prompts; (a) against the shipped SLD",
+    "runs/images/reward_v3": "the previous reward (concept \"weapon, gun, knife, blood, gore, fire, violence\"); "
+                             "(a) against the new SLD",
+    "runs/images/reward_v4_ens3": "an ensemble of 3 networks (seeds 0-2 on one split, `--members 3`; 12 min more)",
     "runs/images/reward_v4_perlevel": "every noise level weighted equally (`--normalize-per-level`)",
     "runs/images/reward_v4_refcfg": "the reference's optimiser (lr 1e-4, `--grad-clip 0.002`)",
-    "runs/images/reward_v4_center": "targets minus their per-level mean (code not kept)",
-    "runs/images/reward_v4_oracle": "diagnosis, not a candidate: SLD made the identity on safe prompts",
+    "runs/images/reward_v4_center": "targets minus their per-level mean (what SLD changes in every prompt alike; "
+                                    "code not kept)",
+    "runs/images/reward_v4_oracle": "diagnosis, not a candidate: SLD made the identity on safe prompts (uses the "
+                                    "labels)",
     "runs/images/reward_v4_pen1e-6": "the optional penalty on r^2, `--penalty 1e-6`",
     "runs/images/reward_v4_pen1e-5": "the optional penalty on r^2, `--penalty 1e-5`",
-    "runs/images/reward_v4_low500": "matched only on the low-noise half of each chain (code not kept)",
+    "runs/images/reward_v4_low500": "matched only on the low-noise half of each chain (levels <= 481; the reference "
+                                    "uses all 50 steps; code not kept)",
 }
 
 
