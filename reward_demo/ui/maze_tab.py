@@ -305,7 +305,9 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                 samplers = gr.CheckboxGroup(list(SAMPLERS), value=["expert", "steered"], label=inputs.SAMPLERS_LABEL,
                                             elem_id="maze-samplers",
                                             info="base: unconditional; expert: goal-conditioned; steered: base "
-                                                 "model guided by the learned reward's gradient")
+                                                 "model guided by the learned reward's gradient. Each draws "
+                                                 "windows of behaviour anywhere in the maze, not paths from a "
+                                                 "chosen start; one seed gives all three the same noise")
                 scale = gr.Slider(0, MAX_SCALE, value=RECOMMENDED_SETTINGS[maze0]["scale"], step=0.5,
                                   label=inputs.SCALE_LABEL, elem_id="maze-scale",
                                   info=f"set to the maze's recommended scale when the maze changes: "

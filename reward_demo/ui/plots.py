@@ -56,9 +56,11 @@ def goal_cell(goal_row: float, goal_col: float):
     return int(math.floor(goal_row + 0.5)), int(math.floor(goal_col + 0.5))
 
 
-def heatmap_title(heatmap, view_label: str) -> str:
+def heatmap_title(heatmap, view_label: str, newline: str = "\n") -> str:
+    """Two short lines (a phone-wide plot clips a long title): what is shown, then for which goal."""
     r, c = heatmap.goal
-    return f"{heatmap.maze}: learned reward r(s, t={heatmap.t} | goal row {r:g}, col {c:g}) - {view_label}"
+    lines = (f"{heatmap.maze}: learned reward r(s, t={heatmap.t} | goal)", f"goal row {r:g}, col {c:g} - {view_label}")
+    return newline.join(wrap_title(line) for line in lines).replace("<br>", newline)
 
 
 def cell_grid(xs: Sequence[float], ys: Sequence[float], layout: MazeLayout) -> list:
@@ -81,7 +83,9 @@ def heatmap_figure(heatmap, layout: MazeLayout, *, view_label: str = "dense grid
     traces = [
         {"type": "heatmap", "name": "reward", "x": _round_list(heatmap.xs, 4), "y": _round_list(heatmap.ys, 4),
          "z": _round_list(heatmap.values, 5), "colorscale": COLORSCALE, "hoverongaps": False, "zsmooth": False,
-         "colorbar": {"title": {"text": colorbar_title, "side": "right"}, "thickness": 16, "len": 0.9},
+         # a horizontal colour bar above the maze: a vertical one takes a third of a phone-wide plot
+         "colorbar": {"title": {"text": colorbar_title, "side": "top"}, "orientation": "h", "x": 0.5,
+                      "xanchor": "center", "y": 1.0, "yanchor": "bottom", "ypad": 6, "len": 0.6, "thickness": 10},
          "customdata": cell_grid(heatmap.xs, heatmap.ys, layout),
          "hovertemplate": "row %{customdata[0]}, col %{customdata[1]}<br>reward=%{z:.4f}"
                           "<br>(PointMaze x=%{x:.2f}, y=%{y:.2f})<extra></extra>"},
@@ -104,17 +108,17 @@ def heatmap_figure(heatmap, layout: MazeLayout, *, view_label: str = "dense grid
     axis = {"showgrid": False, "zeroline": False, "ticks": "outside", "mirror": True, "showline": True,
             "linecolor": "#444"}
     layout_dict = themed_layout({
-        "title": {"text": wrap_title(heatmap_title(heatmap, view_label), 56), "font": {"size": 14}, "x": 0.5,
+        "title": {"text": heatmap_title(heatmap, view_label, "<br>"), "font": {"size": 14}, "x": 0.5,
                   "xanchor": "center"},
-        "height": height, "margin": {"l": 60, "r": 20, "t": 70, "b": 90},
+        "height": height, "margin": {"l": 56, "r": 16, "t": 130, "b": 80},
         "plot_bgcolor": GAP_COLOUR, "hovermode": "closest",
         "xaxis": {**axis, "title": {"text": "column  (PointMaze x = col - %g)" % ((W - 1) / 2)},
                   "range": [-W / 2, W / 2], "tickvals": cx, "ticktext": [str(c) for c in range(W)],
                   "constrain": "domain"},
-        "yaxis": {**axis, "title": {"text": "row  (PointMaze y = %g - row)" % ((H - 1) / 2)},
+        "yaxis": {**axis, "title": {"text": "row  (PointMaze y = %g - row)" % ((H - 1) / 2), "standoff": 6},
                   "range": [-H / 2, H / 2], "tickvals": cy, "ticktext": [str(r) for r in range(H)],
                   "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
-        "legend": {"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.16, "yanchor": "top"},
+        "legend": {"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.17, "yanchor": "top"},
         # read by the page's click handler to turn a clicked (x, y) into a goal (row, col)
         "meta": {"maze": heatmap.maze, "height": H, "width": W},
     })
