@@ -171,6 +171,15 @@ def heatmap(maze, goal_row, goal_col, t, view):
     return plot, summary_json(hm, view, time.perf_counter() - start), values_json(hm, view)
 
 
+@user_errors
+def heatmap_for_typed_t(maze, goal_row, goal_col, t, view):
+    """The t slider dragged or its number typed: the heatmap, except while the number box is empty (being
+    typed into: "-" of "-3"), which changes nothing."""
+    if t is None or (isinstance(t, str) and not t.strip()):
+        return (gr.skip(),) * 3
+    return heatmap(maze, goal_row, goal_col, t, view)
+
+
 def cell_choices(maze: str) -> List[Tuple[str, str]]:
     return [(f"row {r}, col {c}", f"{r},{c}") for r, c in get_layout(maze).free_cells()]
 
@@ -337,8 +346,7 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
         checked_by_handler(component)
     heat_inputs = [maze, goal_row, goal_col, t, view]
     heat_outputs = [plot, summary, values]
-    # t.input: the slider dragged or its number typed (Gradio's slider has no submit event)
-    triggers = [compute.click, goal_row.submit, goal_col.submit, t.input, view.input]
+    triggers = [compute.click, goal_row.submit, goal_col.submit, view.input]
     if demo is not None:
         triggers.append(demo.load)
     # preprocess=False as well as checked_by_handler: an event that updates an input's props (select_maze sets
@@ -346,9 +354,13 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
     # for the session from its class, without checked_by_handler's instance override, and Gradio's own
     # "Value 99 is greater than maximum value 49." came back. Every input of this tab is checked by its handler.
     events = dict(show_progress_on=[status], preprocess=False)
+    sync = dict(fn=sync_goal_cell, inputs=[maze, goal_row, goal_col], outputs=[goal_cell], api_visibility="private",
+                show_progress="hidden", preprocess=False)
     gr.on(triggers, heatmap, heat_inputs, heat_outputs, api_name="maze_heatmap", trigger_mode="always_last",
-          **events).success(sync_goal_cell, [maze, goal_row, goal_col], [goal_cell], api_visibility="private",
-                            show_progress="hidden", preprocess=False)
+          **events).success(**sync)
+    # the slider dragged or its number typed (Gradio's slider has no submit event; typing gives input events)
+    t.input(heatmap_for_typed_t, heat_inputs, heat_outputs, api_visibility="private", trigger_mode="always_last",
+            **events).success(**sync)
     maze.input(select_maze, [maze, t, view], [goal_row, goal_col, goal_cell, t, scale, *heat_outputs],
                api_name="maze_select", **events)
     goal_cell.input(pick_cell, [maze, goal_cell, t, view], [goal_row, goal_col, *heat_outputs],
