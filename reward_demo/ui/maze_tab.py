@@ -149,7 +149,7 @@ def values_json(heatmap, view: str) -> dict:
 
 def _view_labels(view: str) -> Tuple[str, str]:
     if view == VIEW_BINNED:
-        return (f"binned held-out data states ({BINNED_BINS_PER_CELL}x{BINNED_BINS_PER_CELL} bins/cell)",
+        return (f"binned data ({BINNED_BINS_PER_CELL}x{BINNED_BINS_PER_CELL}/cell)",
                 "mean reward (scaled 0-1)")
     return "dense grid", "reward"
 
