@@ -125,3 +125,169 @@ def test_heatmap_renders_and_goal_can_be_picked(page, maze, tmp_path_factory):
     print(f"screenshots: {first} {second} {third}")
     assert all(p.stat().st_size > 10_000 for p in (first, second, third))
     assert not [e for e in page.errors if "plotly" in e.lower() or "maze" in e.lower()], page.errors
+
+
+# ------------------------------------------------------------------ issue 25: what a visitor sees on bad input
+TOASTS_JS = "() => Array.from(document.querySelectorAll('.toast-body')).map(e => e.innerText)"
+BADGES_JS = """() => ['#maze-plot', '#maze-summary'].map(id => document.querySelector(id))
+  .filter(el => el && el.querySelector('.error')).map(el => el.id)"""
+
+
+def close_toasts(page):
+    page.evaluate("() => document.querySelectorAll('.toast-close').forEach(b => b.click())")
+    page.wait_for_function("() => !document.querySelector('.toast-body')")
+
+
+def expect_toast(page, text: str) -> str:
+    """Wait for a message toast containing ``text``; return it and close every toast."""
+    page.wait_for_function(f"() => ({TOASTS_JS})().some(t => t.includes({text!r}))")
+    message = next(t for t in page.evaluate(TOASTS_JS) if text in t)
+    close_toasts(page)
+    return message
+
+
+def plot_title(page) -> str:
+    return wait_for_plot(page, "s.heatmapImages > 0")["title"]
+
+
+def type_goal(page, row, col):
+    page.locator("#maze-goal-row input").fill(str(row))
+    page.locator("#maze-goal-col input").fill(str(col))
+    page.locator("#maze-goal-col input").press("Enter")
+
+
+def type_t(page, value):
+    box = page.locator("#maze-t input[type=number]")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def result_text(page) -> str:
+    """The result without its timing (a recomputed, cached heatmap gives the same result, faster)."""
+    return re.sub(r'"compute_seconds"\s*:\s*[0-9.e-]+', "", summary_text(page))
+
+
+def assert_last_plot_kept(page, title: str, summary: str):
+    """The plot and the result still show the last good heatmap, and no "Error" badge covers them."""
+    page.wait_for_timeout(300)  # a late re-render would show here
+    assert plot_title(page) == title
+    assert result_text(page) == summary
+    assert page.evaluate(BADGES_JS) == []
+
+
+def test_bad_inputs_toast_their_message_and_keep_the_plot(page, maze):
+    from reward_demo.maze.layouts import get_layout
+
+    close_toasts(page)
+    current = wait_for_plot(page, "s.heatmapImages > 0")["meta"]["maze"]
+    layout = get_layout(current)
+    free = layout.free_cells()
+    wall = next((r, c) for r in range(layout.height) for c in range(layout.width) if not layout.is_free(r, c))
+    inner_wall = next((r, c) for r in range(1, layout.height - 1) for c in range(1, layout.width - 1)
+                      if not layout.is_free(r, c))
+    goal = free[1]
+    type_goal(page, *goal)
+    title = wait_for_plot(page, f"s.title.includes('goal row {goal[0]}, col {goal[1]} ')")["title"]
+    page.wait_for_function("() => document.querySelector('#maze-summary').innerText.includes('argmax_cell')")
+    summary = result_text(page)
+    # the free-cell list follows a typed goal
+    page.wait_for_function(f"() => document.querySelector('#maze-goal-cell input').value === "
+                           f"'row {goal[0]}, col {goal[1]}'")
+
+    # 1. a goal on a wall, typed + Enter
+    type_goal(page, *wall)
+    message = expect_toast(page, "is a wall")
+    assert f"Goal row {wall[0]}, Goal column {wall[1]}" in message and str(free[0]) in message
+    assert_last_plot_kept(page, title, summary)
+    type_goal(page, *goal)
+    page.wait_for_function("() => !document.querySelector('#maze-status .error')")
+
+    # 2. t = 99 and t = -3 typed + Enter: the message names the input and its range
+    t_max = int(page.locator("#maze-t input[type=range]").get_attribute("max"))
+    for bad in (99, -3):
+        type_t(page, bad)
+        message = expect_toast(page, "Diffusion step t must be a whole number")
+        assert f"from 0 to {t_max}" in message and str(bad) in message
+        assert_last_plot_kept(page, title, summary)
+
+    # 3. a typed t recomputes (typed + Enter did nothing before)
+    type_t(page, 1)
+    title = wait_for_plot(page, "s.title.includes('t=1 ')")["title"]
+    page.wait_for_function(r"""() => /"t"\s*:\s*1\b/.test(document.querySelector('#maze-summary').innerText)""")
+    summary = result_text(page)
+
+    # 4. the free-cell list opened and left without a choice: nothing happens (it blanked the tab)
+    page.locator("#maze-goal-cell input").click()
+    page.get_by_role("option").first.wait_for()
+    page.locator("#maze-status").click()
+    page.wait_for_timeout(800)
+    assert page.evaluate(TOASTS_JS) == []
+    assert_last_plot_kept(page, title, summary)
+
+    # 5. a click on a wall of the plot: a message says it is a wall and names the free cells
+    x, y = page.evaluate(CELL_PIXEL_JS, list(inner_wall))
+    page.mouse.move(x, y)
+    page.wait_for_timeout(150)
+    page.mouse.click(x, y)
+    message = expect_toast(page, "is a wall")
+    assert f"cell ({inner_wall[0]}, {inner_wall[1]})" in message and str(free[0]) in message
+    assert_last_plot_kept(page, title, summary)
+
+    # 6. a click on a free cell: the goal, and the free-cell list follows it (it went stale)
+    target = free[-1]
+    x, y = page.evaluate(CELL_PIXEL_JS, list(target))
+    page.mouse.move(x, y)
+    page.wait_for_timeout(150)
+    page.mouse.click(x, y)
+    wait_for_plot(page, f"s.title.includes('goal row {target[0]}, col {target[1]} ')")
+    page.wait_for_function(f"() => document.querySelector('#maze-goal-cell input').value === "
+                           f"'row {target[0]}, col {target[1]}'")
+    assert page.evaluate(TOASTS_JS) == []
+
+
+def test_steering_scale_follows_the_maze(page):
+    from reward_demo.maze.models import RECOMMENDED_SETTINGS
+
+    mazes = [m for m in ("large", "umaze") if maze_models_present(m)]
+    if len(mazes) < 2:
+        pytest.skip("needs the large and umaze models")
+    for name in mazes:
+        page.locator("#maze-name input").click()
+        page.get_by_role("option", name=re.compile(rf"^{name}")).click()
+        wait_for_plot(page, f"s.meta && s.meta.maze === '{name}'")
+        page.wait_for_function(f"() => Number(document.querySelector('#maze-scale input[type=number]').value) === "
+                               f"{RECOMMENDED_SETTINGS[name]['scale']}")
+        d4rl = page.evaluate("() => document.querySelector('#maze-goal-cell input').value")
+        assert d4rl.startswith("row ")  # the maze's goal cell, shown in the free-cell list
+
+
+def test_phone_width_and_dark_mode(page, tmp_path_factory):
+    """At 390 px the controls stack above the plot, nothing is cut off or wider than the screen, and labels
+    read across (not letter by letter); in dark mode the figure's background lets the page's colour through."""
+    shots = screenshot_dir(tmp_path_factory)
+    try:
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.emulate_media(color_scheme="dark")
+        page.wait_for_timeout(800)
+        wait_for_plot(page, "s.heatmapImages > 0")
+        sizes = page.evaluate("""() => {
+          const box = sel => document.querySelector(sel).getBoundingClientRect();
+          const labels = Array.from(document.querySelectorAll('#maze-name, #maze-goal-row, #maze-goal-col, '
+            + '#maze-goal-cell, #maze-t, #maze-view, #maze-scale, #maze-n, #maze-seed'))
+            .map(el => { const r = el.getBoundingClientRect(); return [el.id, r.width, r.left, r.right]; });
+          const gd = document.querySelector('#maze-plot .js-plotly-plot');
+          return {page: document.documentElement.scrollWidth, plot: box('#maze-plot'), compute: box('#maze-compute'),
+                  labels, paper: gd.layout.paper_bgcolor, area: gd._fullLayout.xaxis._length};
+        }""")
+        assert sizes["page"] <= 390, sizes
+        assert sizes["plot"]["left"] >= 0 and sizes["plot"]["right"] <= 390 and sizes["plot"]["width"] >= 300, sizes
+        assert sizes["compute"]["bottom"] <= sizes["plot"]["top"]  # controls stacked above the plot
+        for name, width, left, right in sizes["labels"]:
+            assert width >= 60 and left >= 0 and right <= 390, (name, width, left, right)
+        assert sizes["area"] >= 150, sizes  # the maze itself, not squeezed by the colour bar
+        assert sizes["paper"].replace(" ", "") == "rgba(0,0,0,0)"
+        page.locator("#maze-plot").scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "maze_phone_390_dark.png"), full_page=True)
+    finally:
+        page.emulate_media(color_scheme="light")
+        page.set_viewport_size({"width": 1400, "height": 1200})

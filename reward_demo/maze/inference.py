@@ -9,10 +9,9 @@ import numpy as np
 import torch
 
 from ..steering import steered_sample
+from .inputs import SAMPLERS
 from .layouts import MazeLayout, get_layout, validate_goal_position
 from .models import MazeModels
-
-SAMPLERS = ("base", "expert", "steered")
 
 
 @dataclass

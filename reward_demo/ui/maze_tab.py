@@ -5,13 +5,16 @@ PNG / CSV downloads.
 API endpoints (every event has an ``api_name``; see ``build_tab``):
 
 ``maze_heatmap(maze, goal_row, goal_col, t, view) -> (plot, summary, values)``
-``maze_select(maze, t, view) -> (goal_row, goal_col, goal_cell, t, plot, summary, values)``
+``maze_select(maze, t, view) -> (goal_row, goal_col, goal_cell, t, scale, plot, summary, values)``
 ``maze_goal_cell(maze, goal_cell, t, view) -> (goal_row, goal_col, plot, summary, values)``
 ``maze_trajectories(maze, goal_row, goal_col, t, view, samplers, scale, n, seed) -> (plot, trajectories)``
 ``maze_download(maze, goal_row, goal_col, t, view, trajectories) -> (png file, csv file)``
 
 The handlers are plain functions of this module (``heatmap``, ``select_maze``, ...), so they can be called
-without a server. Bad input raises ``gr.Error`` with a readable message, never a stack trace.
+without a server. Bad input raises ``gr.Error`` with a message naming the input (``maze.inputs`` checks every
+input; Gradio's own checks are bypassed), never a stack trace. Every event is queued and shows its progress and
+error badge on the tab's status line only, so a wrong input toasts its message and the plot keeps the last good
+heatmap.
 """
 from __future__ import annotations
 
@@ -19,7 +22,6 @@ import functools
 import hashlib
 import json
 import logging
-import math
 import os
 import tempfile
 import threading
@@ -31,7 +33,10 @@ import gradio as gr
 import numpy as np
 from gradio.components.plot import PlotData
 
-from .errors import user_errors
+from .errors import checked_by_handler, user_errors
+from ..maze import inputs
+from ..maze.inputs import (MAX_SCALE, MAX_TRAJECTORIES, SAMPLERS, VIEW_BINNED, VIEW_DENSE, VIEWS, check_maze,
+                           parse_goal, parse_t, parse_view)
 from ..maze.layouts import MAZE_NAMES, get_layout
 from ..maze.models import RECOMMENDED_SETTINGS
 from . import plots
@@ -40,17 +45,11 @@ log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_ROOT = REPO_ROOT / "data"
-VIEW_DENSE = "dense grid"
-VIEW_BINNED = "binned data states (paper)"
-VIEWS = (VIEW_DENSE, VIEW_BINNED)
-SAMPLERS = ("base", "expert", "steered")
 DENSE_PER_CELL = 10  # dense grid: 10 x 10 points per maze cell
 #: binned view: held-out base-data states (test split), a fixed subsample, in 5 x 5 bins per cell
 BINNED_STATES = 20_000
 BINNED_BINS_PER_CELL = 5
 DEFAULT_T_MAX = 49  # slider range before a maze's models are loaded (MazeTrainArgs.n_timesteps - 1)
-MAX_TRAJECTORIES = 16
-MAX_SCALE = 100.0
 DOWNLOAD_DIR = Path(tempfile.gettempdir()) / "reward_demo_downloads"
 
 
@@ -66,12 +65,6 @@ def has_models(maze: str) -> bool:
     from ..checkpoint import saved_modules_present
 
     return saved_modules_present(checkpoint_root() / maze, ("base", "expert", "reward"))
-
-
-def check_maze(maze) -> str:
-    if not isinstance(maze, str) or maze not in MAZE_NAMES:
-        raise ValueError(f"unknown maze {maze!r}: choose one of {list(MAZE_NAMES)}")
-    return maze
 
 
 def get_models(maze: str):
@@ -110,45 +103,6 @@ def _binned_states(maze: str) -> np.ndarray:
     return xy
 
 
-def parse_goal(maze: str, goal_row, goal_col) -> Tuple[float, float]:
-    """Validate a (row, col) goal (numbers, inside the maze, not a wall); integers are cell centres."""
-    layout = get_layout(check_maze(maze))
-    for name, value in (("goal row", goal_row), ("goal column", goal_col)):
-        if value is None or isinstance(value, bool):
-            raise ValueError(f"{name} is missing: enter a number (free cells of {maze}: {layout.free_cells()})")
-        try:
-            ok = math.isfinite(float(value))
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ValueError(f"{name} must be a number, got {value!r}")
-    row, col = float(goal_row), float(goal_col)
-    r, c = plots.goal_cell(row, col)
-    if not layout.in_bounds(r, c):
-        raise ValueError(f"goal (row {row:g}, col {col:g}) is outside maze {maze!r}: rows are 0..{layout.height - 1}, "
-                         f"columns 0..{layout.width - 1}; free cells: {layout.free_cells()}")
-    if not layout.is_free(r, c):
-        raise ValueError(f"goal (row {row:g}, col {col:g}) is a wall of maze {maze!r}: pick a free cell, "
-                         f"one of {layout.free_cells()}")
-    return row, col
-
-
-def parse_t(t, n_timesteps: int) -> int:
-    try:
-        value = float(t)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not math.isfinite(value) or value != int(value) or not 0 <= value < n_timesteps:
-        raise ValueError(f"diffusion step t must be an integer in 0..{n_timesteps - 1}, got {t!r}")
-    return int(value)
-
-
-def parse_view(view) -> str:
-    if view not in VIEWS:
-        raise ValueError(f"view must be one of {list(VIEWS)}, got {view!r}")
-    return view
-
-
 @functools.lru_cache(maxsize=256)
 def _cached_heatmap(maze: str, goal_row: float, goal_col: float, t: int, view: str):
     from ..maze.inference import binned_heatmap, reward_heatmap
@@ -165,7 +119,7 @@ def compute_heatmap(maze, goal_row, goal_col, t, view):
     view = parse_view(view)
     row, col = parse_goal(maze, goal_row, goal_col)
     models = get_models(maze)
-    t = parse_t(t, models.n_reward_timesteps)
+    t = parse_t(t, models.n_reward_timesteps, maze)
     return _cached_heatmap(maze, row, col, t, view)
 
 
@@ -195,7 +149,7 @@ def values_json(heatmap, view: str) -> dict:
 
 def _view_labels(view: str) -> Tuple[str, str]:
     if view == VIEW_BINNED:
-        return (f"binned held-out data states ({BINNED_BINS_PER_CELL}x{BINNED_BINS_PER_CELL} bins/cell)",
+        return (f"binned data ({BINNED_BINS_PER_CELL}x{BINNED_BINS_PER_CELL}/cell)",
                 "mean reward (scaled 0-1)")
     return "dense grid", "reward"
 
@@ -217,6 +171,15 @@ def heatmap(maze, goal_row, goal_col, t, view):
     return plot, summary_json(hm, view, time.perf_counter() - start), values_json(hm, view)
 
 
+@user_errors
+def heatmap_for_typed_t(maze, goal_row, goal_col, t, view):
+    """The t slider dragged or its number typed: the heatmap, except while the number box is empty (being
+    typed into: "-" of "-3"), which changes nothing."""
+    if t is None or (isinstance(t, str) and not t.strip()):
+        return (gr.skip(),) * 3
+    return heatmap(maze, goal_row, goal_col, t, view)
+
+
 def cell_choices(maze: str) -> List[Tuple[str, str]]:
     return [(f"row {r}, col {c}", f"{r},{c}") for r, c in get_layout(maze).free_cells()]
 
@@ -228,30 +191,36 @@ def default_goal(maze: str) -> Tuple[int, int]:
 
 @user_errors
 def select_maze(maze, t, view):
-    """maze_select: a new maze resets the goal to its D4RL goal cell and the t slider to its reward's range."""
+    """maze_select: a new maze resets the goal to its D4RL goal cell (the free-cell list shows it), the t slider
+    to its reward's range (t kept where it fits) and the steering scale to the maze's recommended scale."""
     maze = check_maze(maze)
     models = get_models(maze)
     t_max = models.n_reward_timesteps - 1
-    try:
-        t_value = min(max(int(t), 0), t_max)
-    except (TypeError, ValueError):
-        t_value = RECOMMENDED_SETTINGS[maze]["t"]
+    settings = RECOMMENDED_SETTINGS[maze]
+    t_number = inputs.number_or_none(t)
+    t_value = settings["t"] if t_number is None else min(max(int(t_number), 0), t_max)
     row, col = default_goal(maze)
     plot, summary, values = heatmap(maze, row, col, t_value, view)
-    return (row, col, gr.Dropdown(choices=cell_choices(maze), value=None),
-            gr.Slider(minimum=0, maximum=t_max, value=t_value, step=1), plot, summary, values)
+    return (row, col, gr.Dropdown(choices=cell_choices(maze), value=inputs.goal_cell_value(maze, row, col)),
+            gr.Slider(minimum=0, maximum=t_max, value=t_value, step=1),
+            gr.Slider(minimum=0, maximum=MAX_SCALE, value=settings["scale"]), plot, summary, values)
 
 
 @user_errors
 def pick_cell(maze, cell, t, view):
-    """maze_goal_cell: a free cell "row,col" from the dropdown becomes the goal."""
-    maze = check_maze(maze)
-    try:
-        row, col = (int(v) for v in str(cell).split(","))
-    except ValueError:
-        raise ValueError(f"goal cell must be 'row,col' (e.g. '1,1'), got {cell!r}") from None
-    plot, summary, values = heatmap(maze, row, col, t, view)
-    return row, col, plot, summary, values
+    """maze_goal_cell: a free cell "row,col" from the dropdown becomes the goal; no choice (the list opened and
+    left) changes nothing."""
+    chosen = inputs.parse_goal_cell(maze, cell)
+    if chosen is None:
+        return (gr.skip(),) * 5
+    plot, summary, values = heatmap(maze, *chosen, t, view)
+    return (*chosen, plot, summary, values)
+
+
+@user_errors
+def sync_goal_cell(maze, goal_row, goal_col):
+    """The free-cell list follows the goal (typed, clicked on the plot): its cell, or nothing off a cell centre."""
+    return gr.update(value=inputs.goal_cell_value(maze, goal_row, goal_col))
 
 
 @user_errors
@@ -260,28 +229,10 @@ def trajectories(maze, goal_row, goal_col, t, view, samplers, scale, n, seed, pr
     from ..maze.inference import sample_trajectories
 
     maze = check_maze(maze)
-    samplers = list(samplers or [])
-    bad = [s for s in samplers if s not in SAMPLERS]
-    if bad or not samplers:
-        raise ValueError(f"choose one or more samplers among {list(SAMPLERS)}, got {samplers!r}")
-    samplers = [s for s in SAMPLERS if s in samplers]
-    try:
-        scale = float(scale)
-    except (TypeError, ValueError):
-        scale = float("nan")
-    if not (math.isfinite(scale) and 0 <= scale <= MAX_SCALE):
-        raise ValueError(f"steering scale must be a number in 0..{MAX_SCALE:g}")
-    try:
-        n_value = float(n)
-    except (TypeError, ValueError):
-        n_value = float("nan")
-    if not (math.isfinite(n_value) and n_value == int(n_value) and 1 <= n_value <= MAX_TRAJECTORIES):
-        raise ValueError(f"number of trajectories must be an integer in 1..{MAX_TRAJECTORIES}, got {n!r}")
-    n = int(n_value)
-    try:
-        seed = int(float(seed))
-    except (TypeError, ValueError):
-        raise ValueError(f"seed must be an integer, got {seed!r}") from None
+    samplers = inputs.parse_samplers(samplers)
+    scale = inputs.parse_scale(scale)
+    n = inputs.parse_n(n)
+    seed = inputs.parse_seed(seed)
     progress(0.0, desc="computing the heatmap")
     hm = compute_heatmap(maze, goal_row, goal_col, t, view)
     models = get_models(maze)
@@ -302,30 +253,12 @@ def trajectories(maze, goal_row, goal_col, t, view, samplers, scale, n, seed, pr
     return _plot(hm, view, paths), info
 
 
-def _trajectories_for(info, maze: str, goal: Tuple[float, float]) -> Optional[Dict[str, np.ndarray]]:
-    """The trajectories of a maze_trajectories result, if they were sampled for this maze and goal."""
-    if isinstance(info, str) and info.strip():
-        try:
-            info = json.loads(info)
-        except ValueError:
-            return None
-    if not isinstance(info, dict) or info.get("maze") != maze:
-        return None
-    try:
-        if [float(v) for v in info.get("goal", [])] != [goal[0], goal[1]]:
-            return None
-        return {name: np.asarray(entry["positions"], dtype=np.float64)
-                for name, entry in info.get("samplers", {}).items() if name in SAMPLERS}
-    except (TypeError, ValueError, KeyError):
-        return None
-
-
 @user_errors
 def download(maze, goal_row, goal_col, t, view, trajectory_info=None):
     """maze_download: the heatmap as a PNG (trajectories included when they belong to this maze and goal)
     and its values as a CSV (x, y, reward)."""
     hm = compute_heatmap(maze, goal_row, goal_col, t, view)
-    paths = _trajectories_for(trajectory_info, hm.maze, hm.goal)
+    paths = inputs.parse_trajectories_json(trajectory_info, hm.maze, hm.goal)
     label, cbar = _view_labels(view)
     key = hashlib.sha1(json.dumps([hm.maze, hm.goal, hm.t, view, None if not paths else
                                    {k: v.round(3).tolist() for k, v in paths.items()}]).encode()).hexdigest()[:12]
@@ -359,35 +292,43 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
         "from the pair by gradient matching. The heatmap shows that reward over the maze floor for the chosen "
         "goal; a good reward peaks at the goal. **Pick the goal** by clicking a free cell of the plot, by typing its "
         "row and column (then Enter or *Compute heatmap*), or from the list of free cells.")
-    with gr.Row():
+    recommended = lambda key: ", ".join(f"{m} {v[key]:g}" for m, v in RECOMMENDED_SETTINGS.items())  # noqa: E731
+    with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
             maze = gr.Dropdown([(m if has_models(m) else f"{m} (models missing)", m) for m in MAZE_NAMES],
-                               value=maze0, label="Maze", elem_id="maze-name")
+                               value=maze0, label=inputs.MAZE_LABEL, elem_id="maze-name")
             with gr.Row():
-                goal_row = gr.Number(row0, label="Goal row", precision=None, step=1, elem_id="maze-goal-row",
+                goal_row = gr.Number(row0, label=inputs.ROW_LABEL, precision=None, step=1, elem_id="maze-goal-row",
                                      min_width=80)
-                goal_col = gr.Number(col0, label="Goal column", precision=None, step=1, elem_id="maze-goal-col",
+                goal_col = gr.Number(col0, label=inputs.COL_LABEL, precision=None, step=1, elem_id="maze-goal-col",
                                      min_width=80)
-            goal_cell = gr.Dropdown(cell_choices(maze0), value=None, label="...or pick a free cell",
-                                    elem_id="maze-goal-cell")
-            t = gr.Slider(0, DEFAULT_T_MAX, value=RECOMMENDED_SETTINGS[maze0]["t"], step=1, label="Diffusion step t (0 = clean states; recommended: " + ", ".join(
-                f"{m} {v['t']}" for m, v in RECOMMENDED_SETTINGS.items()) + ")",
-                          elem_id="maze-t")
-            view = gr.Radio(list(VIEWS), value=VIEW_DENSE, label="View", elem_id="maze-view",
+            goal_cell = gr.Dropdown(cell_choices(maze0), value=inputs.goal_cell_value(maze0, row0, col0),
+                                    label="...or pick a free cell", elem_id="maze-goal-cell")
+            t = gr.Slider(0, DEFAULT_T_MAX, value=RECOMMENDED_SETTINGS[maze0]["t"], step=1, label=inputs.T_LABEL,
+                          info=f"0 = clean states; recommended: {recommended('t')}", elem_id="maze-t")
+            view = gr.Radio(list(VIEWS), value=VIEW_DENSE, label=inputs.VIEW_LABEL, elem_id="maze-view",
                             info="dense grid: reward at 10x10 points per cell; binned: mean reward of held-out "
                                  "base-data states per bin, scaled to 0-1 (the paper's figures)")
             compute = gr.Button("Compute heatmap", variant="primary", elem_id="maze-compute")
             with gr.Accordion("Trajectories", open=True):
-                samplers = gr.CheckboxGroup(list(SAMPLERS), value=["expert", "steered"], label="Samplers",
+                samplers = gr.CheckboxGroup(list(SAMPLERS), value=["expert", "steered"], label=inputs.SAMPLERS_LABEL,
                                             elem_id="maze-samplers",
                                             info="base: unconditional; expert: goal-conditioned; steered: base "
-                                                 "model guided by the learned reward's gradient")
-                scale = gr.Slider(0, MAX_SCALE, value=RECOMMENDED_SETTINGS[maze0]["scale"], step=0.5, label="Steering scale", elem_id="maze-scale")
+                                                 "model guided by the learned reward's gradient. Each draws "
+                                                 "windows of behaviour anywhere in the maze, not paths from a "
+                                                 "chosen start; one seed gives all three the same noise")
+                scale = gr.Slider(0, MAX_SCALE, value=RECOMMENDED_SETTINGS[maze0]["scale"], step=0.5,
+                                  label=inputs.SCALE_LABEL, elem_id="maze-scale",
+                                  info=f"set to the maze's recommended scale when the maze changes: "
+                                       f"{recommended('scale')}")
                 with gr.Row():
-                    n = gr.Slider(1, MAX_TRAJECTORIES, value=4, step=1, label="Trajectories", elem_id="maze-n")
-                    seed = gr.Number(0, label="Seed", precision=0, elem_id="maze-seed", min_width=80)
+                    n = gr.Slider(1, MAX_TRAJECTORIES, value=4, step=1, label=inputs.N_LABEL, elem_id="maze-n")
+                    seed = gr.Number(0, label=inputs.SEED_LABEL, precision=0, elem_id="maze-seed", min_width=80)
                 sample = gr.Button("Sample trajectories", elem_id="maze-sample")
-        with gr.Column(scale=2, min_width=420):
+        with gr.Column(scale=2, min_width=320):
+            # progress and error badges go here, so the plot and the result keep their last good values
+            status = gr.Markdown("Click a free cell of the plot to make it the goal; a wrong input is explained "
+                                 "in a message, and the plot keeps the last good heatmap.", elem_id="maze-status")
             plot = gr.Plot(label="Reward heatmap (click a free cell to make it the goal)", elem_id="maze-plot")
             summary = gr.JSON(label="Result", elem_id="maze-summary", max_height=280)
             with gr.Accordion("Downloads: heatmap PNG and values CSV", open=False, elem_id="maze-downloads"):
@@ -398,29 +339,40 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                     csv_file = gr.File(label="Values CSV (x, y, reward)", elem_id="maze-csv", interactive=False)
             with gr.Accordion("Heatmap values (JSON)", open=False):
                 values = gr.JSON(label="Grid values", elem_id="maze-values")
-            with gr.Accordion("Sampled trajectories (JSON)", open=False):
+            with gr.Accordion(inputs.TRAJECTORIES_JSON_LABEL, open=False):
                 traj_info = gr.JSON(label="Trajectories", elem_id="maze-trajectories")
 
+    for component in (maze, goal_row, goal_col, goal_cell, t, view, samplers, scale, n, seed, traj_info):
+        checked_by_handler(component)
     heat_inputs = [maze, goal_row, goal_col, t, view]
     heat_outputs = [plot, summary, values]
-    triggers = [compute.click, goal_row.submit, goal_col.submit, t.release, view.input]
+    triggers = [compute.click, goal_row.submit, goal_col.submit, view.input]
     if demo is not None:
         triggers.append(demo.load)
-    # heatmaps take tens of milliseconds: served directly (queue=False), the queue's round trips would
-    # add more latency than the computation itself. Sampling and file export go through the queue.
-    gr.on(triggers, heatmap, heat_inputs, heat_outputs, api_name="maze_heatmap", queue=False)
-    maze.input(select_maze, [maze, t, view], [goal_row, goal_col, goal_cell, t, *heat_outputs],
-               api_name="maze_select", queue=False)
+    # preprocess=False as well as checked_by_handler: an event that updates an input's props (select_maze sets
+    # the t and scale sliders' range and value, the free-cell list's choices) makes Gradio rebuild that input
+    # for the session from its class, without checked_by_handler's instance override, and Gradio's own
+    # "Value 99 is greater than maximum value 49." came back. Every input of this tab is checked by its handler.
+    events = dict(show_progress_on=[status], preprocess=False)
+    sync = dict(fn=sync_goal_cell, inputs=[maze, goal_row, goal_col], outputs=[goal_cell], api_visibility="private",
+                show_progress="hidden", preprocess=False)
+    gr.on(triggers, heatmap, heat_inputs, heat_outputs, api_name="maze_heatmap", trigger_mode="always_last",
+          **events).success(**sync)
+    # the slider dragged or its number typed (Gradio's slider has no submit event; typing gives input events)
+    t.input(heatmap_for_typed_t, heat_inputs, heat_outputs, api_visibility="private", trigger_mode="always_last",
+            **events).success(**sync)
+    maze.input(select_maze, [maze, t, view], [goal_row, goal_col, goal_cell, t, scale, *heat_outputs],
+               api_name="maze_select", **events)
     goal_cell.input(pick_cell, [maze, goal_cell, t, view], [goal_row, goal_col, *heat_outputs],
-                    api_name="maze_goal_cell", queue=False)
+                    api_name="maze_goal_cell", **events)
     sample.click(trajectories, [*heat_inputs, samplers, scale, n, seed], [plot, traj_info],
-                 api_name="maze_trajectories", concurrency_id="maze_trajectories")
+                 api_name="maze_trajectories", concurrency_id="maze_trajectories", **events)
     export.click(download, [*heat_inputs, traj_info], [png_file, csv_file], api_name="maze_download",
-                 concurrency_id="maze_download")
+                 concurrency_id="maze_download", **events)
     return {"maze": maze, "goal_row": goal_row, "goal_col": goal_col, "goal_cell": goal_cell, "t": t, "view": view,
             "compute": compute, "samplers": samplers, "scale": scale, "n": n, "seed": seed, "sample": sample,
             "plot": plot, "summary": summary, "values": values, "export": export, "png": png_file, "csv": csv_file,
-            "trajectories": traj_info}
+            "trajectories": traj_info, "status": status}
 
 
 #: Page script: makes a click on the heatmap pick the goal. Plotly's ``plotly_click`` gives the clicked

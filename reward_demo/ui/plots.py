@@ -18,6 +18,7 @@ from typing import Dict, Mapping, Optional, Sequence
 import numpy as np
 
 from ..maze.layouts import MazeLayout
+from .figure_style import themed_layout, wrap_title
 
 WALL_COLOUR = "#262626"
 GAP_COLOUR = "#d4d4d4"  # free space without a value (binned view: too few data states in the bin)
@@ -55,16 +56,26 @@ def goal_cell(goal_row: float, goal_col: float):
     return int(math.floor(goal_row + 0.5)), int(math.floor(goal_col + 0.5))
 
 
-def heatmap_title(heatmap, view_label: str) -> str:
+def heatmap_title(heatmap, view_label: str, newline: str = "\n") -> str:
+    """Two short lines (a phone-wide plot clips a long title): what is shown, then for which goal."""
     r, c = heatmap.goal
-    return f"{heatmap.maze}: learned reward r(s, t={heatmap.t} | goal row {r:g}, col {c:g}) - {view_label}"
+    lines = (f"{heatmap.maze}: learned reward r(s, t={heatmap.t} | goal)", f"goal row {r:g}, col {c:g} - {view_label}")
+    return newline.join(wrap_title(line) for line in lines).replace("<br>", newline)
+
+
+def cell_grid(xs: Sequence[float], ys: Sequence[float], layout: MazeLayout) -> list:
+    """(len(ys), len(xs)) nested list of the [row, col] cell of every heatmap point: the hover names cells as
+    the goal inputs do (whole cells keep the figure small; a continuous position would double its size)."""
+    rows, _ = layout.xy_to_cell(np.zeros(len(ys)), ys)
+    _, cols = layout.xy_to_cell(xs, np.zeros(len(xs)))
+    return [[[r, c] for c in cols.tolist()] for r in rows.tolist()]
 
 
 def heatmap_figure(heatmap, layout: MazeLayout, *, view_label: str = "dense grid",
                    colorbar_title: str = "reward", trajectories: Optional[Mapping[str, np.ndarray]] = None,
                    height: int = 560) -> dict:
     """The plotly figure (as a dict) of a reward heatmap: walls dark, goal star, argmax cross, colour bar,
-    hover x / y / reward; sampled trajectories drawn on top when given."""
+    hover row / column (the cell) / reward (PointMaze x / y second); sampled trajectories drawn on top when given."""
     H, W = layout.height, layout.width
     gx, gy = layout.cell_to_xy(*heatmap.goal)
     ax, ay = heatmap.argmax_xy
@@ -72,36 +83,45 @@ def heatmap_figure(heatmap, layout: MazeLayout, *, view_label: str = "dense grid
     traces = [
         {"type": "heatmap", "name": "reward", "x": _round_list(heatmap.xs, 4), "y": _round_list(heatmap.ys, 4),
          "z": _round_list(heatmap.values, 5), "colorscale": COLORSCALE, "hoverongaps": False, "zsmooth": False,
-         "colorbar": {"title": {"text": colorbar_title, "side": "right"}, "thickness": 16, "len": 0.9},
-         "hovertemplate": "x=%{x:.2f}, y=%{y:.2f}<br>reward=%{z:.4f}<extra></extra>"},
+         # a horizontal colour bar above the maze: a vertical one takes a third of a phone-wide plot
+         "colorbar": {"title": {"text": colorbar_title, "side": "top"}, "orientation": "h", "x": 0.5,
+                      "xanchor": "center", "y": 1.0, "yanchor": "bottom", "ypad": 6, "len": 0.6, "thickness": 10},
+         "customdata": cell_grid(heatmap.xs, heatmap.ys, layout),
+         "hovertemplate": "row %{customdata[0]}, col %{customdata[1]}<br>reward=%{z:.4f}"
+                          "<br>(PointMaze x=%{x:.2f}, y=%{y:.2f})<extra></extra>"},
         {"type": "heatmap", "name": "walls", "x": cx, "y": cy, "z": wall_grid(layout), "showscale": False,
-         "colorscale": [[0, WALL_COLOUR], [1, WALL_COLOUR]], "hoverinfo": "skip", "hoverongaps": False},
+         "colorscale": [[0, WALL_COLOUR], [1, WALL_COLOUR]], "hoverongaps": False,
+         "customdata": [[[r, c] for c in range(W)] for r in range(H)],
+         "hovertemplate": "wall: row %{customdata[0]}, col %{customdata[1]}<extra></extra>"},
     ]
     if trajectories:
         traces.extend(trajectory_traces(trajectories))
+    goal_row, goal_col = heatmap.goal
+    argmax_row, argmax_col = layout.xy_to_rowcol(ax, ay)
     traces.append({"type": "scatter", "mode": "markers", "name": "goal", "x": [gx], "y": [gy],
                    "marker": {"symbol": "star", "size": 22, "color": GOAL_COLOUR, "line": {"color": "black", "width": 1.5}},
-                   "hovertemplate": "goal<br>x=%{x:.2f}, y=%{y:.2f}<extra></extra>"})
+                   "hovertemplate": f"goal: row {goal_row:g}, col {goal_col:g}<extra></extra>"})
     traces.append({"type": "scatter", "mode": "markers", "name": "argmax of reward", "x": [round(ax, 4)],
                    "y": [round(ay, 4)],
                    "marker": {"symbol": "x", "size": 14, "color": ARGMAX_COLOUR, "line": {"color": "black", "width": 1}},
-                   "hovertemplate": "argmax<br>x=%{x:.2f}, y=%{y:.2f}<extra></extra>"})
+                   "hovertemplate": f"argmax of reward: row {argmax_row:.2f}, col {argmax_col:.2f}<extra></extra>"})
     axis = {"showgrid": False, "zeroline": False, "ticks": "outside", "mirror": True, "showline": True,
             "linecolor": "#444"}
-    layout_dict = {
-        "title": {"text": heatmap_title(heatmap, view_label), "font": {"size": 14}, "x": 0.5},
-        "height": height, "margin": {"l": 60, "r": 20, "t": 50, "b": 90},
-        "plot_bgcolor": GAP_COLOUR, "paper_bgcolor": "white", "hovermode": "closest",
+    layout_dict = themed_layout({
+        "title": {"text": heatmap_title(heatmap, view_label, "<br>"), "font": {"size": 14}, "x": 0.5,
+                  "xanchor": "center"},
+        "height": height, "margin": {"l": 56, "r": 16, "t": 130, "b": 80},
+        "plot_bgcolor": GAP_COLOUR, "hovermode": "closest",
         "xaxis": {**axis, "title": {"text": "column  (PointMaze x = col - %g)" % ((W - 1) / 2)},
                   "range": [-W / 2, W / 2], "tickvals": cx, "ticktext": [str(c) for c in range(W)],
                   "constrain": "domain"},
-        "yaxis": {**axis, "title": {"text": "row  (PointMaze y = %g - row)" % ((H - 1) / 2)},
+        "yaxis": {**axis, "title": {"text": "row  (PointMaze y = %g - row)" % ((H - 1) / 2), "standoff": 6},
                   "range": [-H / 2, H / 2], "tickvals": cy, "ticktext": [str(r) for r in range(H)],
                   "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
-        "legend": {"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.16, "yanchor": "top"},
+        "legend": {"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.17, "yanchor": "top"},
         # read by the page's click handler to turn a clicked (x, y) into a goal (row, col)
         "meta": {"maze": heatmap.maze, "height": H, "width": W},
-    }
+    })
     return {"data": traces, "layout": layout_dict}
 
 
@@ -130,6 +150,11 @@ def trajectory_traces(trajectories: Mapping[str, np.ndarray]) -> list:
                        "y": np.round(positions[:, -1, 1], 3).tolist(), "legendgroup": group, "showlegend": False,
                        "name": f"{sampler} end", "hovertemplate": f"{sampler} end<extra></extra>",
                        "marker": {"symbol": "square", "size": 9, "color": colour, "line": {"color": "black", "width": 1.5}}})
+    # what the circles and squares mean, once for every sampler (legend entries without data)
+    for name, symbol in (("start of a trajectory", "circle"), ("end of a trajectory", "square")):
+        traces.append({"type": "scatter", "mode": "markers", "x": [None], "y": [None], "name": name,
+                       "legendgroup": "trajectory-ends", "hoverinfo": "skip",
+                       "marker": {"symbol": symbol, "size": 9, "color": "#9e9e9e", "line": {"color": "black", "width": 1}}})
     return traces
 
 
@@ -166,6 +191,8 @@ def save_png(path, heatmap, layout: MazeLayout, *, view_label: str = "dense grid
                         label=f"{SAMPLER_LABELS.get(sampler, sampler)} x{len(positions)}" if i == 0 else None)
             ax.scatter(positions[:, 0, 0], positions[:, 0, 1], s=22, c=colour, edgecolors="black", zorder=5)
             ax.scatter(positions[:, -1, 0], positions[:, -1, 1], s=28, c=colour, marker="s", edgecolors="black", zorder=5)
+        ax.scatter([], [], s=22, c="#9e9e9e", edgecolors="black", label="start of a trajectory")
+        ax.scatter([], [], s=28, c="#9e9e9e", marker="s", edgecolors="black", label="end of a trajectory")
     gx, gy = layout.cell_to_xy(*heatmap.goal)
     ax.scatter([gx], [gy], marker="*", s=380, c=GOAL_COLOUR, edgecolors="black", linewidths=1.2, zorder=6, label="goal")
     ax.scatter([heatmap.argmax_xy[0]], [heatmap.argmax_xy[1]], marker="X", s=130, c=ARGMAX_COLOUR, edgecolors="black",
