@@ -136,8 +136,9 @@ def run(env, scale, t_stopgrad, seed, steps, request: gr.Request = None, progres
             plots = figures(env, {p: e.curves() for p, e in update.episodes.items()}, settings["steps"])
             if not update.finished:
                 summary = summary_json(env, settings, summaries, steps_done=update.step, example=False)
+                # the status line is cleared under its progress bar (the last run's message would show through)
                 yield (gr.skip(), gr.skip(), *plots, summary, headline(env, summaries, settings, "running",
-                                                                      update.step), gr.skip())
+                                                                      update.step), "")
                 continue
             seconds = {"planning": round(update.planning_s, 2), "rendering": round(update.rendering_s, 2)}
             yield (update.videos["base"], update.videos["steered"], *plots,
