@@ -1,8 +1,12 @@
-"""Tiny random Hopper models and datasets shared by the locomotion tests."""
+"""Tiny random Hopper models and datasets, video checks and the trained-env skips shared by the locomotion
+tests."""
+import re
+import subprocess
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from reward_demo.checkpoint import save_pretrained
@@ -45,3 +49,56 @@ def save_random_datasets(data_root: Path, seed: int = 0, episodes: int = 10, len
     for kind in ("medium_replay", "expert"):
         np.savez(data_root / "hopper" / f"{kind}.npz", **random_dataset(rng, episodes, length))
     return data_root
+
+
+def probe(path) -> dict:
+    """Codec, pixel format, size and frame count of a video (ffmpeg from imageio-ffmpeg; no ffprobe there)."""
+    import imageio_ffmpeg
+
+    text = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
+                          text=True).stderr
+    match = re.search(r"Video: (\w+).*?, (\w+)(?:\([^)]*\))?, (\d+)x(\d+)", text)
+    assert match, text
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    frames = [np.frombuffer(f, np.uint8).reshape(meta["size"][1], meta["size"][0], 3) for f in reader]
+    return {"codec": match.group(1), "pix_fmt": match.group(2), "size": (int(match.group(3)), int(match.group(4))),
+            "frames": frames, "fps": meta["fps"], "faststart": _moov_before_mdat(path)}
+
+
+def _moov_before_mdat(path) -> bool:
+    data = Path(path).read_bytes()
+    return 0 <= data.find(b"moov") < data.find(b"mdat")
+
+
+def check_video(path, n_frames=None, size=None):
+    """Assert ``path`` is an h264 mp4 for browsers (yuv420p, even size, moov first) of ``size`` (default: the
+    renderer's) and ``n_frames``; its ``probe``."""
+    from reward_demo.locomotion import render
+
+    size = size or (render.DEFAULT_WIDTH, render.DEFAULT_HEIGHT)
+    info = probe(path)
+    assert info["codec"] == "h264" and info["pix_fmt"] == "yuv420p", info
+    assert info["size"] == size and size[0] % 2 == 0 and size[1] % 2 == 0
+    assert info["faststart"], "moov atom must come first for streaming in the browser"
+    if n_frames is not None:
+        assert len(info["frames"]) == n_frames
+    return info
+
+
+def skip_without_models(env: str) -> None:
+    from reward_demo.locomotion import demo
+
+    if not demo.has_models(env):
+        pytest.skip(f"locomotion env {env!r} has no trained checkpoints in {demo.checkpoint_root() / env} "
+                    f"(base/, expert/, reward/): train them with `{demo.TRAIN_COMMAND.format(env=env)}`")
+
+
+def first_trained_env() -> str:
+    """The first locomotion env with trained checkpoints (skip the test without one)."""
+    from reward_demo.locomotion import demo
+
+    env = next((e for e in demo.ENVS if demo.has_models(e)), None)
+    if env is None:
+        skip_without_models("hopper")
+    return env

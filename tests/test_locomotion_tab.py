@@ -1,6 +1,7 @@
 """The Locomotion tab: off-screen MuJoCo videos (valid h264 mp4s of the expected size and length), the figures,
-every locomotion endpoint through gradio_client on the shipped checkpoints (a 20-step base + steered run), clear
-errors for bad input, missing checkpoints and cancellation.
+every locomotion endpoint through gradio_client on the shipped checkpoints (a 20-step base + steered run; its first
+streamed result, cheap actions while it runs, Cancel's message), clear errors for bad input naming the input and
+what is allowed, missing checkpoints and cancellation. The domain code's own tests: ``test_locomotion_demo.py``.
 
 Endpoint tests for an env are skipped only when that env's checkpoints are absent (the reason says how to train).
 """
@@ -10,10 +11,8 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 import json  # noqa: E402
 import re  # noqa: E402
-import subprocess  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -21,41 +20,13 @@ import pytest  # noqa: E402
 pytest.importorskip("mujoco")
 pytest.importorskip("imageio_ffmpeg")
 
-from reward_demo.locomotion import render  # noqa: E402
-from reward_demo.ui import locomotion_tab as tab  # noqa: E402
+from locomotion_support import check_video, first_trained_env, probe, skip_without_models  # noqa: E402
+
+from reward_demo.locomotion import demo, demo_results, render  # noqa: E402
+from reward_demo.ui import locomotion_plots as plots  # noqa: E402
 
 ENDPOINTS = {"/locomotion_run", "/locomotion_example", "/locomotion_select_env"}
 RUN_STEPS = 20
-
-
-def probe(path) -> dict:
-    """Codec, pixel format, size and frame count of a video (ffmpeg from imageio-ffmpeg; no ffprobe there)."""
-    import imageio_ffmpeg
-
-    text = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
-                          text=True).stderr
-    match = re.search(r"Video: (\w+).*?, (\w+)(?:\([^)]*\))?, (\d+)x(\d+)", text)
-    assert match, text
-    reader = imageio_ffmpeg.read_frames(str(path))
-    meta = next(reader)
-    frames = [np.frombuffer(f, np.uint8).reshape(meta["size"][1], meta["size"][0], 3) for f in reader]
-    return {"codec": match.group(1), "pix_fmt": match.group(2), "size": (int(match.group(3)), int(match.group(4))),
-            "frames": frames, "fps": meta["fps"], "faststart": _moov_before_mdat(path)}
-
-
-def _moov_before_mdat(path) -> bool:
-    data = Path(path).read_bytes()
-    return 0 <= data.find(b"moov") < data.find(b"mdat")
-
-
-def check_video(path, n_frames=None, size=(render.DEFAULT_WIDTH, render.DEFAULT_HEIGHT)):
-    info = probe(path)
-    assert info["codec"] == "h264" and info["pix_fmt"] == "yuv420p", info
-    assert info["size"] == size and size[0] % 2 == 0 and size[1] % 2 == 0
-    assert info["faststart"], "moov atom must come first for streaming in the browser"
-    if n_frames is not None:
-        assert len(info["frames"]) == n_frames
-    return info
 
 
 # ------------------------------------------------------------------ rendering (no trained models needed)
@@ -146,50 +117,33 @@ def test_render_progress_can_cancel(tmp_path):
     assert seen[-1] == (5, 31) and not (tmp_path / "c.mp4").exists()
 
 
-# ------------------------------------------------------------------ figures and checks (no models needed)
+# ------------------------------------------------------------------ figures (no models needed)
 def test_returns_figure_is_the_cumulative_return():
     curves = {"base": {"env_rewards": [1.0, 2.0, -0.5], "learned_rewards": [0.1, 0.2, 0.3], "fell": True},
               "steered": {"env_rewards": [1.0, 1.0, 1.0, 1.0], "learned_rewards": [0.4] * 4, "fell": False}}
-    figure = tab.returns_figure(curves, "t")
+    figure = plots.returns_figure(curves, "t")
     lines = {t["name"]: t for t in figure["data"] if t["mode"] == "lines"}
-    assert lines[tab.LABELS["base"]]["y"] == [1.0, 3.0, 2.5] and lines[tab.LABELS["base"]]["x"] == [1, 2, 3]
-    assert lines[tab.LABELS["steered"]]["y"] == [1.0, 2.0, 3.0, 4.0]
+    assert lines[plots.LABELS["base"]]["y"] == [1.0, 3.0, 2.5] and lines[plots.LABELS["base"]]["x"] == [1, 2, 3]
+    assert lines[plots.LABELS["steered"]]["y"] == [1.0, 2.0, 3.0, 4.0]
     falls = [t for t in figure["data"] if t["mode"] == "markers"]
     assert len(falls) == 1 and falls[0]["x"] == [3]  # only the base episode fell
-    reward = tab.learned_reward_figure(curves, "t")
+    reward = plots.learned_reward_figure(curves, "t")
     assert [t["y"] for t in reward["data"]] == [[0.1, 0.2, 0.3], [0.4] * 4]
     json.dumps(figure, allow_nan=False)
 
 
-@pytest.mark.parametrize("fn,value,message", [
-    (tab.parse_scale, -0.1, "steering scale must be in 0..10"),
-    (tab.parse_scale, "x", "steering scale must be a number"),
-    (tab.parse_scale, float("nan"), "steering scale must be a finite number"),
-    (tab.parse_steps, 5, "episode length (environment steps) must be an integer in 10..300"),
-    (tab.parse_steps, 301, "10..300"),
-    (tab.parse_steps, 12.5, "10..300"),
-    (tab.parse_seed, -1, "seed must be an integer"),
-    (tab.check_env, "ant", "unknown environment 'ant'"),
-    (tab.check_env, None, "unknown environment"),
-])
-def test_input_checks(fn, value, message):
-    with pytest.raises(ValueError) as info:
-        fn(value)
-    assert message in str(info.value)
-
-
-def test_input_checks_accept_good_values():
-    assert tab.parse_scale("0.5") == 0.5 and tab.parse_scale(0) == 0.0
-    assert tab.parse_steps(20.0) == 20 and tab.parse_seed(7) == 7
-    assert tab.check_env("Hopper-v5") == "hopper"
+def test_figures_are_transparent_and_titles_fit():
+    curves = {"base": {"env_rewards": [1.0, 2.0], "learned_rewards": [0.1, None], "fell": False}}
+    returns, reward = (json.loads(p.plot) for p in plots.figures("halfcheetah", curves, steps=50))
+    for figure in (returns, reward):
+        layout = figure["layout"]
+        assert layout["paper_bgcolor"] == layout["plot_bgcolor"] == "rgba(0,0,0,0)"
+        assert all(len(line) <= plots.TITLE_WIDTH for line in layout["title"]["text"].split("<br>"))
+        assert layout["xaxis"]["range"] == [0, 50]  # a run in progress fills in the whole episode's axis
+    assert reward["data"][0]["y"] == [0.1, None]
 
 
 # ------------------------------------------------------------------ the app's API
-def skip_without_models(env: str) -> None:
-    if not tab.has_models(env):
-        pytest.skip(f"locomotion env {env!r} has no trained checkpoints in {tab.checkpoint_root() / env} "
-                    f"(base/, expert/, reward/): train them with `{tab.TRAIN_COMMAND.format(env=env)}`")
-
 
 def plot_figure(plot) -> dict:
     assert isinstance(plot, dict) and plot["type"] == "plotly", plot
@@ -201,8 +155,9 @@ def line_traces(figure) -> dict:
 
 
 def check_results(results, env, settings):
-    base_video, steered_video, returns_plot, reward_plot, summary = results
-    assert summary["env"] == env and summary["gym_id"] == tab.GYM_IDS[env]
+    base_video, steered_video, returns_plot, reward_plot, summary, headline, status = results
+    assert headline.startswith(f"**Steered {demo_results.NAMES[env]}: return ")
+    assert summary["env"] == env and summary["gym_id"] == demo.GYM_IDS[env]
     for key, value in settings.items():
         assert summary[key] == pytest.approx(value), key
     returns = line_traces(plot_figure(returns_plot))
@@ -211,12 +166,13 @@ def check_results(results, env, settings):
         entry = summary[planner]
         assert 1 <= entry["length"] <= summary["steps"]
         assert entry["fell"] or entry["length"] == summary["steps"]  # short only when the robot fell
-        curve = returns[tab.LABELS[planner]]
+        curve = returns[plots.LABELS[planner]]
         assert len(curve["y"]) == entry["length"] and curve["x"][-1] == entry["length"]
         assert curve["y"][-1] == pytest.approx(entry["return"], abs=2e-3)
-        learned = rewards[tab.LABELS[planner]]["y"]
+        learned = rewards[plots.LABELS[planner]]["y"]
         assert len(learned) == entry["length"] and all(v is None or np.isfinite(v) for v in learned)
         assert entry["learned_reward_mean"] == pytest.approx(np.mean([v for v in learned if v is not None]), abs=1e-3)
+        assert entry["distance"] is not None and abs(entry["distance"]) < 0.05 * entry["length"] + 1
         path = video["video"] if isinstance(video, dict) else video
         states = entry["length"] + 1
         check_video(path, render.frame_count(states, render.VIEWS[env].frame_skip))
@@ -236,16 +192,18 @@ def test_view_api_lists_the_locomotion_endpoints(client):
     assert not api["unnamed_endpoints"]
     run = api["named_endpoints"]["/locomotion_run"]
     assert [p["parameter_name"] for p in run["parameters"]] == ["env", "scale", "t_stopgrad", "seed", "steps"]
-    assert [r["component"] for r in run["returns"]] == ["Video", "Video", "Plot", "Plot", "Json"]
+    # the headline and the status line come after the original five outputs
+    assert [r["component"] for r in run["returns"]] == ["Video", "Video", "Plot", "Plot", "Json", "Markdown",
+                                                        "Markdown"]
     for name in ("/locomotion_example", "/locomotion_select_env"):
         endpoint = api["named_endpoints"][name]
         assert [p["parameter_name"] for p in endpoint["parameters"]] == ["env"]
         assert [r["component"] for r in endpoint["returns"]] == [
-            "Slider", "Slider", "Number", "Slider", "Video", "Video", "Plot", "Plot", "Json"]
+            "Slider", "Slider", "Number", "Slider", "Video", "Video", "Plot", "Plot", "Json", "Markdown", "Markdown"]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("env", tab.ENVS)
+@pytest.mark.parametrize("env", demo.ENVS)
 def test_run_round_trip(client, env):
     skip_without_models(env)
     start = time.perf_counter()
@@ -258,25 +216,27 @@ def test_run_round_trip(client, env):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("env", tab.ENVS)
+@pytest.mark.parametrize("env", demo.ENVS)
 def test_example_round_trip(client, env):
     """Every trained env ships a precomputed example, made with its current default steering settings."""
     skip_without_models(env)
-    assert env in tab.load_examples(), (f"no precomputed example for trained env {env!r}: run "
+    assert env in demo_results.load_examples(), (f"no precomputed example for trained env {env!r}: run "
                                         f"`python -m reward_demo.ui.locomotion_examples --env {env}`")
     start = time.perf_counter()
     scale, t_stopgrad, seed, steps, *results = client.predict(env, api_name="/locomotion_example")
     assert time.perf_counter() - start < 10  # instant apart from the transfer
-    example = tab.load_examples()[env]
+    example = demo_results.load_examples()[env]
     settings = example["settings"]
     assert (scale, t_stopgrad, seed) == (settings["scale"], settings["t_stopgrad"], settings["seed"])
-    assert steps == min(settings["steps"], tab.MAX_STEPS)
+    # issue 25: a visitor's first Run after the example is a short one, not the example's length
+    assert steps == demo.DEFAULT_STEPS
     summary = check_results(results, env, settings)
     assert summary["example"] is True and "locomotion_examples" in summary["command"]
+    assert "Precomputed example" in results[5] and "Showing the precomputed" in results[6]
     from reward_demo.locomotion.planner import steering_defaults
 
     remake = f"remake it: `{example['command']}`"
-    defaults = steering_defaults(env, str(tab.checkpoint_root()))
+    defaults = steering_defaults(env, str(demo.checkpoint_root()))
     assert {k: settings.get(k, "input") for k in defaults} == defaults, (
         f"the example was made with other steering settings than the current defaults; {remake}")
     from reward_demo.ui.locomotion_examples import checkpoint_fingerprints
@@ -286,25 +246,29 @@ def test_example_round_trip(client, env):
 
 
 def test_shipped_examples_are_small():
-    files = [p for p in tab.SHIPPED_ASSETS.glob("*") if p.is_file()] if tab.SHIPPED_ASSETS.is_dir() else []
+    shipped = demo_results.SHIPPED_ASSETS
+    files = [p for p in shipped.glob("*") if p.is_file()] if shipped.is_dir() else []
     assert sum(p.stat().st_size for p in files) < 1.5e6
-    for env, example in (tab.load_examples() if not os.environ.get("REWARD_DEMO_LOCOMOTION_ASSETS") else {}).items():
+    examples = demo_results.load_examples() if not os.environ.get("REWARD_DEMO_LOCOMOTION_ASSETS") else {}
+    for env, example in examples.items():
         for name in example["videos"].values():
-            check_video(tab.SHIPPED_ASSETS / name)
+            check_video(shipped / name)
 
 
 @pytest.mark.slow
 def test_select_env_round_trip(client):
-    env = next((e for e in tab.ENVS if tab.has_models(e)), None)
+    env = next((e for e in demo.ENVS if demo.has_models(e)), None)
     if env is None:
         skip_without_models("hopper")
-    scale, t_stopgrad, seed, steps, base_video, *_, summary = client.predict(env, api_name="/locomotion_select_env")
+    (scale, t_stopgrad, seed, steps, base_video, _, _, _, summary, headline,
+     status) = client.predict(env, api_name="/locomotion_select_env")
     from reward_demo.locomotion.planner import steering_defaults
 
-    defaults = steering_defaults(env, str(tab.checkpoint_root()))
+    defaults = steering_defaults(env, str(demo.checkpoint_root()))
     assert (scale, t_stopgrad) == (defaults["scale"], defaults["t_stopgrad"])
     assert summary["env"] == env
-    assert (base_video is not None) == (env in tab.load_examples())
+    assert (base_video is not None) == (env in demo_results.load_examples())
+    assert steps == demo.DEFAULT_STEPS and headline.startswith(f"**Steered {demo_results.NAMES[env]}: ") and status
 
 
 BAD_RUNS = [
@@ -316,13 +280,20 @@ BAD_RUNS = [
     (("hopper", 0.5, 99, 0, RUN_STEPS), "t_stopgrad"),
     (("hopper", 0.5, -1, 0, RUN_STEPS), "t_stopgrad"),
     (("hopper", 0.5, 5, -2, RUN_STEPS), "seed must be an integer"),
+    # issue 25: a string where a number is expected names the input too (Gradio's own check would not)
+    (("hopper", 0.5, 5, "abc", RUN_STEPS), "seed must be an integer in 0..2147483647, got 'abc'"),
+    (("hopper", 0.5, 5, None, RUN_STEPS), "seed is missing: enter an integer in 0..2147483647"),
+    (("hopper", "lots", 5, 0, RUN_STEPS), "steering scale must be a number in 0..10 (0 = no steering)"),
+    (("hopper", 0.5, 5, 0, "many"), "episode length (environment steps) must be an integer in 10..300"),
+    (("hopper", 0.5, "x", 0, RUN_STEPS), "t_stopgrad"),
+    ((None, 0.5, 5, 0, RUN_STEPS), "unknown environment None: choose one of"),
 ]
 
 
 @pytest.mark.parametrize("inputs,message", BAD_RUNS, ids=[m.split()[0] + str(i) for i, (_, m) in enumerate(BAD_RUNS)])
 def test_bad_run_input_gives_clear_error(client, inputs, message):
     """After a select_env / example call too (they set the controls' values, never replace the components)."""
-    if "hopper" in tab.load_examples():
+    if "hopper" in demo_results.load_examples():
         client.predict("hopper", api_name="/locomotion_example")
     if inputs[0] == "hopper" and "t_stopgrad" in message:
         skip_without_models("hopper")  # the range comes from the models
@@ -355,11 +326,11 @@ def test_untrained_env_says_how_to_train(client, monkeypatch, tmp_path):
 @pytest.mark.slow
 def test_cancel_stops_the_run(client, rollout_steps_seen):
     """Cancelling a run's job stops the planning loop on the server (not just the client's wait)."""
-    env = next((e for e in tab.ENVS if tab.has_models(e)), None)
+    env = next((e for e in demo.ENVS if demo.has_models(e)), None)
     if env is None:
         skip_without_models("hopper")
     steps_seen = rollout_steps_seen
-    job = client.submit(env, 0.5, 5, 0, tab.MAX_STEPS, api_name="/locomotion_run")
+    job = client.submit(env, 0.5, 5, 0, demo.MAX_STEPS, api_name="/locomotion_run")
     deadline = time.time() + 60
     while len(steps_seen) < 3 and time.time() < deadline:
         time.sleep(0.05)
@@ -368,4 +339,53 @@ def test_cancel_stops_the_run(client, rollout_steps_seen):
     time.sleep(1.0)
     stopped_at = len(steps_seen)
     time.sleep(1.5)
-    assert len(steps_seen) <= stopped_at + 1 and stopped_at < tab.MAX_STEPS, (stopped_at, len(steps_seen))
+    assert len(steps_seen) <= stopped_at + 1 and stopped_at < demo.MAX_STEPS, (stopped_at, len(steps_seen))
+
+
+@pytest.mark.slow
+def test_run_streams_a_first_result_quickly_and_cheap_actions_do_not_wait(client):
+    """The first partial result arrives within 15 s of pressing Run (2 s here); the example, env switching and
+    Cancel answer within 2 s while a run is in flight; ``predict`` gives the finished run."""
+    env = first_trained_env()
+    steps = 40
+    start = time.perf_counter()
+    job = client.submit(env, 0.5, 5, 3, steps, api_name="/locomotion_run")
+    while not job.outputs() and not job.done():
+        time.sleep(0.05)
+    first = time.perf_counter() - start
+    partial = job.outputs()[0]
+    assert partial[5].startswith("**Step ") and "so far:" in partial[5], partial[5]
+    assert line_traces(plot_figure(partial[2])), "the first result draws the curves so far"
+    assert first < 15, f"first result after {first:.1f} s"
+    cheap = {}
+    for endpoint, inputs in (("/locomotion_example", (env,)), ("/locomotion_select_env", (env,))):
+        begin = time.perf_counter()
+        client.predict(*inputs, api_name=endpoint)
+        cheap[endpoint] = time.perf_counter() - begin
+    assert not job.done(), "the run ended before the cheap actions were timed: make it longer"
+    assert max(cheap.values()) < 2, cheap
+    results = job.result()
+    assert len(job.outputs()) >= 3  # partial result(s), the finished curves, then the videos
+    check_results(results, env, {"seed": 3, "scale": 0.5, "t_stopgrad": 5, "steps": steps})
+    assert results[5].startswith(f"**Steered {demo_results.NAMES[env]}:") and results[6].startswith("Finished")
+    print(f"{env}: first streamed result {first:.1f} s after submit; while running: "
+          + ", ".join(f"{k} {v:.2f} s" for k, v in cheap.items()))
+
+
+@pytest.mark.slow
+def test_cancel_endpoint_says_so_and_keeps_the_results_so_far(client, rollout_steps_seen):
+    env = first_trained_env()
+    assert client.predict(api_name="/locomotion_cancel")[1] == "No run in progress to cancel."
+    job = client.submit(env, 0.5, 5, 0, demo.MAX_STEPS, api_name="/locomotion_run")
+    while not job.outputs() and not job.done():
+        time.sleep(0.05)
+    headline, status = client.predict(api_name="/locomotion_cancel")
+    match = re.fullmatch(r"Run cancelled at step (\d+) of 300: its results so far are kept\.", status)
+    assert match, status
+    assert headline.startswith(f"**Cancelled at step {match.group(1)} of 300; up to then:** Steered "), headline
+    final = job.result(timeout=20)  # the run ends by saying so; the rest is kept (skipped)
+    assert final[5:] == [headline, status] or tuple(final[5:]) == (headline, status), final
+    time.sleep(1.0)
+    stopped_at = len(rollout_steps_seen)
+    time.sleep(1.5)
+    assert len(rollout_steps_seen) == stopped_at < demo.MAX_STEPS

@@ -619,10 +619,15 @@ def learned_window_rewards(models: LocomotionModels, observations: np.ndarray, a
 def rollout(models: LocomotionModels, seeds: Sequence[int], scales: Sequence[float], t_stopgrads: Sequence[int],
             max_steps: int = MAX_EPISODE_STEPS, planner: str = "base", record_states: bool = False,
             progress: Optional[Callable[[int, int], None]] = None, generator_seed: int = 0,
-            guidance: str = "input", on_state: Optional[Callable[[torch.Tensor, torch.Tensor], None]] = None
-            ) -> EpisodeBatch:
+            guidance: str = "input", on_state: Optional[Callable[[torch.Tensor, torch.Tensor], None]] = None,
+            on_step: Optional[Callable[[int, dict], None]] = None) -> EpisodeBatch:
     """Run one episode per seed, all stepping together; per-episode steering settings (see ``run_episodes``);
-    ``on_state`` sees every reverse-chain state of the steered plans (see ``plan``)."""
+    ``on_state`` sees every reverse-chain state of the steered plans (see ``plan``).
+
+    ``on_step(steps_done, history)`` is called after every environment step with the run so far, for showing it
+    while it runs: ``history`` holds per episode the lists ``observations``, ``actions``, ``env_rewards`` (and
+    ``qpos`` when recorded), which grow by appending as the run goes on, and ``terminated``, a copy; read it,
+    never change it."""
     import gymnasium as gym
 
     seeds = [int(s) for s in seeds]
@@ -674,6 +679,9 @@ def rollout(models: LocomotionModels, seeds: Sequence[int], scales: Sequence[flo
                     terminated[i] = True
                 if term or trunc:
                     running[i] = False
+            if on_step is not None:
+                on_step(step + 1, {"observations": obs_hist, "actions": act_hist, "env_rewards": rew_hist,
+                                   "qpos": qpos, "terminated": terminated.copy()})
             if not running.any():
                 break
         if progress is not None:

@@ -4,7 +4,7 @@
 For each trained env: the base planner and the reward-steered base planner (the env's default scale and
 t_stopgrad) from the same seed, as the tab runs them, but longer than the tab's interactive cap. Writes
 ``assets/locomotion/<env>_{base,steered}.mp4`` and ``assets/locomotion/examples.json`` (settings, summary, per-step
-env and learned rewards, the command); envs already in the JSON and not named are kept.
+env and learned rewards, distance travelled, the command); envs already in the JSON and not named are kept.
 """
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .locomotion_tab import (ENVS, EXAMPLE_SEED, EXAMPLE_STEPS, TRAIN_COMMAND, assets_dir, check_env,
-                             checkpoint_root, curves_of,
-                             examples_json, get_models, has_models, load_examples, render_videos, run_pair)
+from ..locomotion.demo import (ENVS, TRAIN_COMMAND, check_env, checkpoint_root, get_models, has_models,
+                               render_videos, run_pair)
+from ..locomotion.demo_results import (EXAMPLE_SEED, EXAMPLE_STEPS, EXAMPLES_COMMAND, assets_dir, examples_json,
+                                       load_examples)
 
 
 def checkpoint_fingerprints(env: str) -> dict:
@@ -58,9 +59,10 @@ def make_examples(envs: Sequence[str] = ENVS, seed: int = EXAMPLE_SEED, steps: O
         paths = render_videos(env, episodes, assets, env)
         settings = {"seed": seed, "scale": scale, "t_stopgrad": t_stop, "steps": n,
                     "guidance": models.guidance}
-        command = f"python -m reward_demo.ui.locomotion_examples --env {env} --seed {seed} --steps {n}"
+        command = f"{EXAMPLES_COMMAND} --env {env} --seed {seed} --steps {n}"
         examples[env] = {"settings": settings, "summary": {p: e.summary() for p, e in episodes.items()},
-                         "curves": curves_of(episodes), "videos": {p: Path(v).name for p, v in paths.items()},
+                         "curves": {p: e.curves() for p, e in episodes.items()},
+                         "videos": {p: Path(v).name for p, v in paths.items()},
                          "planning_seconds": round(planning, 1), "command": command,
                          "checkpoints": checkpoint_fingerprints(env)}
         print(f"[{env}] {json.dumps(examples[env]['summary'])} ({planning:.0f} s)", flush=True)

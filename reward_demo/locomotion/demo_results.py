@@ -1,0 +1,140 @@
+"""What the Locomotion tab says about a run of ``demo``: a plain-language headline (return, distance travelled
+and steps survived, steered vs base), the summary of its numbers, and the shipped precomputed example runs
+(``assets/locomotion/examples.json``, made by ``python -m reward_demo.ui.locomotion_examples``)."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Dict, Optional
+
+from .demo import ENVS, GYM_IDS, PLANNERS, RUN_DIR
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHIPPED_ASSETS = REPO_ROOT / "assets" / "locomotion"
+#: the shipped examples: longer than the interactive cap (computed offline), same seed for every env
+EXAMPLE_SEED = 0
+EXAMPLE_STEPS = {"hopper": 400, "walker2d": 400, "halfcheetah": 200}
+EXAMPLES_COMMAND = "python -m reward_demo.ui.locomotion_examples"
+#: what the robots are called in a sentence
+NAMES = {"hopper": "hopper", "halfcheetah": "half-cheetah", "walker2d": "walker"}
+
+
+# ------------------------------------------------------------------ headline and summary
+def comparison(env: str, summaries: Dict[str, dict]) -> str:
+    """"Steered hopper: return 812 vs 455 base, travelled 2.1 m vs 1.2 m, survived 300 vs 180 steps" from the
+    two planners' ``Episode.summary()``s (steps survived only where one fell, else how long neither fell)."""
+    base, steered = summaries["base"], summaries["steered"]
+    parts = [f"return {steered['return']:.0f} vs {base['return']:.0f} base"]
+    if steered.get("distance") is not None and base.get("distance") is not None:
+        parts.append(f"travelled {_metres(steered['distance'])} vs {_metres(base['distance'])}")
+    if base["fell"] or steered["fell"]:
+        parts.append(f"survived {steered['length']} vs {base['length']} steps")
+    else:
+        parts.append(f"neither fell in {max(base['length'], steered['length'])} steps")
+    return f"Steered {NAMES[env]}: " + ", ".join(parts)
+
+
+def _metres(distance: float) -> str:
+    return f"{round(distance, 2) + 0.0:.2f} m"  # + 0.0: no "-0.00"
+
+
+def _settings_text(settings: dict) -> str:
+    text = (f"seed {settings['seed']}, steering scale {settings['scale']:g}, t_stopgrad {settings['t_stopgrad']}")
+    return text + (", mean guidance" if settings.get("guidance") == "mean" else "")
+
+
+def _falls(summaries: Dict[str, dict]) -> str:
+    fell = [f"the {p} planner fell at step {summaries[p]['length']}" for p in PLANNERS if summaries[p]["fell"]]
+    text = "; ".join(fell)
+    return f" {text[0].upper()}{text[1:]}." if fell else ""
+
+
+def headline(env: str, summaries: Dict[str, dict], settings: dict, state: str, step: Optional[int] = None) -> str:
+    """The Markdown above the results. ``state``: "example" (the shipped run), "finished", "running" or
+    "cancelled" (the run so far: ``step`` of ``settings["steps"]`` environment steps)."""
+    if not summaries:
+        return (f"**{GYM_IDS[env]}: no run to show yet.** Press *Run base + steered* for a "
+                f"{settings['steps']}-step episode.")
+    sentence = comparison(env, summaries)
+    steps = settings["steps"]
+    if state == "example":
+        return (f"**{sentence}.**{_falls(summaries)}  \nPrecomputed example ({steps} steps, "
+                f"{_settings_text(settings)}); *Run base + steered* plans a fresh episode.")
+    if state == "finished":
+        return f"**{sentence}.**{_falls(summaries)}  \nFresh run ({steps} steps, {_settings_text(settings)})."
+    if state == "running":
+        return (f"**Step {step} of {steps}, so far:** {sentence}.{_falls(summaries)}  \nThe videos follow when "
+                f"the run ends ({_settings_text(settings)}).")
+    if state == "cancelled":
+        return (f"**Cancelled at step {step} of {steps}; up to then:** {sentence}.{_falls(summaries)}  \nThe "
+                f"videos are the previous run's ({_settings_text(settings)}).")
+    raise ValueError(f"state must be example, finished, running or cancelled, got {state!r}")
+
+
+def summary_json(env: str, settings: dict, episodes: Dict[str, dict], **extra) -> dict:
+    """The numbers of a run: settings, each planner's ``Episode.summary()``, steered minus base, ``extra``."""
+    out = {"env": env, "gym_id": GYM_IDS[env], **settings, **episodes}
+    if "base" in episodes and "steered" in episodes:
+        base, steered = episodes["base"], episodes["steered"]
+        out["steered_minus_base"] = {
+            "return": round(steered["return"] - base["return"], 3),
+            "normalized_score": round(steered["normalized_score"] - base["normalized_score"], 2)}
+        if steered.get("distance") is not None and base.get("distance") is not None:
+            out["steered_minus_base"]["distance"] = round(steered["distance"] - base["distance"], 3)
+    out.update(extra)
+    return out
+
+
+# ------------------------------------------------------------------ the shipped examples
+def assets_dir() -> Path:
+    """Where the precomputed examples live: $REWARD_DEMO_LOCOMOTION_ASSETS (development, tests) or assets/locomotion."""
+    return Path(os.environ.get("REWARD_DEMO_LOCOMOTION_ASSETS") or SHIPPED_ASSETS)
+
+
+def examples_json() -> Path:
+    return assets_dir() / "examples.json"
+
+
+@functools.lru_cache(maxsize=4)
+def _examples_file(path: Path, mtime: float) -> dict:
+    return json.loads(path.read_text())
+
+
+def load_examples() -> dict:
+    """{env: example} of examples.json ({} when absent)."""
+    path = examples_json()
+    try:
+        return _examples_file(path, path.stat().st_mtime)["envs"]
+    except FileNotFoundError:
+        return {}
+
+
+def example_run(env: str) -> dict:
+    """The env's shipped example: its examples.json entry with ``videos`` as paths of copies in the temp dir
+    (Gradio serves files from there whatever the working directory)."""
+    examples = load_examples()
+    if env not in examples:
+        raise FileNotFoundError(f"no precomputed example for {env!r} in {examples_json()} (examples: "
+                                f"{sorted(examples) or 'none'}); make them with `{EXAMPLES_COMMAND}`")
+    example = examples[env]
+    assets = assets_dir()
+    folder = RUN_DIR / "examples" / hashlib.sha1(str(assets.resolve()).encode()).hexdigest()[:10]
+    folder.mkdir(parents=True, exist_ok=True)
+    videos = {}
+    for planner in PLANNERS:
+        source = assets / example["videos"][planner]
+        target = folder / source.name
+        if not target.is_file() or target.stat().st_mtime < source.stat().st_mtime:
+            shutil.copyfile(source, target)
+        videos[planner] = str(target)
+    return {**example, "videos": videos}
+
+
+def default_env(trained) -> str:
+    """The first of ``trained`` with a shipped example, else the first trained env, else hopper."""
+    with_example = [e for e in trained if e in load_examples()]
+    return (with_example or list(trained) or [ENVS[0]])[0]
