@@ -64,7 +64,7 @@ def test_start_state_is_inpainted(tiny):
 
 def test_scale_zero_is_unsteered_bit_for_bit(tiny):
     obs = torch.randn(2, OBS)
-    unsteered = tiny.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(5))
+    unsteered = tiny.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(5)).x
     for stop in (0, 7):
         assert torch.equal(plan(tiny, obs, 0.0, stop, generator=torch.Generator().manual_seed(5)), unsteered)
     steered = plan(tiny, obs, 5.0, 0, generator=torch.Generator().manual_seed(5))
@@ -89,14 +89,14 @@ def test_per_episode_guide_matches_scalar_guide(tiny):
 
 
 def test_mean_guided_sample_shows_every_reverse_step_state_and_the_hook_changes_nothing(tiny):
-    from reward_demo.locomotion.planner import mean_guided_sample
+    from reward_demo.steering import MeanRewardGuide
 
     obs = torch.randn(2, OBS)
-    scale, stop = torch.full((2,), 0.5), torch.zeros(2, dtype=torch.long)
+    guide = MeanRewardGuide(tiny.reward, torch.full((2,), 0.5), torch.zeros(2, dtype=torch.long))
     seen = []
-    hooked = mean_guided_sample(tiny.base, tiny.reward, 2, {0: obs}, scale, stop, torch.Generator().manual_seed(3),
-                                on_state=lambda x, t: seen.append((x.clone(), t.clone())))
-    plain = mean_guided_sample(tiny.base, tiny.reward, 2, {0: obs}, scale, stop, torch.Generator().manual_seed(3))
+    hooked = tiny.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(3), step=guide,
+                              on_state=lambda x, t: seen.append((x.clone(), t.clone()))).x
+    plain = tiny.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(3), step=guide).x
     assert torch.equal(hooked, plain)
     assert [int(t[0]) for _, t in seen] == list(range(tiny.n_timesteps - 1, -1, -1))
     for x, _ in seen:  # each state has the start observation inpainted, as the reward is trained on

@@ -8,7 +8,7 @@ chain states, gathered under steering):
 1. run the base planner steered by the current reward (mean guidance, t_stopgrad 0; scale ``scale`` and
    ``scale / 2`` on alternate episodes) on training reset seeds 300000 + 1000 r onwards, and keep a random
    ``keep`` fraction of the reverse-chain states x_t it starts each reverse step from
-   (``planner.mean_guided_sample``'s ``on_state``);
+   (``GaussianDiffusion.sample``'s ``on_state``, through ``planner.plan``);
 2. fine-tune the reward ``steps`` steps by gradient matching on batches that are ``online_fraction`` states of all
    rounds so far and the rest offline base/expert windows (``planner.BalancedWindowSource``), with the start
    observation inpainted into both reverse means as during planning;

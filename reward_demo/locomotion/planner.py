@@ -450,55 +450,7 @@ def load_locomotion_models(env: str, root: Optional[str] = None, device: Optiona
 # ---------------------------------------------------------------------------------------------- planning
 
 
-class EpisodeRewardGuide:
-    """Like ``steering.RewardGuide`` but with one (scale, t_stopgrad) per sample: x <- x + scale_i * grad r(x, t)
-    for the samples with t >= t_stopgrad_i (used to run a whole sweep grid as one batch)."""
-
-    def __init__(self, reward: torch.nn.Module, scale: torch.Tensor, t_stopgrad: torch.Tensor):
-        self.reward, self.scale, self.t_stopgrad = reward, scale.float(), t_stopgrad.long()
-
-    def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        from ..relative_reward import reward_gradient
-
-        weight = self.scale * (t >= self.t_stopgrad).to(x.dtype)
-        if not bool((weight > 0).any()):
-            return x
-        _, grad = reward_gradient(self.reward, x, t)
-        return (x + weight[:, None, None] * grad).detach()
-
-
 GUIDANCE = ("input", "mean")
-
-
-@torch.no_grad()
-def mean_guided_sample(diffusion: GaussianDiffusion, reward: torch.nn.Module, n: int, conditions, scale: torch.Tensor,
-                       t_stopgrad: torch.Tensor, generator: Optional[torch.Generator] = None,
-                       on_state: Optional[Callable[[torch.Tensor, torch.Tensor], None]] = None) -> torch.Tensor:
-    """Ancestral sampling with the reward's gradient added to the base model's reverse *mean*:
-    x_{t-1} = mu_B(x_t) + scale * grad r(mu_B(x_t), t) + sigma_t z, for t >= t_stopgrad.
-
-    This is the identity the reward was trained on (mu_E = mu_B + grad r(mu_B)): with scale 1 and a perfect fit it
-    reproduces the expert's reverse step. Same noise draws, in the same order, as ``GaussianDiffusion.sample``.
-    ``on_state(x_t, t)``, if given, sees the state each reverse step starts from (to fit a reward on them).
-    """
-    from ..diffusion import apply_conditioning
-    from ..relative_reward import reward_gradient
-
-    device = diffusion.betas.device
-    x = apply_conditioning(torch.randn((n, *diffusion.event_shape), generator=generator, device=device), conditions)
-    for i in range(diffusion.n_timesteps - 1, -1, -1):
-        t = diffusion.timesteps(n, i, device)
-        if on_state is not None:
-            on_state(x, t)
-        mean, _, log_var = diffusion.p_mean_variance(x, t)
-        weight = scale * (t >= t_stopgrad).to(x.dtype)
-        if bool((weight > 0).any()):
-            _, grad = reward_gradient(reward, apply_conditioning(mean, conditions), t)
-            mean = mean + weight[:, None, None] * grad
-        noise = torch.randn(x.shape, generator=generator, device=device, dtype=x.dtype)
-        nonzero = float(i > 0)
-        x = apply_conditioning(mean + nonzero * torch.exp(0.5 * log_var) * noise, conditions)
-    return x
 
 
 def plan(models: LocomotionModels, observations: torch.Tensor, scale=0.0, t_stopgrad=0, planner: str = "base",
@@ -506,13 +458,13 @@ def plan(models: LocomotionModels, observations: torch.Tensor, scale=0.0, t_stop
          on_state: Optional[Callable[[torch.Tensor, torch.Tensor], None]] = None) -> torch.Tensor:
     """Normalised plans (n, horizon, obs_dim + action_dim) from normalised start observations (n, obs_dim).
 
-    ``scale``/``t_stopgrad``: numbers or per-sample tensors; steering applies to the base planner only.
-    ``guidance``: "input" (the reference's, Diffuser's guided sampling: x_t <- x_t + scale * grad r(x_t, t) before
-    each reverse step; ``steering.RewardGuide`` for numbers, ``EpisodeRewardGuide`` for tensors) or "mean"
-    (``mean_guided_sample``: the gradient at and added to the base model's reverse mean).
-    ``on_state``: passed to ``mean_guided_sample`` (steered "mean" guidance only).
+    ``scale``/``t_stopgrad``: numbers or per-sample tensors (a sweep grid in one batch); steering applies to the
+    base planner only. ``guidance``: "input" (the reference's, Diffuser's guided sampling:
+    ``steering.RewardGuide``) or "mean" (``steering.MeanRewardGuide``: the gradient at and added to the base
+    model's reverse mean). ``on_state``: sees every reverse-chain state (``GaussianDiffusion.sample``'s hook;
+    steered "mean" guidance only).
     """
-    from ..steering import RewardGuide
+    from ..steering import MeanRewardGuide, RewardGuide
 
     if guidance not in GUIDANCE:
         raise ValueError(f"guidance must be one of {', '.join(GUIDANCE)}, got {guidance!r}")
@@ -521,18 +473,15 @@ def plan(models: LocomotionModels, observations: torch.Tensor, scale=0.0, t_stop
     n = observations.shape[0]
     tensors = torch.is_tensor(scale) or torch.is_tensor(t_stopgrad)
     if planner != "base" or not (bool((torch.as_tensor(scale) > 0).any()) if tensors else scale > 0):
-        return diffusion.sample(n, conditions=conditions, generator=generator)
-    if guidance == "mean":
-        scale_t = torch.as_tensor(scale, dtype=torch.float32, device=observations.device).expand(n)
-        stop_t = torch.as_tensor(t_stopgrad, dtype=torch.long, device=observations.device).expand(n)
-        return mean_guided_sample(diffusion, models.reward, n, conditions, scale_t, stop_t, generator, on_state)
+        return diffusion.sample(n, conditions=conditions, generator=generator).x
     if tensors:
-        scale_t = torch.as_tensor(scale, dtype=torch.float32, device=observations.device).expand(n)
-        stop_t = torch.as_tensor(t_stopgrad, dtype=torch.long, device=observations.device).expand(n)
-        guide = EpisodeRewardGuide(models.reward, scale_t, stop_t)
-    else:
-        guide = RewardGuide(models.reward, float(scale), t_stopgrad=int(t_stopgrad))
-    return diffusion.sample(n, conditions=conditions, generator=generator, guide=guide)
+        scale = torch.as_tensor(scale, dtype=torch.float32, device=observations.device).expand(n)
+        t_stopgrad = torch.as_tensor(t_stopgrad, dtype=torch.long, device=observations.device).expand(n)
+    if guidance == "mean":
+        guide = MeanRewardGuide(models.reward, scale, t_stopgrad=t_stopgrad)
+        return diffusion.sample(n, conditions=conditions, generator=generator, step=guide, on_state=on_state).x
+    guide = RewardGuide(models.reward, scale, t_stopgrad=t_stopgrad)
+    return diffusion.sample(n, conditions=conditions, generator=generator, step=guide).x
 
 
 def check_run_args(models: LocomotionModels, scale: float, t_stopgrad: int, max_steps: int, planner: str) -> None:
