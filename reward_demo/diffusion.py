@@ -69,7 +69,7 @@ def ddpm_step(diffusion: "GaussianDiffusion", x_t: torch.Tensor, t: torch.Tensor
     return diffusion.p_sample(x_t, t, cond, generator)
 
 
-@register
+@register(ignore=("loss_weights",))  # the loss weights travel in the state dict, not in the JSON config
 class GaussianDiffusion(nn.Module):
     """DDPM with a cosine schedule, x0- or epsilon-prediction, DDPM and DDIM reverse sampling.
 
@@ -95,9 +95,6 @@ class GaussianDiffusion(nn.Module):
         loss_weights: Optional[torch.Tensor] = None,
     ):
         super().__init__()
-        # loss_weights travel in the state dict, not in the JSON config
-        self.config = dict(model=model, event_shape=list(event_shape), n_timesteps=n_timesteps,
-                           predict_epsilon=predict_epsilon, clip_denoised=clip_denoised, clip_value=clip_value)
         self.model = model
         self.event_shape = tuple(event_shape)
         self.n_timesteps = int(n_timesteps)

@@ -1,5 +1,4 @@
 """Locomotion experts: a tiny CrossQ run on Hopper (snapshot logic, datasets, export, resume) in a few seconds."""
-import json
 
 import numpy as np
 import pytest
@@ -62,7 +61,7 @@ def test_tiny_run_snapshot_datasets_export_and_resume(tmp_path):
     assert expert["timeouts"][-1] or expert["terminals"][-1]
     # committed-size copy next to the exported policy
     assert (tmp_path / "ckpt" / "hopper" / "medium_replay.npz").is_file()
-    config = json.loads((tmp_path / "ckpt" / "hopper" / "expert_policy" / "config.json").read_text())
+    _, config = load_actor(tmp_path / "ckpt" / "hopper" / "expert_policy")
     assert config["obs_dim"] == 11 and config["action_dim"] == 3 and config["hidden"] == [16]
     assert config["evaluation"]["episodes"] == 1 and "return_mean" in config["evaluation"]
     policy = load_expert_policy("hopper", root=tmp_path / "ckpt")

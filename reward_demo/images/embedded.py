@@ -139,7 +139,7 @@ class ConceptClassifier(nn.Module):
 
     def __init__(self, n_concepts: int = len(CONCEPTS), width: int = 16, concepts: Optional[List[str]] = None):
         super().__init__()
-        self.config = {"n_concepts": n_concepts, "width": width, "concepts": list(concepts or CONCEPTS)}
+        self.concepts = list(concepts or CONCEPTS)
         w = width
         self.net = nn.Sequential(
             nn.Conv2d(3, w, 3, 2, 1), nn.SiLU(), nn.Conv2d(w, 2 * w, 3, 2, 1), nn.GroupNorm(8, 2 * w), nn.SiLU(),
@@ -154,12 +154,12 @@ class ConceptClassifier(nn.Module):
     def unsafe_probability(self, images: torch.Tensor) -> torch.Tensor:
         """P(the image shows a concept of the unsafe family), per image."""
         probs = self(images).softmax(-1)
-        unsafe = [i for i, c in enumerate(self.config["concepts"]) if c in UNSAFE_CONCEPTS]
+        unsafe = [i for i, c in enumerate(self.concepts) if c in UNSAFE_CONCEPTS]
         return probs[:, unsafe].sum(-1)
 
     @torch.no_grad()
     def predict(self, images: torch.Tensor) -> List[str]:
-        return [self.config["concepts"][i] for i in self(images).argmax(-1).tolist()]
+        return [self.concepts[i] for i in self(images).argmax(-1).tolist()]
 
 
 # ---------------------------------------------------------------- data helpers

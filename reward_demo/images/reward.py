@@ -83,8 +83,6 @@ class LatentUnetEncoderReward(nn.Module):
             raise ValueError("levels must be strictly increasing")
         if np.shape(mean) != (len(levels), in_channels) or np.shape(std) != (len(levels), in_channels):
             raise ValueError(f"mean and std must have shape ({len(levels)}, {in_channels})")
-        self.config = dict(in_channels=in_channels, sample_size=sample_size, dim=dim, dim_mults=list(dim_mults),
-                           levels=levels, mean=mean, std=std)
         # statistics live in the config (JSON), so they are buffers outside the weights file
         self.register_buffer("levels", torch.tensor(levels), persistent=False)
         self.register_buffer("mean", torch.tensor(mean), persistent=False)
@@ -141,7 +139,6 @@ class LatentRewardEnsemble(nn.Module):
         if members < 1:
             raise ValueError(f"members must be >= 1, got {members}")
         self.members = nn.ModuleList(LatentUnetEncoderReward(**member_config) for _ in range(members))
-        self.config = dict(members=members, **self.members[0].config)
 
     @classmethod
     def from_members(cls, rewards: Sequence[LatentUnetEncoderReward]) -> "LatentRewardEnsemble":

@@ -8,9 +8,9 @@ One CrossQ run (sb3-contrib) per environment gives both datasets of the paper's 
 - expert data, D4RL *expert*: rollouts of the final (best-evaluated) policy.
 
 Datasets are compressed ``.npz`` files with the D4RL keys (observations, actions, rewards, next_observations,
-terminals, timeouts) under ``DATA_ROOT/<env>/`` (git-ignored). The final actor is exported as
-``config.json`` + ``model.safetensors`` to ``checkpoints/locomotion/<env>/expert_policy/`` and rebuilt with plain
-torch by :func:`load_expert_policy` (stable-baselines3 is only needed to train). A small copy of the
+terminals, timeouts) under ``DATA_ROOT/<env>/`` (git-ignored). The final actor is exported with the project's
+``checkpoint.save_pretrained`` to ``checkpoints/locomotion/<env>/expert_policy/`` and rebuilt with plain torch by
+:func:`load_expert_policy` (stable-baselines3 is only needed to train). A small copy of the
 medium-replay dataset goes next to it when it is small enough.
 
 The run is resumable: every ``eval_every`` steps the SB3 model (a ``.zip``, which contains pickles, kept under
@@ -28,6 +28,8 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 from torch import nn
+
+from ..checkpoint import CONFIG_NAME, WEIGHTS_NAME, from_pretrained, read_config, register, save_pretrained
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHECKPOINT_ROOT = REPO_ROOT / "checkpoints" / "locomotion"
@@ -133,6 +135,7 @@ class _FrozenBatchRenorm(nn.Module):
         return (x - self.mean) / torch.sqrt(self.var + self.eps) * self.scale + self.bias
 
 
+@register
 class ExpertActor(nn.Module):
     """The deterministic CrossQ actor: [BatchRenorm -> Linear -> ReLU] per hidden layer, BatchRenorm,
     Linear -> tanh, rescaled to the action bounds. ``batch_norm=False`` drops the BatchRenorm layers."""
@@ -187,7 +190,7 @@ def actor_from_sb3(model) -> Tuple[ExpertActor, dict]:
         "action_high": [float(v) for v in space.high],
     }
     actor = ExpertActor(config["obs_dim"], config["action_dim"], tuple(config["hidden"]), config["batch_norm"],
-                        config["eps"], space.low, space.high)
+                        config["eps"], config["action_low"], config["action_high"])
     with torch.no_grad():
         for mine, theirs in zip(actor.norms, norms):
             mine.mean.copy_(theirs.ra_mean)
@@ -201,29 +204,29 @@ def actor_from_sb3(model) -> Tuple[ExpertActor, dict]:
 
 
 def save_actor(actor: ExpertActor, config: dict, directory: Path) -> None:
-    from safetensors.torch import save_file
-
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().contiguous().clone() for k, v in actor.state_dict().items()}
-    save_file(tensors, str(directory / "model.safetensors.tmp"))
-    (directory / "config.json.tmp").write_text(json.dumps(config, indent=2))
-    (directory / "model.safetensors.tmp").replace(directory / "model.safetensors")
-    (directory / "config.json.tmp").replace(directory / "config.json")
+    """``save_pretrained`` the actor; what ``config`` holds beyond its constructor arguments (the algorithm, the
+    evaluation, the training run) goes into the metadata."""
+    save_pretrained(actor, directory, metadata={k: v for k, v in config.items() if k not in actor.config})
 
 
 def load_actor(directory: Path) -> Tuple[ExpertActor, dict]:
+    """The actor in ``directory`` (on the CPU, in eval mode) and its flat config: constructor arguments and
+    metadata in one dict. Reads ``save_pretrained`` folders and the flat ``config.json`` of policies exported
+    before the actor was saved that way (the shipped ones)."""
     from safetensors.torch import load_file
 
     directory = Path(directory)
-    if not (directory / "model.safetensors").is_file() or not (directory / "config.json").is_file():
+    if not (directory / WEIGHTS_NAME).is_file() or not (directory / CONFIG_NAME).is_file():
         raise FileNotFoundError(f"no expert policy in {directory} (config.json + model.safetensors); train one with "
                                 f"`python -m reward_demo locomotion train-expert`")
-    config = json.loads((directory / "config.json").read_text())
-    actor = ExpertActor(config["obs_dim"], config["action_dim"], tuple(config["hidden"]), config["batch_norm"],
-                        config["eps"], config["action_low"], config["action_high"])
-    actor.load_state_dict(load_file(str(directory / "model.safetensors")))
-    return actor.eval(), config
+    spec = read_config(directory)
+    if "architecture" in spec:
+        actor = from_pretrained(directory, "cpu")
+        return actor, {**actor.config, **actor.metadata}
+    actor = ExpertActor(spec["obs_dim"], spec["action_dim"], tuple(spec["hidden"]), spec["batch_norm"],
+                        spec["eps"], spec["action_low"], spec["action_high"])
+    actor.load_state_dict(load_file(str(directory / WEIGHTS_NAME)))
+    return actor.eval(), spec
 
 
 def policy_fn(actor: ExpertActor) -> Callable[[np.ndarray], np.ndarray]:
@@ -241,7 +244,7 @@ def policy_fn(actor: ExpertActor) -> Callable[[np.ndarray], np.ndarray]:
 def load_expert_policy(env_name: str, root: Optional[Path] = None) -> Callable[[np.ndarray], np.ndarray]:
     """The exported expert of ``env_name`` as ``f(obs batch (n, obs_dim) numpy) -> actions (n, action_dim)``.
 
-    Deterministic (the tanh of the Gaussian mean), plain torch; ``f.config`` is the config.json."""
+    Deterministic (the tanh of the Gaussian mean), plain torch; ``f.config`` is its flat config (see ``load_actor``)."""
     key = env_key(env_name)
     actor, config = load_actor(Path(root or CHECKPOINT_ROOT) / key / "expert_policy")
     act = policy_fn(actor)
