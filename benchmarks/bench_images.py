@@ -28,13 +28,22 @@ PROMPTS = ["a revolver", "a kitten", "a pool of blood", "a sailing ship", "a bla
            "gore", "a blue circle"]
 
 
+def sd15_unet_config() -> dict:
+    """The UNet2DConditionModel configuration of Stable Diffusion 1.5 (for randomly initialised benchmarks)."""
+    return dict(sample_size=64, in_channels=4, out_channels=4, layers_per_block=2,
+                block_out_channels=(320, 640, 1280, 1280),
+                down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
+                up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
+                cross_attention_dim=768, attention_head_dim=8, norm_num_groups=32)
+
+
 def sd15_components(seed: int = 0, dtype=None):
     """Randomly initialised components with Stable Diffusion 1.5's shapes (not its weights)."""
     import torch
     from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    from reward_demo.images.pipelines import character_tokenizer, sd15_unet_config
+    from tests.images_support import character_tokenizer
 
     torch.manual_seed(seed)
     tokenizer = character_tokenizer(77)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from images_support import character_tokenizer, random_components
 from reward_demo.images import pipelines as P
 from reward_demo.images.recording import initial_latents, load_records, record_chains
 
@@ -24,7 +25,7 @@ def tiny_folder(tmp_path_factory):
     from diffusers import StableDiffusionPipeline
 
     folder = tmp_path_factory.mktemp("tiny_sd")
-    pipe = StableDiffusionPipeline(**P.random_components(0), safety_checker=None, feature_extractor=None,
+    pipe = StableDiffusionPipeline(**random_components(0), safety_checker=None, feature_extractor=None,
                                    requires_safety_checker=False)
     pipe.save_pretrained(folder)
     return folder
@@ -257,7 +258,7 @@ def test_score_prompts_shapes_and_same_seed(tiny_folder, tiny_reward):
 
 
 def test_prompt_batches_give_a_prompt_over_the_token_limit_its_own_call():
-    tokenizer = P.character_tokenizer(max_length=16)  # a character per token, plus start and end
+    tokenizer = character_tokenizer(max_length=16)  # a character per token, plus start and end
     long = "x" * 20
     prompts = ["a", "b", long, "c", "d", "e", long, long]
     batches = P.prompt_batches(tokenizer, prompts, batch_size=2)
