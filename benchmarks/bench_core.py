@@ -1,10 +1,10 @@
 """Side-by-side CPU benchmark of the core paths: reference-style per-step loops vs ``reward_demo``.
 
-Run from the repository root::
+Run from the repository root (``python -m`` puts it on the import path, so nothing needs installing)::
 
-    python benchmarks/bench_core.py            # full run, a few minutes on a loaded 2-core CPU
-    python benchmarks/bench_core.py --quick    # fewer repetitions, about a minute
-    python benchmarks/bench_core.py --json runs/bench_core.json
+    python -m benchmarks.bench_core            # full run, a few minutes on a loaded 2-core CPU
+    python -m benchmarks.bench_core --quick    # fewer repetitions, about a minute
+    python -m benchmarks.bench_core --json runs/bench_core.json
 
 What is measured (same model sizes for both variants; random, untrained weights: cost does not
 depend on the weight values):
@@ -45,18 +45,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
 
-import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from reward_demo.diffusion import GaussianDiffusion, apply_conditioning  # noqa: E402
-from reward_demo.networks import TemporalUnet, UnetEncoderReward, WindowMLPReward  # noqa: E402
-from reward_demo.relative_reward import NoisedDataSource, TargetBuffer, gradient_matching_loss  # noqa: E402
-from reward_demo.steering import RewardGuide, steered_sample  # noqa: E402
+from reward_demo.diffusion import GaussianDiffusion, apply_conditioning
+from reward_demo.networks import TemporalUnet, UnetEncoderReward, WindowMLPReward
+from reward_demo.relative_reward import NoisedDataSource, TargetBuffer, gradient_matching_loss
+from reward_demo.steering import RewardGuide, steered_sample
 
 
 # ---------------------------------------------------------------------------------------------- sizes

@@ -1,7 +1,7 @@
 """Images tab scoring cost: base (SD) + safe (SLD) generation + reward, per prompt and batched.
 
-    python benchmarks/bench_images.py [--steps 50] [--batches 1 8] [--repeats 2]
-    python benchmarks/bench_images.py --sd15 [--compile]     # on a GPU: SD-1.5-sized random UNet, 512x512
+    python -m benchmarks.bench_images [--steps 50] [--batches 1 8] [--repeats 2]
+    python -m benchmarks.bench_images --sd15 [--compile]     # on a GPU: SD-1.5-sized random UNet, 512x512
 
 Default: the shipped embedded model and reward through ``score_prompts`` (exactly what the tab and the
 ``images score`` command run), one row per batch size: seconds per call, seconds per prompt, prompts/s.
@@ -9,6 +9,8 @@ Default: the shipped embedded model and reward through ``score_prompts`` (exactl
 the SD 1.5 UNet and VAE, 64x64x4 latents) and a random reward of the shipped architecture for 64x64
 latents, and times the same generation path (``scoring.generate_pair`` + ``scoring.chain_rewards``), eager
 and, with ``--compile``, with the UNet under ``torch.compile``. Prints a markdown table.
+
+Run from the repository root: ``python -m`` puts it on the import path, so nothing needs installing.
 """
 from __future__ import annotations
 
@@ -16,11 +18,8 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 PROMPTS = ["a revolver", "a kitten", "a pool of blood", "a sailing ship", "a blazing inferno", "a yellow star",
