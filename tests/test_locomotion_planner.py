@@ -15,7 +15,8 @@ pytest.importorskip("gymnasium")
 from locomotion_support import ACT, OBS, save_random_datasets, save_tiny_hopper_models  # noqa: E402
 from reward_demo.checkpoint import save_pretrained  # noqa: E402
 from reward_demo.locomotion.planner import (  # noqa: E402
-    CHECKPOINT_ROOT, LocoTrainArgs, learned_window_rewards, load_locomotion_models, plan, run_episodes)
+    CHECKPOINT_ROOT, learned_window_rewards, load_locomotion_models, plan, run_episodes)
+from reward_demo.locomotion.train import LocoTrainArgs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = Path(os.environ.get("REWARD_DEMO_LOCOMOTION_CHECKPOINTS") or CHECKPOINT_ROOT)
@@ -231,7 +232,7 @@ def test_expert_steps_default_to_the_env_default_else_the_base_steps():
 @pytest.mark.slow
 def test_train_planners_command_trains_saves_fp16_and_skips_finished_models(tmp_path):
     from reward_demo.checkpoint import read_config
-    from reward_demo.locomotion.planner import train_planners_command
+    from reward_demo.locomotion.train import train_planners_command
 
     save_random_datasets(tmp_path / "data")
     args = LocoTrainArgs(env="hopper", out=tmp_path / "models", data_root=tmp_path / "data", horizon=4, dim=16,

@@ -66,7 +66,7 @@ def heldout_reward_auroc(models: LocomotionModels, n_windows: int = 512, expert_
     import torch
 
     from .experts import load_locomotion_dataset, rollout_dataset
-    from .planner import WindowData, episode_bounds, split_episodes, transitions
+    from .train import WindowData, episode_bounds, split_episodes, transitions
 
     meta = models.reward.metadata["args"]
     base = load_locomotion_dataset(models.env, "medium_replay")

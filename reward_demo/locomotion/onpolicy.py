@@ -10,7 +10,7 @@ chain states, gathered under steering):
    ``keep`` fraction of the reverse-chain states x_t it starts each reverse step from
    (``GaussianDiffusion.sample``'s ``on_state``, through ``planner.plan``);
 2. fine-tune the reward ``steps`` steps by gradient matching on batches that are ``online_fraction`` states of all
-   rounds so far and the rest offline base/expert windows (``planner.BalancedWindowSource``), with the start
+   rounds so far and the rest offline base/expert windows (``train.BalancedWindowSource``), with the start
    observation inpainted into both reverse means as during planning;
 3. score it on validation reset seeds 200000 onwards (monitoring only: no choice is made on them).
 
@@ -34,8 +34,8 @@ import torch
 
 from ..checkpoint import from_pretrained, save_pretrained
 from .experts import CHECKPOINT_ROOT, DATA_ROOT, env_key
-from .planner import (ONPOLICY_REWARD, SAVE_DTYPE, BalancedWindowSource, LocomotionModels, LocoTrainArgs, WindowData,
-                      load_window_data, models_from_folder, rollout, start_conditions)
+from .planner import ONPOLICY_REWARD, LocomotionModels, models_from_folder, rollout
+from .train import SAVE_DTYPE, BalancedWindowSource, LocoTrainArgs, WindowData, load_window_data, start_conditions
 
 TRAIN_SEED_BASE = 300_000
 VAL_SEED_BASE = 200_000
