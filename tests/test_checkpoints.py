@@ -9,7 +9,7 @@ import torch
 import reward_demo.images.embedded  # noqa: F401  (registers ConceptClassifier)
 import reward_demo.images.reward  # noqa: F401  (registers the latent rewards)
 from reward_demo.checkpoint import from_pretrained, read_config, save_pretrained
-from reward_demo.locomotion.experts import load_actor, save_actor
+from reward_demo.locomotion.policy import load_actor, save_actor
 
 ROOT = Path(__file__).resolve().parents[1] / "checkpoints"
 

@@ -7,8 +7,9 @@ pytest.importorskip("sb3_contrib")
 pytest.importorskip("gymnasium")
 
 from reward_demo.locomotion.experts import (  # noqa: E402
-    DATASET_KEYS, ExpertTrainArgs, actor_from_sb3, env_key, episode_returns, load_actor, load_dataset,
-    load_expert_policy, normalized_score, policy_fn, save_actor, train_expert)
+    DATASET_KEYS, ExpertTrainArgs, env_key, episode_returns, load_dataset, load_expert_policy, normalized_score,
+    train_expert)
+from reward_demo.locomotion.policy import actor_from_sb3, load_actor, policy_fn, save_actor  # noqa: E402
 
 
 def tiny_args(tmp_path, **overrides):
