@@ -107,7 +107,8 @@ def main():
               f"{percentile(b, 0.95):.3f} | {statistics.median(b) / statistics.median(a):.1f}x |")
     for action, values in heavy.items():
         if values:
-            print(f"| {action} (heavy, finished while measuring: {len(values)}) | | | {statistics.median(values):.1f} | "
+            print(f"| {action} (heavy, finished while measuring: {len(values)}) | | | "
+                  f"{statistics.median(values):.1f} | "
                   f"{percentile(values, 0.95):.1f} | |")
     demo.close()
 

@@ -438,7 +438,8 @@ def report(results: dict) -> str:
                      f"{r['reference_targets_per_step']} / {r['ours_targets_per_step']:.0f}",
                      f"{r['reference_target_us_per_sample']:.0f} / {r['ours_target_us_per_sample']:.0f}",
                      f"{r['reference_update_s'] / r['ours_update_s']:.2f}"])
-    out.append(table(rows, ["size", "batch", "ref step ms (targets + update)", "ours step ms (targets amortised + update)",
+    out.append(table(rows, ["size", "batch", "ref step ms (targets + update)",
+                            "ours step ms (targets amortised + update)",
                             "ref steps/s", "ours steps/s", "ours/ref speed", "target samples per step ref / ours",
                             "target us/sample ref / ours", "update ref/ours (same work; noise check)"]))
     out.append("\n**2. Diffusion training step** (denoising loss + backward + Adam; ours only)\n")

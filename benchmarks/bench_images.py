@@ -72,7 +72,8 @@ def time_generation(base, safe, reward, prompts, steps, preset, repeats, sync):
         sync()
         began = time.perf_counter()
         with torch.no_grad():
-            base_chain, safe_chain, _, _, timesteps = generate_pair(base, safe, prompts, 0, steps, safety_preset(preset), 7.5)
+            base_chain, safe_chain, _, _, timesteps = generate_pair(base, safe, prompts, 0, steps,
+                                                                    safety_preset(preset), 7.5)
         levels = noise_levels(timesteps, base.scheduler.config.num_train_timesteps)
         chain_rewards(reward, base_chain, levels)
         chain_rewards(reward, safe_chain, levels)
@@ -117,7 +118,8 @@ def bench_sd15(args):
     modes = ["eager"] + (["compiled"] if args.compile else [])
     for mode in modes:
         if mode == "compiled":
-            base.unet = torch.compile(base.unet, mode="max-autotune-no-cudagraphs" if args.no_cudagraphs else "reduce-overhead")
+            mode = "max-autotune-no-cudagraphs" if args.no_cudagraphs else "reduce-overhead"
+            base.unet = torch.compile(base.unet, mode=mode)
             safe.unet = base.unet
         for batch in args.batches:
             prompts = (PROMPTS * 4)[:batch]

@@ -17,7 +17,6 @@ import statistics
 import time
 
 
-
 def plan_ms(models, batch: int, scale: float, t_stopgrad: int, plans: int) -> float:
     import torch
 

@@ -65,7 +65,8 @@ def main():
             print(f"| {maze} | {view} | {statistics.median(total):.0f} | {np.percentile(total, 90):.0f} | "
                   f"{statistics.median(compute):.0f} |", flush=True)
     print()
-    print(f"| maze | direct reward_heatmap (10x10 per cell), median ms | base | expert | steered (n={args.trajectories}), median ms |")
+    print(f"| maze | direct reward_heatmap (10x10 per cell), median ms | base | expert | "
+          f"steered (n={args.trajectories}), median ms |")
     print("|---|---|---|---|---|")
     for maze in args.mazes:
         models = load_maze_models(maze)

@@ -111,8 +111,8 @@ def save_pretrained(module: nn.Module, directory: Union[str, Path], metadata: Op
     spec["metadata"] = metadata if metadata is not None else getattr(module, "metadata", {})
     spec["dtype"] = str(dtype).replace("torch.", "")
     parameters = {name for name, _ in module.named_parameters()}
-    state = {k: v.detach().to("cpu", (dtype if k in parameters else torch.float32) if v.is_floating_point() else v.dtype)
-             .contiguous() for k, v in module.state_dict().items()}
+    state = {k: v.detach().to("cpu", (dtype if k in parameters else torch.float32) if v.is_floating_point()
+                              else v.dtype).contiguous() for k, v in module.state_dict().items()}
     # written beside the target and renamed, so an interrupted save never leaves half a model behind
     save_file(state, str(directory / (WEIGHTS_NAME + ".tmp")))
     (directory / (CONFIG_NAME + ".tmp")).write_text(json.dumps(spec, indent=2) + "\n")

@@ -52,7 +52,8 @@ def noised_log_density(x: torch.Tensor, t: int, mean, cov, n_timesteps: int) -> 
     a = torch.cumprod(1 - cosine_beta_schedule(n_timesteps).double(), 0)[t]
     mean = torch.as_tensor(mean, dtype=torch.float64)
     cov = torch.as_tensor(cov, dtype=torch.float64)
-    dist = torch.distributions.MultivariateNormal(a.sqrt() * mean, a * cov + (1 - a) * torch.eye(len(mean), dtype=torch.float64))
+    eye = torch.eye(len(mean), dtype=torch.float64)
+    dist = torch.distributions.MultivariateNormal(a.sqrt() * mean, a * cov + (1 - a) * eye)
     return dist.log_prob(x.double())
 
 

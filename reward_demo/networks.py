@@ -182,8 +182,9 @@ class WindowMLPReward(nn.Module):
             knows (0 = trained on every step).
     """
 
-    def __init__(self, horizon: int, transition_dim: int, window: int = 1, input_columns: Optional[Sequence[int]] = None,
-                 hidden: int = 128, n_layers: int = 3, time_dim: int = 32, cond_dim: int = 0, t_max: int = 0):
+    def __init__(self, horizon: int, transition_dim: int, window: int = 1,
+                 input_columns: Optional[Sequence[int]] = None, hidden: int = 128, n_layers: int = 3,
+                 time_dim: int = 32, cond_dim: int = 0, t_max: int = 0):
         super().__init__()
         if horizon % window:
             raise ValueError(f"horizon={horizon} must be divisible by window={window}")
@@ -208,7 +209,8 @@ class WindowMLPReward(nn.Module):
         # (same weights as Linear(cat([window, emb])))
         first = self.net[0]
         n_in = windows.shape[-1]
-        hidden = windows @ first.weight[:, :n_in].T + (self.embedding(t, cond) @ first.weight[:, n_in:].T + first.bias)[:, None, :]
+        embedding_share = self.embedding(t, cond) @ first.weight[:, n_in:].T + first.bias
+        hidden = windows @ first.weight[:, :n_in].T + embedding_share[:, None, :]
         return self.net[1:](hidden).squeeze(-1)
 
     def forward(self, x, t, cond=None) -> torch.Tensor:

@@ -7,8 +7,15 @@ pytest.importorskip("sb3_contrib")
 pytest.importorskip("gymnasium")
 
 from reward_demo.locomotion.experts import (  # noqa: E402
-    DATASET_KEYS, ExpertTrainArgs, env_key, episode_returns, load_dataset, load_expert_policy, normalized_score,
-    train_expert)
+    DATASET_KEYS,
+    ExpertTrainArgs,
+    env_key,
+    episode_returns,
+    load_dataset,
+    load_expert_policy,
+    normalized_score,
+    train_expert,
+)
 from reward_demo.locomotion.policy import actor_from_sb3, load_actor, policy_fn, save_actor  # noqa: E402
 
 
@@ -86,7 +93,8 @@ def test_tiny_run_snapshot_datasets_export_and_resume(tmp_path):
 
     summary = record_expert_command(RecordExpertArgs(env="hopper", data_root=tmp_path / "fresh", out=tmp_path / "ckpt"))
     assert summary["transitions"] == 250 and summary["noise_std"] == 0.0
-    again, before = load_dataset(tmp_path / "fresh" / "hopper" / "expert.npz"), load_dataset(tmp_path / "data" / "hopper" / "expert.npz")
+    again = load_dataset(tmp_path / "fresh" / "hopper" / "expert.npz")
+    before = load_dataset(tmp_path / "data" / "hopper" / "expert.npz")
     for key in DATASET_KEYS:
         np.testing.assert_array_equal(again[key], before[key])
     with pytest.raises(FileNotFoundError, match="no expert policy"):

@@ -15,7 +15,12 @@ pytest.importorskip("gymnasium")
 from locomotion_support import ACT, OBS, save_random_datasets, save_tiny_hopper_models  # noqa: E402
 from reward_demo.checkpoint import save_pretrained  # noqa: E402
 from reward_demo.locomotion.planner import (  # noqa: E402
-    CHECKPOINT_ROOT, learned_window_rewards, load_locomotion_models, plan, run_episodes)
+    CHECKPOINT_ROOT,
+    learned_window_rewards,
+    load_locomotion_models,
+    plan,
+    run_episodes,
+)
 from reward_demo.locomotion.train import LocoTrainArgs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +90,8 @@ def test_scale_zero_is_unsteered_bit_for_bit(tiny):
 def test_per_episode_guide_matches_scalar_guide(tiny):
     obs = torch.randn(2, OBS)
     scalar = plan(tiny, obs, 0.7, 4, generator=torch.Generator().manual_seed(1))
-    per_sample = plan(tiny, obs, torch.tensor([0.7, 0.7]), torch.tensor([4, 4]), generator=torch.Generator().manual_seed(1))
+    per_sample = plan(tiny, obs, torch.tensor([0.7, 0.7]), torch.tensor([4, 4]),
+                      generator=torch.Generator().manual_seed(1))
     torch.testing.assert_close(per_sample, scalar)
 
 
@@ -224,7 +230,8 @@ def test_cli_evaluate(tmp_path):
 def test_expert_steps_default_to_the_env_default_else_the_base_steps():
     args = LocoTrainArgs(env="HalfCheetah-v5").resolved()  # no expert default of its own
     assert args.env == "halfcheetah" and args.expert_diffusion_steps == args.diffusion_steps > 0
-    assert LocoTrainArgs(env="hopper", diffusion_steps=7, expert_diffusion_steps=9).resolved().expert_diffusion_steps == 9
+    resolved = LocoTrainArgs(env="hopper", diffusion_steps=7, expert_diffusion_steps=9).resolved()
+    assert resolved.expert_diffusion_steps == 9
     assert LocoTrainArgs(env="halfcheetah", diffusion_steps=7).resolved().expert_diffusion_steps == 7
     assert LocoTrainArgs(env="hopper", diffusion_steps=7).resolved().expert_diffusion_steps == 80_000  # env default
 
@@ -260,7 +267,8 @@ def test_sweep_scores_every_setting_on_the_same_seeds_with_the_rewards_guidance(
 
     args = LocoSweepArgs(env="hopper", episodes=2, max_steps=3, scales=(0.5, 0.1), t_stopgrads=(0, 10))
     result = sweep(tiny, args)
-    assert [(r["scale"], r["t_stopgrad"]) for r in result["rows"]] == [(0.0, 0), (0.5, 0), (0.5, 10), (0.1, 0), (0.1, 10)]
+    settings = [(r["scale"], r["t_stopgrad"]) for r in result["rows"]]
+    assert settings == [(0.0, 0), (0.5, 0), (0.5, 10), (0.1, 0), (0.1, 10)]
     assert all(len(r["scores"]) == 2 for r in result["rows"]) and result["guidance"] == "input"
     best = max(result["rows"][1:], key=lambda r: r["score_mean"])
     assert result["chosen"] == {"scale": best["scale"], "t_stopgrad": best["t_stopgrad"]}

@@ -159,7 +159,8 @@ def evaluate_stats(policy: Callable, env_name: str, episodes: int, seed: int) ->
     return {"returns": returns, "lengths": lengths, "distances": distances}
 
 
-def rollout_dataset(policy: Callable, env_name: str, steps: int, seed: int, noise: float = 0.0) -> Dict[str, np.ndarray]:
+def rollout_dataset(policy: Callable, env_name: str, steps: int, seed: int,
+                    noise: float = 0.0) -> Dict[str, np.ndarray]:
     """``steps`` transitions of ``policy`` (+ Gaussian action noise, clipped to the bounds) in D4RL format; an
     episode cut by ``steps`` ends with timeouts=True."""
     import gymnasium as gym
@@ -368,7 +369,8 @@ def train_expert(args: ExpertTrainArgs) -> dict:
         state["curve"].append(point)
         state["wall_seconds"] += time.time() - chunk_start
         print(f"[{key}] step {point['step']:>7d}  return {mean:8.1f} +- {point['return_std']:6.1f}  "
-              f"score {point['normalized_score']:6.1f}  len {point['length_mean']:6.1f}  dx {point['distance_mean']:6.2f}  "
+              f"score {point['normalized_score']:6.1f}  len {point['length_mean']:6.1f}  "
+              f"dx {point['distance_mean']:6.2f}  "
               f"({speed:.1f} steps/s)", flush=True)
         if state["best"] is None or mean > state["best"]["return_mean"]:
             state["best"] = point
@@ -431,7 +433,8 @@ def finish_expert(args: ExpertTrainArgs, state: Optional[dict] = None) -> dict:
         for dtype in (np.float32, np.float16):
             save_dataset(dataset, target, dtype=dtype)
             if target.stat().st_size <= MAX_COMMITTED_DATASET_BYTES:
-                committed = {"path": _display_path(target), "bytes": target.stat().st_size, "dtype": np.dtype(dtype).name}
+                committed = {"path": _display_path(target), "bytes": target.stat().st_size,
+                             "dtype": np.dtype(dtype).name}
                 break
         else:
             target.unlink()

@@ -37,8 +37,10 @@ class ExpertActor(nn.Module):
         self.norms = nn.ModuleList([_FrozenBatchRenorm(w, eps) for w in widths] if batch_norm else [])
         self.linears = nn.ModuleList([nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])])
         self.mu = nn.Linear(widths[-1], action_dim)
-        low = torch.full((action_dim,), -1.0) if action_low is None else torch.as_tensor(action_low, dtype=torch.float32)
-        high = torch.full((action_dim,), 1.0) if action_high is None else torch.as_tensor(action_high, dtype=torch.float32)
+        low = (torch.full((action_dim,), -1.0) if action_low is None
+               else torch.as_tensor(action_low, dtype=torch.float32))
+        high = (torch.full((action_dim,), 1.0) if action_high is None
+                else torch.as_tensor(action_high, dtype=torch.float32))
         self.register_buffer("action_low", low.clone())
         self.register_buffer("action_high", high.clone())
 
@@ -55,7 +57,8 @@ class ExpertActor(nn.Module):
 
 
 def actor_from_sb3(model) -> Tuple[ExpertActor, dict]:
-    """Copy the weights of an sb3-contrib CrossQ model's actor into an :class:`ExpertActor`; returns it and its config."""
+    """Copy the weights of an sb3-contrib CrossQ model's actor into an :class:`ExpertActor`; returns it and its
+    config."""
     from sb3_contrib.common.torch_layers import BatchRenorm1d
 
     sb3_actor = model.policy.actor

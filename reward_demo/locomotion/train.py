@@ -96,7 +96,8 @@ class LocoTrainArgs:
     reward_refresh: int = 100
     """reward steps between target refreshes"""
     reward_normalize_per_t: bool = False
-    """weigh the reward's matching error of each diffusion step by 1 / its mean squared target (False: the reference's unweighted loss)"""
+    """weigh the reward's matching error of each diffusion step by 1 / its mean squared target (False: the
+    reference's unweighted loss)"""
     val_fraction: float = 0.1
     """fraction of each dataset's episodes held out for validation"""
     seed: int = 0

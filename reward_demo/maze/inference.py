@@ -134,7 +134,8 @@ def sample_trajectories(models: MazeModels, sampler: Literal["base", "expert", "
     layout = get_layout(models.maze)
     goal = goal_xy(layout, goal_row, goal_col)
     device = models.base.betas.device
-    cond = torch.tensor(models.normalizer.normalize_goal(np.asarray(goal, dtype=np.float32)), device=device).expand(int(n), 2)
+    goal_normalized = models.normalizer.normalize_goal(np.asarray(goal, dtype=np.float32))
+    cond = torch.tensor(goal_normalized, device=device).expand(int(n), 2)
     generator = torch.Generator(device=device).manual_seed(int(seed))
     if sampler == "base":
         x = models.base.sample(int(n), generator=generator).x
