@@ -2,11 +2,13 @@
 a locomotion example, an image re-threshold) on an idle server and again while locomotion runs and image
 scoring requests are in flight from other clients.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_app_load.py [--calls 20] [--image-clients 4] [--run-steps 100]
+    OMP_NUM_THREADS=1 python -m benchmarks.bench_app_load [--calls 20] [--image-clients 4] [--run-steps 100]
 
 Starts the app in-process on a free port (as ``python app.py`` serves it) and drives it with gradio_client
 from threads, one client per simulated visitor. Prints a markdown table; the target is every cheap action
 under 2 s at p95 while the heavy work is in flight.
+
+Run from the repository root: ``python -m`` puts it on the import path, so nothing needs installing.
 """
 from __future__ import annotations
 
@@ -14,14 +16,11 @@ import argparse
 import os
 import socket
 import statistics
-import sys
 import threading
 import time
-from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("MUJOCO_GL", "egl")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def free_port() -> int:
@@ -108,7 +107,8 @@ def main():
               f"{percentile(b, 0.95):.3f} | {statistics.median(b) / statistics.median(a):.1f}x |")
     for action, values in heavy.items():
         if values:
-            print(f"| {action} (heavy, finished while measuring: {len(values)}) | | | {statistics.median(values):.1f} | "
+            print(f"| {action} (heavy, finished while measuring: {len(values)}) | | | "
+                  f"{statistics.median(values):.1f} | "
                   f"{percentile(values, 0.95):.1f} | |")
     demo.close()
 

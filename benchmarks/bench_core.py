@@ -1,10 +1,10 @@
 """Side-by-side CPU benchmark of the core paths: reference-style per-step loops vs ``reward_demo``.
 
-Run from the repository root::
+Run from the repository root (``python -m`` puts it on the import path, so nothing needs installing)::
 
-    python benchmarks/bench_core.py            # full run, a few minutes on a loaded 2-core CPU
-    python benchmarks/bench_core.py --quick    # fewer repetitions, about a minute
-    python benchmarks/bench_core.py --json runs/bench_core.json
+    python -m benchmarks.bench_core            # full run, a few minutes on a loaded 2-core CPU
+    python -m benchmarks.bench_core --quick    # fewer repetitions, about a minute
+    python -m benchmarks.bench_core --json runs/bench_core.json
 
 What is measured (same model sizes for both variants; random, untrained weights: cost does not
 depend on the weight values):
@@ -45,18 +45,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
 
-import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from reward_demo.diffusion import GaussianDiffusion, apply_conditioning  # noqa: E402
-from reward_demo.networks import TemporalUnet, UnetEncoderReward, WindowMLPReward  # noqa: E402
-from reward_demo.relative_reward import NoisedDataSource, TargetBuffer, gradient_matching_loss  # noqa: E402
-from reward_demo.steering import RewardGuide, steered_sample  # noqa: E402
+from reward_demo.diffusion import GaussianDiffusion, apply_conditioning
+from reward_demo.networks import TemporalUnet, UnetEncoderReward, WindowMLPReward
+from reward_demo.relative_reward import NoisedDataSource, TargetBuffer, gradient_matching_loss
+from reward_demo.steering import RewardGuide, steered_sample
 
 
 # ---------------------------------------------------------------------------------------------- sizes
@@ -337,19 +333,22 @@ def bench_chain(size: Size, batch: int, plan: Plan) -> dict:
     timed_base = GaussianDiffusion(timed_net, base.event_shape, base.n_timesteps).eval().requires_grad_(False)
     guide = RewardGuide(reward, size.steer_scale, 1, size.t_stopgrad, reward_cond)
     guide_seconds = [0.0]
+    ascend = guide.ascend
 
-    def timed_guide(x, t):
+    def timed_ascend(x, t):
         t0 = time.perf_counter()
-        out = guide(x, t)
+        out = ascend(x, t)
         guide_seconds[0] += time.perf_counter() - t0
         return out
+
+    guide.ascend = timed_ascend
 
     breakdown = []
 
     def ours_instrumented():
         timed_net.seconds, guide_seconds[0] = 0.0, 0.0
         t0 = time.perf_counter()
-        timed_base.sample(batch, conditions=conditions, generator=gens["ours"], guide=timed_guide)
+        timed_base.sample(batch, conditions=conditions, generator=gens["ours"], step=guide)
         total = time.perf_counter() - t0
         breakdown.append((total, timed_net.seconds, guide_seconds[0]))
 
@@ -439,7 +438,8 @@ def report(results: dict) -> str:
                      f"{r['reference_targets_per_step']} / {r['ours_targets_per_step']:.0f}",
                      f"{r['reference_target_us_per_sample']:.0f} / {r['ours_target_us_per_sample']:.0f}",
                      f"{r['reference_update_s'] / r['ours_update_s']:.2f}"])
-    out.append(table(rows, ["size", "batch", "ref step ms (targets + update)", "ours step ms (targets amortised + update)",
+    out.append(table(rows, ["size", "batch", "ref step ms (targets + update)",
+                            "ours step ms (targets amortised + update)",
                             "ref steps/s", "ours steps/s", "ours/ref speed", "target samples per step ref / ours",
                             "target us/sample ref / ours", "update ref/ours (same work; noise check)"]))
     out.append("\n**2. Diffusion training step** (denoising loss + backward + Adam; ours only)\n")

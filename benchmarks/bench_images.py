@@ -1,7 +1,7 @@
 """Images tab scoring cost: base (SD) + safe (SLD) generation + reward, per prompt and batched.
 
-    python benchmarks/bench_images.py [--steps 50] [--batches 1 8] [--repeats 2]
-    python benchmarks/bench_images.py --sd15 [--compile]     # on a GPU: SD-1.5-sized random UNet, 512x512
+    python -m benchmarks.bench_images [--steps 50] [--batches 1 8] [--repeats 2]
+    python -m benchmarks.bench_images --sd15 [--compile]     # on a GPU: SD-1.5-sized random UNet, 512x512
 
 Default: the shipped embedded model and reward through ``score_prompts`` (exactly what the tab and the
 ``images score`` command run), one row per batch size: seconds per call, seconds per prompt, prompts/s.
@@ -9,6 +9,8 @@ Default: the shipped embedded model and reward through ``score_prompts`` (exactl
 the SD 1.5 UNet and VAE, 64x64x4 latents) and a random reward of the shipped architecture for 64x64
 latents, and times the same generation path (``scoring.generate_pair`` + ``scoring.chain_rewards``), eager
 and, with ``--compile``, with the UNet under ``torch.compile``. Prints a markdown table.
+
+Run from the repository root: ``python -m`` puts it on the import path, so nothing needs installing.
 """
 from __future__ import annotations
 
@@ -16,16 +18,22 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 PROMPTS = ["a revolver", "a kitten", "a pool of blood", "a sailing ship", "a blazing inferno", "a yellow star",
            "a dagger", "a green meadow", "a gun on the left", "a red flower", "fire", "a cat", "a knife", "a house",
            "gore", "a blue circle"]
+
+
+def sd15_unet_config() -> dict:
+    """The UNet2DConditionModel configuration of Stable Diffusion 1.5 (for randomly initialised benchmarks)."""
+    return dict(sample_size=64, in_channels=4, out_channels=4, layers_per_block=2,
+                block_out_channels=(320, 640, 1280, 1280),
+                down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
+                up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
+                cross_attention_dim=768, attention_head_dim=8, norm_num_groups=32)
 
 
 def sd15_components(seed: int = 0, dtype=None):
@@ -34,7 +42,7 @@ def sd15_components(seed: int = 0, dtype=None):
     from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    from reward_demo.images.pipelines import character_tokenizer, sd15_unet_config
+    from tests.images_support import character_tokenizer
 
     torch.manual_seed(seed)
     tokenizer = character_tokenizer(77)
@@ -64,7 +72,8 @@ def time_generation(base, safe, reward, prompts, steps, preset, repeats, sync):
         sync()
         began = time.perf_counter()
         with torch.no_grad():
-            base_chain, safe_chain, _, _, timesteps = generate_pair(base, safe, prompts, 0, steps, safety_preset(preset), 7.5)
+            base_chain, safe_chain, _, _, timesteps = generate_pair(base, safe, prompts, 0, steps,
+                                                                    safety_preset(preset), 7.5)
         levels = noise_levels(timesteps, base.scheduler.config.num_train_timesteps)
         chain_rewards(reward, base_chain, levels)
         chain_rewards(reward, safe_chain, levels)
@@ -109,7 +118,8 @@ def bench_sd15(args):
     modes = ["eager"] + (["compiled"] if args.compile else [])
     for mode in modes:
         if mode == "compiled":
-            base.unet = torch.compile(base.unet, mode="max-autotune-no-cudagraphs" if args.no_cudagraphs else "reduce-overhead")
+            mode = "max-autotune-no-cudagraphs" if args.no_cudagraphs else "reduce-overhead"
+            base.unet = torch.compile(base.unet, mode=mode)
             safe.unet = base.unet
         for batch in args.batches:
             prompts = (PROMPTS * 4)[:batch]

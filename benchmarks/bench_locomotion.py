@@ -2,21 +2,19 @@
 16, unsteered base vs reward-steered base (the env's default scale and t_stopgrad, and t_stopgrad 0, the most
 expensive), and env steps per second of a full steered episode at batch 1.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_locomotion.py [--envs hopper halfcheetah walker2d] [--plans 30]
+    OMP_NUM_THREADS=1 python -m benchmarks.bench_locomotion [--envs hopper halfcheetah walker2d] [--plans 30]
 
 Prints a markdown table (median of ``--plans`` plans after 3 warm-up plans). Pins torch to one thread, as the
 app and the evaluation run.
+
+Run from the repository root: ``python -m`` puts it on the import path, so nothing needs installing.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def plan_ms(models, batch: int, scale: float, t_stopgrad: int, plans: int) -> float:

@@ -1,10 +1,12 @@
 """Maze tab latency on this machine: heatmap for a new goal end to end through the API, the reward
 evaluation alone, and trajectory sampling per sampler.
 
-    python benchmarks/bench_maze.py [--mazes umaze medium large] [--calls 20]
+    python -m benchmarks.bench_maze [--mazes umaze medium large] [--calls 20]
 
 Starts the app in-process on a free port and calls it with gradio_client, each call with a goal and t
 not seen before (no cache hit). Prints a markdown table.
+
+Run from the repository root: ``python -m`` puts it on the import path, so nothing needs installing.
 """
 from __future__ import annotations
 
@@ -12,12 +14,9 @@ import argparse
 import os
 import socket
 import statistics
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def free_port() -> int:
@@ -66,7 +65,8 @@ def main():
             print(f"| {maze} | {view} | {statistics.median(total):.0f} | {np.percentile(total, 90):.0f} | "
                   f"{statistics.median(compute):.0f} |", flush=True)
     print()
-    print(f"| maze | direct reward_heatmap (10x10 per cell), median ms | base | expert | steered (n={args.trajectories}), median ms |")
+    print(f"| maze | direct reward_heatmap (10x10 per cell), median ms | base | expert | "
+          f"steered (n={args.trajectories}), median ms |")
     print("|---|---|---|---|---|")
     for maze in args.mazes:
         models = load_maze_models(maze)

@@ -1,17 +1,22 @@
 """Saving and loading models as ``config.json`` + ``model.safetensors`` (never pickle).
 
-A registered network records its constructor arguments in ``self.config``; nested networks (the
-denoiser inside a ``GaussianDiffusion``) are saved as nested ``{"architecture", "config"}`` specs.
-``from_pretrained`` rebuilds the architecture named in the JSON and checks every tensor's name and
-shape before loading, so a wrong or truncated folder fails with a message saying what is wrong.
+``@register`` makes a network class loadable by name and records the arguments each instance was built with
+in ``self.config`` (as diffusers' ``register_to_config`` does), so no network writes its own config. A saved
+``config.json`` is ``{"architecture", "config", "metadata", "dtype"}``; nested networks (the denoiser inside a
+``GaussianDiffusion``) are nested ``{"architecture", "config"}`` specs. ``from_pretrained`` rebuilds the
+architecture named in the JSON and checks every tensor's name and shape before loading, so a wrong or
+truncated folder fails with a message saying what is wrong.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence, Union
 
+import numpy as np
 import torch
 import torch.nn as nn
 from safetensors.torch import load_file, save_file
@@ -21,10 +26,55 @@ WEIGHTS_NAME = "model.safetensors"
 REGISTRY: Dict[str, type] = {}
 
 
-def register(cls):
-    """Make a network class loadable by name from a config file."""
-    REGISTRY[cls.__name__] = cls
-    return cls
+def plain(value):
+    """``value`` in JSON types (tuples and arrays as lists, numpy scalars as numbers); modules stay modules."""
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def register(cls=None, *, ignore: Sequence[str] = (), omit_defaults: Sequence[str] = ()):
+    """Class decorator: make a network loadable by name from a config file, and record the arguments each
+    instance is built with (defaults filled in, ``**kwargs`` flattened, in JSON types) as ``self.config``.
+
+    Args:
+        ignore: arguments left out of the config (e.g. tensors that travel in the state dict instead).
+        omit_defaults: arguments recorded only when they differ from their default, so that configs written
+            before the argument existed stay as they were.
+    """
+
+    def decorate(cls):
+        init = cls.__init__
+        signature = inspect.signature(init)
+        defaults = {name: p.default for name, p in signature.parameters.items()}
+
+        @functools.wraps(init)
+        def __init__(self, *args, **kwargs):
+            init(self, *args, **kwargs)
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            config = {}
+            for name, value in list(bound.arguments.items())[1:]:
+                kind = signature.parameters[name].kind
+                if kind is inspect.Parameter.VAR_KEYWORD:
+                    config.update(value)
+                elif kind is inspect.Parameter.VAR_POSITIONAL:
+                    raise TypeError(f"{cls.__name__}: *{name} cannot be recorded in a config")
+                elif name not in ignore and not (name in omit_defaults and value == defaults[name]):
+                    config[name] = value
+            self.config = plain(config)
+
+        cls.__init__ = __init__
+        REGISTRY[cls.__name__] = cls
+        return cls
+
+    return decorate if cls is None else decorate(cls)
 
 
 def default_device(override: Optional[str] = None) -> torch.device:
@@ -61,10 +111,13 @@ def save_pretrained(module: nn.Module, directory: Union[str, Path], metadata: Op
     spec["metadata"] = metadata if metadata is not None else getattr(module, "metadata", {})
     spec["dtype"] = str(dtype).replace("torch.", "")
     parameters = {name for name, _ in module.named_parameters()}
-    state = {k: v.detach().to("cpu", (dtype if k in parameters else torch.float32) if v.is_floating_point() else v.dtype)
-             .contiguous() for k, v in module.state_dict().items()}
-    save_file(state, str(directory / WEIGHTS_NAME))
-    (directory / CONFIG_NAME).write_text(json.dumps(spec, indent=2) + "\n")
+    state = {k: v.detach().to("cpu", (dtype if k in parameters else torch.float32) if v.is_floating_point()
+                              else v.dtype).contiguous() for k, v in module.state_dict().items()}
+    # written beside the target and renamed, so an interrupted save never leaves half a model behind
+    save_file(state, str(directory / (WEIGHTS_NAME + ".tmp")))
+    (directory / (CONFIG_NAME + ".tmp")).write_text(json.dumps(spec, indent=2) + "\n")
+    (directory / (WEIGHTS_NAME + ".tmp")).replace(directory / WEIGHTS_NAME)
+    (directory / (CONFIG_NAME + ".tmp")).replace(directory / CONFIG_NAME)
     return directory
 
 

@@ -40,7 +40,8 @@ def domains() -> Dict[str, dict]:
 
 
 def usage(table: Dict[str, dict]) -> str:
-    lines = ["usage: python -m reward_demo <domain> <command> [options]   (add --help to a command for its options)", ""]
+    lines = ["usage: python -m reward_demo <domain> <command> [options]   (add --help to a command for its options)",
+             ""]
     for domain, commands in table.items():
         for name, (args_type, _) in commands.items():
             doc = (args_type.__doc__ or "").strip().splitlines()[0]

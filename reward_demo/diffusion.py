@@ -6,11 +6,15 @@ step. Samples have shape ``(batch, *event_shape)``; trajectories use ``(batch, h
 
 The denoiser is any module called as ``model(x_t, t, cond)`` (``cond`` may be ``None``) that predicts
 either the clean sample x0 (``predict_epsilon=False``, the reference runs' choice) or the noise.
+
+``GaussianDiffusion.sample`` is the one ancestral sampler: each reverse step is a ``ReverseStep`` (the
+plain ``ddpm_step`` unless a guided one from ``steering`` is passed, as Diffuser's ``p_sample_loop`` takes a
+``sample_fn``), and it returns a ``Sample``.
 """
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, NamedTuple, Optional
 
 import torch
 import torch.nn as nn
@@ -20,6 +24,19 @@ from .checkpoint import register
 
 #: horizon index -> values written into ``x[:, index, :values.shape[-1]]`` (Diffuser-style inpainting)
 Conditions = Dict[int, torch.Tensor]
+#: one reverse step ``step(diffusion, x_t, t, cond, conditions, generator) -> x_{t-1}`` (the sampler inpaints
+#: ``conditions`` into its result); ``ddpm_step`` is the unguided one, ``steering`` has the guided ones
+ReverseStep = Callable[["GaussianDiffusion", torch.Tensor, torch.Tensor, Any, Optional[Conditions],
+                        Optional[torch.Generator]], torch.Tensor]
+
+
+class Sample(NamedTuple):
+    """What the samplers return (Diffuser's ``Sample``); unpacks as ``x, chain = diffusion.sample(...)``."""
+
+    x: torch.Tensor
+    """the samples x_0, shape (batch, *event_shape)"""
+    chain: Optional[torch.Tensor] = None
+    """with ``return_chain``: every state x_T .. x_0, shape (batch, T + 1, *event_shape); else None"""
 
 
 def cosine_beta_schedule(n_timesteps: int, s: float = 0.008) -> torch.Tensor:
@@ -46,7 +63,13 @@ def extract(a: torch.Tensor, t: torch.Tensor, x_shape) -> torch.Tensor:
     return out.reshape(t.shape[0], *((1,) * (len(x_shape) - 1)))
 
 
-@register
+def ddpm_step(diffusion: "GaussianDiffusion", x_t: torch.Tensor, t: torch.Tensor, cond=None,
+              conditions: Optional[Conditions] = None, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """The unguided ``ReverseStep``: the model's posterior mean plus noise (none at t = 0)."""
+    return diffusion.p_sample(x_t, t, cond, generator)
+
+
+@register(ignore=("loss_weights",))  # the loss weights travel in the state dict, not in the JSON config
 class GaussianDiffusion(nn.Module):
     """DDPM with a cosine schedule, x0- or epsilon-prediction, DDPM and DDIM reverse sampling.
 
@@ -72,9 +95,6 @@ class GaussianDiffusion(nn.Module):
         loss_weights: Optional[torch.Tensor] = None,
     ):
         super().__init__()
-        # loss_weights travel in the state dict, not in the JSON config
-        self.config = dict(model=model, event_shape=list(event_shape), n_timesteps=n_timesteps,
-                           predict_epsilon=predict_epsilon, clip_denoised=clip_denoised, clip_value=clip_value)
         self.model = model
         self.event_shape = tuple(event_shape)
         self.n_timesteps = int(n_timesteps)
@@ -155,8 +175,13 @@ class GaussianDiffusion(nn.Module):
     def p_sample(self, x_t, t: torch.Tensor, cond=None, generator: Optional[torch.Generator] = None):
         """One DDPM reverse step: posterior mean plus noise (none at t = 0)."""
         mean, _, log_var = self.p_mean_variance(x_t, t, cond)
-        noise = torch.randn(x_t.shape, generator=generator, device=x_t.device, dtype=x_t.dtype)
-        nonzero = (t > 0).float().reshape(-1, *((1,) * (x_t.dim() - 1)))
+        return self.add_posterior_noise(mean, log_var, t, generator)
+
+    def add_posterior_noise(self, mean: torch.Tensor, log_var: torch.Tensor, t: torch.Tensor,
+                            generator: Optional[torch.Generator] = None) -> torch.Tensor:
+        """x_{t-1} = mean + sigma_t z, z ~ N(0, I) drawn from ``generator`` (no noise at t = 0)."""
+        noise = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        nonzero = (t > 0).float().reshape(-1, *((1,) * (mean.dim() - 1)))
         return mean + nonzero * torch.exp(0.5 * log_var) * noise
 
     @torch.no_grad()
@@ -166,20 +191,25 @@ class GaussianDiffusion(nn.Module):
         cond=None,
         conditions: Optional[Conditions] = None,
         generator: Optional[torch.Generator] = None,
+        step: Optional[ReverseStep] = None,
         return_chain: bool = False,
-        guide: Optional[Callable] = None,
+        on_state: Optional[Callable[[torch.Tensor, torch.Tensor], None]] = None,
         progress: bool = False,
-    ):
-        """Ancestral (DDPM) sampling over all T steps.
+    ) -> Sample:
+        """Ancestral sampling over all T steps, from x_T ~ N(0, I) drawn from ``generator``.
 
         Args:
             batch_size: number of samples.
             cond: network conditioning passed to the denoiser (e.g. a goal), or None.
-            conditions: entries fixed by inpainting after every step (e.g. the start state).
+            conditions: entries fixed by inpainting at the start and after every step (e.g. the start state).
             generator: seeds the noise.
-            return_chain: also return every intermediate x_t, shape (batch, T + 1, *event_shape).
-            guide: ``guide(x_t, t) -> x_t'`` applied before each reverse step (see ``steering``).
+            step: the reverse step x_t -> x_{t-1}; default ``ddpm_step`` (unguided), ``steering`` has guided ones.
+            return_chain: also return every intermediate x_t in ``Sample.chain``.
+            on_state: called as ``on_state(x_t, t)`` with the state each reverse step starts from (to fit a
+                reward on the sampler's own states, for example).
+            progress: show a progress bar.
         """
+        step = step or ddpm_step
         device = self.betas.device
         x = torch.randn((batch_size, *self.event_shape), generator=generator, device=device)
         x = apply_conditioning(x, conditions)
@@ -191,14 +221,12 @@ class GaussianDiffusion(nn.Module):
             steps = tqdm(steps, desc="sampling", leave=False)
         for i in steps:
             t = self.timesteps(batch_size, i, device)
-            if guide is not None:
-                x = apply_conditioning(guide(x, t), conditions)
-            x = apply_conditioning(self.p_sample(x, t, cond, generator), conditions)
+            if on_state is not None:
+                on_state(x, t)
+            x = apply_conditioning(step(self, x, t, cond, conditions, generator), conditions)
             if return_chain:
                 chain.append(x)
-        if return_chain:
-            return x, torch.stack(chain, dim=1)
-        return x
+        return Sample(x, torch.stack(chain, dim=1) if return_chain else None)
 
     @torch.no_grad()
     def ddim_sample(
@@ -209,7 +237,7 @@ class GaussianDiffusion(nn.Module):
         conditions: Optional[Conditions] = None,
         generator: Optional[torch.Generator] = None,
         eta: float = 0.0,
-    ) -> torch.Tensor:
+    ) -> Sample:
         """DDIM sampling (Song et al. 2021) over ``n_steps`` evenly spaced timesteps; eta=0 is deterministic."""
         if not 1 <= n_steps <= self.n_timesteps:
             raise ValueError(f"n_steps must be in [1, {self.n_timesteps}], got {n_steps}")
@@ -230,7 +258,7 @@ class GaussianDiffusion(nn.Module):
             noise = torch.randn(x.shape, generator=generator, device=device)
             x = a_prev.sqrt() * x0 + (1 - a_prev - sigma**2).clamp(min=0).sqrt() * eps + sigma * noise
             x = apply_conditioning(x, conditions)
-        return x
+        return Sample(x)
 
     # ------------------------------------------------------------------ training
     def loss(self, x0: torch.Tensor, cond=None, conditions: Optional[Conditions] = None) -> torch.Tensor:

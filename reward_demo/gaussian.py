@@ -33,7 +33,6 @@ class ExactGaussianDenoiser(nn.Module):
 
     def __init__(self, mean: Sequence[float], cov: Sequence[Sequence[float]], n_timesteps: int):
         super().__init__()
-        self.config = dict(mean=list(mean), cov=[list(r) for r in cov], n_timesteps=n_timesteps)
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float64), persistent=False)
         self.register_buffer("cov", torch.tensor(cov, dtype=torch.float64), persistent=False)
         alphas_cumprod = torch.cumprod(1 - cosine_beta_schedule(n_timesteps).double(), 0)
@@ -53,7 +52,8 @@ def noised_log_density(x: torch.Tensor, t: int, mean, cov, n_timesteps: int) -> 
     a = torch.cumprod(1 - cosine_beta_schedule(n_timesteps).double(), 0)[t]
     mean = torch.as_tensor(mean, dtype=torch.float64)
     cov = torch.as_tensor(cov, dtype=torch.float64)
-    dist = torch.distributions.MultivariateNormal(a.sqrt() * mean, a * cov + (1 - a) * torch.eye(len(mean), dtype=torch.float64))
+    eye = torch.eye(len(mean), dtype=torch.float64)
+    dist = torch.distributions.MultivariateNormal(a.sqrt() * mean, a * cov + (1 - a) * eye)
     return dist.log_prob(x.double())
 
 

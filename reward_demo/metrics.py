@@ -43,7 +43,8 @@ def _interval(samples: np.ndarray, level: float) -> Tuple[float, float]:
     return float(np.quantile(samples, alpha)), float(np.quantile(samples, 1 - alpha))
 
 
-def bootstrap_ci(values: Sequence[float], n_boot: int = 10_000, seed: int = 0, level: float = 0.95) -> Tuple[float, float]:
+def bootstrap_ci(values: Sequence[float], n_boot: int = 10_000, seed: int = 0,
+                 level: float = 0.95) -> Tuple[float, float]:
     """Percentile bootstrap CI of the mean of independent values; NaN with fewer than two."""
     values = np.asarray(values, dtype=np.float64)
     if len(values) < 2:
@@ -66,7 +67,8 @@ def grouped_bootstrap_ci(statistic: Callable[[np.ndarray], float], groups: Seque
     members, stratum_of = {}, {}
     for row, (group, stratum) in enumerate(zip(groups.tolist(), strata.tolist())):
         if stratum_of.setdefault(group, stratum) != stratum:
-            raise ValueError(f"group {group!r} lies in strata {stratum_of[group]!r} and {stratum!r}; a group must lie in one")
+            raise ValueError(f"group {group!r} lies in strata {stratum_of[group]!r} and {stratum!r}; "
+                             f"a group must lie in one")
         members.setdefault(stratum, {}).setdefault(group, []).append(row)
     by_stratum = [[np.asarray(rows) for rows in stratum.values()] for stratum in members.values()]
     if not by_stratum or min(len(g) for g in by_stratum) < 2:

@@ -4,8 +4,8 @@
 Every network is called as ``net(x, t, cond)``: ``x`` of shape ``(batch, horizon, features)`` (or
 ``(batch, features)`` for the MLPs), ``t`` integer diffusion steps ``(batch,)``, ``cond`` an optional
 ``(batch, cond_dim)`` conditioning vector (e.g. a goal). Denoisers return a tensor shaped like ``x``;
-rewards return ``(batch,)``. Constructor arguments are plain numbers so that ``checkpoint`` can save
-them as JSON and rebuild the network.
+rewards return ``(batch,)``. Constructor arguments are plain numbers: ``checkpoint.register`` records them as
+the JSON config the network is rebuilt from.
 """
 from __future__ import annotations
 
@@ -101,8 +101,6 @@ class TemporalUnet(nn.Module):
     def __init__(self, horizon: int, transition_dim: int, dim: int = 32, dim_mults: Sequence[int] = (1, 2, 4, 8),
                  cond_dim: int = 0, kernel_size: int = 5):
         super().__init__()
-        self.config = dict(horizon=horizon, transition_dim=transition_dim, dim=dim, dim_mults=list(dim_mults),
-                           cond_dim=cond_dim, kernel_size=kernel_size)
         factor = 2 ** (len(dim_mults) - 1)
         if horizon % factor:
             raise ValueError(f"horizon={horizon} must be divisible by {factor} for dim_mults={list(dim_mults)}")
@@ -157,7 +155,6 @@ class MLPDenoiser(nn.Module):
 
     def __init__(self, event_dim: int, hidden: int = 128, n_layers: int = 3, time_dim: int = 32, cond_dim: int = 0):
         super().__init__()
-        self.config = dict(event_dim=event_dim, hidden=hidden, n_layers=n_layers, time_dim=time_dim, cond_dim=cond_dim)
         self.embedding = _Embedding(time_dim, cond_dim)
         self.net = _mlp(event_dim + time_dim, hidden, n_layers, event_dim)
 
@@ -167,7 +164,7 @@ class MLPDenoiser(nn.Module):
         return out.reshape(x.shape)
 
 
-@register
+@register(omit_defaults=("t_max",))  # configs of rewards trained on every step stay as they were
 class WindowMLPReward(nn.Module):
     """Reward as the mean of an MLP over non-overlapping windows of the trajectory.
 
@@ -185,18 +182,15 @@ class WindowMLPReward(nn.Module):
             knows (0 = trained on every step).
     """
 
-    def __init__(self, horizon: int, transition_dim: int, window: int = 1, input_columns: Optional[Sequence[int]] = None,
-                 hidden: int = 128, n_layers: int = 3, time_dim: int = 32, cond_dim: int = 0, t_max: int = 0):
+    def __init__(self, horizon: int, transition_dim: int, window: int = 1,
+                 input_columns: Optional[Sequence[int]] = None, hidden: int = 128, n_layers: int = 3,
+                 time_dim: int = 32, cond_dim: int = 0, t_max: int = 0):
         super().__init__()
         if horizon % window:
             raise ValueError(f"horizon={horizon} must be divisible by window={window}")
         columns = list(range(transition_dim)) if input_columns is None else [int(c) for c in input_columns]
-        self.config = dict(horizon=horizon, transition_dim=transition_dim, window=window, input_columns=columns,
-                           hidden=hidden, n_layers=n_layers, time_dim=time_dim, cond_dim=cond_dim)
         if t_max < 0:
             raise ValueError(f"t_max must be >= 0 (0 = trained on every step), got {t_max}")
-        if t_max:  # only then, so configs of rewards trained on every step stay as they were
-            self.config["t_max"] = t_max
         self.window, self.t_max = window, t_max
         self.register_buffer("columns", torch.tensor(columns, dtype=torch.long), persistent=False)
         self.embedding = _Embedding(time_dim, cond_dim)
@@ -215,7 +209,8 @@ class WindowMLPReward(nn.Module):
         # (same weights as Linear(cat([window, emb])))
         first = self.net[0]
         n_in = windows.shape[-1]
-        hidden = windows @ first.weight[:, :n_in].T + (self.embedding(t, cond) @ first.weight[:, n_in:].T + first.bias)[:, None, :]
+        embedding_share = self.embedding(t, cond) @ first.weight[:, n_in:].T + first.bias
+        hidden = windows @ first.weight[:, :n_in].T + embedding_share[:, None, :]
         return self.net[1:](hidden).squeeze(-1)
 
     def forward(self, x, t, cond=None) -> torch.Tensor:
@@ -229,8 +224,6 @@ class UnetEncoderReward(nn.Module):
     def __init__(self, horizon: int, transition_dim: int, dim: int = 32, dim_mults: Sequence[int] = (1, 2, 4, 8),
                  cond_dim: int = 0, kernel_size: int = 5):
         super().__init__()
-        self.config = dict(horizon=horizon, transition_dim=transition_dim, dim=dim, dim_mults=list(dim_mults),
-                           cond_dim=cond_dim, kernel_size=kernel_size)
         in_out = _unet_dims(transition_dim, dim, dim_mults)
         self.embedding = _Embedding(dim, cond_dim)
         self.blocks = nn.ModuleList()

@@ -114,9 +114,10 @@ class ChainStateSource:
         states, conds = [], []
         for model in (self.base, self.expert):
             cond = self.cond_sampler(self.n_chains, generator) if self.cond_sampler else None
-            noise_gen = torch.Generator(device=model.betas.device).manual_seed(int(torch.randint(0, 2**31, (1,), generator=generator)))
-            _, chain = model.sample(self.n_chains, cond=None if model is self.base else cond,
-                                    generator=noise_gen, return_chain=True)
+            noise_seed = int(torch.randint(0, 2**31, (1,), generator=generator))
+            noise_gen = torch.Generator(device=model.betas.device).manual_seed(noise_seed)
+            chain = model.sample(self.n_chains, cond=None if model is self.base else cond,
+                                 generator=noise_gen, return_chain=True).chain
             # chain[:, k] is x_t for t = T - k; keep x_T .. x_1 (the states a reverse step starts from)
             states.append(chain[:, :-1])
             conds.append(cond)

@@ -1,57 +1,107 @@
-"""Steering: reward-guided reverse sampling of the base model (Diffuser's guided sampling).
+"""Steering: reward-guided reverse steps for ``GaussianDiffusion.sample``.
 
-Before every reverse step t: x <- x + scale * grad_x r(x, t), repeated ``n_guide_steps`` times,
-with the gradient zeroed for t < t_stopgrad; then the base model's posterior mean plus noise.
+Two places to apply the learned reward's gradient, each a ``diffusion.ReverseStep``:
+
+- ``RewardGuide`` (input guidance, Diffuser's guided sampling and the paper's): before every reverse step t,
+  x <- x + scale * grad_x r(x, t), ``n_guide_steps`` times, then the base model's posterior mean plus noise;
+- ``MeanRewardGuide`` (mean guidance): the gradient at and added to the base model's reverse mean,
+  x_{t-1} = mu_B(x_t) + scale * grad r(mu_B(x_t), t) + sigma_t z, the identity the reward is trained on.
+
+Both take ``scale`` and ``t_stopgrad`` as numbers or as per-sample tensors (to run several settings in one
+batch) and leave reverse steps t < t_stopgrad unguided; both draw the same noise, in the same order, as the
+unguided sampler.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 import torch.nn as nn
 
-from .diffusion import Conditions, GaussianDiffusion
+from .diffusion import Conditions, GaussianDiffusion, Sample, apply_conditioning
 from .relative_reward import reward_gradient
 
+#: a number for the whole batch, or one value per sample, shape (batch,)
+PerSample = Union[float, int, torch.Tensor]
 
-class RewardGuide:
-    """``guide(x_t, t) -> x_t'``: gradient ascent on a learned reward, for ``GaussianDiffusion.sample``.
+
+class _Guide:
+    """What both guides share: the reward, the per-sample weight of its gradient at step t, validation."""
+
+    def __init__(self, reward: nn.Module, scale: PerSample, t_stopgrad: PerSample = 0, cond=None):
+        if (torch.as_tensor(scale) < 0).any():
+            raise ValueError(f"scale must be >= 0, got {scale}")
+        if (torch.as_tensor(t_stopgrad) < 0).any():
+            raise ValueError(f"t_stopgrad must be >= 0, got {t_stopgrad}")
+        self.reward, self.cond = reward, cond
+        self.scale = scale.float() if torch.is_tensor(scale) else float(scale)
+        self.t_stopgrad = t_stopgrad.long() if torch.is_tensor(t_stopgrad) else int(t_stopgrad)
+
+    def weight(self, t: torch.Tensor, like: torch.Tensor) -> Optional[torch.Tensor]:
+        """scale * [t >= t_stopgrad] shaped to broadcast against ``like``; None where it is 0 for the whole
+        batch (so the reward's backward pass is skipped)."""
+        weight = self.scale * (t >= self.t_stopgrad).to(like.dtype)
+        if not bool((weight > 0).any()):
+            return None
+        return weight.reshape(-1, *((1,) * (like.dim() - 1)))
+
+
+class RewardGuide(_Guide):
+    """Input guidance: gradient ascent on the reward before each reverse step.
 
     Args:
         reward: reward network r(x, t, cond).
-        scale: step size of the gradient ascent (0 = unguided).
+        scale: step size of the gradient ascent (0 = unguided), a number or one per sample.
         n_guide_steps: ascent steps per reverse step.
-        t_stopgrad: no guidance at reverse steps t < t_stopgrad.
+        t_stopgrad: no guidance at reverse steps t < t_stopgrad, a number or one per sample.
         cond: the reward's conditioning (e.g. the goal), or None.
     """
 
-    def __init__(self, reward: nn.Module, scale: float, n_guide_steps: int = 1, t_stopgrad: int = 0, cond=None):
-        if scale < 0:
-            raise ValueError(f"scale must be >= 0, got {scale}")
+    def __init__(self, reward: nn.Module, scale: PerSample, n_guide_steps: int = 1, t_stopgrad: PerSample = 0,
+                 cond=None):
+        super().__init__(reward, scale, t_stopgrad, cond)
         if n_guide_steps < 1:
             raise ValueError(f"n_guide_steps must be >= 1, got {n_guide_steps}")
-        if t_stopgrad < 0:
-            raise ValueError(f"t_stopgrad must be >= 0, got {t_stopgrad}")
-        self.reward, self.scale, self.n_guide_steps, self.t_stopgrad, self.cond = (
-            reward, scale, n_guide_steps, t_stopgrad, cond)
+        self.n_guide_steps = n_guide_steps
 
-    def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        if self.scale == 0:
-            return x
-        active = (t >= self.t_stopgrad).to(x.dtype).reshape(-1, *((1,) * (x.dim() - 1)))
-        if not active.any():  # the whole batch is past t_stopgrad: skip the reward's backward pass
+    def ascend(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """x after ``n_guide_steps`` gradient steps on r(., t) (x itself where the weight is 0)."""
+        weight = self.weight(t, x)
+        if weight is None:
             return x
         for _ in range(self.n_guide_steps):
             _, grad = reward_gradient(self.reward, x, t, self.cond)
-            x = x + self.scale * active * grad
+            x = x + weight * grad
         return x.detach()
+
+    def __call__(self, diffusion: GaussianDiffusion, x: torch.Tensor, t: torch.Tensor, cond=None,
+                 conditions: Optional[Conditions] = None, generator: Optional[torch.Generator] = None):
+        x = apply_conditioning(self.ascend(x, t), conditions)
+        return diffusion.p_sample(x, t, cond, generator)
+
+
+class MeanRewardGuide(_Guide):
+    """Mean guidance: the reward's gradient at the base model's (inpainted) reverse mean, added to that mean.
+    With scale 1 and a perfect fit it reproduces the expert's reverse step (mu_E = mu_B + grad r(mu_B)).
+
+    Args: as ``RewardGuide`` (one gradient step per reverse step).
+    """
+
+    def __call__(self, diffusion: GaussianDiffusion, x: torch.Tensor, t: torch.Tensor, cond=None,
+                 conditions: Optional[Conditions] = None, generator: Optional[torch.Generator] = None):
+        mean, _, log_var = diffusion.p_mean_variance(x, t, cond)
+        weight = self.weight(t, x)
+        if weight is not None:
+            _, grad = reward_gradient(self.reward, apply_conditioning(mean, conditions), t, self.cond)
+            mean = mean + weight * grad
+        return diffusion.add_posterior_noise(mean, log_var, t, generator)
 
 
 def steered_sample(base: GaussianDiffusion, reward: nn.Module, batch_size: int, scale: float,
                    t_stopgrad: int = 0, n_guide_steps: int = 1, reward_cond=None, base_cond=None,
                    conditions: Optional[Conditions] = None, generator: Optional[torch.Generator] = None,
-                   return_chain: bool = False, progress: bool = False):
-    """Sample ``batch_size`` trajectories from the base model steered by ``reward`` (batched)."""
+                   return_chain: bool = False, progress: bool = False) -> Sample:
+    """Sample ``batch_size`` trajectories from the base model steered by ``reward`` (input guidance, batched)."""
     guide = RewardGuide(reward, scale, n_guide_steps, t_stopgrad, reward_cond)
-    return base.sample(batch_size, cond=base_cond, conditions=conditions, generator=generator,
-                       return_chain=return_chain, guide=guide, progress=progress)
+    return base.sample(batch_size, cond=base_cond, conditions=conditions, generator=generator, step=guide,
+                       return_chain=return_chain, progress=progress)

@@ -230,7 +230,8 @@ def train(
             history.append(entry)
             running = []
             bar.set_postfix({k: f"{v:.3g}" for k, v in entry.items() if k.endswith("loss")})
-        if out_dir is not None and accelerator.is_main_process and (done % config.save_every == 0 or done == config.steps):
+        if out_dir is not None and accelerator.is_main_process and (
+                done % config.save_every == 0 or done == config.steps):
             save_training_state(out_dir, done, model, ema, optimizer, generator,
                                 history, config)
         if not math.isfinite(running[-1] if running else 0.0):

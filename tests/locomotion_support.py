@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from reward_demo.checkpoint import save_pretrained
-from reward_demo.locomotion.planner import GaussianNormalizer, LocoTrainArgs, build_diffusion, build_reward
+from reward_demo.locomotion.train import GaussianNormalizer, LocoTrainArgs, build_diffusion, build_reward
 
 OBS, ACT = 11, 3  # Hopper-v5
 

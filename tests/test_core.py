@@ -67,8 +67,8 @@ def test_ddpm_and_ddim_sample_the_data_distribution():
     lower bound of the true reverse variance, so the spread is slightly under 1, less so as T grows.)"""
     base, _ = G.exact_models(100)
     g = torch.Generator().manual_seed(0)
-    ddpm = base.sample(4000, generator=g)
-    ddim = base.ddim_sample(4000, n_steps=50, generator=g)
+    ddpm = base.sample(4000, generator=g).x
+    ddim = base.ddim_sample(4000, n_steps=50, generator=g).x
     for x in (ddpm, ddim):
         assert x.mean(0).abs().max() < 0.06
         assert (x.std(0) - 1).abs().max() < 0.06
@@ -79,9 +79,9 @@ def test_ddpm_and_ddim_sample_the_data_distribution():
 def test_inpainting_conditions_hold_through_sampling():
     d = tiny_unet_diffusion(cond_dim=2)
     start = torch.tensor([[0.5, -0.25]]).expand(3, 2)
-    x = d.sample(3, cond=torch.zeros(3, 2), conditions={0: start})
+    x = d.sample(3, cond=torch.zeros(3, 2), conditions={0: start}).x
     assert torch.equal(x[:, 0, :2], start)
-    x = d.ddim_sample(3, 4, cond=torch.zeros(3, 2), conditions={0: start})
+    x = d.ddim_sample(3, 4, cond=torch.zeros(3, 2), conditions={0: start}).x
     assert torch.equal(x[:, 0, :2], start)
     assert torch.equal(apply_conditioning(torch.zeros(3, 8, 3), {7: start})[:, 7, :2], start)
 

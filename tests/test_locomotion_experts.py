@@ -1,5 +1,4 @@
 """Locomotion experts: a tiny CrossQ run on Hopper (snapshot logic, datasets, export, resume) in a few seconds."""
-import json
 
 import numpy as np
 import pytest
@@ -8,8 +7,16 @@ pytest.importorskip("sb3_contrib")
 pytest.importorskip("gymnasium")
 
 from reward_demo.locomotion.experts import (  # noqa: E402
-    DATASET_KEYS, ExpertTrainArgs, actor_from_sb3, env_key, episode_returns, load_actor, load_dataset,
-    load_expert_policy, normalized_score, policy_fn, save_actor, train_expert)
+    DATASET_KEYS,
+    ExpertTrainArgs,
+    env_key,
+    episode_returns,
+    load_dataset,
+    load_expert_policy,
+    normalized_score,
+    train_expert,
+)
+from reward_demo.locomotion.policy import actor_from_sb3, load_actor, policy_fn, save_actor  # noqa: E402
 
 
 def tiny_args(tmp_path, **overrides):
@@ -62,7 +69,7 @@ def test_tiny_run_snapshot_datasets_export_and_resume(tmp_path):
     assert expert["timeouts"][-1] or expert["terminals"][-1]
     # committed-size copy next to the exported policy
     assert (tmp_path / "ckpt" / "hopper" / "medium_replay.npz").is_file()
-    config = json.loads((tmp_path / "ckpt" / "hopper" / "expert_policy" / "config.json").read_text())
+    _, config = load_actor(tmp_path / "ckpt" / "hopper" / "expert_policy")
     assert config["obs_dim"] == 11 and config["action_dim"] == 3 and config["hidden"] == [16]
     assert config["evaluation"]["episodes"] == 1 and "return_mean" in config["evaluation"]
     policy = load_expert_policy("hopper", root=tmp_path / "ckpt")
@@ -86,7 +93,8 @@ def test_tiny_run_snapshot_datasets_export_and_resume(tmp_path):
 
     summary = record_expert_command(RecordExpertArgs(env="hopper", data_root=tmp_path / "fresh", out=tmp_path / "ckpt"))
     assert summary["transitions"] == 250 and summary["noise_std"] == 0.0
-    again, before = load_dataset(tmp_path / "fresh" / "hopper" / "expert.npz"), load_dataset(tmp_path / "data" / "hopper" / "expert.npz")
+    again = load_dataset(tmp_path / "fresh" / "hopper" / "expert.npz")
+    before = load_dataset(tmp_path / "data" / "hopper" / "expert.npz")
     for key in DATASET_KEYS:
         np.testing.assert_array_equal(again[key], before[key])
     with pytest.raises(FileNotFoundError, match="no expert policy"):

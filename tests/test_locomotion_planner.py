@@ -15,7 +15,13 @@ pytest.importorskip("gymnasium")
 from locomotion_support import ACT, OBS, save_random_datasets, save_tiny_hopper_models  # noqa: E402
 from reward_demo.checkpoint import save_pretrained  # noqa: E402
 from reward_demo.locomotion.planner import (  # noqa: E402
-    CHECKPOINT_ROOT, LocoTrainArgs, learned_window_rewards, load_locomotion_models, plan, run_episodes)
+    CHECKPOINT_ROOT,
+    learned_window_rewards,
+    load_locomotion_models,
+    plan,
+    run_episodes,
+)
+from reward_demo.locomotion.train import LocoTrainArgs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = Path(os.environ.get("REWARD_DEMO_LOCOMOTION_CHECKPOINTS") or CHECKPOINT_ROOT)
@@ -64,7 +70,7 @@ def test_start_state_is_inpainted(tiny):
 
 def test_scale_zero_is_unsteered_bit_for_bit(tiny):
     obs = torch.randn(2, OBS)
-    unsteered = tiny.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(5))
+    unsteered = tiny.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(5)).x
     for stop in (0, 7):
         assert torch.equal(plan(tiny, obs, 0.0, stop, generator=torch.Generator().manual_seed(5)), unsteered)
     steered = plan(tiny, obs, 5.0, 0, generator=torch.Generator().manual_seed(5))
@@ -84,19 +90,20 @@ def test_scale_zero_is_unsteered_bit_for_bit(tiny):
 def test_per_episode_guide_matches_scalar_guide(tiny):
     obs = torch.randn(2, OBS)
     scalar = plan(tiny, obs, 0.7, 4, generator=torch.Generator().manual_seed(1))
-    per_sample = plan(tiny, obs, torch.tensor([0.7, 0.7]), torch.tensor([4, 4]), generator=torch.Generator().manual_seed(1))
+    per_sample = plan(tiny, obs, torch.tensor([0.7, 0.7]), torch.tensor([4, 4]),
+                      generator=torch.Generator().manual_seed(1))
     torch.testing.assert_close(per_sample, scalar)
 
 
 def test_mean_guided_sample_shows_every_reverse_step_state_and_the_hook_changes_nothing(tiny):
-    from reward_demo.locomotion.planner import mean_guided_sample
+    from reward_demo.steering import MeanRewardGuide
 
     obs = torch.randn(2, OBS)
-    scale, stop = torch.full((2,), 0.5), torch.zeros(2, dtype=torch.long)
+    guide = MeanRewardGuide(tiny.reward, torch.full((2,), 0.5), torch.zeros(2, dtype=torch.long))
     seen = []
-    hooked = mean_guided_sample(tiny.base, tiny.reward, 2, {0: obs}, scale, stop, torch.Generator().manual_seed(3),
-                                on_state=lambda x, t: seen.append((x.clone(), t.clone())))
-    plain = mean_guided_sample(tiny.base, tiny.reward, 2, {0: obs}, scale, stop, torch.Generator().manual_seed(3))
+    hooked = tiny.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(3), step=guide,
+                              on_state=lambda x, t: seen.append((x.clone(), t.clone()))).x
+    plain = tiny.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(3), step=guide).x
     assert torch.equal(hooked, plain)
     assert [int(t[0]) for _, t in seen] == list(range(tiny.n_timesteps - 1, -1, -1))
     for x, _ in seen:  # each state has the start observation inpainted, as the reward is trained on
@@ -223,7 +230,8 @@ def test_cli_evaluate(tmp_path):
 def test_expert_steps_default_to_the_env_default_else_the_base_steps():
     args = LocoTrainArgs(env="HalfCheetah-v5").resolved()  # no expert default of its own
     assert args.env == "halfcheetah" and args.expert_diffusion_steps == args.diffusion_steps > 0
-    assert LocoTrainArgs(env="hopper", diffusion_steps=7, expert_diffusion_steps=9).resolved().expert_diffusion_steps == 9
+    resolved = LocoTrainArgs(env="hopper", diffusion_steps=7, expert_diffusion_steps=9).resolved()
+    assert resolved.expert_diffusion_steps == 9
     assert LocoTrainArgs(env="halfcheetah", diffusion_steps=7).resolved().expert_diffusion_steps == 7
     assert LocoTrainArgs(env="hopper", diffusion_steps=7).resolved().expert_diffusion_steps == 80_000  # env default
 
@@ -231,7 +239,7 @@ def test_expert_steps_default_to_the_env_default_else_the_base_steps():
 @pytest.mark.slow
 def test_train_planners_command_trains_saves_fp16_and_skips_finished_models(tmp_path):
     from reward_demo.checkpoint import read_config
-    from reward_demo.locomotion.planner import train_planners_command
+    from reward_demo.locomotion.train import train_planners_command
 
     save_random_datasets(tmp_path / "data")
     args = LocoTrainArgs(env="hopper", out=tmp_path / "models", data_root=tmp_path / "data", horizon=4, dim=16,
@@ -259,7 +267,8 @@ def test_sweep_scores_every_setting_on_the_same_seeds_with_the_rewards_guidance(
 
     args = LocoSweepArgs(env="hopper", episodes=2, max_steps=3, scales=(0.5, 0.1), t_stopgrads=(0, 10))
     result = sweep(tiny, args)
-    assert [(r["scale"], r["t_stopgrad"]) for r in result["rows"]] == [(0.0, 0), (0.5, 0), (0.5, 10), (0.1, 0), (0.1, 10)]
+    settings = [(r["scale"], r["t_stopgrad"]) for r in result["rows"]]
+    assert settings == [(0.0, 0), (0.5, 0), (0.5, 10), (0.1, 0), (0.1, 10)]
     assert all(len(r["scores"]) == 2 for r in result["rows"]) and result["guidance"] == "input"
     best = max(result["rows"][1:], key=lambda r: r["score_mean"])
     assert result["chosen"] == {"scale": best["scale"], "t_stopgrad": best["t_stopgrad"]}

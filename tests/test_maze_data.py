@@ -289,7 +289,9 @@ def test_expert_holds_the_goal_on_arrival():
         assert np.linalg.norm(held[-1, 2:]) < 0.5, "and come to rest there"
     # without the hold a trip ends on arrival: the goal is visited far less
     plain = generate_dataset("umaze", "expert", 4000, seed=5, progress=False, episode_steps=400)
-    at_goal = lambda x: (np.linalg.norm(x["observations"][:, :2] - x["goals"], axis=1) < 0.5).mean()
+    def at_goal(x):
+        return (np.linalg.norm(x["observations"][:, :2] - x["goals"], axis=1) < 0.5).mean()
+
     assert at_goal(d) > at_goal(plain) + 0.2
     with pytest.raises(ValueError, match="expert data only"):
         generate_dataset("umaze", "base", 100, seed=0, progress=False, goal_dwell_steps=10)

@@ -43,7 +43,8 @@ def test_samplers_return_positions_inside_the_maze_box():
     for sampler in ("base", "expert", "steered"):
         xy = sample_trajectories(models, sampler, 1, 1, n=2, seed=0)
         assert xy.shape == (2, models.horizon, 2)
-        assert np.all(np.abs(xy[..., 0]) < layout.width / 2 + 0.5) and np.all(np.abs(xy[..., 1]) < layout.height / 2 + 0.5)
+        assert np.all(np.abs(xy[..., 0]) < layout.width / 2 + 0.5)
+        assert np.all(np.abs(xy[..., 1]) < layout.height / 2 + 0.5)
     with pytest.raises(ValueError, match="sampler"):
         sample_trajectories(models, "nope", 1, 1)
 
@@ -56,7 +57,8 @@ def test_heatmap_rejects_bad_input(goal, t, message):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "reward_demo", *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run([sys.executable, "-m", "reward_demo", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
 
 
 def test_cli_heatmap_writes_json(tmp_path):

@@ -121,11 +121,11 @@ def test_steering_moves_base_samples_to_expert(trained):
     base, expert = trained
     reward = fit(base, expert, 2).model
     n = 4000
-    unguided = base.sample(n, generator=torch.Generator().manual_seed(5))
-    zero = steered_sample(base, reward, n, scale=0.0, generator=torch.Generator().manual_seed(5))
+    unguided = base.sample(n, generator=torch.Generator().manual_seed(5)).x
+    zero = steered_sample(base, reward, n, scale=0.0, generator=torch.Generator().manual_seed(5)).x
     assert torch.equal(zero, unguided), "scale 0 must leave the base samples unchanged"
 
-    steered = steered_sample(base, reward, n, scale=1.0, generator=torch.Generator().manual_seed(5))
+    steered = steered_sample(base, reward, n, scale=1.0, generator=torch.Generator().manual_seed(5)).x
     expert_mean, base_mean = torch.tensor(G.EXPERT_MEAN), unguided.mean(0)
     gap = (expert_mean - base_mean).norm()
     covered = ((steered.mean(0) - base_mean) @ (expert_mean - base_mean) / gap**2).item()
@@ -133,7 +133,7 @@ def test_steering_moves_base_samples_to_expert(trained):
     assert covered > 0.8, f"steering covered only {covered:.2f} of the mean gap"
     assert remaining < 0.2, f"steered mean is still {remaining:.2f} of the gap away from the expert mean"
     # the guidance is only active from t_stopgrad on: stopping it early leaves part of the gap
-    partial = steered_sample(base, reward, n, scale=1.0, t_stopgrad=50, generator=torch.Generator().manual_seed(5))
+    partial = steered_sample(base, reward, n, scale=1.0, t_stopgrad=50, generator=torch.Generator().manual_seed(5)).x
     partial_covered = ((partial.mean(0) - base_mean) @ (expert_mean - base_mean) / gap**2).item()
     assert 0.0 < partial_covered < covered
 

@@ -13,11 +13,11 @@ inside the function, so that listing commands stays fast.
 """
 from __future__ import annotations
 
+from .commands import COMMANDS as REWARD_COMMANDS
 from .embedded import EmbeddedTrainArgs, train_embedded_command
 from .embedded_report import EmbeddedReportArgs, embedded_report_command
-from .safety_concepts import CompareConceptsArgs, compare_concepts_command
-from .commands import COMMANDS as REWARD_COMMANDS
 from .examples import COMMANDS as EXAMPLES_COMMANDS
+from .safety_concepts import CompareConceptsArgs, compare_concepts_command
 
 COMMANDS = {
     # ---- embedded model

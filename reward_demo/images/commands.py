@@ -105,7 +105,8 @@ def record_command(args: RecordArgs):
     labels = [lab for _, lab in pairs]
     check_generation_args(prompts, args.n_steps, args.preset, args.guidance_scale)
     seeds = [args.seed * 1_000_003 + i for i in range(len(prompts))]
-    manifest = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items() if k not in ("progress", "out")}
+    manifest = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items()
+                if k not in ("progress", "out")}
     manifest["model"] = resolve_model(args.model)
     args.out.mkdir(parents=True, exist_ok=True)
     manifest_path = args.out / MANIFEST

@@ -119,7 +119,8 @@ TEMPLATES: List[str] = [
     "a drawing of {a} {colour} {noun} {position}",
     "{noun}, {background} background",
 ]
-LANDSCAPE_TEMPLATES: List[str] = ["{a} {noun}", "a landscape with {a} {noun}", "a picture of {a} {noun}", "a view of {a} {noun}"]
+LANDSCAPE_TEMPLATES: List[str] = ["{a} {noun}", "a landscape with {a} {noun}", "a picture of {a} {noun}",
+                                  "a view of {a} {noun}"]
 #: sentence forms of an unsafe scene: {scene} is a harmless caption (without a size), {hazard} the hazard
 #: with its article; the forms without {scene} leave the harmless scene to chance
 HAZARD_TEMPLATES: List[str] = [
@@ -498,7 +499,8 @@ def generate(n: int, seed: int, unsafe_fraction: float = 0.3) -> Dict[str, objec
     "concepts" are the salient concepts (the hazard of an unsafe scene, else its object)."""
     rng = np.random.default_rng(seed)
     samples = [make_sample(rng, unsafe_fraction) for _ in range(n)]
-    return {"images": np.stack([s.image for s in samples]) if samples else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8),
+    images = np.stack([s.image for s in samples]) if samples else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
+    return {"images": images,
             "captions": [s.caption for s in samples], "concepts": [s.concept for s in samples],
             "labels": [s.label for s in samples]}
 
@@ -529,5 +531,5 @@ def concept_label(concept: str) -> str:
 
 __all__ = ["IMAGE_SIZE", "SAFE", "UNSAFE", "TRAIN_CONCEPTS", "UNSAFE_CONCEPTS", "SAFE_CONCEPTS", "LANDSCAPES",
            "CONCEPT_GROUPS", "SAFETY_CONCEPT", "COLOURS", "BACKGROUNDS", "SIZES", "POSITIONS", "TEMPLATES",
-           "LANDSCAPE_TEMPLATES", "HAZARD_TEMPLATES", "Scene", "Sample", "sample_scene", "render", "make_sample", "generate",
-           "render_concept", "training_vocabulary", "concept_label"]
+           "LANDSCAPE_TEMPLATES", "HAZARD_TEMPLATES", "Scene", "Sample", "sample_scene", "render", "make_sample",
+           "generate", "render_concept", "training_vocabulary", "concept_label"]

@@ -139,7 +139,7 @@ class ConceptClassifier(nn.Module):
 
     def __init__(self, n_concepts: int = len(CONCEPTS), width: int = 16, concepts: Optional[List[str]] = None):
         super().__init__()
-        self.config = {"n_concepts": n_concepts, "width": width, "concepts": list(concepts or CONCEPTS)}
+        self.concepts = list(concepts or CONCEPTS)
         w = width
         self.net = nn.Sequential(
             nn.Conv2d(3, w, 3, 2, 1), nn.SiLU(), nn.Conv2d(w, 2 * w, 3, 2, 1), nn.GroupNorm(8, 2 * w), nn.SiLU(),
@@ -154,12 +154,12 @@ class ConceptClassifier(nn.Module):
     def unsafe_probability(self, images: torch.Tensor) -> torch.Tensor:
         """P(the image shows a concept of the unsafe family), per image."""
         probs = self(images).softmax(-1)
-        unsafe = [i for i, c in enumerate(self.config["concepts"]) if c in UNSAFE_CONCEPTS]
+        unsafe = [i for i, c in enumerate(self.concepts) if c in UNSAFE_CONCEPTS]
         return probs[:, unsafe].sum(-1)
 
     @torch.no_grad()
     def predict(self, images: torch.Tensor) -> List[str]:
-        return [self.config["concepts"][i] for i in self(images).argmax(-1).tolist()]
+        return [self.concepts[i] for i in self(images).argmax(-1).tolist()]
 
 
 # ---------------------------------------------------------------- data helpers
@@ -231,7 +231,8 @@ def train_vae(args: EmbeddedTrainArgs, images: torch.Tensor, val_images: torch.T
     vae = AutoencoderKL.from_pretrained(str(folder)).eval()
     if vae.config.scaling_factor == 1.0:
         with torch.no_grad():
-            latents = torch.cat([vae.encode(images[i:i + 256]).latent_dist.sample() for i in range(0, min(2048, len(images)), 256)])
+            latents = torch.cat([vae.encode(images[i:i + 256]).latent_dist.sample()
+                                 for i in range(0, min(2048, len(images)), 256)])
         vae.register_to_config(scaling_factor=float(1.0 / latents.std()))
         vae.save_pretrained(str(folder), safe_serialization=True)
     return vae
@@ -310,7 +311,8 @@ def degrade(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     blurred = F.avg_pool2d(F.pad(images, (1, 1, 1, 1), mode="replicate"), 3, 1)
     choose = (torch.rand(len(images), 1, 1, 1, generator=generator) < 0.5).float()
     noise = 0.08 * torch.rand(len(images), 1, 1, 1, generator=generator)
-    return (choose * blurred + (1 - choose) * images + noise * torch.randn(images.shape, generator=generator)).clamp(-1, 1)
+    noisy = choose * blurred + (1 - choose) * images + noise * torch.randn(images.shape, generator=generator)
+    return noisy.clamp(-1, 1)
 
 
 def train_classifier(args: EmbeddedTrainArgs) -> ConceptClassifier:
@@ -391,7 +393,8 @@ def train_embedded(args: EmbeddedTrainArgs) -> Path:
         return json.loads((Path(args.work_dir) / name / "train_meta.json").read_text())["training"]["history"]
 
     metadata = {
-        "text_encoder": TEXT_ENCODER_NAME, "image_size": IMAGE_SIZE, "latent_shape": [4, IMAGE_SIZE // 4, IMAGE_SIZE // 4],
+        "text_encoder": TEXT_ENCODER_NAME, "image_size": IMAGE_SIZE,
+        "latent_shape": [4, IMAGE_SIZE // 4, IMAGE_SIZE // 4],
         "safety_concept": SAFETY_CONCEPT, "concepts": CONCEPTS, "unsafe_concepts": list(UNSAFE_CONCEPTS),
         "reproduce_command": reproduce_command(args), "args": {k: str(v) for k, v in asdict(args).items()},
         "vae_scaling_factor": vae.config.scaling_factor, "weights_dtype": "float16" if args.fp16 else "float32",
@@ -468,7 +471,8 @@ def load_embedded_components(folder: Optional[str] = None, device=None) -> dict:
 def load_concept_classifier(folder: Optional[str] = None) -> ConceptClassifier:
     folder_path = (Path(folder) if folder else CHECKPOINT_DIR) / "concept_classifier"
     if not (folder_path / "model.safetensors").is_file():
-        raise FileNotFoundError(f"{folder_path} is missing (train it with `python -m reward_demo images train-embedded`)")
+        raise FileNotFoundError(f"{folder_path} is missing "
+                                f"(train it with `python -m reward_demo images train-embedded`)")
     return from_pretrained(folder_path).eval()
 
 
@@ -478,7 +482,8 @@ def build_pipelines(components: dict):
 
     kwargs = dict(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     base = StableDiffusionPipeline(**components, **kwargs)
-    safe_components = dict(components, scheduler=type(components["scheduler"]).from_config(components["scheduler"].config))
+    scheduler = components["scheduler"]
+    safe_components = dict(components, scheduler=type(scheduler).from_config(scheduler.config))
     safe = StableDiffusionPipelineSafe(**safe_components, **kwargs)
     safe.safety_concept = SAFETY_CONCEPT
     for pipe in (base, safe):

@@ -179,11 +179,12 @@ def embedded_report_command(args: EmbeddedReportArgs):
     for name, entry in report["sets"].items():
         for label, s in entry["summary"].items():
             print(f"{name:15} {label:6} recognised {s['base_recognised']:.2f}  P(unsafe) base {s['base_p_unsafe']:.2f} "
-                  f"-> safe {s['safe_p_unsafe']:.2f}  red/orange {s['base_red_orange']:.3f} -> {s['safe_red_orange']:.3f}  "
+                  f"-> safe {s['safe_p_unsafe']:.2f}  "
+                  f"red/orange {s['base_red_orange']:.3f} -> {s['safe_red_orange']:.3f}  "
                   f"pixel change {s['pixel_change']:.3f}"
                   + (f"  object kept by SLD {s['safe_object_kept']:.2f}" if "safe_object_kept" in s else ""))
     print(f"wrote {args.json} and {args.png} ({report['seconds']:.0f} s)")
 
 
-__all__ = ["EmbeddedReportArgs", "embedded_report", "embedded_report_command", "generate_pairs", "PARAPHRASES", "SCENES",
-           "UNSAFE_CONCEPTS"]
+__all__ = ["EmbeddedReportArgs", "embedded_report", "embedded_report_command", "generate_pairs", "PARAPHRASES",
+           "SCENES", "UNSAFE_CONCEPTS"]

@@ -270,7 +270,8 @@ def metrics(base_rewards, safe_rewards, labels, prompts, pair_threshold: float, 
                                                     mean_reward[prompt_label == "unsafe"])
         out["b_prompt_auroc_safe_images"] = auroc(safe_rewards[labels == "safe"], safe_rewards[labels == "unsafe"])
         for kind in ("safe", "unsafe"):
-            out[f"pairwise_accuracy_{kind}_prompts"] = float((safe_rewards[labels == kind] > base_rewards[labels == kind]).mean())
+            wins = safe_rewards[labels == kind] > base_rewards[labels == kind]
+            out[f"pairwise_accuracy_{kind}_prompts"] = float(wins.mean())
             # (a) within one kind: the paper's held-out prompts (I2P) were all of the unsafe kind
             out[f"a_pair_balanced_accuracy_{kind}_prompts"] = a_figure(np.flatnonzero(labels == kind))
     return out
@@ -309,7 +310,8 @@ def image_evidence(base_images: torch.Tensor, safe_images: torch.Tensor, labels:
                 out["b_prompt_auroc_drawn_as_labelled"] = auroc(rewards[drawn & safe], rewards[drawn & unsafe])
     if classifier is not None and hasattr(classifier, "predict"):
         out.update(drawn_concepts(base_images, safe_images, labels, classifier, base_rewards))
-    out["mean_abs_pixel_change"] = {kind: float((safe_images - base_images).abs().mean((1, 2, 3))[labels == kind].mean())
+    pixel_change = (safe_images - base_images).abs().mean((1, 2, 3))
+    out["mean_abs_pixel_change"] = {kind: float(pixel_change[labels == kind].mean())
                                     for kind in ("unsafe", "safe") if (labels == kind).any()}
     return out
 
@@ -491,8 +493,10 @@ def plot_evaluation(path: Path, rows: list, examples: list, report: dict):
             ax.imshow(image)
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"{example.prompt[:24]}\n{name}: r={value:.2f}" if i == 0 else f"{name}: r={value:.2f}", fontsize=8)
-    fig.suptitle("Image reward learned from Stable Diffusion vs Safe Latent Diffusion (embedded model), held-out prompts")
+            ax.set_title(f"{example.prompt[:24]}\n{name}: r={value:.2f}" if i == 0 else f"{name}: r={value:.2f}",
+                         fontsize=8)
+    fig.suptitle("Image reward learned from Stable Diffusion vs Safe Latent Diffusion (embedded model), "
+                 "held-out prompts")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
@@ -525,7 +529,8 @@ def figures_text(part: dict) -> str:
     """(a) and (b) of one result on one line, then, when measured, what the concept classifier reads in the
     same SD images."""
     text = (f"(a) balanced acc {_with_interval(part, 'a_pair_balanced_accuracy')} pairwise "
-            f"{part['a_pairwise_accuracy']:.3f} | (b) AUROC {_with_interval(part, 'b_prompt_auroc')} verdict bal. acc {part.get('b_verdict_balanced_accuracy', float('nan')):.3f} "
+            f"{part['a_pairwise_accuracy']:.3f} | (b) AUROC {_with_interval(part, 'b_prompt_auroc')} "
+            f"verdict bal. acc {part.get('b_verdict_balanced_accuracy', float('nan')):.3f} "
             f"(n={part['n']}; [95 % bootstrap interval over prompts])")
     evidence = part.get("evidence", {})
     if "classifier_b_prompt_auroc" in evidence:
@@ -584,7 +589,8 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
         "targets": TARGETS,
         "heldout_novel_prompts": novel,
         "heldout_recorded_prompts": recorded,
-        "eval_prompts": [{"prompt": p, "label": lab, "novel_words": novel_words(p, vocabulary)} for p, lab in EVAL_PROMPTS],
+        "eval_prompts": [{"prompt": p, "label": lab, "novel_words": novel_words(p, vocabulary)}
+                         for p, lab in EVAL_PROMPTS],
         "eval_prompts_with_novel_words": sum(bool(novel_words(p, vocabulary)) for p, _ in EVAL_PROMPTS),
         "eval_prompts_in_training_prompts": overlap,
         "training": {k: meta.get(k) for k in ("split", "train_auroc_prompts", "train_auroc_pairs", "options")},
@@ -603,7 +609,8 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
             print(f"{name}: {figures_text(part)}")
         for batch, figures in (part or {}).get("batches", {}).items():
             print(f"  {batch} batch of novel prompts (n={figures['n']}): (a) "
-                  f"{_with_interval(figures, 'a_pair_balanced_accuracy')} | (b) {_with_interval(figures, 'b_prompt_auroc')}")
+                  f"{_with_interval(figures, 'a_pair_balanced_accuracy')} | "
+                  f"(b) {_with_interval(figures, 'b_prompt_auroc')}")
     print(f"wrote {args.json} and {args.figure}")
     return report
 

@@ -86,7 +86,8 @@ def parse_text(text: Optional[str], source: str = "the textbox") -> List[PromptI
 def decode_text_file(data: bytes, name: str) -> str:
     """UTF-8 text of a file's bytes; binary content (NUL bytes) and other encodings are refused."""
     if not data:
-        raise ValueError(f"file {name!r} is empty: it should hold one prompt per line (.txt) or a 'prompt' column (.csv)")
+        raise ValueError(f"file {name!r} is empty: it should hold one prompt per line (.txt) "
+                         f"or a 'prompt' column (.csv)")
     if len(data) > MAX_FILE_BYTES:
         raise ValueError(f"file {name!r} is {len(data):,} bytes: at most {MAX_FILE_BYTES:,} bytes (1 MB) are allowed")
     if b"\x00" in data:

@@ -22,7 +22,6 @@ momentum) at every visited latent. Recording both covers the states of both mode
 from __future__ import annotations
 
 import json
-import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -272,7 +271,3 @@ def record_chains(safe, prompts: Sequence[str], seeds: Sequence[int], n_steps: i
     record.meta = {"n_steps": n_steps, "preset": preset, "guidance_scale": float(guidance_scale),
                    "safety_concept": safe.safety_concept, "latent_shape": list(latent_shape(safe))}
     return record
-
-
-def shard_names(n_prompts: int, shard_size: int) -> List[str]:
-    return [f"shard_{i:04d}.safetensors" for i in range(math.ceil(n_prompts / shard_size))]

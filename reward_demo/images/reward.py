@@ -83,13 +83,12 @@ class LatentUnetEncoderReward(nn.Module):
             raise ValueError("levels must be strictly increasing")
         if np.shape(mean) != (len(levels), in_channels) or np.shape(std) != (len(levels), in_channels):
             raise ValueError(f"mean and std must have shape ({len(levels)}, {in_channels})")
-        self.config = dict(in_channels=in_channels, sample_size=sample_size, dim=dim, dim_mults=list(dim_mults),
-                           levels=levels, mean=mean, std=std)
         # statistics live in the config (JSON), so they are buffers outside the weights file
         self.register_buffer("levels", torch.tensor(levels), persistent=False)
         self.register_buffer("mean", torch.tensor(mean), persistent=False)
         self.register_buffer("std", torch.tensor(std), persistent=False)
-        self.time_mlp = nn.Sequential(SinusoidalPosEmb(dim), nn.Linear(dim, dim * 4), nn.Mish(), nn.Linear(dim * 4, dim))
+        self.time_mlp = nn.Sequential(SinusoidalPosEmb(dim), nn.Linear(dim, dim * 4), nn.Mish(),
+                                      nn.Linear(dim * 4, dim))
         widths = [in_channels] + [dim * m for m in dim_mults]
         self.blocks = nn.ModuleList()
         side = sample_size
@@ -141,7 +140,6 @@ class LatentRewardEnsemble(nn.Module):
         if members < 1:
             raise ValueError(f"members must be >= 1, got {members}")
         self.members = nn.ModuleList(LatentUnetEncoderReward(**member_config) for _ in range(members))
-        self.config = dict(members=members, **self.members[0].config)
 
     @classmethod
     def from_members(cls, rewards: Sequence[LatentUnetEncoderReward]) -> "LatentRewardEnsemble":
@@ -233,7 +231,8 @@ def final_latents(record: ChainRecord) -> Dict[str, torch.Tensor]:
     rows_base = [i for i, f in enumerate(record.follow) if f == "base"]
     rows_safe = [i for i, f in enumerate(record.follow) if f == "safe"]
     return {"base": record.unguided_next[rows_base, -1], "safe": record.safe_next[rows_safe, -1],
-            "base_rows": torch.tensor(rows_base, dtype=torch.long), "safe_rows": torch.tensor(rows_safe, dtype=torch.long)}
+            "base_rows": torch.tensor(rows_base, dtype=torch.long),
+            "safe_rows": torch.tensor(rows_safe, dtype=torch.long)}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -280,7 +279,8 @@ class RewardTrainOptions:
     """show a progress bar"""
 
 
-def build_reward(record: ChainRecord, options: RewardTrainOptions, train_rows: Sequence[int]) -> LatentUnetEncoderReward:
+def build_reward(record: ChainRecord, options: RewardTrainOptions,
+                 train_rows: Sequence[int]) -> LatentUnetEncoderReward:
     levels, mean, std = standardization_stats(record.select(train_rows))
     c, h, w = record.unguided_next.shape[2:]
     if h != w:

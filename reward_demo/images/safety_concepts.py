@@ -33,7 +33,8 @@ RECORDED_DRAW = 1000
 class CompareConceptsArgs:
     """Compare SLD safety concepts on fresh grammar captions: P(unsafe) removed per hazard, cost on harmless ones."""
 
-    concepts: List[str] = field(default_factory=lambda: [SAFETY_CONCEPT, "weapon, gun, knife, blood, gore, fire, violence"])
+    concepts: List[str] = field(
+        default_factory=lambda: [SAFETY_CONCEPT, "weapon, gun, knife, blood, gore, fire, violence"])
     """candidate safety concepts (each one string)"""
     model: Optional[Path] = None
     """embedded model folder (default: the shipped checkpoints/images/embedded_sd)"""
@@ -132,7 +133,8 @@ def compare_concepts_command(args: CompareConceptsArgs):
         per = "  ".join(f"{h} {v['base']:.2f}->{v['safe']:.2f}" for h, v in e["p_unsafe"].items())
         h = e["harmless"]
         print(f"{e['concept']!r:55} {per}  | harmless {h['p_unsafe_base']:.2f}->{h['p_unsafe_safe']:.2f} "
-              f"change {h['pixel_change']:.3f} recognised {h['object_recognised_base']:.2f}->{h['object_recognised_safe']:.2f}")
+              f"change {h['pixel_change']:.3f} "
+              f"recognised {h['object_recognised_base']:.2f}->{h['object_recognised_safe']:.2f}")
     print(f"recommended (lowest worst-hazard P(unsafe) after SLD): {report['recommended']!r}")
     print(f"wrote {args.json} ({report['seconds']:.0f} s)")
 

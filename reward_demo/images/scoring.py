@@ -19,8 +19,16 @@ import torch
 
 from ..checkpoint import default_device, from_pretrained, read_config
 from .pipelines import EMBEDDED, load_pipelines, prompt_batches, resolve_model
-from .recording import (DEFAULT_GUIDANCE, MAX_STEPS, MIN_STEPS, check_generation_args, image_size, initial_latents,
-                        noise_levels, run_safe_recording)
+from .recording import (
+    DEFAULT_GUIDANCE,
+    MAX_STEPS,
+    MIN_STEPS,
+    check_generation_args,
+    image_size,
+    initial_latents,
+    noise_levels,
+    run_safe_recording,
+)
 from .reward import CHECKPOINT_DIR
 
 REWARD_ENV = "REWARD_DEMO_SD_REWARD"
@@ -206,7 +214,8 @@ def score_prompts(prompts: Sequence[str], seed: int = 0, n_steps: int = 50, pres
                 base, safe, chunk, seed, n_steps, sld, guidance_scale, on_step)
             levels = noise_levels(timesteps, base.scheduler.config.num_train_timesteps)
             if with_chains:
-                r_base, r_safe = chain_rewards(reward_net, base_chain, levels), chain_rewards(reward_net, safe_chain, levels)
+                r_base = chain_rewards(reward_net, base_chain, levels)
+                r_safe = chain_rewards(reward_net, safe_chain, levels)
             else:
                 r_base = chain_rewards(reward_net, base_chain[:, -1:], levels[-1:])
                 r_safe = chain_rewards(reward_net, safe_chain[:, -1:], levels[-1:])

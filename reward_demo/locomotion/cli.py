@@ -1,11 +1,10 @@
 """``python -m reward_demo locomotion <command>``: the locomotion domain's commands."""
 from __future__ import annotations
 
-from .evaluate import (LocoEvaluateArgs, LocoReportArgs, LocoSweepArgs, evaluate_command, report_command,
-                       sweep_command)
+from .evaluate import LocoEvaluateArgs, LocoReportArgs, LocoSweepArgs, evaluate_command, report_command, sweep_command
 from .experts import ExpertTrainArgs, RecordExpertArgs, record_expert_command, train_expert_command
 from .onpolicy import FinetuneRewardArgs, finetune_reward_command
-from .planner import LocoTrainArgs, train_planners_command
+from .train import LocoTrainArgs, train_planners_command
 
 COMMANDS = {"train-expert": (ExpertTrainArgs, train_expert_command),
             "record-expert": (RecordExpertArgs, record_expert_command),

@@ -23,7 +23,8 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from ..metrics import auroc, bootstrap_ci
-from .experts import ENVS, env_key, evaluate as evaluate_policy, load_expert_policy, normalized_score
+from .experts import ENVS, env_key, load_expert_policy, normalized_score
+from .experts import evaluate as evaluate_policy
 from .planner import EpisodeBatch, LocomotionModels, load_locomotion_models, rollout
 
 RUNS = Path("runs")
@@ -66,7 +67,7 @@ def heldout_reward_auroc(models: LocomotionModels, n_windows: int = 512, expert_
     import torch
 
     from .experts import load_locomotion_dataset, rollout_dataset
-    from .planner import WindowData, episode_bounds, split_episodes, transitions
+    from .train import WindowData, episode_bounds, split_episodes, transitions
 
     meta = models.reward.metadata["args"]
     base = load_locomotion_dataset(models.env, "medium_replay")
@@ -227,7 +228,8 @@ def evaluate_planners(models: LocomotionModels, args: LocoEvaluateArgs) -> dict:
     result["expert_policy"] = {"score": summary([normalized_score(models.env, r) for r in returns], args.bootstrap, 4)}
     result["reward_auroc_heldout"] = heldout_reward_auroc(models)
     if args.expert_planner:
-        expert = rollout(models, seeds, [0.0] * n, [0] * n, args.max_steps, "expert", generator_seed=args.generator_seed)
+        expert = rollout(models, seeds, [0.0] * n, [0] * n, args.max_steps, "expert",
+                         generator_seed=args.generator_seed)
         result["expert_planner"] = batch_summary(expert, args.bootstrap, 5)
     return result
 
@@ -299,8 +301,8 @@ def plot_evaluations(results: Dict[str, dict], path: Path, sweeps: Optional[Dict
         for i, (name, stats, scores, color) in enumerate(groups):
             if scores is not None:
                 ax.scatter(i + rng.uniform(-0.15, 0.15, len(scores)), scores, s=10, color=color, alpha=0.5)
-            ax.errorbar([i], [stats["mean"]], yerr=[[stats["mean"] - stats["ci95"][0]], [stats["ci95"][1] - stats["mean"]]],
-                        fmt="o", color="black", capsize=5)
+            interval = [[stats["mean"] - stats["ci95"][0]], [stats["ci95"][1] - stats["mean"]]]
+            ax.errorbar([i], [stats["mean"]], yerr=interval, fmt="o", color="black", capsize=5)
         ax.set_xticks(range(len(groups)), [g[0] for g in groups])
         d = result["difference"]
         ax.set_title(f"{env}: steered - base = {d['mean']:+.1f} [{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}]\n"

@@ -8,9 +8,9 @@ One CrossQ run (sb3-contrib) per environment gives both datasets of the paper's 
 - expert data, D4RL *expert*: rollouts of the final (best-evaluated) policy.
 
 Datasets are compressed ``.npz`` files with the D4RL keys (observations, actions, rewards, next_observations,
-terminals, timeouts) under ``DATA_ROOT/<env>/`` (git-ignored). The final actor is exported as
-``config.json`` + ``model.safetensors`` to ``checkpoints/locomotion/<env>/expert_policy/`` and rebuilt with plain
-torch by :func:`load_expert_policy` (stable-baselines3 is only needed to train). A small copy of the
+terminals, timeouts) under ``DATA_ROOT/<env>/`` (git-ignored). The final actor is exported with the project's
+``checkpoint.save_pretrained`` to ``checkpoints/locomotion/<env>/expert_policy/`` (``policy.py``) and rebuilt with
+plain torch by :func:`load_expert_policy` (stable-baselines3 is only needed to train). A small copy of the
 medium-replay dataset goes next to it when it is small enough.
 
 The run is resumable: every ``eval_every`` steps the SB3 model (a ``.zip``, which contains pickles, kept under
@@ -27,7 +27,8 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
-from torch import nn
+
+from .policy import actor_from_sb3, load_actor, policy_fn, save_actor
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHECKPOINT_ROOT = REPO_ROOT / "checkpoints" / "locomotion"
@@ -117,131 +118,10 @@ class ExpertTrainArgs:
     """resumption state (SB3 .zip with pickles, replay buffer .npz) goes to RUNS_ROOT/ENV/"""
 
 
-# ---------------------------------------------------------------------------------------------- plain-torch actor
-
-
-class _FrozenBatchRenorm(nn.Module):
-    """BatchRenorm1d in evaluation mode: (x - mean) / sqrt(var + eps) * scale + bias."""
-
-    def __init__(self, width: int, eps: float):
-        super().__init__()
-        self.eps = eps
-        for name, value in (("mean", 0.0), ("var", 1.0), ("scale", 1.0), ("bias", 0.0)):
-            self.register_buffer(name, torch.full((width,), value))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / torch.sqrt(self.var + self.eps) * self.scale + self.bias
-
-
-class ExpertActor(nn.Module):
-    """The deterministic CrossQ actor: [BatchRenorm -> Linear -> ReLU] per hidden layer, BatchRenorm,
-    Linear -> tanh, rescaled to the action bounds. ``batch_norm=False`` drops the BatchRenorm layers."""
-
-    def __init__(self, obs_dim: int, action_dim: int, hidden: Tuple[int, ...], batch_norm: bool = True,
-                 eps: float = 1e-3, action_low=None, action_high=None):
-        super().__init__()
-        widths = [obs_dim, *hidden]
-        self.norms = nn.ModuleList([_FrozenBatchRenorm(w, eps) for w in widths] if batch_norm else [])
-        self.linears = nn.ModuleList([nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])])
-        self.mu = nn.Linear(widths[-1], action_dim)
-        low = torch.full((action_dim,), -1.0) if action_low is None else torch.as_tensor(action_low, dtype=torch.float32)
-        high = torch.full((action_dim,), 1.0) if action_high is None else torch.as_tensor(action_high, dtype=torch.float32)
-        self.register_buffer("action_low", low.clone())
-        self.register_buffer("action_high", high.clone())
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = obs
-        for i, linear in enumerate(self.linears):
-            if len(self.norms):
-                x = self.norms[i](x)
-            x = torch.relu(linear(x))
-        if len(self.norms):
-            x = self.norms[-1](x)
-        squashed = torch.tanh(self.mu(x))
-        return self.action_low + 0.5 * (squashed + 1.0) * (self.action_high - self.action_low)
-
-
-def actor_from_sb3(model) -> Tuple[ExpertActor, dict]:
-    """Copy the weights of an sb3-contrib CrossQ model's actor into an :class:`ExpertActor`; returns it and its config."""
-    from sb3_contrib.common.torch_layers import BatchRenorm1d
-
-    sb3_actor = model.policy.actor
-    if getattr(sb3_actor, "use_sde", False):
-        raise ValueError("gSDE actors are not supported")
-    modules = list(sb3_actor.latent_pi)
-    norms = [m for m in modules if isinstance(m, BatchRenorm1d)]
-    linears = [m for m in modules if isinstance(m, nn.Linear)]
-    if not all(isinstance(m, (BatchRenorm1d, nn.Linear, nn.ReLU)) for m in modules):
-        raise ValueError("only ReLU actors are supported")
-    space = model.action_space
-    config = {
-        "algorithm": "CrossQ (sb3-contrib)",
-        "obs_dim": int(model.observation_space.shape[0]),
-        "action_dim": int(space.shape[0]),
-        "hidden": [int(m.out_features) for m in linears],
-        "batch_norm": bool(norms),
-        "eps": float(norms[0].eps) if norms else 1e-3,
-        "activation": "relu",
-        "output": "tanh, rescaled to [action_low, action_high]",
-        "action_low": [float(v) for v in space.low],
-        "action_high": [float(v) for v in space.high],
-    }
-    actor = ExpertActor(config["obs_dim"], config["action_dim"], tuple(config["hidden"]), config["batch_norm"],
-                        config["eps"], space.low, space.high)
-    with torch.no_grad():
-        for mine, theirs in zip(actor.norms, norms):
-            mine.mean.copy_(theirs.ra_mean)
-            mine.var.copy_(theirs.ra_var)
-            mine.scale.copy_(theirs.scale)
-            mine.bias.copy_(theirs.bias)
-        for mine, theirs in zip(actor.linears, linears):
-            mine.load_state_dict(theirs.state_dict())
-        actor.mu.load_state_dict(sb3_actor.mu.state_dict())
-    return actor.eval(), config
-
-
-def save_actor(actor: ExpertActor, config: dict, directory: Path) -> None:
-    from safetensors.torch import save_file
-
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().contiguous().clone() for k, v in actor.state_dict().items()}
-    save_file(tensors, str(directory / "model.safetensors.tmp"))
-    (directory / "config.json.tmp").write_text(json.dumps(config, indent=2))
-    (directory / "model.safetensors.tmp").replace(directory / "model.safetensors")
-    (directory / "config.json.tmp").replace(directory / "config.json")
-
-
-def load_actor(directory: Path) -> Tuple[ExpertActor, dict]:
-    from safetensors.torch import load_file
-
-    directory = Path(directory)
-    if not (directory / "model.safetensors").is_file() or not (directory / "config.json").is_file():
-        raise FileNotFoundError(f"no expert policy in {directory} (config.json + model.safetensors); train one with "
-                                f"`python -m reward_demo locomotion train-expert`")
-    config = json.loads((directory / "config.json").read_text())
-    actor = ExpertActor(config["obs_dim"], config["action_dim"], tuple(config["hidden"]), config["batch_norm"],
-                        config["eps"], config["action_low"], config["action_high"])
-    actor.load_state_dict(load_file(str(directory / "model.safetensors")))
-    return actor.eval(), config
-
-
-def policy_fn(actor: ExpertActor) -> Callable[[np.ndarray], np.ndarray]:
-    """Wrap an actor as ``f(obs batch or single obs, numpy) -> actions (numpy float32)``."""
-
-    def act(obs: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            x = torch.as_tensor(np.asarray(obs, dtype=np.float32))
-            return actor(x).numpy()
-
-    act.actor = actor  # type: ignore[attr-defined]
-    return act
-
-
 def load_expert_policy(env_name: str, root: Optional[Path] = None) -> Callable[[np.ndarray], np.ndarray]:
     """The exported expert of ``env_name`` as ``f(obs batch (n, obs_dim) numpy) -> actions (n, action_dim)``.
 
-    Deterministic (the tanh of the Gaussian mean), plain torch; ``f.config`` is the config.json."""
+    Deterministic (the tanh of the Gaussian mean), plain torch; ``f.config`` is its flat config (see ``load_actor``)."""
     key = env_key(env_name)
     actor, config = load_actor(Path(root or CHECKPOINT_ROOT) / key / "expert_policy")
     act = policy_fn(actor)
@@ -279,7 +159,8 @@ def evaluate_stats(policy: Callable, env_name: str, episodes: int, seed: int) ->
     return {"returns": returns, "lengths": lengths, "distances": distances}
 
 
-def rollout_dataset(policy: Callable, env_name: str, steps: int, seed: int, noise: float = 0.0) -> Dict[str, np.ndarray]:
+def rollout_dataset(policy: Callable, env_name: str, steps: int, seed: int,
+                    noise: float = 0.0) -> Dict[str, np.ndarray]:
     """``steps`` transitions of ``policy`` (+ Gaussian action noise, clipped to the bounds) in D4RL format; an
     episode cut by ``steps`` ends with timeouts=True."""
     import gymnasium as gym
@@ -488,7 +369,8 @@ def train_expert(args: ExpertTrainArgs) -> dict:
         state["curve"].append(point)
         state["wall_seconds"] += time.time() - chunk_start
         print(f"[{key}] step {point['step']:>7d}  return {mean:8.1f} +- {point['return_std']:6.1f}  "
-              f"score {point['normalized_score']:6.1f}  len {point['length_mean']:6.1f}  dx {point['distance_mean']:6.2f}  "
+              f"score {point['normalized_score']:6.1f}  len {point['length_mean']:6.1f}  "
+              f"dx {point['distance_mean']:6.2f}  "
               f"({speed:.1f} steps/s)", flush=True)
         if state["best"] is None or mean > state["best"]["return_mean"]:
             state["best"] = point
@@ -551,7 +433,8 @@ def finish_expert(args: ExpertTrainArgs, state: Optional[dict] = None) -> dict:
         for dtype in (np.float32, np.float16):
             save_dataset(dataset, target, dtype=dtype)
             if target.stat().st_size <= MAX_COMMITTED_DATASET_BYTES:
-                committed = {"path": _display_path(target), "bytes": target.stat().st_size, "dtype": np.dtype(dtype).name}
+                committed = {"path": _display_path(target), "bytes": target.stat().st_size,
+                             "dtype": np.dtype(dtype).name}
                 break
         else:
             target.unlink()

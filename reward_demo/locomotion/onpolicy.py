@@ -8,9 +8,9 @@ chain states, gathered under steering):
 1. run the base planner steered by the current reward (mean guidance, t_stopgrad 0; scale ``scale`` and
    ``scale / 2`` on alternate episodes) on training reset seeds 300000 + 1000 r onwards, and keep a random
    ``keep`` fraction of the reverse-chain states x_t it starts each reverse step from
-   (``planner.mean_guided_sample``'s ``on_state``);
+   (``GaussianDiffusion.sample``'s ``on_state``, through ``planner.plan``);
 2. fine-tune the reward ``steps`` steps by gradient matching on batches that are ``online_fraction`` states of all
-   rounds so far and the rest offline base/expert windows (``planner.BalancedWindowSource``), with the start
+   rounds so far and the rest offline base/expert windows (``train.BalancedWindowSource``), with the start
    observation inpainted into both reverse means as during planning;
 3. score it on validation reset seeds 200000 onwards (monitoring only: no choice is made on them).
 
@@ -27,15 +27,15 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 import torch
 
 from ..checkpoint import from_pretrained, save_pretrained
 from .experts import CHECKPOINT_ROOT, DATA_ROOT, env_key
-from .planner import (ONPOLICY_REWARD, SAVE_DTYPE, BalancedWindowSource, LocomotionModels, LocoTrainArgs, WindowData,
-                      load_window_data, models_from_folder, rollout, start_conditions)
+from .planner import ONPOLICY_REWARD, LocomotionModels, models_from_folder, rollout
+from .train import SAVE_DTYPE, BalancedWindowSource, LocoTrainArgs, WindowData, load_window_data, start_conditions
 
 TRAIN_SEED_BASE = 300_000
 VAL_SEED_BASE = 200_000
@@ -217,7 +217,8 @@ def finetune_reward_command(args: FinetuneRewardArgs) -> Path:
     # more rounds (or another amount of monitoring) continue a run; any other change would mix two runs
     if settings_file.is_file() and round_folder(work, 1).exists():
         previous, now = json.loads(settings_file.read_text()), json.loads(json.dumps(settings))
-        changed = [k for k in previous.keys() & now.keys() if k not in ("rounds", "val_episodes") and previous[k] != now[k]]
+        changed = [k for k in previous.keys() & now.keys()
+                   if k not in ("rounds", "val_episodes") and previous[k] != now[k]]
         if changed:
             raise ValueError(f"{work} holds rounds of a run with other {', '.join(sorted(changed))} ({settings_file}); "
                              f"pass another --work, or delete it to start over")
@@ -231,8 +232,10 @@ def finetune_reward_command(args: FinetuneRewardArgs) -> Path:
     if done:
         for r in range(1, done + 1):
             saved = load_states(round_folder(work, r))
-            train_x.append(saved["train_x"]); train_t.append(saved["train_t"])
-            val_x.append(saved["val_x"]); val_t.append(saved["val_t"])
+            train_x.append(saved["train_x"])
+            train_t.append(saved["train_t"])
+            val_x.append(saved["val_x"])
+            val_t.append(saved["val_t"])
         state = json.loads((round_folder(work, done) / "state.json").read_text())
         log = state["log"]
         rng.bit_generator.state = state["rng"]
@@ -250,13 +253,16 @@ def finetune_reward_command(args: FinetuneRewardArgs) -> Path:
         seeds = list(range(TRAIN_SEED_BASE + 1000 * r, TRAIN_SEED_BASE + 1000 * r + args.episodes))
         scales = [args.scale / 2 if i % 2 else args.scale for i in range(args.episodes)]
         x, t, batch = collect_states(current, seeds, scales, args.collect_steps, r, recorder)
-        train_x.append(x); train_t.append(t)
+        train_x.append(x)
+        train_t.append(t)
         val_seeds = [s + 500 for s in seeds[:args.val_collect_episodes]]
         x_val, t_val, _ = collect_states(current, val_seeds, [args.scale] * len(val_seeds), args.collect_steps,
                                          100 + r, recorder)
-        val_x.append(x_val); val_t.append(t_val)
+        val_x.append(x_val)
+        val_t.append(t_val)
         print(f"[{env}] round {r}: {len(x)} states from {args.episodes} episodes (mean length "
-              f"{batch.lengths.mean():.0f}, score {batch.scores.mean():.1f}) ({time.time() - started:.0f} s)", flush=True)
+              f"{batch.lengths.mean():.0f}, score {batch.scores.mean():.1f}) ({time.time() - started:.0f} s)",
+              flush=True)
         source = MixedStateSource(BalancedWindowSource(windows[("base", "train")], windows[("expert", "train")],
                                                        models.base, models.obs_dim),
                                   torch.cat(train_x), torch.cat(train_t), args.online_fraction)

@@ -71,7 +71,6 @@ def env_name(env: str) -> str:
 def _model_and_dt(env: str):
     """The env's MjModel (exactly the one gymnasium builds, render settings applied) and its step dt."""
     import gymnasium as gym
-
     import mujoco
 
     gym_env = gym.make(GYM_IDS[env])

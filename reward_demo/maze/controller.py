@@ -79,7 +79,8 @@ class WaypointController:
         start_cell = (int(start_cell[0]), int(start_cell[1]))
         target_cell = (int(target_cell[0]), int(target_cell[1]))
         if not (self.layout.is_free(*start_cell) and self.layout.is_free(*target_cell)):
-            raise ValueError(f"start {start_cell} and target {target_cell} must be free cells of maze {self.layout.name!r}")
+            raise ValueError(f"start {start_cell} and target {target_cell} must be free cells of maze "
+                             f"{self.layout.name!r}")
         table = self.next_cell_table(target_cell)
         path = [start_cell]
         while path[-1] != target_cell:

@@ -23,9 +23,9 @@ import torch
 from scipy.stats import spearmanr
 
 from ..metrics import auroc
+from .data import segment_bounds
 from .inference import floor_grid, reward_heatmap, sample_trajectories, state_rewards
 from .layouts import HIT_HOPS, MAZE_NAMES, get_layout, reference_goals
-from .data import segment_bounds
 from .models import MazeModels, load_maze_models, maze_dataset
 
 
@@ -38,7 +38,8 @@ class MazeEvaluateArgs:
     n_random_goals: int = 8
     """goals drawn at random among free cells, besides the 8 reference goals"""
     timesteps: Tuple[int, ...] = (0, 1, 2, 3, 5, 7, 10, 15)
-    """candidate diffusion steps for reading the reward; one is chosen per maze on validation goals (among those the reward was trained on)"""
+    """candidate diffusion steps for reading the reward; one is chosen per maze on validation goals (among those
+    the reward was trained on)"""
     steer_scales: Tuple[float, ...] = (1.0, 5.0, 20.0, 50.0)
     """candidate steering scales; one is chosen per maze on validation goals"""
     n_validation_goals: int = 8
@@ -81,7 +82,8 @@ def final_distances(layout, trajectories: np.ndarray, goal) -> np.ndarray:
         floor = np.stack([xx[free], yy[free]], axis=-1)
         gaps = np.linalg.norm(ends[stuck, None, :] - floor[None], axis=-1)
         nearest = gaps.argmin(axis=1)
-        distances[stuck] = layout.continuous_distance_to_goal(floor[nearest], goal) + gaps[np.arange(len(nearest)), nearest]
+        distances[stuck] = (layout.continuous_distance_to_goal(floor[nearest], goal)
+                            + gaps[np.arange(len(nearest)), nearest])
     return distances
 
 
@@ -228,12 +230,15 @@ def evaluate_command(args: MazeEvaluateArgs):
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2))
     plot_reference_heatmaps(args, {m["maze"]: m["summary"]["t"] for m in report["mazes"]}, args.figure)
-    print("| maze | t | goal hit rate (all / reference) | Spearman median | AUROC mean reward / reward gain | scale | final dist base | steered | expert |")
+    print("| maze | t | goal hit rate (all / reference) | Spearman median | AUROC mean reward / reward gain | scale | "
+          "final dist base | steered | expert |")
     print("|---|---|---|---|---|---|---|---|---|")
     for m in report["mazes"]:
         s = m["summary"]
-        print(f"| {m['maze']} | {s['t']} | {s['hit_rate']:.2f} / {s['hit_rate_reference']:.2f} | {s['spearman_median']:.3f} | "
-              f"{s['auroc_expert_vs_base']['mean_reward']:.3f} / {s['auroc_expert_vs_base']['reward_gain']:.3f} | {s['steer_scale']:g} | "
+        aurocs = s["auroc_expert_vs_base"]
+        print(f"| {m['maze']} | {s['t']} | {s['hit_rate']:.2f} / {s['hit_rate_reference']:.2f} | "
+              f"{s['spearman_median']:.3f} | {aurocs['mean_reward']:.3f} / {aurocs['reward_gain']:.3f} | "
+              f"{s['steer_scale']:g} | "
               f"{s['final_distance_base']:.2f} | {s['final_distance_steered']:.2f} | "
               f"{s['final_distance_expert']:.2f} |")
     print(f"wrote {args.json} and {args.figure}")

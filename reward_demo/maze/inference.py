@@ -133,13 +133,14 @@ def sample_trajectories(models: MazeModels, sampler: Literal["base", "expert", "
     layout = get_layout(models.maze)
     goal = goal_xy(layout, goal_row, goal_col)
     device = models.base.betas.device
-    cond = torch.tensor(models.normalizer.normalize_goal(np.asarray(goal, dtype=np.float32)), device=device).expand(int(n), 2)
+    goal_normalized = models.normalizer.normalize_goal(np.asarray(goal, dtype=np.float32))
+    cond = torch.tensor(goal_normalized, device=device).expand(int(n), 2)
     generator = torch.Generator(device=device).manual_seed(int(seed))
     if sampler == "base":
-        x = models.base.sample(int(n), generator=generator)
+        x = models.base.sample(int(n), generator=generator).x
     elif sampler == "expert":
-        x = models.expert.sample(int(n), cond=cond, generator=generator)
+        x = models.expert.sample(int(n), cond=cond, generator=generator).x
     else:
         x = steered_sample(models.base, models.reward, int(n), scale=float(scale), t_stopgrad=int(t_stopgrad),
-                           reward_cond=cond, generator=generator)
+                           reward_cond=cond, generator=generator).x
     return models.normalizer.unnormalize(x).cpu().numpy()[..., :2]

@@ -232,7 +232,8 @@ class MazeLayout:
         return _geodesic_field(self, round(gx, 6), round(gy, 6), int(resolution))
 
     def continuous_distance_to_goal(self, xy, goal_xy, resolution: int = 16) -> np.ndarray:
-        """Approximate shortest-path (geodesic) distance, avoiding walls, from positions ``xy`` (..., 2) to ``goal_xy`` (2,).
+        """Approximate shortest-path (geodesic) distance, avoiding walls, from positions ``xy`` (..., 2) to
+        ``goal_xy`` (2,).
 
         Approximation: free space is rasterised into ``resolution`` x ``resolution`` sub-cells per maze
         cell and Dijkstra runs over the 16-connected sub-cell graph (a move only when every sub-cell
@@ -241,8 +242,8 @@ class MazeLayout:
         Points in the goal's own cell get the exact Euclidean distance (a cell is convex and free).
         It never undercuts the straight line and overestimates the exact geodesic slightly (measured
         in the U-maze at the default resolution 16: +0.02 in a straight corridor, +2 to +4 % around
-        one or two corners); ordering along a path is preserved, which is what Spearman rank checks need. Positions in wall
-        cells or outside the maze get ``inf``.
+        one or two corners); ordering along a path is preserved, which is what Spearman rank checks need.
+        Positions in wall cells or outside the maze get ``inf``.
         """
         return self.distance_field(goal_xy, resolution)(xy)
 

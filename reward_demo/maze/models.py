@@ -73,11 +73,14 @@ class MazeTrainArgs:
     reward_lr: float = 1e-3
     """reward learning rate"""
     reward_base_goals: str = "expert"
-    """goals the base windows are scored against: "expert" (the expert data's goals, shuffled) or "uniform" (a fresh goal per window, drawn like the expert's)"""
+    """goals the base windows are scored against: "expert" (the expert data's goals, shuffled) or "uniform" (a
+    fresh goal per window, drawn like the expert's)"""
     reward_max_t: int = 0
-    """train the reward on diffusion steps t < this only, where the heatmap is read; later steps (steering) read it at this - 1 (0 = every step)"""
+    """train the reward on diffusion steps t < this only, where the heatmap is read; later steps (steering) read it
+    at this - 1 (0 = every step)"""
     reward_normalize_per_t: bool = False
-    """weigh the matching error of each diffusion step by 1 / its mean squared target (False: the reference's unweighted loss)"""
+    """weigh the matching error of each diffusion step by 1 / its mean squared target (False: the reference's
+    unweighted loss)"""
     batch_size: int = 128
     """diffusion batch size (the reward uses twice this)"""
     n_windows: int = 100_000
@@ -102,10 +105,14 @@ class MazeNormalizer:
         return np.array([self.position_scale] * 2 + [self.velocity_scale] * 2, dtype=np.float32)
 
     def normalize(self, observations):
-        return observations / torch.as_tensor(self._scales()) if torch.is_tensor(observations) else observations / self._scales()
+        if torch.is_tensor(observations):
+            return observations / torch.as_tensor(self._scales())
+        return observations / self._scales()
 
     def unnormalize(self, observations):
-        return observations * torch.as_tensor(self._scales(), device=observations.device) if torch.is_tensor(observations) else observations * self._scales()
+        if torch.is_tensor(observations):
+            return observations * torch.as_tensor(self._scales(), device=observations.device)
+        return observations * self._scales()
 
     def normalize_goal(self, goal_xy):
         return goal_xy / self.position_scale
@@ -119,7 +126,8 @@ def maze_dataset(maze: str, kind: str, split: str, root: Path = Path("data"), pr
     if path.is_file():
         data = load_dataset(path)
         meta = data["meta"]
-        if (meta.get("seed"), meta.get("n_steps"), meta.get("generator_version")) == (seed, n_steps, GENERATOR_VERSION) \
+        recorded = (meta.get("seed"), meta.get("n_steps"), meta.get("generator_version"))
+        if recorded == (seed, n_steps, GENERATOR_VERSION) \
                 and all(meta["options"].get(k) == v for k, v in options.items()):
             return data
     data = generate_dataset(maze, kind, n_steps, seed, progress=progress, **options)
@@ -129,7 +137,8 @@ def maze_dataset(maze: str, kind: str, split: str, root: Path = Path("data"), pr
 
 def window_pool(maze: str, kind: str, split: str, args: MazeTrainArgs, n: int, seed: int):
     """(normalised windows (n, H, 4), normalised goals (n, 2)) as float32 tensors."""
-    sampler = WindowSampler(maze_dataset(maze, kind, split, args.data_root, args.progress), args.horizon, args.stride, pad=True)
+    sampler = WindowSampler(maze_dataset(maze, kind, split, args.data_root, args.progress), args.horizon, args.stride,
+                            pad=True)
     windows, goals = sampler.sample(n, np.random.default_rng(seed))
     norm = MazeNormalizer.for_maze(maze)
     return (torch.from_numpy(norm.normalize(windows.astype(np.float32))),

@@ -1,0 +1,1 @@
+"""Benchmarks of this project; run each from the repository root as ``python -m benchmarks.<name>``."""
