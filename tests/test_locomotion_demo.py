@@ -16,7 +16,6 @@ pytest.importorskip("mujoco")
 pytest.importorskip("imageio_ffmpeg")
 
 from locomotion_support import check_video, first_trained_env  # noqa: E402
-
 from reward_demo.locomotion import demo, demo_results, render  # noqa: E402
 
 

@@ -21,7 +21,6 @@ pytest.importorskip("mujoco")
 pytest.importorskip("imageio_ffmpeg")
 
 from locomotion_support import check_video, first_trained_env, probe, skip_without_models  # noqa: E402
-
 from reward_demo.locomotion import demo, demo_results, render  # noqa: E402
 from reward_demo.ui import locomotion_plots as plots  # noqa: E402
 

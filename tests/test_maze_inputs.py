@@ -68,7 +68,8 @@ def test_bad_goal_names_the_input_and_the_free_cells(row, col, message):
 def test_good_values_pass():
     assert inputs.parse_goal("umaze", "3", 1.3) == (3.0, 1.3)
     assert inputs.parse_t("7", 50) == 7 and inputs.parse_t(7.0, 50) == 7
-    assert inputs.parse_samplers(["steered", "base"]) == ["base", "steered"] and inputs.parse_samplers("expert") == ["expert"]
+    assert inputs.parse_samplers(["steered", "base"]) == ["base", "steered"]
+    assert inputs.parse_samplers("expert") == ["expert"]
     assert inputs.parse_scale("0.5") == 0.5 and inputs.parse_n(16.0) == 16 and inputs.parse_seed("7") == 7
 
 
@@ -149,6 +150,7 @@ def test_free_cell_list_left_empty_skips_every_output(tab, cell):
 
 def test_select_maze_sets_the_mazes_recommended_scale(tab):
     from conftest import maze_models_present
+
     from reward_demo.maze.models import RECOMMENDED_SETTINGS
 
     for maze in [m for m in ("umaze", "large", "medium") if maze_models_present(m)]:
