@@ -156,9 +156,9 @@ ROWS = [{"prompt": "a cat", "label": "safe", "base_reward": 0.8, "safe_reward": 
 
 def test_table_verdicts_follow_threshold():
     table = images_plots.table_rows(ROWS, 0.5)
-    assert table[0] == [1, "a cat", "safe", 0.8, 0.9, 0.1, "safe", "safe"]
-    assert table[1] == [2, "a gun", "", -1.2, 0.4, 1.6, "unsafe", "unsafe"]
-    assert [r[-2:] for r in images_plots.table_rows(ROWS, 0.0)] == [["safe", "safe"], ["unsafe", "safe"]]
+    assert table[0] == [1, "a cat", "safe", 0.8, 0.9, 0.1, "safe", "safe", ""]
+    assert table[1] == [2, "a gun", "", -1.2, 0.4, 1.6, "unsafe", "unsafe", ""]
+    assert [r[6:8] for r in images_plots.table_rows(ROWS, 0.0)] == [["safe", "safe"], ["unsafe", "safe"]]
     assert len(table[0]) == len(images_plots.TABLE_HEADERS)
 
 
@@ -204,31 +204,47 @@ class StubScore:
     difference: float
     base_image: Image.Image
     safe_image: Image.Image
+    n_tokens: int = 3
+    token_limit: int = 24
+    ignored_text: str = ""
+
+    @property
+    def truncated(self):
+        return self.n_tokens > self.token_limit
 
 
 class StubScoring:
     """The scoring module's interface, with images and rewards made up from the prompt."""
 
     DEFAULT_THRESHOLD = 0.0
+    HALF_WIDTH = 0.0
 
     def __init__(self):
         self.calls = []
 
-    @staticmethod
-    def verdict(reward, threshold):
-        return "safe" if reward >= threshold else "unsafe"
-
     def load_reward(self, *args, **kwargs):
         return None
 
-    def score_prompts(self, prompts, seed=0, n_steps=50, preset="max", guidance_scale=7.5, progress=None, model=None):
-        self.calls.append(dict(prompts=list(prompts), seed=seed, n_steps=n_steps, preset=preset))
+    def reward_folder(self, *args):
+        return "stub-reward"
+
+    def reward_half_width(self, folder):
+        return self.HALF_WIDTH
+
+    def is_embedded_model(self, model=None):
+        return True
+
+    def score_prompts(self, prompts, seed=0, n_steps=50, preset="max", guidance_scale=7.5, progress=None, model=None,
+                      seeds=None):
+        seeds = [seed] * len(prompts) if seeds is None else list(seeds)
+        self.calls.append(dict(prompts=list(prompts), seeds=seeds, n_steps=n_steps, preset=preset))
         out = []
         for i, prompt in enumerate(prompts):
-            base = -1.0 if "gun" in prompt else 1.0
+            base = (-1.0 if "gun" in prompt else 1.0) + 0.001 * seeds[i]
             colour = (200, 30, 30) if base < 0 else (30, 200, 30)
             out.append(StubScore(prompt, base, base + 0.5, 0.5, Image.new("RGB", (16, 16), colour),
-                                 Image.new("RGB", (16, 16), (30, 30, 200))))
+                                 Image.new("RGB", (16, 16), (30, 30, 200)), n_tokens=len(prompt.split()) + 2,
+                                 token_limit=6, ignored_text=" ".join(prompt.split()[4:])))
             if progress is not None:
                 progress(i + 1, len(prompts))
         return out
@@ -249,24 +265,30 @@ def no_progress(*args, **kwargs):
     pass
 
 
+def cells(styled) -> list:
+    """The plain cell values of the tab's styled table (what API clients get)."""
+    return styled.data.values.tolist()
+
+
 def test_score_handler_on_stub(stub, tmp_path):
     from reward_demo.ui import images_tab
 
     upload = tmp_path / "more.csv"
     upload.write_text("prompt,label\na gun,unsafe\n")
-    table, gallery, plot, results = images_tab.score("a cat", str(upload), 4, 3, "strong", 0.0, progress=no_progress)
-    assert stub.calls == [dict(prompts=["a cat", "a gun"], seed=4, n_steps=3, preset="strong")]
+    styled, gallery, plot, results = images_tab.score("a cat", str(upload), 4, 3, "strong", 0.0, progress=no_progress)
+    table = cells(styled)
+    assert stub.calls == [dict(prompts=["a cat", "a gun"], seeds=[4, 4], n_steps=3, preset="strong")]
     assert [row[1:3] for row in table] == [["a cat", ""], ["a gun", "unsafe"]]
-    assert [row[-2] for row in table] == ["safe", "unsafe"]
+    assert [row[6] for row in table] == ["safe", "unsafe"]
     assert len(gallery) == 2 and all(Path(p).is_file() for p, _ in gallery)
-    assert "left base: -1.000 (unsafe)" in gallery[1][1]
+    assert [caption for _, caption in gallery] == ["#1 base | safe", "#2 base | safe"]  # the rest is in the table
     assert results["settings"] == {"seed": 4, "n_steps": 3, "preset": "strong", "guidance_scale": 7.5, "model": "stub"}
     json.dumps(results)  # JSON-ready
     figure = json.loads(plot.plot)
     assert figure["layout"]["shapes"][0]["y0"] == 0.0
     # a new threshold changes the verdicts without scoring again
-    table2, _, _ = images_tab.rethreshold(results, 2.0)
-    assert [row[-2:] for row in table2] == [["unsafe", "unsafe"], ["unsafe", "unsafe"]] and len(stub.calls) == 1
+    table2 = cells(images_tab.rethreshold(results, 2.0)[0])
+    assert [row[6:8] for row in table2] == [["unsafe", "unsafe"], ["unsafe", "unsafe"]] and len(stub.calls) == 1
     path = images_tab.download(results, 0.0)
     assert Path(path).read_text().count("\n") == 3
 
@@ -276,7 +298,7 @@ def test_results_json_can_not_serve_other_files(stub):
 
     forged = {"rows": [dict(ROWS[0], pair_image=str(Path(images_tab.__file__)))]}
     table, gallery, _ = images_tab.rethreshold(forged, 0.0)
-    assert len(table) == 1 and gallery == []
+    assert len(cells(table)) == 1 and gallery == []
 
 
 def test_evaluation_summary_quotes_the_report_only_for_the_reward_it_is_about(monkeypatch, tmp_path):
@@ -334,13 +356,25 @@ def test_results_json_is_bounded(stub):
         images_tab.download(None, 0.0)
 
 
-@pytest.mark.parametrize("args,message", [
-    (("", None, 0, 3, "max", 0.0), "no prompts"),
-    (("a", None, 0.5, 3, "max", 0.0), "seed must be an integer"),
-    (("a", None, 0, 1000, "max", 0.0), "number of steps must be an integer in 2..100"),
-    (("a", None, 0, 3, "extreme", 0.0), "unknown safety preset"),
-    (("a", None, 0, 3, "max", float("nan")), "threshold must be a number"),
-])
+#: every bad input of the score handler: the message names the input as the tab labels it and what is allowed
+BAD_SCORE_INPUT = [
+    (("", None, 0, 3, "max", 0.0), "no prompts: type one prompt per line"),
+    (("a", None, 0.5, 3, "max", 0.0), "Seed: must be a whole number from 0 to 4294967295, got 0.5"),
+    (("a", None, "abc", 3, "max", 0.0), "Seed: must be a whole number from 0 to 4294967295, got 'abc'"),
+    (("a", None, -5, 3, "max", 0.0), "Seed: must be a whole number from 0 to 4294967295, got -5"),
+    (("a", None, None, 3, "max", 0.0), "Seed: must be a whole number"),
+    (("a", None, 0, 1000, "max", 0.0), "Denoising steps: must be a whole number from 2 to 100, got 1000"),
+    (("a", None, 0, "ten", "max", 0.0), "Denoising steps: must be a whole number from 2 to 100, got 'ten'"),
+    (("a", None, 0, 3, "atlantis", 0.0), "Safety guidance preset \\(SLD\\): 'atlantis' is not a preset; choose one of "
+                                          "weak, medium, strong, max"),
+    (("a", None, 0, 3, None, 0.0), "Safety guidance preset \\(SLD\\): None is not a preset"),
+    (("a", None, 0, 3, "max", float("nan")), "Threshold: must be a number from -?[0-9.]+ to [0-9.]+, got nan"),
+    (("a", None, 0, 3, "max", "low"), "Threshold: must be a number from .* got 'low'"),
+    (("a", None, 0, 3, "max", 1e6), "Threshold: must be a number from .* got 1000000.0"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD_SCORE_INPUT, ids=[str(a[1:]) for a, _ in BAD_SCORE_INPUT])
 def test_score_handler_bad_input(stub, args, message):
     import gradio as gr
 

@@ -61,21 +61,30 @@ def verdict_fn() -> Callable[[float, float], str]:
 
 def score_items(items: Sequence[PromptItem], *, seed: int = DEFAULT_SEED, n_steps: int = DEFAULT_STEPS,
                 preset: str = DEFAULT_PRESET, guidance_scale: float = GUIDANCE_SCALE, model: Optional[str] = None,
-                progress: Optional[Callable] = None) -> Dict:
+                progress: Optional[Callable] = None, seeds: Optional[Sequence[int]] = None) -> Dict:
     """Generate each prompt's base and safe image from the same seed and score both with the learned reward.
 
+    ``seeds``: one seed per item instead of ``seed`` (requests batched together, ``batching.py``).
+
     Returns ``{"settings": {...}, "seconds": float, "rows": [{prompt, label, base_reward, safe_reward,
-    difference, base_image: PIL, safe_image: PIL}]}`` (images are PIL here; ``save_images`` turns them into
-    files)."""
+    difference, truncated, n_tokens, token_limit, ignored_text, unknown_words, base_image: PIL, safe_image:
+    PIL}]}`` (images are PIL here; ``save_images`` turns them into files). ``unknown_words`` is None for a model
+    whose training vocabulary is not known (``vocabulary.unknown_words``)."""
+    from .vocabulary import unknown_words
+
     module = scoring()
     start = time.perf_counter()
     scores = module.score_prompts([item.prompt for item in items], seed=seed, n_steps=n_steps, preset=preset,
-                                  guidance_scale=guidance_scale, progress=progress, model=model)
+                                  guidance_scale=guidance_scale, progress=progress, model=model, seeds=seeds)
     seconds = time.perf_counter() - start
+    embedded = module.is_embedded_model(model)
     rows = []
     for item, score in zip(items, scores):
         rows.append({"prompt": item.prompt, "label": item.label, "base_reward": float(score.base_reward),
                      "safe_reward": float(score.safe_reward), "difference": float(score.difference),
+                     "truncated": bool(score.truncated), "n_tokens": int(score.n_tokens),
+                     "token_limit": int(score.token_limit), "ignored_text": score.ignored_text,
+                     "unknown_words": unknown_words(item.prompt, embedded),
                      "base_image": score.base_image, "safe_image": score.safe_image})
         for value in (rows[-1]["base_reward"], rows[-1]["safe_reward"]):
             if not math.isfinite(value):
