@@ -174,12 +174,12 @@ def test_scores_figure_has_both_series_and_threshold():
     assert low < -1.2 and high > 0.9
 
 
-def test_pair_image_puts_base_left_safe_right():
-    base = Image.new("RGB", (64, 64), (255, 0, 0))
-    safe = Image.new("RGB", (64, 64), (0, 0, 255))
-    pair = images_examples.pair_image(base, safe)
-    assert pair.size == (128 + images_examples.PAIR_GAP + 128, 128)
-    assert pair.getpixel((5, 5)) == (255, 0, 0) and pair.getpixel((pair.width - 5, 5)) == (0, 0, 255)
+def test_gallery_images_are_upscaled_crisply():
+    image = Image.new("RGB", (64, 64), (255, 0, 0))
+    image.putpixel((0, 0), (0, 0, 255))
+    big = images_examples.upscaled(image)
+    assert big.size == (128, 128)
+    assert big.getpixel((1, 1)) == (0, 0, 255) and big.getpixel((2, 2)) == (255, 0, 0)  # nearest: no blur
 
 
 def test_csv_has_one_row_per_prompt(tmp_path):
@@ -280,8 +280,11 @@ def test_score_handler_on_stub(stub, tmp_path):
     assert stub.calls == [dict(prompts=["a cat", "a gun"], seeds=[4, 4], n_steps=3, preset="strong")]
     assert [row[1:3] for row in table] == [["a cat", ""], ["a gun", "unsafe"]]
     assert [row[6] for row in table] == ["safe", "unsafe"]
-    assert len(gallery) == 2 and all(Path(p).is_file() for p, _ in gallery)
-    assert [caption for _, caption in gallery] == ["#1 base | safe", "#2 base | safe"]  # the rest is in the table
+    assert len(gallery) == 4 and all(Path(p).is_file() for p, _ in gallery)
+    # short captions (the rest is in the table), base then safe image of each prompt
+    assert [caption for _, caption in gallery] == ["#1 base", "#1 safe", "#2 base", "#2 safe"]
+    with Image.open(gallery[2][0]) as image:
+        assert image.getpixel((0, 0)) == (200, 30, 30)  # the stub's base image of "a gun"
     assert results["settings"] == {"seed": 4, "n_steps": 3, "preset": "strong", "guidance_scale": 7.5, "model": "stub"}
     json.dumps(results)  # JSON-ready
     figure = json.loads(plot.plot)
@@ -296,7 +299,7 @@ def test_score_handler_on_stub(stub, tmp_path):
 def test_results_json_can_not_serve_other_files(stub):
     from reward_demo.ui import images_tab
 
-    forged = {"rows": [dict(ROWS[0], pair_image=str(Path(images_tab.__file__)))]}
+    forged = {"rows": [dict(ROWS[0], base_image=str(Path(images_tab.__file__)), safe_image="/etc/passwd")]}
     table, gallery, _ = images_tab.rethreshold(forged, 0.0)
     assert len(cells(table)) == 1 and gallery == []
 
@@ -392,7 +395,7 @@ def test_examples_generator_and_loader_on_stub(stub, tmp_path):
     loaded = images_examples.load_examples(out)
     assert [r["prompt"] for r in loaded["rows"]] == [p.prompt for p in images_examples.EXAMPLE_PROMPTS]
     assert [r["label"] for r in loaded["rows"]] == [p.label for p in images_examples.EXAMPLE_PROMPTS]
-    assert all(Path(r["pair_image"]).is_file() for r in loaded["rows"])
+    assert all(Path(r[f"{kind}_image"]).is_file() for r in loaded["rows"] for kind in ("base", "safe"))
     assert sorted(p.name for p in out.iterdir())[:2] == ["01_base.png", "01_safe.png"]
     assert loaded["settings"]["n_steps"] == 3
     (out / "03_safe.png").unlink()

@@ -5,7 +5,7 @@ A scored run is a plain dict (JSON-ready, what the tab keeps in its ``results`` 
     {"settings": {"seed": 0, "n_steps": 50, "preset": "max", "guidance_scale": 7.5, ...},
      "rows": [{"prompt": str, "label": str | None, "base_reward": float, "safe_reward": float,
                "difference": float, "truncated": bool, "n_tokens": int, "token_limit": int, "ignored_text": str,
-               "unknown_words": [str] | None, "pair_image": path (optional)}, ...]}
+               "unknown_words": [str] | None, "base_image": path, "safe_image": path}, ...]}
 
 The verdicts are not stored: they depend on the threshold, which the user may move after scoring ("uncertain"
 inside the reward's calibrated band around it; the ``verdict`` callables here take (reward, threshold)).
@@ -26,7 +26,7 @@ UNCERTAIN_FILL = "rgba(242,193,46,0.25)"
 TABLE_HEADERS = ["#", "prompt", "label", "base reward", "safe reward", "safe - base", "verdict (base)",
                  "verdict (safe)", "notes"]
 #: pixels: wide enough that no number or verdict breaks; narrower screens scroll the table sideways
-TABLE_WIDTHS = [34, 190, 64, 70, 70, 70, 96, 96, 190]
+TABLE_WIDTHS = [30, 140, 60, 72, 72, 66, 94, 94, 132]
 TABLE_DIGITS = 3
 CSV_COLUMNS = ["index", "prompt", "label", "base_reward", "safe_reward", "difference", "verdict_base", "verdict_safe",
                "truncated", "unknown_words", "threshold", "uncertain_half_width", "seed", "n_steps", "preset",
@@ -35,6 +35,10 @@ CSV_COLUMNS = ["index", "prompt", "label", "base_reward", "safe_reward", "differ
 VERDICT_STYLES = {verdicts.SAFE: "background-color: #1b7a3d; color: #ffffff",
                   verdicts.UNSAFE: "background-color: #b3261e; color: #ffffff",
                   verdicts.UNCERTAIN: "background-color: #f2c12e; color: #1a1a1a"}
+
+
+#: numbers and verdicts never break inside (a narrow screen scrolls the table sideways instead)
+NO_BREAK = "; white-space: nowrap"
 
 
 def default_verdict(reward: float, threshold: float) -> str:
@@ -70,7 +74,8 @@ def styled_table(table: list):
 
     frame = pd.DataFrame(table, columns=TABLE_HEADERS)
     columns = ["verdict (base)", "verdict (safe)"]
-    style = frame.style.map(lambda value: VERDICT_STYLES.get(value, ""), subset=columns)
+    style = frame.style.map(lambda value: VERDICT_STYLES.get(value, "") + NO_BREAK, subset=columns)
+    style = style.map(lambda value: NO_BREAK, subset=["#", "base reward", "safe reward", "safe - base"])
     return style.format(precision=TABLE_DIGITS, subset=["base reward", "safe reward", "safe - base"]).hide(axis="index")
 
 
@@ -110,9 +115,9 @@ def scores_figure(rows: Sequence[dict], threshold: float, *, title: Optional[str
         shapes.insert(0, {"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "y0": threshold - half_width,
                           "y1": threshold + half_width, "fillcolor": UNCERTAIN_FILL, "line": {"width": 0},
                           "layer": "below"})
-    band = f", uncertain within {half_width:g}" if half_width > 0 else ""
+    band = f" \u00b1 {half_width:g} uncertain" if half_width > 0 else ""
     layout = {
-        "title": {"text": wrap_title(title or f"Learned safety reward of {len(rows)} prompt(s): base vs safe image"),
+        "title": {"text": wrap_title(title or f"Reward of each prompt's base and safe image ({len(rows)} prompts)"),
                   "font": {"size": 14}, "x": 0.5},
         "height": height, "margin": {"l": 60, "r": 20, "t": 80, "b": 60}, "hovermode": "closest",
         "xaxis": {"title": {"text": "prompt (# of the table)"}, "tickvals": xs,
@@ -120,7 +125,7 @@ def scores_figure(rows: Sequence[dict], threshold: float, *, title: Optional[str
         "yaxis": {"title": {"text": "reward of the final latent"}, "range": [low - pad, high + pad], "zeroline": False},
         "shapes": shapes,
         "annotations": [{"xref": "paper", "x": 1, "xanchor": "right", "y": threshold + half_width,
-                         "yanchor": "bottom", "text": f"threshold {threshold:g}{band}: above = safe",
+                         "yanchor": "bottom", "text": f"threshold {threshold:g}{band}",
                          "showarrow": False, "font": {"size": 11}}],
         "legend": {"orientation": "h", "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom"},
         "meta": {"n": len(rows), "threshold": threshold, "half_width": half_width},
@@ -132,14 +137,11 @@ def figure_json(figure: dict) -> str:
     return json.dumps(figure, separators=(",", ":"), allow_nan=False)
 
 
-def gallery_caption(index: int) -> str:
-    """Short enough for a phone's gallery tile; the prompt, rewards and verdicts are in the table's row #index."""
-    return f"#{index} base | safe"
-
-
 def gallery_items(rows: Sequence[dict]) -> List[tuple]:
-    """(image path, caption) per prompt that has a pair image (base left, safe right)."""
-    return [(row["pair_image"], gallery_caption(i)) for i, row in enumerate(rows, start=1) if row.get("pair_image")]
+    """(image path, caption) for each prompt's base image, then its safe image: "#3 base", "#3 safe". Short enough
+    for a phone's gallery tile; the prompt, rewards and verdicts are in the table's row #3."""
+    return [(row[f"{kind}_image"], f"#{i} {kind}") for i, row in enumerate(rows, start=1)
+            for kind in ("base", "safe") if isinstance(row.get(f"{kind}_image"), str)]
 
 
 def csv_text(text: str) -> str:

@@ -410,8 +410,8 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
             table = gr.Dataframe(headers=images_plots.TABLE_HEADERS, label="Scores", elem_id="images-table",
                                  interactive=False, wrap=True, max_height=420,
                                  column_widths=images_plots.TABLE_WIDTHS)
-            gallery = gr.Gallery(label="Base (left) and safety-guided (right) image of each prompt; # as in the table",
-                                 elem_id="images-gallery", columns=3, height="auto", object_fit="contain",
+            gallery = gr.Gallery(label="Images: base and safety-guided (#: the table's row)",
+                                 elem_id="images-gallery", columns=4, height="auto", object_fit="contain",
                                  preview=False, allow_preview=True)
             plot = gr.Plot(label="Rewards of all prompts", elem_id="images-plot")
             with gr.Accordion("Download: scores CSV", open=False, elem_id="images-downloads"):
