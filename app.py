@@ -7,7 +7,7 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from reward_demo.ui.app import build_app  # noqa: E402
+from reward_demo.ui.app import build_app, launch  # noqa: E402
 
 demo = build_app()
 
@@ -15,4 +15,4 @@ if __name__ == "__main__":
     port = int(os.environ.get("PORT") or os.environ.get("GRADIO_SERVER_PORT") or 7860)
     public = bool(os.environ.get("SPACE_ID") or os.environ.get("REWARD_DEMO_PUBLIC"))
     host = os.environ.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if public else "127.0.0.1")
-    demo.queue().launch(server_name=host, server_port=port)
+    launch(demo, server_name=host, server_port=port)

@@ -40,12 +40,12 @@ def main():
     from reward_demo.maze.inference import reward_heatmap, sample_trajectories
     from reward_demo.maze.layouts import get_layout
     from reward_demo.maze.models import load_maze_models
-    from reward_demo.ui.app import build_app
+    from reward_demo.ui.app import build_app, launch
     from reward_demo.ui.maze_tab import VIEWS
 
     demo = build_app()  # also pins torch to the app's thread count
     port = free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     client = Client(f"http://127.0.0.1:{port}/", verbose=False)
     print(f"torch threads: {torch.get_num_threads()}, CPUs: {os.cpu_count()}")
     print("| maze | view | API end to end, median ms | p90 ms | reward evaluation alone, median ms |")

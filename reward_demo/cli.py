@@ -30,13 +30,13 @@ def reproduce_command(prefix: str, args, defaults, skip: Sequence[str] = ()) -> 
 
 def domains() -> Dict[str, dict]:
     # imported on demand so that `--help` and one domain's commands do not load every domain
-    from . import gaussian
+    from . import docs_tables, gaussian
     from .images import cli as images_cli
     from .locomotion import cli as locomotion_cli
     from .maze import cli as maze_cli
 
     return {"gaussian": gaussian.COMMANDS, "maze": maze_cli.COMMANDS, "locomotion": locomotion_cli.COMMANDS,
-            "images": images_cli.COMMANDS}
+            "images": images_cli.COMMANDS, "docs": docs_tables.COMMANDS}
 
 
 def usage(table: Dict[str, dict]) -> str:

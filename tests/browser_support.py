@@ -18,13 +18,16 @@ BROWSER_MARKS = [pytest.mark.browser, pytest.mark.slow,
 
 
 @contextlib.contextmanager
-def open_page(app_url: str, profile: Path, timeout_ms: int, height: int = 1200):
-    """A Chromium page on ``app_url``; ``page.errors`` collects uncaught JavaScript errors."""
+def open_page(app_url: str, profile: Path, timeout_ms: int, height: int = 1200, width: int = 1400,
+              color_scheme: str = "light"):
+    """A Chromium page on ``app_url`` (``width`` 390 is a phone; ``color_scheme`` "dark" is the browser's dark
+    mode, which Gradio follows); ``page.errors`` collects uncaught JavaScript errors."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True,
-                                                       args=CHROMIUM_ARGS, viewport={"width": 1400, "height": height})
+                                                       args=CHROMIUM_ARGS, viewport={"width": width, "height": height},
+                                                       color_scheme=color_scheme)
         try:
             page = context.new_page()
             page.set_default_timeout(timeout_ms)

@@ -51,12 +51,11 @@ def one_torch_thread():
 @pytest.fixture(scope="session")
 def app_url():
     """The demo app (``reward_demo.ui.app.build_app``) served in-process on a free port; its base URL."""
-    from reward_demo.ui.app import build_app
+    from reward_demo.ui.app import build_app, launch
 
     demo = build_app()
     port = free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                        show_error=True)
+    launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:

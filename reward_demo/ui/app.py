@@ -1,5 +1,5 @@
-"""``build_app()``: the Gradio Blocks of the demo (title, a paragraph on the paper and method, one tab per
-domain that has trained models: Maze, Locomotion)."""
+"""``build_app()``: the Gradio Blocks of the demo: title, a paragraph on the paper and method, one tab per
+domain (Maze, Locomotion, Images), and the stylesheet they share."""
 from __future__ import annotations
 
 import os
@@ -27,6 +27,20 @@ its gradient during sampling. Every model in this demo was trained by this proje
 """
 
 
+#: Tab labels stay short so that all three fit a phone's width (longer ones fold into a "..." menu); each tab's
+#: first paragraph names its environments and models.
+TABS = (("maze", "Maze"), ("locomotion", "Locomotion"), ("images", "Images"))
+
+#: Plotly draws its text and grid in fixed colours; in dark mode they are recoloured here (the figures have
+#: transparent backgrounds, ``figure_style.themed_layout``). Hover labels keep plotly's own colours.
+CSS = """
+.dark .js-plotly-plot :is(.gtitle, .g-xtitle text, .g-ytitle text, .xtick text, .ytick text, .legendtext,
+  .legendtitletext, .colorbar text, .annotation-text) { fill: var(--body-text-color) !important; }
+.dark .js-plotly-plot :is(.gridlayer path, .zerolinelayer path) { stroke: rgba(255, 255, 255, 0.14) !important; }
+.dark .js-plotly-plot .modebar-btn path { fill: var(--body-text-color-subdued) !important; }
+"""
+
+
 def configure_torch() -> None:
     """One intra-op thread per request by default (REWARD_DEMO_TORCH_THREADS overrides): on a small shared
     CPU, several threads per small network are far slower than one."""
@@ -39,15 +53,19 @@ def configure_torch() -> None:
 
 def build_app() -> gr.Blocks:
     configure_torch()
+    builders = {"maze": maze_tab.build_tab, "locomotion": locomotion_tab.build_tab, "images": images_tab.build_tab}
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(INTRO, elem_id="intro")
         with gr.Tabs():
-            with gr.Tab("Maze (PointMaze / Maze2D)", id="maze"):
-                maze_tab.build_tab(demo)
-            with gr.Tab("Locomotion (Hopper, HalfCheetah, Walker2d)", id="locomotion"):
-                locomotion_tab.build_tab(demo)
-            with gr.Tab("Images (Stable Diffusion vs Safe Latent Diffusion)", id="images"):
-                images_tab.build_tab(demo)
+            for tab_id, label in TABS:
+                with gr.Tab(label, id=tab_id, elem_id=f"tab-{tab_id}"):
+                    builders[tab_id](demo)
         # a js-only page-load event (no Python function, so no API endpoint): click-to-pick-goal on the plot
         demo.load(None, js=maze_tab.CLICK_TO_PICK_GOAL_JS)
     return demo
+
+
+def launch(demo: gr.Blocks, **options):
+    """Serve ``demo`` through the queue (every event is queued: that is how error messages reach the page)
+    with the app's stylesheet; ``options`` go to ``Blocks.launch``."""
+    return demo.queue().launch(css=CSS, **options)

@@ -1,0 +1,351 @@
+"""The documentation's results tables, rendered from the committed reports in ``assets/*.json``.
+
+README.md and docs/*.md hold generated blocks between two markers::
+
+    <!-- generated: maze-results -->
+    ... (rewritten by `python -m reward_demo docs render`) ...
+    <!-- /generated -->
+
+Each block name maps to a function of the loaded reports that returns the block's Markdown, so a number in the
+docs is the number in its report. ``docs render --check`` writes nothing and fails when a block is stale;
+tests/test_docs.py runs the same check.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = {"maze": "maze_eval.json", "locomotion": "locomotion_eval.json", "images": "images_eval.json",
+           "images_selection": "images_reward_selection.json"}
+BLOCK = re.compile(r"(<!-- generated: (?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(<!-- /generated -->)", re.S)
+ENV_NAMES = {"hopper": "Hopper", "halfcheetah": "HalfCheetah", "walker2d": "Walker2d"}
+MISSING = "not in the report"
+
+
+def load_reports(assets: Path) -> Dict[str, dict]:
+    return {key: json.loads((Path(assets) / name).read_text(encoding="utf-8")) for key, name in REPORTS.items()}
+
+
+# ------------------------------------------------------------------------------------------------ format
+
+
+def f2(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def f3(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def signed(x: float) -> str:
+    return f"{x:+.1f}"
+
+
+def ci3(ci: Sequence[float]) -> str:
+    return f"({ci[0]:.3f}-{ci[1]:.3f})"
+
+
+def diff_ci(d: dict) -> str:
+    return f"{signed(d['mean'])} [{signed(d['ci95'][0])}, {signed(d['ci95'][1])}]"
+
+
+def mean_se(s: dict) -> str:
+    return f"{s['mean']:.1f} ± {s['se']:.1f}"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------------------------------- maze
+
+
+def distinct_goals(maze: dict) -> int:
+    return len({tuple(g["goal"]) for g in maze["goals"]})
+
+
+def maze_met(s: dict) -> bool:
+    return s["hit_rate"] >= 0.9 and s["spearman_median"] >= 0.7
+
+
+def maze_results(reports: Dict[str, dict]) -> str:
+    rows = []
+    for m in reports["maze"]["mazes"]:
+        s = m["summary"]
+        rows.append([m["maze"], str(s["t"]), f"{len(m['goals'])} ({distinct_goals(m)})",
+                     f"**{f2(s['hit_rate'])}** / {f2(s['hit_rate_reference'])}", f"**{f3(s['spearman_median'])}**",
+                     f"{f3(s['auroc_expert_vs_base']['mean_reward'])} / {f3(s['auroc_expert_vs_base']['reward_gain'])}",
+                     f"{s['steer_scale']:g}",
+                     f"{f2(s['final_distance_base'])} / **{f2(s['final_distance_steered'])}** / "
+                     f"{f2(s['final_distance_expert'])}"])
+    return table(["maze", "t", "goals evaluated (distinct)", "hit rate: all / 8 reference (target >= 0.90)",
+                  "Spearman median (target >= 0.7)", "AUROC expert vs base trips: mean reward / reward gain",
+                  "steering scale", "final distance to goal: base / steered / expert"], rows)
+
+
+# -------------------------------------------------------------------------------------------- locomotion
+
+
+def loco_met(ev: dict) -> bool:
+    return ev["difference"]["ci95"][0] > 0
+
+
+def steering_text(ev: dict) -> str:
+    return f"{ev.get('guidance', 'input')} guidance, scale {ev['scale']:g}, t_stopgrad {ev['t_stopgrad']}"
+
+
+def locomotion_results(reports: Dict[str, dict]) -> str:
+    rows = []
+    for env, ev in reports["locomotion"]["evaluation"].items():
+        planner = ev.get("expert_planner")
+        seeds = f"{ev['episodes']} (seeds {ev['seeds'][0]}-{ev['seeds'][1]})"
+        rows.append([ENV_NAMES.get(env, env), steering_text(ev), seeds,
+                     mean_se(ev["base"]["score"]), mean_se(ev["steered"]["score"]), f"**{diff_ci(ev['difference'])}**",
+                     f"{ev['difference']['steered_better']} of {ev['episodes']}",
+                     mean_se(planner["score"]) if planner else MISSING,
+                     f"{ev['expert_policy']['score']['mean']:.1f}", f3(ev["reward_auroc_heldout"]["auroc"])])
+    return table(["env", "steering", "episodes", "base", "steered", "steered - base (95 % bootstrap CI)",
+                  "steered better", "expert diffusion planner", "expert policy",
+                  "reward AUROC, held-out expert vs base windows (t = 0)"], rows)
+
+
+#: what each additional run of assets/locomotion_eval.json was (its file name is the key)
+ADDITIONAL_RUNS = {
+    "eval_hopper_reward_short.json": "Algorithm 1 reward, 4k reward steps (first release)",
+    "eval_walker2d_reward_short.json": "Algorithm 1 reward, 3k reward steps (first release)",
+    "eval_hopper_algorithm1_reward.json": "Algorithm 1 reward, 16k steps (shipped before the on-policy reward)",
+    "eval_walker2d_algorithm1_reward.json": "Algorithm 1 reward, 12k steps (shipped before the on-policy reward)",
+    "eval_hopper_onpolicy_experiment_run.json": "first on-policy reward, 4 rounds (the experiment script)",
+    "eval_walker2d_onpolicy_experiment_run.json": "first on-policy reward, 4 rounds (the experiment script)",
+    "eval_hc_fp32_0.5_10.json": "the shipped reward's fp32 weights",
+    "eval_hc_fp16_40ep.json": "shipped (fp16) weights, 40 episodes",
+    "eval_hc_fp16_fresh_seeds_110000_40ep.json": "shipped weights, 40 reset seeds used by nothing before",
+}
+
+
+def locomotion_additional_runs(reports: Dict[str, dict]) -> str:
+    rows = []
+    for run in reports["locomotion"]["additional_runs"]:
+        rows.append([ENV_NAMES.get(run["env"], run["env"]), ADDITIONAL_RUNS.get(run["file"], run["file"]),
+                     f"{run['seeds'][0]}-{run['seeds'][1]}", steering_text(run), f"{run['base']['mean']:.1f}",
+                     f"{run['steered']['mean']:.1f}", diff_ci(run["difference"]),
+                     f"{run['difference']['steered_better']} of {run['episodes']}"])
+    return table(["env", "run", "reset seeds", "steering", "base", "steered", "steered - base (95 % CI)",
+                  "steered better"], rows)
+
+
+def locomotion_sweeps(reports: Dict[str, dict]) -> str:
+    rows = []
+    for env, sw in reports["locomotion"]["sweep"].items():
+        chosen = sw["chosen"]
+        steered = [r for r in sw["rows"] if r["scale"] > 0]
+        pick = next(r for r in steered if r["scale"] == chosen["scale"] and r["t_stopgrad"] == chosen["t_stopgrad"])
+        others = [r["score_mean"] for r in steered if r is not pick]
+        rows.append([ENV_NAMES.get(env, env), f"{len(sw['seeds'])} x {sw['max_steps']} steps", f"{sw['guidance']}",
+                     str(len(steered)), f"{sw['unsteered_score_mean']:.1f}",
+                     f"scale {chosen['scale']:g}, t_stopgrad {chosen['t_stopgrad']}: {pick['score_mean']:.1f}",
+                     f"{min(others):.1f}-{max(others):.1f}"])
+    return table(["env", "validation episodes", "guidance", "settings", "unsteered", "chosen setting: score",
+                  "other settings"], rows)
+
+
+# ------------------------------------------------------------------------------------------------ images
+
+
+def images_results(reports: Dict[str, dict]) -> str:
+    ev = reports["images"]
+    new, rec = ev["heldout_novel_prompts"], ev["heldout_recorded_prompts"]
+    t = ev["targets"]
+
+    def both(key: str, fmt=f3, bold=False, ci=False) -> List[str]:
+        cells = []
+        for s in (new, rec):
+            if key not in s:
+                cells.append("-")
+                continue
+            text = fmt(s[key])
+            cell = f"**{text}**" if bold else text
+            cells.append(cell + (f" {ci3(s['ci95'][key])}" if ci else ""))
+        return cells
+
+    def evidence(key: str) -> List[str]:
+        return [f3(s["evidence"][key]) if key in s.get("evidence", {}) else "-" for s in (new, rec)]
+
+    drawn = [f"{f3(s['evidence']['b_prompt_auroc_drawn_as_labelled'])} ({s['evidence']['n_drawn_as_labelled']} of "
+             f"{s['n']})" if "b_prompt_auroc_drawn_as_labelled" in s.get("evidence", {}) else "-" for s in (new, rec)]
+    rows = [
+        ["(a) balanced accuracy, SLD final latent vs SD final latent", f">= {t['pair_balanced_accuracy']:g}",
+         *both("a_pair_balanced_accuracy", bold=True, ci=True)],
+        ["(a) the same, unsafe prompts only", "", *both("a_pair_balanced_accuracy_unsafe_prompts")],
+        ["(a) the same, safe prompts only", "", *both("a_pair_balanced_accuracy_safe_prompts")],
+        ["(a) pairwise: r(SLD) > r(SD) for the same prompt and seed", "", *both("a_pairwise_accuracy")],
+        ["(b) AUROC of r(SD final latent), safe vs unsafe prompts", f">= {t['prompt_auroc']:g}",
+         *both("b_prompt_auroc", bold=True, ci=True)],
+        [f"(b) balanced accuracy of the shipped verdict threshold ({ev['threshold']:.3f})", "",
+         *both("b_verdict_balanced_accuracy")],
+        ["(b) per prompt, its reward averaged over its seeds (a diagnosis)", "", *both("b_prompt_auroc_seed_mean")],
+        ["for scale: the concept classifier's AUROC on the same SD images", "", *evidence("classifier_b_prompt_auroc")],
+        ["(b) on the images the classifier reads as their prompt's label", "", *drawn],
+    ]
+    return table(["figure", "target", f"{new['n_prompts']} written prompts ({new['n']} images)",
+                  f"{rec['n_prompts']} held-out grammar prompts ({rec['n']} images)"], rows)
+
+
+def images_batches(reports: Dict[str, dict]) -> str:
+    rows = []
+    for name, b in reports["images"]["heldout_novel_prompts"]["batches"].items():
+        rows.append([name, str(b["n"]),
+                     f"{f3(b['a_pair_balanced_accuracy'])} {ci3(b['ci95']['a_pair_balanced_accuracy'])}",
+                     f"{f3(b['b_prompt_auroc'])} {ci3(b['ci95']['b_prompt_auroc'])}"])
+    return table(["batch of written prompts", "images", "(a) balanced accuracy", "(b) AUROC"], rows)
+
+
+#: what each reward scored by `images compare-rewards` was (its folder is the key)
+SELECTION_RUNS = {
+    "checkpoints/images/reward": "**shipped**: concept \"gun, knife, blood, fire\", 400 recorded prompts, `--seed 2`",
+    "runs/images/reward_v4": "the same, `--seed 0` (shipped until 2026-12-03; the seed sets the split, the initial "
+                             "weights and the batches)",
+    "runs/images/reward_v4_seed1": "the same, `--seed 1`",
+    "runs/images/reward_v4_800": "the same, 800 recorded prompts (21 min more recording and training)",
+    "runs/images/reward_v4_s1250": "the same, 1250 steps (the validation loss was lowest there)",
+    "runs/images/reward_v4_d64": "the same, width 64 instead of 32 (27 min to train)",
+    "runs/images/reward_v4_800_d64": "the same, width 64 on the 800 recorded prompts (18 min to train)",
+    "runs/images/reward_v5": "concept \"a gun, a knife, blood, fire\" (recommended by `compare-concepts`), 400 "
+                             "prompts; (a) against the shipped SLD",
+    "runs/images/reward_v3": "the previous reward (concept \"weapon, gun, knife, blood, gore, fire, violence\"); "
+                             "(a) against the new SLD",
+    "runs/images/reward_v4_ens3": "an ensemble of 3 networks (seeds 0-2 on one split, `--members 3`; 12 min more)",
+    "runs/images/reward_v4_perlevel": "every noise level weighted equally (`--normalize-per-level`)",
+    "runs/images/reward_v4_refcfg": "the reference's optimiser (lr 1e-4, `--grad-clip 0.002`)",
+    "runs/images/reward_v4_center": "targets minus their per-level mean (what SLD changes in every prompt alike; "
+                                    "code not kept)",
+    "runs/images/reward_v4_oracle": "diagnosis, not a candidate: SLD made the identity on safe prompts (uses the "
+                                    "labels)",
+    "runs/images/reward_v4_pen1e-6": "the optional penalty on r^2, `--penalty 1e-6`",
+    "runs/images/reward_v4_pen1e-5": "the optional penalty on r^2, `--penalty 1e-5`",
+    "runs/images/reward_v4_low500": "matched only on the low-noise half of each chain (levels <= 481; the reference "
+                                    "uses all 50 steps; code not kept)",
+}
+
+
+def images_selection(reports: Dict[str, dict]) -> str:
+    sel = reports["images_selection"]
+    rows = [[SELECTION_RUNS.get(r["reward"], f"`{r['reward']}`"), f"`{Path(r['reward']).name}`",
+             f3(r["b_prompt_auroc"]), f3(r["a_pair_balanced_accuracy"]), f3(r["b_verdict_balanced_accuracy"])]
+            for r in sel["rewards"]]
+    return table(["candidate (lr 1e-3, 3000 steps unless stated)", "folder",
+                  f"(b) AUROC, {sel['n_prompts']} selection prompts", "(a) balanced accuracy there",
+                  "verdict balanced accuracy there"], rows)
+
+
+# ------------------------------------------------------------------------------------------------ glance
+
+
+def verdict(met: Sequence[bool]) -> str:
+    return "**met**" if all(met) else f"**met in {sum(met)} of {len(met)}**"
+
+
+def results_at_a_glance(reports: Dict[str, dict]) -> str:
+    mazes = reports["maze"]["mazes"]
+    names = " / ".join(m["maze"] for m in mazes)
+    goals = " / ".join(f"{len(m['goals'])} ({distinct_goals(m)})" for m in mazes)
+    maze_row = ["Maze2D (" + names + ")", "the learned reward peaks at the goal, for every maze",
+                f"argmax of the reward heatmap in or next to the goal's cell, over {goals} evaluated (distinct) goals; "
+                "median Spearman of the reward with the path distance", ">= 0.90; >= 0.7",
+                " / ".join(f2(m["summary"]["hit_rate"]) for m in mazes) + "; "
+                + " / ".join(f3(m["summary"]["spearman_median"]) for m in mazes) + ": "
+                + verdict([maze_met(m["summary"]) for m in mazes])]
+    evs = reports["locomotion"]["evaluation"]
+    n = sorted({ev["episodes"] for ev in evs.values()})
+    loco_row = ["Locomotion (" + " / ".join(ENV_NAMES.get(e, e) for e in evs) + ")",
+                "steering the base planner with the learned reward raises its score",
+                f"D4RL-normalised score, steered minus unsteered, {'/'.join(map(str, n))} evaluation episodes, "
+                "95 % bootstrap CI", "CI above 0",
+                " / ".join(diff_ci(ev["difference"]) for ev in evs.values()) + ": "
+                + verdict([loco_met(ev) for ev in evs.values()])]
+    im = reports["images"]
+    new, rec, t = im["heldout_novel_prompts"], im["heldout_recorded_prompts"], im["targets"]
+    met = im.get("targets_met", {})
+    images_row = ["Images (embedded model)", "the reward penalises harmful images and rewards harmless ones",
+                  f"(a) balanced accuracy, SLD vs SD final latents; (b) AUROC of r(SD final latent), safe vs unsafe "
+                  f"prompts; {new['n_prompts']} written prompts / {rec['n_prompts']} held-out grammar prompts",
+                  f"(a) >= {t['pair_balanced_accuracy']:g}; (b) >= {t['prompt_auroc']:g}",
+                  f"(a) {f3(new['a_pair_balanced_accuracy'])} / {f3(rec['a_pair_balanced_accuracy'])}, "
+                  f"(b) {f3(new['b_prompt_auroc'])} / {f3(rec['b_prompt_auroc'])}: "
+                  + verdict([bool(met.get("a_pair_balanced_accuracy")), bool(met.get("b_prompt_auroc"))])]
+    return table(["domain", "the paper's claim", "our figure", "target", "result"], [maze_row, loco_row, images_row])
+
+
+RENDERERS: Dict[str, Callable[[Dict[str, dict]], str]] = {
+    "results-at-a-glance": results_at_a_glance,
+    "maze-results": maze_results,
+    "locomotion-results": locomotion_results,
+    "locomotion-additional-runs": locomotion_additional_runs,
+    "locomotion-sweeps": locomotion_sweeps,
+    "images-results": images_results,
+    "images-batches": images_batches,
+    "images-selection": images_selection,
+}
+
+
+# ---------------------------------------------------------------------------------------------- rewrite
+
+
+def render_blocks(text: str, reports: Dict[str, dict]) -> str:
+    """``text`` with every generated block's body replaced by its renderer's output."""
+    def replace(match: re.Match) -> str:
+        name = match.group("name")
+        if name not in RENDERERS:
+            raise ValueError(f"unknown generated block {name!r}; known: {', '.join(RENDERERS)}")
+        return f"{match.group(1)}{RENDERERS[name](reports)}\n{match.group(4)}"
+
+    return BLOCK.sub(replace, text)
+
+
+def doc_files(root: Path) -> List[Path]:
+    return [Path(root) / "README.md", *sorted((Path(root) / "docs").glob("*.md"))]
+
+
+def stale_files(root: Path = ROOT, assets: Optional[Path] = None) -> Dict[Path, str]:
+    """The doc files whose generated blocks differ from a fresh render, with their rendered text."""
+    reports = load_reports(assets or Path(root) / "assets")
+    out = {}
+    for path in doc_files(root):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            new = render_blocks(text, reports)
+            if new != text:
+                out[path] = new
+    return out
+
+
+@dataclass
+class DocsRenderArgs:
+    """Rewrite the generated results tables of README.md and docs/*.md from assets/*.json."""
+
+    root: Path = ROOT
+    """repository root (README.md, docs/ and assets/)"""
+    check: bool = False
+    """write nothing; exit with an error when a generated block differs from its report"""
+
+
+def render_command(args: DocsRenderArgs) -> None:
+    stale = stale_files(args.root)
+    names = ", ".join(str(p.relative_to(args.root)) for p in stale)
+    if args.check:
+        if stale:
+            raise ValueError(f"generated blocks out of date in {names}; run `python -m reward_demo docs render`")
+        print("generated blocks up to date")
+        return
+    for path, text in stale.items():
+        path.write_text(text, encoding="utf-8")
+    print(f"rewrote {names}" if stale else "generated blocks up to date")
+
+
+COMMANDS = {"render": (DocsRenderArgs, render_command)}

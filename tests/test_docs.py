@@ -1,0 +1,143 @@
+"""The docs: generated results tables match the committed reports, links resolve, README stays a front door."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reward_demo import docs_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = docs_tables.doc_files(ROOT)
+#: the tab screenshots the app owner adds later; README may link them before they exist
+TO_BE_ADDED = {"assets/screenshots/maze.png", "assets/screenshots/locomotion.png", "assets/screenshots/images.png"}
+FRONT_MATTER = """---
+title: Reward Demo
+emoji: 🧭
+colorFrom: indigo
+colorTo: green
+sdk: gradio
+sdk_version: 6.31.0
+python_version: "3.11"
+app_file: app.py
+pinned: false
+---
+"""
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+PAGES = ["method.md", "maze.md", "locomotion.md", "images.md", "development.md", "deployment.md", "research-log.md"]
+DOMAIN_HEADINGS = ["## Models", "## How to reproduce", "## Shipped configuration", "## Evaluation protocol",
+                   "## Results", "## The tab"]
+
+
+def test_generated_blocks_match_the_committed_reports():
+    stale = docs_tables.stale_files(ROOT)
+    assert not stale, (f"generated blocks differ from assets/*.json in {[str(p.relative_to(ROOT)) for p in stale]}; "
+                       "run `python -m reward_demo docs render`")
+
+
+def test_every_renderer_is_used_and_every_block_is_known():
+    used = set()
+    for path in DOCS:
+        for match in docs_tables.BLOCK.finditer(path.read_text(encoding="utf-8")):
+            assert match.group("name") in docs_tables.RENDERERS, f"{path.name}: unknown block {match.group('name')}"
+            used.add(match.group("name"))
+    assert used == set(docs_tables.RENDERERS)
+
+
+def test_a_changed_report_changes_the_rendered_block(tmp_path):
+    reports = docs_tables.load_reports(ROOT / "assets")
+    text = "a\n<!-- generated: maze-results -->\nold\n<!-- /generated -->\nb\n"
+    rendered = docs_tables.render_blocks(text, reports)
+    assert rendered.startswith("a\n<!-- generated: maze-results -->\n| maze |") and rendered.endswith(
+        "\n<!-- /generated -->\nb\n")
+    assert docs_tables.render_blocks(rendered, reports) == rendered
+    reports["maze"]["mazes"][0]["summary"]["spearman_median"] = 0.5
+    changed = docs_tables.render_blocks(rendered, reports)
+    assert "**0.500**" in changed and changed != rendered
+
+
+def test_unknown_block_names_are_an_error():
+    with pytest.raises(ValueError, match="unknown generated block"):
+        docs_tables.render_blocks("<!-- generated: nope -->\n<!-- /generated -->", {})
+
+
+def test_expert_planner_column_comes_from_the_report_only():
+    reports = docs_tables.load_reports(ROOT / "assets")
+    rows = docs_tables.locomotion_results(reports).splitlines()[2:]
+    for env, row in zip(reports["locomotion"]["evaluation"].values(), rows):
+        planner = env.get("expert_planner")
+        expected = docs_tables.mean_se(planner["score"]) if planner else docs_tables.MISSING
+        assert row.split(" | ")[7] == expected
+
+
+def test_maze_goal_counts_are_distinct_goals():
+    reports = docs_tables.load_reports(ROOT / "assets")
+    glance = docs_tables.results_at_a_glance(reports)
+    for maze in reports["maze"]["mazes"]:
+        distinct = len({tuple(g["goal"]) for g in maze["goals"]})
+        assert f"{len(maze['goals'])} ({distinct})" in glance
+
+
+def test_readme_is_a_front_door():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 220
+    assert text.startswith(FRONT_MATTER)
+    assert "pip install -r requirements.txt && python app.py" in text
+    assert "bash tests/test.sh" in text
+    for shot in sorted(TO_BE_ADDED):
+        assert f"]({shot})" in text
+    for page in PAGES:
+        assert f"(docs/{page})" in text, f"README does not link docs/{page}"
+
+
+@pytest.mark.parametrize("page", ["maze.md", "locomotion.md", "images.md"])
+def test_domain_pages_share_their_headings(page):
+    headings = [line for line in (ROOT / "docs" / page).read_text(encoding="utf-8").splitlines()
+                if line.startswith("## ")]
+    assert headings == DOMAIN_HEADINGS
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors(path: Path) -> set:
+    return {slug(line.lstrip("#")) for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#")}
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_relative_links_resolve(path):
+    missing = []
+    for target in LINK.findall(path.read_text(encoding="utf-8")):
+        if re.match(r"[a-z]+:", target):
+            continue
+        file, _, anchor = target.partition("#")
+        resolved = (path.parent / file).resolve() if file else path
+        name = resolved.relative_to(ROOT).as_posix() if resolved.is_relative_to(ROOT) else str(resolved)
+        if name in TO_BE_ADDED:
+            continue
+        if not resolved.exists():
+            missing.append(target)
+        elif anchor and resolved.suffix == ".md" and anchor not in anchors(resolved):
+            missing.append(target)
+    assert not missing, f"{path.name}: broken links {missing}"
+
+
+def test_claims_match_the_protocol():
+    for path in DOCS:
+        text = path.read_text(encoding="utf-8")
+        assert "never chosen on" not in text, path.name
+        for line in text.splitlines():
+            assert not re.search(r"\b16 goals\b", line), f"{path.name}: goal counts give distinct goals: {line}"
+
+
+@pytest.mark.slow
+def test_docs_command_checks():
+    out = subprocess.run([sys.executable, "-m", "reward_demo", "docs", "render", "--check"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "up to date" in out.stdout
