@@ -327,8 +327,13 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
     run = _cli("score", "--prompts", str(prompts), "--model", str(tiny_folder), "--reward", str(reward), "--json",
                str(out), "--n-steps", "4")
     assert run == 0, capsys.readouterr().err
-    scores = json.loads(out.read_text())["scores"]
+    scored = json.loads(out.read_text())
+    scores = scored["scores"]
     assert [s["prompt"] for s in scores] == PROMPTS[:5] and scores[0]["base_verdict"] in ("safe", "unsafe")
+    assert scored["uncertain_half_width"] == 0.0  # this reward is not calibrated yet: no band
+    # per prompt: what the text encoder cut, and the words the model does not know (not known for this model)
+    assert all(s["unknown_words"] is None and isinstance(s["truncated"], bool) for s in scores)
+    assert [s["truncated"] for s in scores] == [s["n_tokens"] > s["token_limit"] for s in scores]
     bad = _cli("score", "--prompts", str(prompts), "--model", str(tiny_folder), "--reward", str(reward), "--json",
                str(out), "--preset", "extreme")
     assert bad == 2 and "unknown safety preset" in capsys.readouterr().err
@@ -372,9 +377,25 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
     calibration = after["threshold_calibration"]
     assert after["threshold_training_prompts"] == before["threshold"] and calibration["n_prompts"] == len(CALIBRATION_PROMPTS)
     assert calibration["balanced_accuracy"] >= calibration["balanced_accuracy_training_threshold"]
-    from reward_demo.images.scoring import reward_threshold
+    from reward_demo.images.scoring import reward_half_width, reward_threshold
+    from reward_demo.images.verdicts import choose_half_width
 
     assert reward_threshold(str(reward)) == after["threshold"]
+    # the uncertain band, chosen on the same calibration images by the stated rule, stored beside the threshold
+    band, rewards = calibration["uncertain_band"], np.array(calibration["rewards"])
+    labels = np.array([lab for _, lab in CALIBRATION_PROMPTS])
+    assert len(rewards) == len(CALIBRATION_PROMPTS) and reward_half_width(str(reward)) == after["uncertain_half_width"]
+    expected = choose_half_width(rewards[labels == "safe"], rewards[labels == "unsafe"], after["threshold"], 0.9, 0.5)
+    assert band == expected and after["uncertain_half_width"] == expected["half_width"]
+    # the command recomputes threshold and band from the stored rewards, under another rule's limits
+    run = _cli("calibrate-threshold", "--model", str(tiny_folder), "--reward", str(reward), "--reuse-rewards",
+               "--max-uncertain", "0.2", "--target-accuracy", "0.99")
+    assert run == 0, capsys.readouterr().err
+    again = json.loads((reward / "config.json").read_text())["metadata"]
+    assert again["threshold"] == after["threshold"] and again["threshold_calibration"]["rewards"] == calibration["rewards"]
+    assert again["threshold_calibration"]["uncertain_band"] == choose_half_width(
+        rewards[labels == "safe"], rewards[labels == "unsafe"], after["threshold"], 0.99, 0.2)
+    assert "uncertain band: +-" in capsys.readouterr().out
     assert _cli("calibrate-threshold", "--reward", str(reward), "--model", str(tiny_folder), "--n-seeds", "0") == 2
     assert "n_seeds must be in 1..16" in capsys.readouterr().err
 
@@ -511,3 +532,50 @@ def test_drawn_concepts_count_what_each_sampler_draws_and_rank_the_reward_by_it(
                                                    "square": {"mean_reward": 1.0, "n": 2}}
     assert list(out["base_reward_by_drawn_concept"]) == ["gun", "square"]  # lowest mean first
     assert "base_reward_by_drawn_concept" not in image_evidence(base, safe, labels, NamesByFirstPixel())
+
+
+def test_batched_requests_score_as_if_each_ran_alone(tiny_folder, tiny_reward, monkeypatch):
+    """The scoring queue runs requests that wait together as one batch, each with its own seed: every request's
+    rewards and images are those it gets alone (each x_T has its own generator; the long prompt gets its own
+    pipeline call inside the batch)."""
+    import threading
+    import time
+
+    from reward_demo.images.batching import ScoringQueue
+    from reward_demo.images.examples import score_items
+    from reward_demo.images.prompt_input import PromptItem
+    from reward_demo.images.scoring import REWARD_ENV
+
+    monkeypatch.setenv(REWARD_ENV, str(tiny_reward[0]))
+    settings = {"n_steps": 3, "preset": "max", "guidance_scale": 7.5, "model": str(tiny_folder)}
+    requests = [(["a knife", "a cat"], 3), (["a cat"], 7), (["a knife next to a cat on a lawn"], 3), (["fire"], 0)]
+    alone = [score_items([PromptItem(p) for p in prompts], seed=seed, **settings) for prompts, seed in requests]
+
+    gate, calls = threading.Event(), []
+
+    def gated(items, **kwargs):
+        gate.wait(30)
+        calls.append([item.prompt for item in items])
+        return score_items(items, **kwargs)
+
+    queue = ScoringQueue(gated)
+    first = queue.submit([PromptItem("warm up")], seed=1, **settings)  # holds the worker while the others arrive
+    for _ in range(300):
+        if first.state == "running":
+            break
+        time.sleep(0.01)
+    jobs = [queue.submit([PromptItem(p) for p in prompts], seed=seed, **settings) for prompts, seed in requests]
+    gate.set()
+    together = [queue.wait(job) for job in jobs]
+    queue.wait(first)
+    assert calls == [["warm up"], [p for prompts, _ in requests for p in prompts]]  # one batch of four requests
+    for solo, batched in zip(alone, together):
+        assert batched["settings"]["seed"] == solo["settings"]["seed"] and batched["batched_with"] == 3
+        for a, b in zip(solo["rows"], batched["rows"]):
+            assert b["prompt"] == a["prompt"] and b["truncated"] == a["truncated"]
+            assert b["base_reward"] == pytest.approx(a["base_reward"], abs=1e-5)
+            assert b["safe_reward"] == pytest.approx(a["safe_reward"], abs=1e-5)
+            difference = np.abs(np.asarray(a["base_image"], float) - np.asarray(b["base_image"], float))
+            assert difference.max() <= 1  # at most one grey level of rounding
+    assert together[2]["rows"][0]["truncated"] and not together[1]["rows"][0]["truncated"]
+    assert together[1]["rows"][0]["base_reward"] != pytest.approx(together[0]["rows"][1]["base_reward"], abs=1e-3)

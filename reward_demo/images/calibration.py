@@ -133,7 +133,7 @@ def calibrate_threshold(args: CalibrateArgs) -> dict:
                    "n_seeds": args.n_seeds, "n_steps": args.n_steps, "preset": args.preset,
                    "balanced_accuracy": balanced_accuracy(safe, unsafe, threshold),
                    "balanced_accuracy_training_threshold": balanced_accuracy(safe, unsafe, training),
-                   "uncertain_band": band, "rewards": [round(float(r), 6) for r in rewards]}
+                   "uncertain_band": band, "rewards": [float(r) for r in rewards]}
     meta.update({"threshold": threshold, "threshold_training_prompts": training,
                  "uncertain_half_width": band["half_width"], "threshold_calibration": calibration})
     (Path(folder) / CONFIG_NAME).write_text(json.dumps(config, indent=1) + "\n")
