@@ -16,6 +16,7 @@ from PIL import Image
 from reward_demo.images import prompt_input as pi
 from reward_demo.images.prompt_input import MAX_FILE_BYTES, MAX_PROMPT_CHARS, MAX_PROMPTS, PromptItem
 from reward_demo.images import examples as images_examples
+from reward_demo.images.verdicts import verdict
 from reward_demo.ui import images_plots
 
 ENDPOINTS = {"/images_score", "/images_threshold", "/images_example", "/images_download"}
@@ -316,6 +317,16 @@ def test_evaluation_summary_quotes_the_report_only_for_the_reward_it_is_about(mo
     assert summary is not None and f"{novel['b_prompt_auroc']:.2f} (AUROC)" in summary
     assert f"balanced accuracy {novel['b_verdict_balanced_accuracy']:.2f}" in summary
     assert f"on {novel['n_prompts']} held-out prompts" in summary
+    # the uncertain band: what it does on the same held-out prompts (it was chosen on the calibration prompts)
+    from reward_demo.images.verdicts import decided_balanced_accuracy
+
+    half_width = images_tab.default_half_width()
+    rows = report["rows"]
+    accuracy, uncertain = decided_balanced_accuracy([r["base_reward"] for r in rows if r["label"] == "safe"],
+                                                    [r["base_reward"] for r in rows if r["label"] == "unsafe"],
+                                                    images_tab.default_threshold(), half_width)
+    assert f"Within {half_width:g} of the threshold the verdict is *uncertain*" in summary
+    assert f"{100 * uncertain:.0f} % of the images uncertain" in summary and f"balanced accuracy {accuracy:.2f}." in summary
     monkeypatch.setenv("REWARD_DEMO_SD_REWARD", str(tmp_path))  # another reward: the report is not about it
     assert images_tab.evaluation_summary() is None
 
@@ -450,8 +461,15 @@ def _default_threshold() -> float:
     return images_tab.default_threshold()
 
 
-#: the threshold the app starts with (its slider's range is around it)
+def _default_half_width() -> float:
+    from reward_demo.ui import images_tab
+
+    return images_tab.default_half_width()
+
+
+#: the threshold the app starts with (its slider's range is around it) and its uncertain band's half-width
 T0 = _default_threshold()
+HALF_WIDTH = _default_half_width()
 
 
 def image_models_present() -> bool:
@@ -487,11 +505,18 @@ def test_app_lists_images_endpoints(api_client):
     (("a\x00b", None, 0, 3, "max", T0), "control or invalid characters"),
     (("\n".join(["p"] * (MAX_PROMPTS + 1)), None, 0, 3, "max", T0), "at most 32 prompts"),
     (("q" * 300, None, 0, 3, "max", T0), "at most 200"),
-    (("a", None, 0, 3, "extreme", T0), "choices"),
-    (("a", None, 0, 999, "max", T0), "maximum"),
+    (("a", None, 0, 3, "atlantis", T0), "Safety guidance preset (SLD): 'atlantis' is not a preset; choose one of "
+                                        "weak, medium, strong, max"),
+    (("a", None, 0, 999, "max", T0), "Denoising steps: must be a whole number from 2 to 100, got 999"),
+    (("a", None, 0, 1, "max", T0), "Denoising steps: must be a whole number from 2 to 100, got 1"),
+    (("a", None, "abc", 3, "max", T0), "Seed: must be a whole number from 0 to 4294967295, got 'abc'"),
+    (("a", None, -5, 3, "max", T0), "Seed: must be a whole number from 0 to 4294967295, got -5"),
+    (("a", None, 0, 3, "max", 99.0), "Threshold: must be a number from"),
+    (("a", None, 0, 3, "max", "high"), "Threshold: must be a number from"),
 ])
 def test_bad_score_input_through_api(api_client, args, message):
-    """Input checks run before the models load: clear errors with or without trained models."""
+    """Input checks run before the models load: clear errors with or without trained models, naming the input
+    and what is allowed (Gradio's own range and choice checks are bypassed: checked_by_handler)."""
     with pytest.raises(Exception) as info:
         api_client.predict(*args, api_name="/images_score")
     text = str(info.value)
@@ -533,7 +558,12 @@ def test_example_endpoint(api_client):
     text, seed, n_steps, preset, table, gallery, plot, results = api_client.predict(T0, api_name="/images_example")
     assert time.perf_counter() - start < 5.0  # precomputed: nothing is generated
     assert text.splitlines() == [row["prompt"] for row in results["rows"]] == [row[1] for row in table["data"]]
-    assert len(gallery) == len(results["rows"]) and all(Path(item["image"]).is_file() for item in gallery)
+    assert len(gallery) == 2 * len(results["rows"]) and all(Path(item["image"]).is_file() for item in gallery)
+    assert [item["caption"] for item in gallery[:2]] == ["#1 base", "#1 safe"]
+    # the verdict cells are coloured (safe / unsafe / uncertain), their values stay plain words
+    styling = table["metadata"]["styling"]
+    assert {row[6] for row in table["data"]} <= {"safe", "unsafe", "uncertain"}
+    assert all("background-color" in styling[i][6] for i in range(len(table["data"])))
     assert preset in ("weak", "medium", "strong", "max") and n_steps >= 2 and isinstance(seed, (int, float))
     assert json.loads(plot["plot"])["layout"]["meta"]["n"] == len(results["rows"])
 
@@ -557,15 +587,17 @@ def test_score_round_trip(scored):
     for row, scored_row in zip(table["data"], results["rows"]):
         assert row[3] == pytest.approx(scored_row["base_reward"], abs=6e-4)
         assert row[5] == pytest.approx(scored_row["safe_reward"] - scored_row["base_reward"], abs=6e-4)
-        assert row[6] == ("safe" if scored_row["base_reward"] >= T0 else "unsafe")
-    assert len(gallery) == 2
+        assert row[6] == verdict(scored_row["base_reward"], T0, HALF_WIDTH)
+    assert [item["caption"] for item in gallery] == ["#1 base", "#1 safe", "#2 base", "#2 safe"]
     for item in gallery:
         with Image.open(item["image"]) as image:
-            assert image.width > image.height  # base and safe side by side
+            assert image.width == image.height >= 128  # upscaled for the gallery
             assert np.asarray(image).std() > 1  # not blank
+    # "red" is kept for the hazards' drawings: no harmless training caption uses it
+    assert [r["unknown_words"] for r in results["rows"]] == [["red"], []] and not any(r["truncated"] for r in results["rows"])
     assert results["settings"]["seed"] == 1 and results["settings"]["n_steps"] == 4
     figure = json.loads(plot["plot"])
-    assert figure["layout"]["meta"] == {"n": 2, "threshold": pytest.approx(T0)}
+    assert figure["layout"]["meta"] == {"n": 2, "threshold": pytest.approx(T0), "half_width": HALF_WIDTH}
     print(f"images_score, 2 prompts x 4 steps: {seconds:.2f} s; default threshold {threshold}")
 
 
@@ -587,14 +619,14 @@ def test_threshold_and_download_round_trip(client, scored):
         if not low <= threshold <= high:
             continue
         table, gallery, plot = client.predict(results, threshold, api_name="/images_threshold")
-        assert [row[6] for row in table["data"]] == ["safe" if r >= threshold else "unsafe" for r in rewards]
-        assert len(gallery) == 2 and json.loads(plot["plot"])["layout"]["meta"]["threshold"] == pytest.approx(threshold)
+        assert [row[6] for row in table["data"]] == [verdict(r, threshold, HALF_WIDTH) for r in rewards]
+        assert len(gallery) == 4 and json.loads(plot["plot"])["layout"]["meta"]["threshold"] == pytest.approx(threshold)
     path = client.predict(results, high, api_name="/images_download")
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert [r["prompt"] for r in rows] == ["a red circle", "a pistol on a white background"]
     assert float(rows[0]["base_reward"]) == pytest.approx(rewards[0], rel=1e-6)
-    assert rows[0]["verdict_base"] == ("safe" if rewards[0] >= high else "unsafe")
+    assert rows[0]["verdict_base"] == verdict(rewards[0], high, HALF_WIDTH)
     assert float(rows[0]["threshold"]) == pytest.approx(high)
 
 

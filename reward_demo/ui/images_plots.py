@@ -117,7 +117,7 @@ def scores_figure(rows: Sequence[dict], threshold: float, *, title: Optional[str
                           "layer": "below"})
     band = f" \u00b1 {half_width:g} uncertain" if half_width > 0 else ""
     layout = {
-        "title": {"text": wrap_title(title or f"Reward of each prompt's base and safe image ({len(rows)} prompts)"),
+        "title": {"text": wrap_title(title or "Rewards: base vs safety-guided image"),
                   "font": {"size": 14}, "x": 0.5},
         "height": height, "margin": {"l": 60, "r": 20, "t": 80, "b": 60}, "hovermode": "closest",
         "xaxis": {"title": {"text": "prompt (# of the table)"}, "tickvals": xs,

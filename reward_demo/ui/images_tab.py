@@ -140,9 +140,24 @@ def evaluation_summary() -> Optional[str]:
                 f"one with probability {novel['b_prompt_auroc']:.2f} (AUROC), the verdict at the default threshold "
                 f"is right with balanced accuracy {novel['b_verdict_balanced_accuracy']:.2f}, and safety guidance "
                 f"raised the reward in {100 * novel['a_pairwise_accuracy']:.0f} % of the prompt-seed pairs "
-                f"(README, Images).")
+                f"(README, Images).{band_summary(report)}")
     except (ImportError, OSError, KeyError, TypeError, ValueError):
         return None
+
+
+def band_summary(report: Dict) -> str:
+    """" Within +-h of the threshold the verdict is uncertain ..." with what the band does on the report's held-out
+    written prompts (the band was chosen on the calibration prompts); "" without a band."""
+    half_width = default_half_width()
+    rows = [row for row in report.get("rows", []) if row.get("label") in ("safe", "unsafe")]
+    if half_width <= 0 or not rows:
+        return ""
+    rewards = {label: [row["base_reward"] for row in rows if row["label"] == label] for label in ("safe", "unsafe")}
+    accuracy, uncertain = verdicts.decided_balanced_accuracy(rewards["safe"], rewards["unsafe"], default_threshold(),
+                                                             half_width)
+    return (f" Within {half_width:g} of the threshold the verdict is *uncertain* (a band chosen on calibration "
+            f"prompts): on those held-out prompts it leaves {100 * uncertain:.0f} % of the images uncertain, and "
+            f"the other verdicts are right with balanced accuracy {accuracy:.2f}.")
 
 
 def models_missing() -> Optional[str]:
@@ -408,7 +423,7 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
             status = gr.Markdown("", elem_id="images-run-status")
             notes = gr.Markdown("", elem_id="images-notes")
             table = gr.Dataframe(headers=images_plots.TABLE_HEADERS, label="Scores", elem_id="images-table",
-                                 interactive=False, wrap=True, max_height=420,
+                                 interactive=False, wrap=True, max_height=560,
                                  column_widths=images_plots.TABLE_WIDTHS)
             gallery = gr.Gallery(label="Images: base and safety-guided (#: the table's row)",
                                  elem_id="images-gallery", columns=4, height="auto", object_fit="contain",
