@@ -236,7 +236,7 @@ class StubScoring:
         return True
 
     def score_prompts(self, prompts, seed=0, n_steps=50, preset="max", guidance_scale=7.5, progress=None, model=None,
-                      seeds=None):
+                      seeds=None, batch_size=8):
         seeds = [seed] * len(prompts) if seeds is None else list(seeds)
         self.calls.append(dict(prompts=list(prompts), seeds=seeds, n_steps=n_steps, preset=preset))
         out = []

@@ -104,7 +104,7 @@ class FakeScorer:
         self.calls, self.seconds, self.per_prompt, self.fail_on = [], seconds, per_prompt, fail_on
         self.started = threading.Event()
 
-    def __call__(self, items, seeds, n_steps, preset, guidance_scale, model, progress):
+    def __call__(self, items, seeds, n_steps, preset, guidance_scale, model, progress, batch_size):
         self.calls.append({"prompts": [i.prompt for i in items], "seeds": list(seeds), "n_steps": n_steps})
         self.started.set()
         if self.fail_on and any(i.prompt == self.fail_on for i in items):

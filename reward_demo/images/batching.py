@@ -21,10 +21,11 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from .prompt_input import PromptItem
 
-#: prompts per shared batch (the pipelines' batch size: one pipeline call)
-MAX_BATCH_PROMPTS = 8
+#: prompts per shared batch, run as one pipeline call: on this 2-core CPU (1 torch thread, 20 steps) 1 prompt
+#: took 1.42 s, 8 prompts 5.53 s and 16 prompts 7.63 s, so larger batches still pay (0.48 s a prompt at 16)
+MAX_BATCH_PROMPTS = 16
 #: seconds per denoising step of a batch, a + b x prompts (both samplers and the reward; 1 torch thread on this
-#: 2-core CPU: 1 prompt x 50 steps 1.02 s, 8 prompts 4.72 s)
+#: 2-core CPU: 1 prompt x 50 steps 1.02 s, 8 prompts 4.72 s); scaled by the batches measured
 STEP_SECONDS = (0.0098, 0.0106)
 
 
@@ -44,7 +45,7 @@ class Job:
     fraction: float = 0.0
     """of its batch's denoising steps done"""
     started: Optional[float] = None
-    batch_size: int = 0
+    batch_requests: int = 0
     """requests in its batch (itself included)"""
     results: Optional[Dict] = None
     error: Optional[BaseException] = None
@@ -60,7 +61,7 @@ class ScoringQueue:
     """Runs scoring requests one batch at a time on a worker thread, grouping requests with the same settings.
 
     ``score`` has ``examples.score_items``'s signature (items, seeds=, n_steps=, preset=, guidance_scale=, model=,
-    progress=). With ``batching=False`` every request runs alone (the benchmark's baseline)."""
+    progress=, batch_size=). With ``batching=False`` every request runs alone (the benchmark's baseline)."""
 
     def __init__(self, score: Optional[Callable[..., Dict]] = None, max_prompts: int = MAX_BATCH_PROMPTS,
                  batching: bool = True):
@@ -87,14 +88,15 @@ class ScoringQueue:
 
     def status(self, job: Job) -> Dict:
         """{"state", "ahead": requests before it (running ones included), "eta_s": seconds until it is done,
-        "fraction": of its batch done, "batch_size"}."""
+        "fraction": of its batch done, "batch_requests"}."""
         with self._condition:
             remaining = sum(self.batch_seconds(self._running) * (1 - j.fraction) for j in self._running[:1])
             if job.state == "running":
                 return {"state": "running", "ahead": 0, "eta_s": remaining, "fraction": job.fraction,
-                        "batch_size": job.batch_size}
+                        "batch_requests": job.batch_requests}
             if job.state == "done":
-                return {"state": "done", "ahead": 0, "eta_s": 0.0, "fraction": 1.0, "batch_size": job.batch_size}
+                return {"state": "done", "ahead": 0, "eta_s": 0.0, "fraction": 1.0,
+                        "batch_requests": job.batch_requests}
             ahead = len(self._running)
             pending = list(self._pending)
             eta = remaining
@@ -105,7 +107,7 @@ class ScoringQueue:
                     break
                 ahead += len(group)
                 pending = [j for j in pending if j not in group]
-            return {"state": "waiting", "ahead": ahead, "eta_s": eta, "fraction": 0.0, "batch_size": 0}
+            return {"state": "waiting", "ahead": ahead, "eta_s": eta, "fraction": 0.0, "batch_requests": 0}
 
     def wait(self, job: Job, report: Optional[Callable[[Dict], None]] = None, every_s: float = 0.5) -> Dict:
         """Block until ``job`` is done, calling ``report(status)`` every ``every_s`` seconds; its results, or its
@@ -128,7 +130,7 @@ class ScoringQueue:
             return 0.0
         a, b = STEP_SECONDS
         prompts = sum(len(j.items) for j in group)
-        calls = -(-prompts // self.max_prompts)  # the pipelines run at most max_prompts per call
+        calls = -(-prompts // self.max_prompts)  # one pipeline call per max_prompts prompts
         return self._speed * group[0].n_steps * (a * calls + b * prompts)
 
     def _next_group(self, pending: Sequence[Job]) -> List[Job]:
@@ -152,7 +154,7 @@ class ScoringQueue:
                 self._running = group
                 now = time.perf_counter()
                 for job in group:
-                    job.state, job.started, job.batch_size = "running", now, len(group)
+                    job.state, job.started, job.batch_requests = "running", now, len(group)
             modelled = self.batch_seconds(group) / self._speed
             began = time.perf_counter()
             try:
@@ -183,7 +185,8 @@ class ScoringQueue:
                 job.fraction = min(max(fraction, 0.0), 1.0)
 
         results = score(items, seeds=seeds, n_steps=first.n_steps, preset=first.preset,
-                        guidance_scale=first.guidance_scale, model=first.model, progress=progress)
+                        guidance_scale=first.guidance_scale, model=first.model, progress=progress,
+                        batch_size=self.max_prompts)
         start = 0
         for job in group:
             rows = results["rows"][start:start + len(job.items)]
@@ -199,7 +202,7 @@ def describe_status(status: Dict, n_prompts: int) -> str:
         ahead = status["ahead"]
         return (f"waiting for the model: {ahead} request{'s' if ahead != 1 else ''} ahead; done in {eta}"
                 if ahead else f"starting; done in {eta}")
-    together = status["batch_size"] - 1
+    together = status["batch_requests"] - 1
     batch = f" in one batch with {together} other request{'s' if together != 1 else ''}" if together > 0 else ""
     return f"scoring {n_prompts} prompt{'s' if n_prompts != 1 else ''}{batch}; {eta} left"
 
