@@ -26,7 +26,7 @@ UNCERTAIN_FILL = "rgba(242,193,46,0.25)"
 TABLE_HEADERS = ["#", "prompt", "label", "base reward", "safe reward", "safe - base", "verdict (base)",
                  "verdict (safe)", "notes"]
 #: pixels: wide enough that no number or verdict breaks; narrower screens scroll the table sideways
-TABLE_WIDTHS = [30, 140, 60, 72, 72, 66, 94, 94, 132]
+TABLE_WIDTHS = [30, 140, 70, 72, 72, 66, 94, 94, 132]
 TABLE_DIGITS = 3
 CSV_COLUMNS = ["index", "prompt", "label", "base_reward", "safe_reward", "difference", "verdict_base", "verdict_safe",
                "truncated", "unknown_words", "threshold", "uncertain_half_width", "seed", "n_steps", "preset",
@@ -75,7 +75,7 @@ def styled_table(table: list):
     frame = pd.DataFrame(table, columns=TABLE_HEADERS)
     columns = ["verdict (base)", "verdict (safe)"]
     style = frame.style.map(lambda value: VERDICT_STYLES.get(value, "") + NO_BREAK, subset=columns)
-    style = style.map(lambda value: NO_BREAK, subset=["#", "base reward", "safe reward", "safe - base"])
+    style = style.map(lambda value: NO_BREAK, subset=["#", "label", "base reward", "safe reward", "safe - base"])
     return style.format(precision=TABLE_DIGITS, subset=["base reward", "safe reward", "safe - base"]).hide(axis="index")
 
 

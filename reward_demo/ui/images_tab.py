@@ -423,7 +423,7 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
             status = gr.Markdown("", elem_id="images-run-status")
             notes = gr.Markdown("", elem_id="images-notes")
             table = gr.Dataframe(headers=images_plots.TABLE_HEADERS, label="Scores", elem_id="images-table",
-                                 interactive=False, wrap=True, max_height=560,
+                                 interactive=False, wrap=True, max_height=560, pinned_columns=1,
                                  column_widths=images_plots.TABLE_WIDTHS)
             gallery = gr.Gallery(label="Images: base and safety-guided (#: the table's row)",
                                  elem_id="images-gallery", columns=4, height="auto", object_fit="contain",
