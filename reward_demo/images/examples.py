@@ -55,10 +55,6 @@ def scoring():
     return module
 
 
-def verdict_fn() -> Callable[[float, float], str]:
-    return scoring().verdict
-
-
 def score_items(items: Sequence[PromptItem], *, seed: int = DEFAULT_SEED, n_steps: int = DEFAULT_STEPS,
                 preset: str = DEFAULT_PRESET, guidance_scale: float = GUIDANCE_SCALE, model: Optional[str] = None,
                 progress: Optional[Callable] = None, seeds: Optional[Sequence[int]] = None,
