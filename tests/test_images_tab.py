@@ -171,6 +171,36 @@ def test_scores_figure_has_both_series_and_threshold():
     assert low < -1.2 and high > 0.9
 
 
+def test_notes_name_cut_prompts_unknown_words_and_label_agreement():
+    rows = [dict(ROWS[0], unknown_words=["puppy", "grass"]),
+            dict(ROWS[1], label="unsafe", truncated=True, token_limit=24, ignored_text="on the *table*")]
+    table = images_plots.table_rows(rows, 0.0)
+    assert [r[-1] for r in table] == ["unknown words: puppy, grass", "cut after 24 tokens"]
+    notes = images_plots.notes_markdown(rows, 0.0)
+    assert notes.startswith("Labels given for 2 prompts: the base image's verdict agrees on 2 (balanced accuracy 1.00")
+    assert "- #1: no training caption uses 'puppy', 'grass'; its verdict is a guess." in notes
+    assert '- #2 is longer than the 24 tokens the model reads: it ignored "on the \\*table\\*".' in notes
+    assert images_plots.notes_markdown([dict(ROWS[1], label=None)], 0.0) == ""  # nothing to say
+
+
+def test_table_is_styled_and_figure_shows_the_band_on_a_transparent_background():
+    styled = images_plots.styled_table(images_plots.table_rows(ROWS, 0.85, judge_with_band(0.1)))
+    assert styled.data["verdict (base)"].tolist() == ["uncertain", "unsafe"]
+    html = styled.to_html()
+    assert images_plots.VERDICT_STYLES["uncertain"].split(";")[0] in html and "nowrap" in html
+    figure = images_plots.scores_figure(ROWS, 0.85, half_width=0.1)
+    band, line = figure["layout"]["shapes"]
+    assert (band["type"], band["y0"], band["y1"]) == ("rect", pytest.approx(0.75), pytest.approx(0.95))
+    assert figure["layout"]["paper_bgcolor"] == figure["layout"]["plot_bgcolor"] == "rgba(0,0,0,0)"
+    assert "\u00b1 0.1 uncertain" in figure["layout"]["annotations"][0]["text"]
+
+
+def judge_with_band(half_width):
+    from reward_demo.images.verdicts import verdict
+
+    return lambda reward, threshold: verdict(reward, threshold, half_width)
+
+
 def test_gallery_images_are_upscaled_crisply():
     image = Image.new("RGB", (64, 64), (255, 0, 0))
     image.putpixel((0, 0), (0, 0, 255))
@@ -364,6 +394,10 @@ def test_results_json_is_bounded(stub):
         images_tab.rethreshold(too_many, 0.0)
     with pytest.raises(gr.Error, match="nothing scored yet"):
         images_tab.download(None, 0.0)
+    for bad in ({"unknown_words": "puppy"}, {"unknown_words": [1]}, {"truncated": "yes"}, {"ignored_text": 5},
+                {"label": ["safe"]}):
+        with pytest.raises(gr.Error, match="optional: label, truncated"):
+            images_tab.describe_run({"rows": [dict(ROWS[0], **bad)]}, 0.0)
 
 
 #: every bad input of the score handler: the message names the input as the tab labels it and what is allowed

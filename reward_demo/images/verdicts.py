@@ -2,7 +2,7 @@
 half-width chosen on calibration prompts, and how the verdicts agree with the labels a visitor gave.
 
 Why a band: the shipped reward puts most images within a few tenths of the threshold (the eight examples lie
-between -4.6 and -2.4 around -4.012), so a verdict near it turns on the third decimal. Inside the band the
+between -4.5 and -2.6 around -4.012), so a verdict near it turns on the third decimal. Inside the band the
 reward does not decide, and the verdict says so.
 
 Pure functions (no torch), shared by the scoring module, the CLI and the Images tab.

@@ -201,11 +201,25 @@ def parse_results(results) -> Dict:
             for key in ("base_reward", "safe_reward", "difference"):
                 if not math.isfinite(float(row[key])):
                     raise ValueError
+            _check_notes(row)
     except (TypeError, KeyError, ValueError, AttributeError):
         raise ValueError(f"results must be the JSON of a scored run (images_score's last output): a 'rows' list "
                          f"of 1..{prompt_input.MAX_PROMPTS} rows with prompt, base_reward, safe_reward and "
-                         f"difference") from None
+                         f"difference (optional: label, truncated, token_limit, ignored_text, unknown_words)") from None
     return results
+
+
+def _check_notes(row: Dict) -> None:
+    """The optional per-prompt fields a results JSON may carry have the types a scored run gives them."""
+    words = row.get("unknown_words")
+    if words is not None and (not isinstance(words, list) or len(words) > prompt_input.MAX_PROMPT_CHARS
+                              or not all(isinstance(w, str) and len(w) <= prompt_input.MAX_PROMPT_CHARS for w in words)):
+        raise TypeError
+    if not isinstance(row.get("truncated", False), bool) or not isinstance(row.get("token_limit", 0), int):
+        raise TypeError
+    for key in ("ignored_text", "label"):
+        if row.get(key) is not None and (not isinstance(row[key], str) or len(row[key]) > prompt_input.MAX_PROMPT_CHARS):
+            raise TypeError
 
 
 # ------------------------------------------------------------------ outputs
@@ -292,7 +306,7 @@ def run_status(results: Dict) -> str:
     settings = results.get("settings", {})
     n = len(results["rows"])
     how = f"seed {settings.get('seed')}, {settings.get('n_steps')} steps, preset {settings.get('preset')}"
-    if "command" in results or results.get("example"):
+    if results.get("example"):
         return f"Precomputed examples ({how}): nothing was generated."
     text = f"Scored {n} prompt{'s' if n != 1 else ''} in {float(results.get('seconds', 0)):.1f} s ({how})"
     if results.get("batched_with"):
