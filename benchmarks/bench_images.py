@@ -72,8 +72,8 @@ def time_generation(base, safe, reward, prompts, steps, preset, repeats, sync):
         sync()
         began = time.perf_counter()
         with torch.no_grad():
-            base_chain, safe_chain, _, _, timesteps = generate_pair(base, safe, prompts, 0, steps,
-                                                                    safety_preset(preset), 7.5)
+            base_chain, safe_chain, _, _, timesteps = generate_pair(
+                base, safe, prompts, [0] * len(prompts), steps, safety_preset(preset), 7.5)
         levels = noise_levels(timesteps, base.scheduler.config.num_train_timesteps)
         chain_rewards(reward, base_chain, levels)
         chain_rewards(reward, safe_chain, levels)

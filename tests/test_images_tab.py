@@ -1,6 +1,5 @@
 """The Images tab: prompt input rules (every bad input gets its clear message), the tab's tables, figures and
-files, its handlers on a stub backend, and (shipped image models only) every ``images_*`` endpoint through
-the app's HTTP API (gradio_client)."""
+files, and its handlers on a stub backend (the endpoints through the app's HTTP API: test_images_api.py)."""
 import csv
 import json
 import random
@@ -17,8 +16,6 @@ from reward_demo.images import prompt_input as pi
 from reward_demo.images.prompt_input import MAX_FILE_BYTES, MAX_PROMPT_CHARS, MAX_PROMPTS, PromptItem
 from reward_demo.images import examples as images_examples
 from reward_demo.ui import images_plots
-
-ENDPOINTS = {"/images_score", "/images_threshold", "/images_example", "/images_download"}
 
 
 # ------------------------------------------------------------------ prompt input
@@ -156,9 +153,9 @@ ROWS = [{"prompt": "a cat", "label": "safe", "base_reward": 0.8, "safe_reward": 
 
 def test_table_verdicts_follow_threshold():
     table = images_plots.table_rows(ROWS, 0.5)
-    assert table[0] == [1, "a cat", "safe", 0.8, 0.9, 0.1, "safe", "safe"]
-    assert table[1] == [2, "a gun", "", -1.2, 0.4, 1.6, "unsafe", "unsafe"]
-    assert [r[-2:] for r in images_plots.table_rows(ROWS, 0.0)] == [["safe", "safe"], ["unsafe", "safe"]]
+    assert table[0] == [1, "a cat", "safe", 0.8, 0.9, 0.1, "safe", "safe", ""]
+    assert table[1] == [2, "a gun", "", -1.2, 0.4, 1.6, "unsafe", "unsafe", ""]
+    assert [r[6:8] for r in images_plots.table_rows(ROWS, 0.0)] == [["safe", "safe"], ["unsafe", "safe"]]
     assert len(table[0]) == len(images_plots.TABLE_HEADERS)
 
 
@@ -174,12 +171,42 @@ def test_scores_figure_has_both_series_and_threshold():
     assert low < -1.2 and high > 0.9
 
 
-def test_pair_image_puts_base_left_safe_right():
-    base = Image.new("RGB", (64, 64), (255, 0, 0))
-    safe = Image.new("RGB", (64, 64), (0, 0, 255))
-    pair = images_examples.pair_image(base, safe)
-    assert pair.size == (128 + images_examples.PAIR_GAP + 128, 128)
-    assert pair.getpixel((5, 5)) == (255, 0, 0) and pair.getpixel((pair.width - 5, 5)) == (0, 0, 255)
+def test_notes_name_cut_prompts_unknown_words_and_label_agreement():
+    rows = [dict(ROWS[0], unknown_words=["puppy", "grass"]),
+            dict(ROWS[1], label="unsafe", truncated=True, token_limit=24, ignored_text="on the *table*")]
+    table = images_plots.table_rows(rows, 0.0)
+    assert [r[-1] for r in table] == ["unknown words: puppy, grass", "cut after 24 tokens"]
+    notes = images_plots.notes_markdown(rows, 0.0)
+    assert notes.startswith("Labels given for 2 prompts: the base image's verdict agrees on 2 (balanced accuracy 1.00")
+    assert "- #1: no training caption uses 'puppy', 'grass'; its verdict is a guess." in notes
+    assert '- #2 is longer than the 24 tokens the model reads: it ignored "on the \\*table\\*".' in notes
+    assert images_plots.notes_markdown([dict(ROWS[1], label=None)], 0.0) == ""  # nothing to say
+
+
+def test_table_is_styled_and_figure_shows_the_band_on_a_transparent_background():
+    styled = images_plots.styled_table(images_plots.table_rows(ROWS, 0.85, judge_with_band(0.1)))
+    assert styled.data["verdict (base)"].tolist() == ["uncertain", "unsafe"]
+    html = styled.to_html()
+    assert images_plots.VERDICT_STYLES["uncertain"].split(";")[0] in html and "nowrap" in html
+    figure = images_plots.scores_figure(ROWS, 0.85, half_width=0.1)
+    band, line = figure["layout"]["shapes"]
+    assert (band["type"], band["y0"], band["y1"]) == ("rect", pytest.approx(0.75), pytest.approx(0.95))
+    assert figure["layout"]["paper_bgcolor"] == figure["layout"]["plot_bgcolor"] == "rgba(0,0,0,0)"
+    assert "\u00b1 0.1 uncertain" in figure["layout"]["annotations"][0]["text"]
+
+
+def judge_with_band(half_width):
+    from reward_demo.images.verdicts import verdict
+
+    return lambda reward, threshold: verdict(reward, threshold, half_width)
+
+
+def test_gallery_images_are_upscaled_crisply():
+    image = Image.new("RGB", (64, 64), (255, 0, 0))
+    image.putpixel((0, 0), (0, 0, 255))
+    big = images_examples.upscaled(image)
+    assert big.size == (128, 128)
+    assert big.getpixel((1, 1)) == (0, 0, 255) and big.getpixel((2, 2)) == (255, 0, 0)  # nearest: no blur
 
 
 def test_csv_has_one_row_per_prompt(tmp_path):
@@ -204,31 +231,47 @@ class StubScore:
     difference: float
     base_image: Image.Image
     safe_image: Image.Image
+    n_tokens: int = 3
+    token_limit: int = 24
+    ignored_text: str = ""
+
+    @property
+    def truncated(self):
+        return self.n_tokens > self.token_limit
 
 
 class StubScoring:
     """The scoring module's interface, with images and rewards made up from the prompt."""
 
     DEFAULT_THRESHOLD = 0.0
+    HALF_WIDTH = 0.0
 
     def __init__(self):
         self.calls = []
 
-    @staticmethod
-    def verdict(reward, threshold):
-        return "safe" if reward >= threshold else "unsafe"
-
     def load_reward(self, *args, **kwargs):
         return None
 
-    def score_prompts(self, prompts, seed=0, n_steps=50, preset="max", guidance_scale=7.5, progress=None, model=None):
-        self.calls.append(dict(prompts=list(prompts), seed=seed, n_steps=n_steps, preset=preset))
+    def reward_folder(self, *args):
+        return "stub-reward"
+
+    def reward_half_width(self, folder):
+        return self.HALF_WIDTH
+
+    def is_embedded_model(self, model=None):
+        return True
+
+    def score_prompts(self, prompts, seed=0, n_steps=50, preset="max", guidance_scale=7.5, progress=None, model=None,
+                      seeds=None, batch_size=8):
+        seeds = [seed] * len(prompts) if seeds is None else list(seeds)
+        self.calls.append(dict(prompts=list(prompts), seeds=seeds, n_steps=n_steps, preset=preset))
         out = []
         for i, prompt in enumerate(prompts):
-            base = -1.0 if "gun" in prompt else 1.0
+            base = (-1.0 if "gun" in prompt else 1.0) + 0.001 * seeds[i]
             colour = (200, 30, 30) if base < 0 else (30, 200, 30)
             out.append(StubScore(prompt, base, base + 0.5, 0.5, Image.new("RGB", (16, 16), colour),
-                                 Image.new("RGB", (16, 16), (30, 30, 200))))
+                                 Image.new("RGB", (16, 16), (30, 30, 200)), n_tokens=len(prompt.split()) + 2,
+                                 token_limit=6, ignored_text=" ".join(prompt.split()[4:])))
             if progress is not None:
                 progress(i + 1, len(prompts))
         return out
@@ -249,24 +292,33 @@ def no_progress(*args, **kwargs):
     pass
 
 
+def cells(styled) -> list:
+    """The plain cell values of the tab's styled table (what API clients get)."""
+    return styled.data.values.tolist()
+
+
 def test_score_handler_on_stub(stub, tmp_path):
     from reward_demo.ui import images_tab
 
     upload = tmp_path / "more.csv"
     upload.write_text("prompt,label\na gun,unsafe\n")
-    table, gallery, plot, results = images_tab.score("a cat", str(upload), 4, 3, "strong", 0.0, progress=no_progress)
-    assert stub.calls == [dict(prompts=["a cat", "a gun"], seed=4, n_steps=3, preset="strong")]
+    styled, gallery, plot, results = images_tab.score("a cat", str(upload), 4, 3, "strong", 0.0, progress=no_progress)
+    table = cells(styled)
+    assert stub.calls == [dict(prompts=["a cat", "a gun"], seeds=[4, 4], n_steps=3, preset="strong")]
     assert [row[1:3] for row in table] == [["a cat", ""], ["a gun", "unsafe"]]
-    assert [row[-2] for row in table] == ["safe", "unsafe"]
-    assert len(gallery) == 2 and all(Path(p).is_file() for p, _ in gallery)
-    assert "left base: -1.000 (unsafe)" in gallery[1][1]
+    assert [row[6] for row in table] == ["safe", "unsafe"]
+    assert len(gallery) == 4 and all(Path(p).is_file() for p, _ in gallery)
+    # short captions (the rest is in the table), base then safe image of each prompt
+    assert [caption for _, caption in gallery] == ["#1 base", "#1 safe", "#2 base", "#2 safe"]
+    with Image.open(gallery[2][0]) as image:
+        assert image.getpixel((0, 0)) == (200, 30, 30)  # the stub's base image of "a gun"
     assert results["settings"] == {"seed": 4, "n_steps": 3, "preset": "strong", "guidance_scale": 7.5, "model": "stub"}
     json.dumps(results)  # JSON-ready
     figure = json.loads(plot.plot)
     assert figure["layout"]["shapes"][0]["y0"] == 0.0
     # a new threshold changes the verdicts without scoring again
-    table2, _, _ = images_tab.rethreshold(results, 2.0)
-    assert [row[-2:] for row in table2] == [["unsafe", "unsafe"], ["unsafe", "unsafe"]] and len(stub.calls) == 1
+    table2 = cells(images_tab.rethreshold(results, 2.0)[0])
+    assert [row[6:8] for row in table2] == [["unsafe", "unsafe"], ["unsafe", "unsafe"]] and len(stub.calls) == 1
     path = images_tab.download(results, 0.0)
     assert Path(path).read_text().count("\n") == 3
 
@@ -274,9 +326,9 @@ def test_score_handler_on_stub(stub, tmp_path):
 def test_results_json_can_not_serve_other_files(stub):
     from reward_demo.ui import images_tab
 
-    forged = {"rows": [dict(ROWS[0], pair_image=str(Path(images_tab.__file__)))]}
+    forged = {"rows": [dict(ROWS[0], base_image=str(Path(images_tab.__file__)), safe_image="/etc/passwd")]}
     table, gallery, _ = images_tab.rethreshold(forged, 0.0)
-    assert len(table) == 1 and gallery == []
+    assert len(cells(table)) == 1 and gallery == []
 
 
 def test_evaluation_summary_quotes_the_report_only_for_the_reward_it_is_about(monkeypatch, tmp_path):
@@ -291,6 +343,16 @@ def test_evaluation_summary_quotes_the_report_only_for_the_reward_it_is_about(mo
     assert summary is not None and f"{novel['b_prompt_auroc']:.2f} (AUROC)" in summary
     assert f"balanced accuracy {novel['b_verdict_balanced_accuracy']:.2f}" in summary
     assert f"on {novel['n_prompts']} held-out prompts" in summary
+    # the uncertain band: what it does on the same held-out prompts (it was chosen on the calibration prompts)
+    from reward_demo.images.verdicts import decided_balanced_accuracy
+
+    half_width = images_tab.default_half_width()
+    rows = report["rows"]
+    accuracy, uncertain = decided_balanced_accuracy([r["base_reward"] for r in rows if r["label"] == "safe"],
+                                                    [r["base_reward"] for r in rows if r["label"] == "unsafe"],
+                                                    images_tab.default_threshold(), half_width)
+    assert f"Within {half_width:g} of the threshold the verdict is *uncertain*" in summary
+    assert f"{100 * uncertain:.0f} % of the images uncertain" in summary and f"balanced accuracy {accuracy:.2f}." in summary
     monkeypatch.setenv("REWARD_DEMO_SD_REWARD", str(tmp_path))  # another reward: the report is not about it
     assert images_tab.evaluation_summary() is None
 
@@ -332,15 +394,31 @@ def test_results_json_is_bounded(stub):
         images_tab.rethreshold(too_many, 0.0)
     with pytest.raises(gr.Error, match="nothing scored yet"):
         images_tab.download(None, 0.0)
+    for bad in ({"unknown_words": "puppy"}, {"unknown_words": [1]}, {"truncated": "yes"}, {"ignored_text": 5},
+                {"label": ["safe"]}):
+        with pytest.raises(gr.Error, match="optional: label, truncated"):
+            images_tab.describe_run({"rows": [dict(ROWS[0], **bad)]}, 0.0)
 
 
-@pytest.mark.parametrize("args,message", [
-    (("", None, 0, 3, "max", 0.0), "no prompts"),
-    (("a", None, 0.5, 3, "max", 0.0), "seed must be an integer"),
-    (("a", None, 0, 1000, "max", 0.0), "number of steps must be an integer in 2..100"),
-    (("a", None, 0, 3, "extreme", 0.0), "unknown safety preset"),
-    (("a", None, 0, 3, "max", float("nan")), "threshold must be a number"),
-])
+#: every bad input of the score handler: the message names the input as the tab labels it and what is allowed
+BAD_SCORE_INPUT = [
+    (("", None, 0, 3, "max", 0.0), "no prompts: type one prompt per line"),
+    (("a", None, 0.5, 3, "max", 0.0), "Seed: must be a whole number from 0 to 4294967295, got 0.5"),
+    (("a", None, "abc", 3, "max", 0.0), "Seed: must be a whole number from 0 to 4294967295, got 'abc'"),
+    (("a", None, -5, 3, "max", 0.0), "Seed: must be a whole number from 0 to 4294967295, got -5"),
+    (("a", None, None, 3, "max", 0.0), "Seed: must be a whole number"),
+    (("a", None, 0, 1000, "max", 0.0), "Denoising steps: must be a whole number from 2 to 100, got 1000"),
+    (("a", None, 0, "ten", "max", 0.0), "Denoising steps: must be a whole number from 2 to 100, got 'ten'"),
+    (("a", None, 0, 3, "atlantis", 0.0), "Safety guidance preset \\(SLD\\): 'atlantis' is not a preset; choose one of "
+                                          "weak, medium, strong, max"),
+    (("a", None, 0, 3, None, 0.0), "Safety guidance preset \\(SLD\\): None is not a preset"),
+    (("a", None, 0, 3, "max", float("nan")), "Threshold: must be a number from -?[0-9.]+ to [0-9.]+, got nan"),
+    (("a", None, 0, 3, "max", "low"), "Threshold: must be a number from .* got 'low'"),
+    (("a", None, 0, 3, "max", 1e6), "Threshold: must be a number from .* got 1000000.0"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD_SCORE_INPUT, ids=[str(a[1:]) for a, _ in BAD_SCORE_INPUT])
 def test_score_handler_bad_input(stub, args, message):
     import gradio as gr
 
@@ -358,7 +436,7 @@ def test_examples_generator_and_loader_on_stub(stub, tmp_path):
     loaded = images_examples.load_examples(out)
     assert [r["prompt"] for r in loaded["rows"]] == [p.prompt for p in images_examples.EXAMPLE_PROMPTS]
     assert [r["label"] for r in loaded["rows"]] == [p.label for p in images_examples.EXAMPLE_PROMPTS]
-    assert all(Path(r["pair_image"]).is_file() for r in loaded["rows"])
+    assert all(Path(r[f"{kind}_image"]).is_file() for r in loaded["rows"] for kind in ("base", "safe"))
     assert sorted(p.name for p in out.iterdir())[:2] == ["01_base.png", "01_safe.png"]
     assert loaded["settings"]["n_steps"] == 3
     (out / "03_safe.png").unlink()
@@ -404,175 +482,3 @@ def test_shipped_examples_match_the_shipped_models():
         assert new["safe_reward"] == pytest.approx(old["safe_reward"], abs=0.05), old["prompt"]
         with Image.open(folder / old["base_image"]) as image:
             assert np.abs(np.asarray(image, dtype=float) - np.asarray(new["base_image"], dtype=float)).mean() < 2.0
-
-
-# ------------------------------------------------------------------ the app's API (shipped models)
-def _default_threshold() -> float:
-    from reward_demo.ui import images_tab
-
-    return images_tab.default_threshold()
-
-
-#: the threshold the app starts with (its slider's range is around it)
-T0 = _default_threshold()
-
-
-def image_models_present() -> bool:
-    from reward_demo.ui import images_tab
-
-    return images_tab.models_missing() is None
-
-
-@pytest.fixture(scope="module")
-def client(request):
-    from reward_demo.ui import images_tab
-
-    missing = images_tab.models_missing()
-    if missing:
-        pytest.skip(f"the shipped image models are missing ({missing})")
-    return request.getfixturevalue("api_client")
-
-
-@pytest.mark.slow
-def test_app_lists_images_endpoints(api_client):
-    """Runs with or without trained models: the app builds and serves the tab's API either way."""
-    api = api_client.view_api(return_format="dict", print_info=False)
-    assert ENDPOINTS <= set(api["named_endpoints"])
-    score = api["named_endpoints"]["/images_score"]
-    assert [p["parameter_name"] for p in score["parameters"]] == ["prompts", "file", "seed", "n_steps", "preset",
-                                                                  "threshold"]
-    assert [r["component"] for r in score["returns"]] == ["Dataframe", "Gallery", "Plot", "Json"]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("args,message", [
-    (("", None, 0, 3, "max", T0), "no prompts"),
-    (("a\x00b", None, 0, 3, "max", T0), "control or invalid characters"),
-    (("\n".join(["p"] * (MAX_PROMPTS + 1)), None, 0, 3, "max", T0), "at most 32 prompts"),
-    (("q" * 300, None, 0, 3, "max", T0), "at most 200"),
-    (("a", None, 0, 3, "extreme", T0), "choices"),
-    (("a", None, 0, 999, "max", T0), "maximum"),
-])
-def test_bad_score_input_through_api(api_client, args, message):
-    """Input checks run before the models load: clear errors with or without trained models."""
-    with pytest.raises(Exception) as info:
-        api_client.predict(*args, api_name="/images_score")
-    text = str(info.value)
-    assert message in text and "Traceback" not in text
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("content,name,message", [
-    (b"\x00\x01\x02binary", "p.txt", "looks binary"),
-    (b"caf\xe9", "p.txt", "not valid UTF-8"),
-    (b"text\na cat\n", "p.csv", "no 'prompt' column"),
-    (b"", "p.csv", "is empty"),
-    (b"x" * (MAX_FILE_BYTES + 10), "p.txt", "at most 1,000,000 bytes"),
-    (b"a cat", "p.pdf", ".txt"),
-])
-def test_bad_file_through_api(api_client, tmp_path, content, name, message):
-    from gradio_client import handle_file
-
-    path = tmp_path / name
-    path.write_bytes(content)
-    with pytest.raises(Exception) as info:
-        api_client.predict("", handle_file(str(path)), 0, 3, "max", T0, api_name="/images_score")
-    assert message in str(info.value) and "Traceback" not in str(info.value)
-
-
-@pytest.mark.slow
-def test_threshold_and_download_reject_garbage(api_client):
-    for endpoint in ("/images_threshold", "/images_download"):
-        with pytest.raises(Exception) as info:
-            api_client.predict({"rows": "nope"}, T0, api_name=endpoint)
-        assert "results must be the JSON of a scored run" in str(info.value)
-
-
-@pytest.mark.slow
-def test_example_endpoint(api_client):
-    if not images_examples.EXAMPLES_DIR.joinpath(images_examples.EXAMPLES_FILE).is_file():
-        pytest.skip(f"no precomputed examples: make them with `{images_examples.COMMAND}`")
-    start = time.perf_counter()
-    text, seed, n_steps, preset, table, gallery, plot, results = api_client.predict(T0, api_name="/images_example")
-    assert time.perf_counter() - start < 5.0  # precomputed: nothing is generated
-    assert text.splitlines() == [row["prompt"] for row in results["rows"]] == [row[1] for row in table["data"]]
-    assert len(gallery) == len(results["rows"]) and all(Path(item["image"]).is_file() for item in gallery)
-    assert preset in ("weak", "medium", "strong", "max") and n_steps >= 2 and isinstance(seed, (int, float))
-    assert json.loads(plot["plot"])["layout"]["meta"]["n"] == len(results["rows"])
-
-
-@pytest.fixture(scope="module")
-def scored(client):
-    start = time.perf_counter()
-    out = client.predict("a red circle\na pistol on a white background", None, 1, 4, "max", T0,
-                         api_name="/images_score")
-    return out, time.perf_counter() - start
-
-
-@pytest.mark.slow
-def test_score_round_trip(scored):
-    (table, gallery, plot, results), seconds = scored
-    from reward_demo.ui import images_tab
-
-    threshold = images_tab.default_threshold()
-    assert [row[1] for row in table["data"]] == ["a red circle", "a pistol on a white background"]
-    assert table["headers"] == images_plots.TABLE_HEADERS
-    for row, scored_row in zip(table["data"], results["rows"]):
-        assert row[3] == pytest.approx(scored_row["base_reward"], abs=6e-4)
-        assert row[5] == pytest.approx(scored_row["safe_reward"] - scored_row["base_reward"], abs=6e-4)
-        assert row[6] == ("safe" if scored_row["base_reward"] >= T0 else "unsafe")
-    assert len(gallery) == 2
-    for item in gallery:
-        with Image.open(item["image"]) as image:
-            assert image.width > image.height  # base and safe side by side
-            assert np.asarray(image).std() > 1  # not blank
-    assert results["settings"]["seed"] == 1 and results["settings"]["n_steps"] == 4
-    figure = json.loads(plot["plot"])
-    assert figure["layout"]["meta"] == {"n": 2, "threshold": pytest.approx(T0)}
-    print(f"images_score, 2 prompts x 4 steps: {seconds:.2f} s; default threshold {threshold}")
-
-
-@pytest.mark.slow
-def test_same_seed_same_scores(client, scored):
-    (_, _, _, results), _ = scored
-    again = client.predict("a red circle", None, 1, 4, "max", T0, api_name="/images_score")[3]
-    assert again["rows"][0]["base_reward"] == pytest.approx(results["rows"][0]["base_reward"], abs=1e-5)
-
-
-@pytest.mark.slow
-def test_threshold_and_download_round_trip(client, scored):
-    from reward_demo.ui import images_tab
-
-    (_, _, _, results), _ = scored
-    rewards = [r["base_reward"] for r in results["rows"]]
-    low, high = images_tab.threshold_range(T0)  # the slider's range
-    for threshold in (low, high, (rewards[0] + rewards[1]) / 2):
-        if not low <= threshold <= high:
-            continue
-        table, gallery, plot = client.predict(results, threshold, api_name="/images_threshold")
-        assert [row[6] for row in table["data"]] == ["safe" if r >= threshold else "unsafe" for r in rewards]
-        assert len(gallery) == 2 and json.loads(plot["plot"])["layout"]["meta"]["threshold"] == pytest.approx(threshold)
-    path = client.predict(results, high, api_name="/images_download")
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    assert [r["prompt"] for r in rows] == ["a red circle", "a pistol on a white background"]
-    assert float(rows[0]["base_reward"]) == pytest.approx(rewards[0], rel=1e-6)
-    assert rows[0]["verdict_base"] == ("safe" if rewards[0] >= high else "unsafe")
-    assert float(rows[0]["threshold"]) == pytest.approx(high)
-
-
-@pytest.mark.slow
-def test_missing_reward_gives_clear_error(client, monkeypatch):
-    """The app runs in this process: make the reward loader fail as it does without a checkpoint."""
-    from reward_demo.ui import images_tab
-
-    def missing(*args, **kwargs):
-        raise FileNotFoundError("no reward checkpoint in /nowhere: train it with `python -m reward_demo images "
-                                "train-reward`")
-
-    module = images_examples.scoring()
-    monkeypatch.setattr(module, "load_reward", missing)
-    assert "train" in images_tab.models_missing()
-    with pytest.raises(Exception) as info:
-        client.predict("a cat", None, 0, 3, "max", T0, api_name="/images_score")
-    assert "no reward checkpoint" in str(info.value) and "Traceback" not in str(info.value)

@@ -1,4 +1,5 @@
-"""The verdict threshold, calibrated on written prompts (``python -m reward_demo images calibrate-threshold``).
+"""The verdict threshold and its "uncertain" band, calibrated on written prompts (``python -m reward_demo images
+calibrate-threshold``).
 
 ``train-reward`` picks the verdict threshold on its training prompts, whose images the reward was fitted on: their
 rewards lie further apart than those of prompts it never saw, and they are grammar captions, not what people type.
@@ -6,6 +7,14 @@ This command scores ``CALIBRATION_PROMPTS`` instead: prompts written like the ev
 none of them, none a training caption, and none used by any evaluation or test. It stores the threshold with the
 best balanced accuracy on them as the reward's ``threshold`` and keeps the training prompts' one as
 ``threshold_training_prompts``. Only the verdict moves: (a), (b) and every reward stay as they were.
+
+On the same calibration images it then chooses the half-width of the band around the threshold inside which the
+verdict is "uncertain" (``verdicts.choose_half_width``), and stores it as ``uncertain_half_width``. The rule: the
+smallest half-width (a multiple of 0.001) such that the verdicts outside the band reach balanced accuracy >=
+``--target-accuracy`` (0.9) while at most ``--max-uncertain`` (0.5) of the calibration images fall inside it; if none
+does, the smallest one with the highest balanced accuracy within that limit. The threshold is chosen on these images
+too, so both figures are optimistic for prompts it never saw. No evaluation or test prompt is used. The images'
+rewards are stored with the result, so ``--reuse-rewards`` recomputes threshold and band from the config alone.
 """
 from __future__ import annotations
 
@@ -15,6 +24,8 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 import numpy as np
+
+from .verdicts import MAX_UNCERTAIN_FRACTION, TARGET_BALANCED_ACCURACY, choose_half_width
 
 #: (prompt, label): the first evaluation batch's families and counts (guns 6, a weapon 1, knives 4, blood 4,
 #: fire 5; animals 5, vehicles 3, buildings 2, plants 3, shapes 3, landscapes 4), written on 2026-12-03 and
@@ -65,7 +76,8 @@ CALIBRATION_PROMPTS: List[Tuple[str, str]] = [
 
 @dataclass
 class CalibrateArgs:
-    """Set a reward's verdict threshold on written prompts (CALIBRATION_PROMPTS) it was never fitted on."""
+    """Set a reward's verdict threshold and its "uncertain" band on written prompts (CALIBRATION_PROMPTS) it was never
+    fitted on."""
 
     reward: Optional[Path] = None
     """reward checkpoint folder whose config.json gets the threshold (default: the shipped one)"""
@@ -79,11 +91,17 @@ class CalibrateArgs:
     """SLD preset"""
     batch_size: int = 8
     """prompts per pipeline call"""
+    target_accuracy: float = TARGET_BALANCED_ACCURACY
+    """the band's rule: balanced accuracy the verdicts outside the band must reach on the calibration images"""
+    max_uncertain: float = MAX_UNCERTAIN_FRACTION
+    """the band's rule: the largest fraction of the calibration images it may call uncertain"""
+    reuse_rewards: bool = False
+    """recompute threshold and band from the calibration rewards stored in the config (no generation)"""
 
 
 def calibrate_threshold(args: CalibrateArgs) -> dict:
-    """Score the calibration prompts' unguided images, store the best balanced-accuracy threshold in the reward's
-    config.json and return what was stored."""
+    """Score the calibration prompts' unguided images, store the best balanced-accuracy threshold and the uncertain
+    band's half-width in the reward's config.json and return what was stored."""
     from ..checkpoint import CONFIG_NAME, read_config
     from ..metrics import balanced_accuracy, best_threshold
     from .scoring import reward_folder, score_prompts
@@ -94,23 +112,40 @@ def calibrate_threshold(args: CalibrateArgs) -> dict:
     config = read_config(folder)
     meta = config["metadata"]
     prompts = [p for p, _ in CALIBRATION_PROMPTS]
+    if args.reuse_rewards:
+        stored = meta.get("threshold_calibration", {})
+        if "rewards" not in stored:
+            raise ValueError(f"{folder} stores no calibration rewards: run calibrate-threshold without --reuse-rewards")
+        args = CalibrateArgs(**{**vars(args), **{k: stored[k] for k in ("n_seeds", "n_steps", "preset")}})
+        rewards = np.array(stored["rewards"], float)
+    else:
+        rewards = np.array([s.base_reward for seed in range(args.n_seeds)
+                            for s in score_prompts(prompts, seed=seed, n_steps=args.n_steps, preset=args.preset,
+                                                   model=args.model, reward=str(folder), batch_size=args.batch_size)])
     labels = np.array([lab for _, lab in CALIBRATION_PROMPTS] * args.n_seeds)
-    rewards = np.array([s.base_reward for seed in range(args.n_seeds)
-                        for s in score_prompts(prompts, seed=seed, n_steps=args.n_steps, preset=args.preset,
-                                               model=args.model, reward=str(folder), batch_size=args.batch_size)])
+    if len(rewards) != len(labels):
+        raise ValueError(f"{len(rewards)} stored calibration rewards for {len(labels)} images: run it again")
     safe, unsafe = rewards[labels == "safe"], rewards[labels == "unsafe"]
     training = float(meta.get("threshold_training_prompts", meta["threshold"]))
     threshold = best_threshold(safe, unsafe)
+    band = choose_half_width(safe, unsafe, threshold, args.target_accuracy, args.max_uncertain)
     calibration = {"prompts": "reward_demo.images.calibration.CALIBRATION_PROMPTS", "n_prompts": len(prompts),
                    "n_seeds": args.n_seeds, "n_steps": args.n_steps, "preset": args.preset,
                    "balanced_accuracy": balanced_accuracy(safe, unsafe, threshold),
-                   "balanced_accuracy_training_threshold": balanced_accuracy(safe, unsafe, training)}
-    meta.update({"threshold": threshold, "threshold_training_prompts": training, "threshold_calibration": calibration})
+                   "balanced_accuracy_training_threshold": balanced_accuracy(safe, unsafe, training),
+                   "uncertain_band": band, "rewards": [float(r) for r in rewards]}
+    meta.update({"threshold": threshold, "threshold_training_prompts": training,
+                 "uncertain_half_width": band["half_width"], "threshold_calibration": calibration})
     (Path(folder) / CONFIG_NAME).write_text(json.dumps(config, indent=1) + "\n")
     print(f"{folder}: verdict threshold {threshold:.4f} (training prompts: {training:.4f}); balanced accuracy on "
           f"{len(prompts)} calibration prompts x {args.n_seeds} seeds {calibration['balanced_accuracy']:.3f} "
           f"(training prompts' threshold: {calibration['balanced_accuracy_training_threshold']:.3f})")
-    return {"threshold": threshold, "threshold_training_prompts": training, **calibration}
+    print(f"uncertain band: +-{band['half_width']:.3f} around the threshold; outside it balanced accuracy "
+          f"{band['balanced_accuracy']:.3f} with {100 * band['uncertain_fraction']:.0f} % of the calibration images "
+          f"uncertain (rule: >= {band['target']} with at most {100 * band['max_uncertain']:.0f} % uncertain: "
+          f"{'met' if band['met'] else 'NOT met, the best within the limit'})")
+    return {"threshold": threshold, "threshold_training_prompts": training,
+            "uncertain_half_width": band["half_width"], **calibration}
 
 
 __all__ = ["CALIBRATION_PROMPTS", "CalibrateArgs", "calibrate_threshold"]

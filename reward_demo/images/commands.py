@@ -200,19 +200,26 @@ class ScoreArgs:
 
 
 def score_command(args: ScoreArgs):
-    from .scoring import reward_threshold, score_prompts, verdict
+    """Per prompt: both rewards, their verdicts ("uncertain" inside the reward's calibrated band), the prompt's
+    ``unknown_words`` (words no training caption of the embedded model uses; null for another model, whose
+    vocabulary is not known) and whether the text encoder cut it (``truncated``, ``ignored_text``)."""
+    from .scoring import is_embedded_model, reward_folder, reward_half_width, reward_threshold, score_prompts, verdict
+    from .vocabulary import unknown_words
 
     pairs = read_prompts_file(args.prompts)
     prompts = [p for p, _ in pairs]
     scores = score_prompts(prompts, seed=args.seed, n_steps=args.n_steps, preset=args.preset,
                            guidance_scale=args.guidance_scale, model=args.model,
                            reward=str(args.reward) if args.reward else None, batch_size=args.batch_size)
-    threshold = reward_threshold(str(args.reward) if args.reward else None)
+    folder = str(reward_folder(args.model, str(args.reward) if args.reward else None))
+    threshold, half_width = reward_threshold(folder), reward_half_width(folder)
+    embedded = is_embedded_model(args.model)
     rows = []
     for k, score in enumerate(scores):
         row = score.to_json()
-        row.update({"base_verdict": verdict(score.base_reward, threshold),
-                    "safe_verdict": verdict(score.safe_reward, threshold)})
+        row.update({"base_verdict": verdict(score.base_reward, threshold, half_width),
+                    "safe_verdict": verdict(score.safe_reward, threshold, half_width),
+                    "unknown_words": unknown_words(score.prompt, embedded)})
         if args.images is not None:
             args.images.mkdir(parents=True, exist_ok=True)
             for kind, image in (("base", score.base_image), ("safe", score.safe_image)):
@@ -221,11 +228,15 @@ def score_command(args: ScoreArgs):
                 row[f"{kind}_image"] = str(name)
         rows.append(row)
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"threshold": threshold, "seed": args.seed, "n_steps": args.n_steps,
-                                     "preset": args.preset, "scores": rows}, indent=1) + "\n")
-    print(f"{'r(SD)':>8} {'r(SLD)':>8} {'verdict':>7}  prompt   (verdict of the SD image, threshold {threshold:.3f})")
+    args.json.write_text(json.dumps({"threshold": threshold, "uncertain_half_width": half_width, "seed": args.seed,
+                                     "n_steps": args.n_steps, "preset": args.preset, "scores": rows}, indent=1) + "\n")
+    print(f"{'r(SD)':>8} {'r(SLD)':>8} {'verdict':>9}  prompt   (verdict of the SD image, threshold {threshold:.3f}, "
+          f"uncertain within +-{half_width:.3f})")
     for row in rows:
-        print(f"{row['base_reward']:+8.3f} {row['safe_reward']:+8.3f} {row['base_verdict']:>7}  {row['prompt']}")
+        notes = ([f"unknown words: {', '.join(row['unknown_words'])}"] if row["unknown_words"] else []) + \
+            ([f"cut after {row['token_limit']} tokens, ignored: {row['ignored_text']!r}"] if row["truncated"] else [])
+        print(f"{row['base_reward']:+8.3f} {row['safe_reward']:+8.3f} {row['base_verdict']:>9}  {row['prompt']}"
+              + (f"   [{'; '.join(notes)}]" if notes else ""))
     print(f"wrote {args.json}")
 
 

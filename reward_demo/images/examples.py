@@ -16,7 +16,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 from PIL import Image
 
@@ -55,27 +55,35 @@ def scoring():
     return module
 
 
-def verdict_fn() -> Callable[[float, float], str]:
-    return scoring().verdict
-
-
 def score_items(items: Sequence[PromptItem], *, seed: int = DEFAULT_SEED, n_steps: int = DEFAULT_STEPS,
                 preset: str = DEFAULT_PRESET, guidance_scale: float = GUIDANCE_SCALE, model: Optional[str] = None,
-                progress: Optional[Callable] = None) -> Dict:
+                progress: Optional[Callable] = None, seeds: Optional[Sequence[int]] = None,
+                batch_size: Optional[int] = None) -> Dict:
     """Generate each prompt's base and safe image from the same seed and score both with the learned reward.
 
+    ``seeds``: one seed per item instead of ``seed`` (requests batched together, ``batching.py``);
+    ``batch_size``: prompts per pipeline call (default: the scoring module's ``MAX_BATCH``).
+
     Returns ``{"settings": {...}, "seconds": float, "rows": [{prompt, label, base_reward, safe_reward,
-    difference, base_image: PIL, safe_image: PIL}]}`` (images are PIL here; ``save_images`` turns them into
-    files)."""
+    difference, truncated, n_tokens, token_limit, ignored_text, unknown_words, base_image: PIL, safe_image:
+    PIL}]}`` (images are PIL here; ``save_images`` turns them into files). ``unknown_words`` is None for a model
+    whose training vocabulary is not known (``vocabulary.unknown_words``)."""
+    from .vocabulary import unknown_words
+
     module = scoring()
     start = time.perf_counter()
     scores = module.score_prompts([item.prompt for item in items], seed=seed, n_steps=n_steps, preset=preset,
-                                  guidance_scale=guidance_scale, progress=progress, model=model)
+                                  guidance_scale=guidance_scale, progress=progress, model=model, seeds=seeds,
+                                  **({"batch_size": batch_size} if batch_size else {}))
     seconds = time.perf_counter() - start
+    embedded = module.is_embedded_model(model)
     rows = []
     for item, score in zip(items, scores):
         rows.append({"prompt": item.prompt, "label": item.label, "base_reward": float(score.base_reward),
                      "safe_reward": float(score.safe_reward), "difference": float(score.difference),
+                     "truncated": bool(score.truncated), "n_tokens": int(score.n_tokens),
+                     "token_limit": int(score.token_limit), "ignored_text": score.ignored_text,
+                     "unknown_words": unknown_words(item.prompt, embedded),
                      "base_image": score.base_image, "safe_image": score.safe_image})
         for value in (rows[-1]["base_reward"], rows[-1]["safe_reward"]):
             if not math.isfinite(value):
@@ -85,21 +93,15 @@ def score_items(items: Sequence[PromptItem], *, seed: int = DEFAULT_SEED, n_step
     return {"settings": settings, "seconds": round(seconds, 3), "rows": rows}
 
 
-PAIR_GAP = 4  # pixels between the base and the safe image of a pair
+#: gallery images are upscaled (nearest neighbour) to at least this side, so that 64x64 drawings stay crisp
+GALLERY_MIN_SIDE = 128
 
 
-def pair_image(base: Image.Image, safe: Image.Image, min_side: int = 128) -> Image.Image:
-    """The base and the safe image side by side (base left), upscaled (nearest) to at least ``min_side`` px so
-    that small images stay crisp in the gallery."""
-    base, safe = base.convert("RGB"), safe.convert("RGB")
-    height = max(base.height, safe.height)
-    scale = max(1, -(-min_side // height))
-    base = base.resize((base.width * scale, base.height * scale), Image.NEAREST)
-    safe = safe.resize((safe.width * scale, safe.height * scale), Image.NEAREST)
-    canvas = Image.new("RGB", (base.width + PAIR_GAP + safe.width, max(base.height, safe.height)), "white")
-    canvas.paste(base, (0, 0))
-    canvas.paste(safe, (base.width + PAIR_GAP, 0))
-    return canvas
+def upscaled(image: Image.Image, min_side: int = GALLERY_MIN_SIDE) -> Image.Image:
+    """``image`` in RGB, enlarged by a whole factor (nearest) to at least ``min_side`` pixels high."""
+    image = image.convert("RGB")
+    scale = max(1, -(-min_side // image.height))
+    return image.resize((image.width * scale, image.height * scale), Image.NEAREST)
 
 
 def model_name(model: Optional[str]) -> str:
@@ -111,25 +113,21 @@ def model_name(model: Optional[str]) -> str:
         return str(model or "embedded")
 
 
-def save_images(results: Dict, folder: Path, *, pairs: bool = True, separate: bool = False) -> Dict:
-    """Write each row's images as PNGs into ``folder`` and replace the PIL images by file names / paths:
-    ``pair_image`` (base | safe side by side, absolute path) when ``pairs``; ``base_image`` and ``safe_image``
-    (file names relative to ``folder``) when ``separate``. Returns a new JSON-ready dict."""
+def save_images(results: Dict, folder: Path, *, for_gallery: bool = True) -> Dict:
+    """Write each row's base and safe image as ``NN_base.png`` / ``NN_safe.png`` into ``folder`` and replace the PIL
+    images in ``base_image`` / ``safe_image`` by their absolute paths, upscaled for the tab's gallery
+    (``for_gallery``), or by their file names at the model's size (the shipped examples). Returns a new JSON-ready
+    dict."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for i, row in enumerate(results["rows"], start=1):
-        out = {k: v for k, v in row.items() if k not in ("base_image", "safe_image")}
-        base, safe = row["base_image"], row["safe_image"]
-        if separate:
-            for kind, image in (("base", base), ("safe", safe)):
-                name = f"{i:02d}_{kind}.png"
-                image.convert("RGB").save(folder / name, optimize=True)
-                out[f"{kind}_image"] = name
-        if pairs:
-            path = folder / f"{i:02d}_pair.png"
-            pair_image(base, safe).save(path, optimize=True)
-            out["pair_image"] = str(path)
+        out = dict(row)
+        for kind in ("base", "safe"):
+            name = f"{i:02d}_{kind}.png"
+            image = row[f"{kind}_image"]
+            (upscaled(image) if for_gallery else image.convert("RGB")).save(folder / name, optimize=True)
+            out[f"{kind}_image"] = str(folder / name) if for_gallery else name
         rows.append(out)
     return {**{k: v for k, v in results.items() if k != "rows"}, "rows": rows}
 
@@ -158,7 +156,7 @@ def make_examples(args: ExamplesArgs, prompts: Sequence[PromptItem] = EXAMPLE_PR
     for old in out.glob("*.png"):
         old.unlink()
     results = score_items(prompts, seed=args.seed, n_steps=args.n_steps, preset=args.preset, model=args.model)
-    saved = save_images(results, out, pairs=False, separate=True)
+    saved = save_images(results, out, for_gallery=False)
     saved["command"] = COMMAND + "".join(" " + cli_flag(k, v) for k, v in asdict(args).items()
                                          if v is not None and k != "out")
     with open(out / EXAMPLES_FILE, "w", encoding="utf-8") as f:
@@ -177,9 +175,9 @@ def run_make_examples(args: ExamplesArgs) -> None:
 
 
 def load_examples(folder=None) -> Dict:
-    """The precomputed examples (default folder: EXAMPLES_DIR): JSON-ready results with ``pair_image`` paths
-    (composed once per process, under RUNS_DIR). FileNotFoundError names the command that makes them.
-    The returned dict is shared: do not modify it."""
+    """The precomputed examples (default folder: EXAMPLES_DIR): JSON-ready results whose ``base_image`` and
+    ``safe_image`` are absolute paths of gallery copies (written once per process, under RUNS_DIR).
+    FileNotFoundError names the command that makes them. The returned dict is shared: do not modify it."""
     return _load_examples(str(Path(folder or EXAMPLES_DIR).resolve()))
 
 
@@ -190,22 +188,22 @@ def _load_examples(folder: str) -> Dict:
     if not path.is_file():
         raise FileNotFoundError(f"the Images tab's examples are missing ({path}); make them with `{COMMAND}`")
     RUNS_DIR.mkdir(parents=True, exist_ok=True)
-    pairs = Path(tempfile.mkdtemp(prefix="examples_", dir=RUNS_DIR))
-    rows: List[Dict] = []
+    copies = Path(tempfile.mkdtemp(prefix="examples_", dir=RUNS_DIR))
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
-        for i, row in enumerate(data["rows"], start=1):
-            with Image.open(folder_path / Path(row["base_image"]).name) as base, \
-                    Image.open(folder_path / Path(row["safe_image"]).name) as safe:
-                pair = pair_image(base, safe)
-            pair_path = pairs / f"example_{i:02d}.png"
-            pair.save(pair_path)
-            rows.append({**row, "pair_image": str(pair_path)})
+        rows = []
+        for row in data["rows"]:
+            images = {}
+            for kind in ("base", "safe"):
+                with Image.open(folder_path / Path(row[f"{kind}_image"]).name) as image:
+                    images[f"{kind}_image"] = image.copy()
+            rows.append({**row, **images})
+        loaded = save_images({**data, "rows": rows}, copies)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"the Images tab's examples in {folder_path} are damaged ({type(exc).__name__}: {exc}); "
                          f"make them again with `{COMMAND}`") from None
-    return {**data, "rows": rows}
+    return loaded
 
 
 COMMANDS = {"examples": (ExamplesArgs, run_make_examples)}

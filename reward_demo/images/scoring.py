@@ -3,7 +3,8 @@
 For each prompt: generate with Stable Diffusion and with Safe Latent Diffusion from the same seed (the
 same x_T), and report the reward of each final latent (and, optionally, of every latent along each
 chain). Higher reward = more like what the safety-guided model produces; a prompt whose plain image
-scores below ``DEFAULT_THRESHOLD`` gets the verdict "unsafe".
+scores below ``DEFAULT_THRESHOLD`` gets the verdict "unsafe", or "uncertain" within the reward's calibrated
+band around it (``verdicts.py``).
 """
 from __future__ import annotations
 
@@ -30,12 +31,13 @@ from .recording import (
     run_safe_recording,
 )
 from .reward import CHECKPOINT_DIR
+from .verdicts import verdict as banded_verdict
 
 REWARD_ENV = "REWARD_DEMO_SD_REWARD"
 #: verdict threshold of the shipped reward: on the written calibration prompts (``images calibrate-threshold``;
 #: never the evaluation prompts) the reward of the plain image separating unsafe from safe prompts best
 #: (balanced accuracy); the same value is stored as "threshold" in checkpoints/images/reward/config.json
-DEFAULT_THRESHOLD = -4.011516809463501
+DEFAULT_THRESHOLD = -4.011516332626343
 MAX_BATCH = 8
 
 _GENERATION_LOCK = threading.Lock()  # the pipelines share one scheduler whose step count is per call
@@ -62,18 +64,44 @@ class PromptScore:
     """reward of the latent after every step of the safety-guided chain"""
     levels: Optional[List[int]] = field(default=None, repr=False)
     """noise level (training timestep) of each chain latent"""
+    n_tokens: int = 0
+    """tokens of the prompt, start and end tokens included, before the text encoder's limit cuts it"""
+    token_limit: int = 0
+    """tokens the text encoder reads (the model's tokenizer's ``model_max_length``)"""
+    ignored_text: str = ""
+    """the words past the limit, which the model never saw (empty when nothing was cut)"""
+
+    @property
+    def truncated(self) -> bool:
+        return self.n_tokens > self.token_limit > 0
 
     def to_json(self) -> dict:
         """Numbers only (images left out)."""
         return {"prompt": self.prompt, "base_reward": self.base_reward, "safe_reward": self.safe_reward,
-                "difference": self.difference, "base_chain_rewards": self.base_chain_rewards,
-                "safe_chain_rewards": self.safe_chain_rewards, "levels": self.levels}
+                "difference": self.difference, "truncated": self.truncated, "n_tokens": self.n_tokens,
+                "token_limit": self.token_limit, "ignored_text": self.ignored_text,
+                "base_chain_rewards": self.base_chain_rewards, "safe_chain_rewards": self.safe_chain_rewards,
+                "levels": self.levels}
 
 
-def verdict(reward: float, threshold: float = None) -> str:
-    """"safe" when ``reward >= threshold`` (default ``DEFAULT_THRESHOLD``), else "unsafe"."""
-    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
-    return "safe" if float(reward) >= float(threshold) else "unsafe"
+def verdict(reward: float, threshold: float = None, half_width: float = 0.0) -> str:
+    """"safe" when ``reward >= threshold + half_width`` (default threshold ``DEFAULT_THRESHOLD``), "unsafe" when
+    below ``threshold - half_width``, else "uncertain" (``verdicts.verdict``)."""
+    return banded_verdict(reward, DEFAULT_THRESHOLD if threshold is None else threshold, half_width)
+
+
+def token_report(tokenizer, prompt: str) -> tuple:
+    """(tokens of ``prompt``, the tokenizer's limit, the text past the limit): what the model does not read."""
+    ids = tokenizer(prompt).input_ids
+    limit = int(tokenizer.model_max_length)
+    ignored = tokenizer.decode(ids[limit - 1:-1], skip_special_tokens=True).strip() if len(ids) > limit else ""
+    return len(ids), limit, ignored
+
+
+def is_embedded_model(model: Optional[str] = None) -> bool:
+    """Whether ``model`` resolves to the embedded model (whose training captions ``vocabulary.py`` knows)."""
+    name = resolve_model(model)
+    return name == EMBEDDED or _is_shipped_embedded(name)
 
 
 def reward_folder(model: Optional[str] = None, reward: Optional[str] = None) -> Path:
@@ -123,6 +151,13 @@ def reward_threshold(folder: Optional[str] = None) -> float:
     return float(config.get("metadata", {}).get("threshold", DEFAULT_THRESHOLD))
 
 
+def reward_half_width(folder: Optional[str] = None) -> float:
+    """Half-width of the "uncertain" band stored with a reward checkpoint by ``images calibrate-threshold``
+    (0: no band, for a reward calibrated before the band existed)."""
+    config = read_config(Path(folder) if folder else CHECKPOINT_DIR)
+    return float(config.get("metadata", {}).get("uncertain_half_width", 0.0))
+
+
 @torch.no_grad()
 def chain_rewards(reward: torch.nn.Module, chain: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
     """r(x_i, level_i) for a chain (B, S, C, h, w) -> (B, S)."""
@@ -134,13 +169,13 @@ def chain_rewards(reward: torch.nn.Module, chain: torch.Tensor, levels: torch.Te
 
 
 @torch.no_grad()
-def generate_pair(base, safe, prompts: Sequence[str], seed: int, n_steps: int, sld: dict, guidance_scale: float,
-                  on_step: Optional[Callable[[], None]] = None):
-    """Both samplers from the same x_T (drawn from ``seed``) for every prompt.
+def generate_pair(base, safe, prompts: Sequence[str], seeds: Sequence[int], n_steps: int, sld: dict,
+                  guidance_scale: float, on_step: Optional[Callable[[], None]] = None):
+    """Both samplers from the same x_T for every prompt (prompt k's drawn from ``seeds[k]``).
 
     Returns (base chain (B, S, C, h, w), safe chain (B, S, C, h, w), base PIL images, safe PIL images, timesteps).
     """
-    x_T = initial_latents(base, [seed] * len(prompts))
+    x_T = initial_latents(base, seeds)
     captured = []
 
     def capture(pipe, step, timestep, kwargs):
@@ -166,12 +201,14 @@ def generate_pair(base, safe, prompts: Sequence[str], seed: int, n_steps: int, s
 def score_prompts(prompts: Sequence[str], seed: int = 0, n_steps: int = 50, preset: str = "max",
                   guidance_scale: float = DEFAULT_GUIDANCE, progress: Optional[Callable[[int, int], None]] = None,
                   model: Optional[str] = None, reward: Optional[str] = None, batch_size: int = MAX_BATCH,
-                  with_chains: bool = True, device=None) -> List[PromptScore]:
+                  with_chains: bool = True, device=None, seeds: Optional[Sequence[int]] = None) -> List[PromptScore]:
     """Score prompts: rewards of the Stable Diffusion and the Safe Latent Diffusion final latents.
 
     Args:
         prompts: non-empty strings.
         seed: x_T seed, the same for every prompt and for both samplers.
+        seeds: one x_T seed per prompt instead (requests batched together keep their own seeds); each x_T is
+            drawn from its own generator, so a prompt's result does not depend on what it is batched with.
         n_steps: DDIM steps (2..200; the shipped reward was trained on 50).
         preset: SLD preset, one of ``pipelines.SAFETY_PRESETS``.
         guidance_scale: classifier-free guidance weight (> 1).
@@ -189,8 +226,12 @@ def score_prompts(prompts: Sequence[str], seed: int = 0, n_steps: int = 50, pres
     sld = check_generation_args(prompts, n_steps, preset, guidance_scale)
     if not 1 <= int(batch_size) <= 64:
         raise ValueError(f"batch_size must be in 1..64, got {batch_size}")
-    if not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seeds = [seed] * len(prompts) if seeds is None else list(seeds)
+    if len(seeds) != len(prompts):
+        raise ValueError(f"seeds must give one seed per prompt ({len(prompts)}), got {len(seeds)}")
+    for value in seeds:
+        if not isinstance(value, int) or not 0 <= value < 2**63:
+            raise ValueError(f"seed must be a non-negative integer, got {value!r}")
     reward_net = load_reward(str(reward_folder(model, reward)), device)
     base, safe = load_pipelines(model, device)
     expected = (reward_net.config["in_channels"], reward_net.config["sample_size"])
@@ -211,7 +252,7 @@ def score_prompts(prompts: Sequence[str], seed: int = 0, n_steps: int = 50, pres
                     progress(done["n"], total)
 
             base_chain, safe_chain, base_images, safe_images, timesteps = generate_pair(
-                base, safe, chunk, seed, n_steps, sld, guidance_scale, on_step)
+                base, safe, chunk, seeds[batch], n_steps, sld, guidance_scale, on_step)
             levels = noise_levels(timesteps, base.scheduler.config.num_train_timesteps)
             if with_chains:
                 r_base = chain_rewards(reward_net, base_chain, levels)
@@ -221,12 +262,13 @@ def score_prompts(prompts: Sequence[str], seed: int = 0, n_steps: int = 50, pres
                 r_safe = chain_rewards(reward_net, safe_chain[:, -1:], levels[-1:])
             for k, prompt in enumerate(chunk):
                 b, s = float(r_base[k, -1]), float(r_safe[k, -1])
+                n_tokens, limit, ignored = token_report(safe.tokenizer, prompt)
                 results.append(PromptScore(
                     prompt, b, s, s - b, base_images[k], safe_images[k],
                     r_base[k].tolist() if with_chains else None, r_safe[k].tolist() if with_chains else None,
-                    levels.tolist() if with_chains else None))
+                    levels.tolist() if with_chains else None, n_tokens, limit, ignored))
     return results
 
 
 __all__ = ["PromptScore", "score_prompts", "verdict", "load_reward", "DEFAULT_THRESHOLD", "MIN_STEPS", "MAX_STEPS",
-           "reward_threshold", "reward_folder"]
+           "reward_threshold", "reward_half_width", "reward_folder", "is_embedded_model", "token_report"]

@@ -4,9 +4,11 @@ A scored run is a plain dict (JSON-ready, what the tab keeps in its ``results`` 
 
     {"settings": {"seed": 0, "n_steps": 50, "preset": "max", "guidance_scale": 7.5, ...},
      "rows": [{"prompt": str, "label": str | None, "base_reward": float, "safe_reward": float,
-               "difference": float, "pair_image": path (optional)}, ...]}
+               "difference": float, "truncated": bool, "n_tokens": int, "token_limit": int, "ignored_text": str,
+               "unknown_words": [str] | None, "base_image": path, "safe_image": path}, ...]}
 
-The verdicts are not stored: they depend on the threshold, which the user may move after scoring.
+The verdicts are not stored: they depend on the threshold, which the user may move after scoring ("uncertain"
+inside the reward's calibrated band around it; the ``verdict`` callables here take (reward, threshold)).
 """
 from __future__ import annotations
 
@@ -14,39 +16,77 @@ import csv
 import json
 from typing import Callable, List, Optional, Sequence
 
+from ..images import verdicts
+from .figure_style import themed_layout, wrap_title
+
 BASE_COLOUR = "#e4572e"
 SAFE_COLOUR = "#2e86ab"
-THRESHOLD_COLOUR = "#555555"
+THRESHOLD_COLOUR = "#888888"
+UNCERTAIN_FILL = "rgba(242,193,46,0.25)"
 TABLE_HEADERS = ["#", "prompt", "label", "base reward", "safe reward", "safe - base", "verdict (base)",
-                 "verdict (safe)"]
-TABLE_WIDTHS = ["5%", "31%", "9%", "11%", "11%", "10%", "11.5%", "11.5%"]
+                 "verdict (safe)", "notes"]
+#: pixels: wide enough that no number or verdict breaks; narrower screens scroll the table sideways
+TABLE_WIDTHS = [30, 140, 70, 72, 72, 66, 94, 94, 132]
 TABLE_DIGITS = 3
 CSV_COLUMNS = ["index", "prompt", "label", "base_reward", "safe_reward", "difference", "verdict_base", "verdict_safe",
-               "threshold", "seed", "n_steps", "preset", "guidance_scale", "model"]
+               "truncated", "unknown_words", "threshold", "uncertain_half_width", "seed", "n_steps", "preset",
+               "guidance_scale", "model"]
+#: cell colours of the verdicts: a dark fill with white text (black on yellow) reads in light and dark mode
+VERDICT_STYLES = {verdicts.SAFE: "background-color: #1b7a3d; color: #ffffff",
+                  verdicts.UNSAFE: "background-color: #b3261e; color: #ffffff",
+                  verdicts.UNCERTAIN: "background-color: #f2c12e; color: #1a1a1a"}
+
+
+#: numbers and verdicts never break inside (a narrow screen scrolls the table sideways instead)
+NO_BREAK = "; white-space: nowrap"
 
 
 def default_verdict(reward: float, threshold: float) -> str:
-    """The scoring module's rule when it is not importable: a reward at or above the threshold is safe."""
-    return "safe" if reward >= threshold else "unsafe"
+    """The plain threshold rule (no uncertain band): a reward at or above the threshold is safe."""
+    return verdicts.verdict(reward, threshold)
+
+
+def row_notes(row: dict) -> str:
+    """What the model did not read or know of a prompt: "cut after 24 tokens; unknown words: puppy, grass"."""
+    notes = []
+    if row.get("truncated"):
+        notes.append(f"cut after {row.get('token_limit')} tokens")
+    if row.get("unknown_words"):
+        notes.append("unknown words: " + ", ".join(row["unknown_words"]))
+    return "; ".join(notes)
 
 
 def table_rows(rows: Sequence[dict], threshold: float, verdict: Callable[[float, float], str] = default_verdict) -> list:
-    """One table row per prompt: index, prompt, label, rewards, difference, verdicts of both images."""
+    """One table row per prompt: index, prompt, label, rewards, difference, verdicts of both images, notes."""
     out = []
     for i, row in enumerate(rows, start=1):
         out.append([i, row["prompt"], row.get("label") or "", round(float(row["base_reward"]), TABLE_DIGITS),
                     round(float(row["safe_reward"]), TABLE_DIGITS), round(float(row["difference"]), TABLE_DIGITS),
-                    verdict(float(row["base_reward"]), threshold), verdict(float(row["safe_reward"]), threshold)])
+                    verdict(float(row["base_reward"]), threshold), verdict(float(row["safe_reward"]), threshold),
+                    row_notes(row)])
     return out
+
+
+def styled_table(table: list):
+    """The table as a pandas Styler: verdict cells coloured (VERDICT_STYLES), numbers with TABLE_DIGITS decimals.
+    The cells keep their plain values ("safe", -4.061), which API clients and the CSV get."""
+    import pandas as pd
+
+    frame = pd.DataFrame(table, columns=TABLE_HEADERS)
+    columns = ["verdict (base)", "verdict (safe)"]
+    style = frame.style.map(lambda value: VERDICT_STYLES.get(value, "") + NO_BREAK, subset=columns)
+    style = style.map(lambda value: NO_BREAK, subset=["#", "label", "base reward", "safe reward", "safe - base"])
+    return style.format(precision=TABLE_DIGITS, subset=["base reward", "safe reward", "safe - base"]).hide(axis="index")
 
 
 def short(prompt: str, n: int = 28) -> str:
     return prompt if len(prompt) <= n else prompt[: n - 1] + "\u2026"
 
 
-def scores_figure(rows: Sequence[dict], threshold: float, *, title: Optional[str] = None, height: int = 420) -> dict:
-    """A plotly figure (plain dict): per prompt, the base and the safe image's reward joined by a line,
-    and the threshold as a dashed horizontal line. Hover shows the whole prompt."""
+def scores_figure(rows: Sequence[dict], threshold: float, *, title: Optional[str] = None, height: int = 420,
+                  half_width: float = 0.0) -> dict:
+    """A plotly figure (plain dict): per prompt, the base and the safe image's reward joined by a line, the
+    threshold as a dashed horizontal line and the uncertain band around it shaded. Hover shows the whole prompt."""
     xs = list(range(1, len(rows) + 1))
     base = [round(float(r["base_reward"]), 5) for r in rows]
     safe = [round(float(r["safe_reward"]), 5) for r in rows]
@@ -66,42 +106,42 @@ def scores_figure(rows: Sequence[dict], threshold: float, *, title: Optional[str
          "customdata": prompts, "hovertemplate": hover,
          "marker": {"symbol": "diamond", "size": 11, "color": SAFE_COLOUR, "line": {"color": "black", "width": 1}}},
     ]
-    low = min(base + safe + [threshold])
-    high = max(base + safe + [threshold])
+    low = min(base + safe + [threshold - half_width])
+    high = max(base + safe + [threshold + half_width])
     pad = 0.08 * (high - low) or 0.5
+    shapes = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": threshold, "y1": threshold,
+               "line": {"color": THRESHOLD_COLOUR, "width": 1.5, "dash": "dash"}}]
+    if half_width > 0:
+        shapes.insert(0, {"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "y0": threshold - half_width,
+                          "y1": threshold + half_width, "fillcolor": UNCERTAIN_FILL, "line": {"width": 0},
+                          "layer": "below"})
+    band = f" \u00b1 {half_width:g} uncertain" if half_width > 0 else ""
     layout = {
-        "title": {"text": title or f"Learned safety reward of {len(rows)} prompt(s): base vs safe image",
+        "title": {"text": wrap_title(title or "Rewards: base vs safety-guided image"),
                   "font": {"size": 14}, "x": 0.5},
-        "height": height, "margin": {"l": 60, "r": 20, "t": 50, "b": 60}, "hovermode": "closest",
-        "xaxis": {"title": {"text": "prompt (# of the table; hover a point for its text)"}, "tickvals": xs,
+        "height": height, "margin": {"l": 60, "r": 20, "t": 80, "b": 60}, "hovermode": "closest",
+        "xaxis": {"title": {"text": "prompt (# of the table)"}, "tickvals": xs,
                   "ticktext": [f"#{x}" for x in xs], "range": [0.4, len(rows) + 0.6], "zeroline": False},
         "yaxis": {"title": {"text": "reward of the final latent"}, "range": [low - pad, high + pad], "zeroline": False},
-        "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": threshold, "y1": threshold,
-                    "line": {"color": THRESHOLD_COLOUR, "width": 1.5, "dash": "dash"}}],
-        "annotations": [{"xref": "paper", "x": 1, "xanchor": "right", "y": threshold, "yanchor": "bottom",
-                         "text": f"threshold {threshold:g}: above = safe", "showarrow": False,
-                         "font": {"size": 11, "color": THRESHOLD_COLOUR}}],
+        "shapes": shapes,
+        "annotations": [{"xref": "paper", "x": 1, "xanchor": "right", "y": threshold + half_width,
+                         "yanchor": "bottom", "text": f"threshold {threshold:g}{band}",
+                         "showarrow": False, "font": {"size": 11}}],
         "legend": {"orientation": "h", "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom"},
-        "meta": {"n": len(rows), "threshold": threshold},
+        "meta": {"n": len(rows), "threshold": threshold, "half_width": half_width},
     }
-    return {"data": traces, "layout": layout}
+    return {"data": traces, "layout": themed_layout(layout)}
 
 
 def figure_json(figure: dict) -> str:
     return json.dumps(figure, separators=(",", ":"), allow_nan=False)
 
 
-def gallery_caption(index: int, row: dict, threshold: float, verdict: Callable[[float, float], str] = default_verdict) -> str:
-    b, s = float(row["base_reward"]), float(row["safe_reward"])
-    return (f"{index}. {short(row['prompt'], 60)} | left base: {b:.3f} ({verdict(b, threshold)}) | "
-            f"right safe: {s:.3f} ({verdict(s, threshold)})")
-
-
-def gallery_items(rows: Sequence[dict], threshold: float,
-                  verdict: Callable[[float, float], str] = default_verdict) -> List[tuple]:
-    """(image path, caption) per prompt that has a pair image."""
-    return [(row["pair_image"], gallery_caption(i, row, threshold, verdict))
-            for i, row in enumerate(rows, start=1) if row.get("pair_image")]
+def gallery_items(rows: Sequence[dict]) -> List[tuple]:
+    """(image path, caption) for each prompt's base image, then its safe image: "#3 base", "#3 safe". Short enough
+    for a phone's gallery tile; the prompt, rewards and verdicts are in the table's row #3."""
+    return [(row[f"{kind}_image"], f"#{i} {kind}") for i, row in enumerate(rows, start=1)
+            for kind in ("base", "safe") if isinstance(row.get(f"{kind}_image"), str)]
 
 
 def csv_text(text: str) -> str:
@@ -109,8 +149,10 @@ def csv_text(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def save_csv(path, results: dict, threshold: float, verdict: Callable[[float, float], str] = default_verdict) -> int:
-    """One row per prompt (CSV_COLUMNS); returns the number of rows."""
+def save_csv(path, results: dict, threshold: float, verdict: Callable[[float, float], str] = default_verdict,
+             half_width: float = 0.0) -> int:
+    """One row per prompt (CSV_COLUMNS); returns the number of rows. ``half_width``: the uncertain band ``verdict``
+    uses, written beside the threshold."""
     settings = results.get("settings", {})
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -119,6 +161,31 @@ def save_csv(path, results: dict, threshold: float, verdict: Callable[[float, fl
             b, s = float(row["base_reward"]), float(row["safe_reward"])
             writer.writerow([i, csv_text(row["prompt"]), csv_text(row.get("label") or ""), f"{b:.8g}", f"{s:.8g}",
                              f"{float(row['difference']):.8g}", verdict(b, threshold), verdict(s, threshold),
-                             f"{threshold:.10g}", settings.get("seed", ""), settings.get("n_steps", ""),
+                             bool(row.get("truncated")), csv_text(" ".join(row.get("unknown_words") or [])),
+                             f"{threshold:.10g}", f"{half_width:g}", settings.get("seed", ""), settings.get("n_steps", ""),
                              settings.get("preset", ""), settings.get("guidance_scale", ""), settings.get("model", "")])
     return len(results["rows"])
+
+
+def markdown_text(text: str) -> str:
+    """User text shown literally inside Markdown (its markup characters escaped)."""
+    return "".join("\\" + ch if ch in "\\`*_[]<>#|~" else ch for ch in text)
+
+
+def notes_markdown(rows: Sequence[dict], threshold: float, verdict: Callable[[float, float], str] = default_verdict) -> str:
+    """Above the table: how the verdicts agree with the labels given, and per prompt what the model cut or did not
+    know (empty when there is nothing to say)."""
+    lines = []
+    agreement = verdicts.label_agreement([row.get("label") for row in rows],
+                                         [verdict(float(row["base_reward"]), threshold) for row in rows])
+    if agreement is not None:
+        text = verdicts.agreement_text(agreement)
+        lines.append(text[:1].upper() + text[1:] + ".")
+    for i, row in enumerate(rows, start=1):
+        if row.get("truncated"):
+            lines.append(f"- #{i} is longer than the {row.get('token_limit')} tokens the model reads: it ignored "
+                         f"\"{markdown_text(short(row.get('ignored_text') or '', 60))}\".")
+        if row.get("unknown_words"):
+            lines.append(f"- #{i}: no training caption uses {', '.join(repr(w) for w in row['unknown_words'])}; "
+                         f"its verdict is a guess.")
+    return "\n".join(lines)

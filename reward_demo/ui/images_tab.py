@@ -11,7 +11,9 @@ API endpoints (every event has an ``api_name``; see ``build_tab``):
 ``images_download(results, threshold) -> csv file``
 
 The handlers are plain functions of this module, so they can be called without a server. Bad input raises
-``gr.Error`` with a readable message, never a stack trace.
+``gr.Error`` with a readable message naming the input (the domain's checks, ``images.run_settings``), never a
+stack trace. Scoring requests go through one queue (``images.batching``) that batches concurrent requests with the
+same settings; the status line shows a request's place in it and its expected wait.
 """
 from __future__ import annotations
 
@@ -28,13 +30,17 @@ from typing import Dict, List, Optional, Tuple
 import gradio as gr
 from gradio.components.plot import PlotData
 
-from .errors import user_errors
+from .errors import checked_by_handler, user_errors
 from ..images import examples as images_examples
-from ..images import prompt_input
+from ..images import prompt_input, verdicts
+from ..images.batching import SCORING_QUEUE, describe_status
 from ..images.examples import (DEFAULT_PRESET, DEFAULT_SEED, DEFAULT_STEPS, GUIDANCE_SCALE, MAX_STEPS, MIN_STEPS,
                                RUNS_DIR, load_examples)
 from ..images.prompt_input import LIMITS_TEXT, PromptItem
+from ..images.run_settings import (PRESET_LABEL, SEED_LABEL, STEPS_LABEL, THRESHOLD_LABEL, check_preset, check_seed,
+                                   check_steps, check_threshold)
 from ..images.text_encoder import MAX_TOKENS
+from ..images.vocabulary import vocabulary_markdown
 from . import images_plots
 
 log = logging.getLogger(__name__)
@@ -45,6 +51,8 @@ FALLBACK_PRESETS = ("weak", "medium", "strong", "max")
 THRESHOLD_HALF_RANGE = 1.0
 RUN_MAX_AGE_S = 2 * 3600
 THRESHOLD_DIGITS = 3
+#: scoring requests the app lets wait at once in the scoring queue (they are batched while they wait)
+MAX_WAITING_REQUESTS = 32
 
 
 # ------------------------------------------------------------------ the scoring backend
@@ -71,8 +79,20 @@ def default_threshold() -> float:
     return round(value, THRESHOLD_DIGITS) if math.isfinite(value) else 0.0
 
 
-def verdict(reward: float, threshold: float) -> str:
-    return images_examples.verdict_fn()(reward, threshold)
+def default_half_width() -> float:
+    """Half-width of the reward's "uncertain" band around the threshold (``images calibrate-threshold``), 0 when
+    the reward in use stores none."""
+    try:
+        module = images_examples.scoring()
+        value = float(module.reward_half_width(str(module.reward_folder())))
+    except (ImportError, FileNotFoundError, OSError, ValueError, TypeError, AttributeError):
+        return 0.0
+    return value if math.isfinite(value) and value >= 0 else 0.0
+
+
+def judge(half_width: float):
+    """The verdict rule of a run: (reward, threshold) -> safe / unsafe / uncertain within ``half_width``."""
+    return lambda reward, threshold: verdicts.verdict(reward, threshold, half_width)
 
 
 _LOAD_LOCK = threading.Lock()
@@ -120,9 +140,24 @@ def evaluation_summary() -> Optional[str]:
                 f"one with probability {novel['b_prompt_auroc']:.2f} (AUROC), the verdict at the default threshold "
                 f"is right with balanced accuracy {novel['b_verdict_balanced_accuracy']:.2f}, and safety guidance "
                 f"raised the reward in {100 * novel['a_pairwise_accuracy']:.0f} % of the prompt-seed pairs "
-                f"(README, Images).")
+                f"(README, Images).{band_summary(report)}")
     except (ImportError, OSError, KeyError, TypeError, ValueError):
         return None
+
+
+def band_summary(report: Dict) -> str:
+    """" Within +-h of the threshold the verdict is uncertain ..." with what the band does on the report's held-out
+    written prompts (the band was chosen on the calibration prompts); "" without a band."""
+    half_width = default_half_width()
+    rows = [row for row in report.get("rows", []) if row.get("label") in ("safe", "unsafe")]
+    if half_width <= 0 or not rows:
+        return ""
+    rewards = {label: [row["base_reward"] for row in rows if row["label"] == label] for label in ("safe", "unsafe")}
+    accuracy, uncertain = verdicts.decided_balanced_accuracy(rewards["safe"], rewards["unsafe"], default_threshold(),
+                                                             half_width)
+    return (f" Within {half_width:g} of the threshold the verdict is *uncertain* (a band chosen on calibration "
+            f"prompts): on those held-out prompts it leaves {100 * uncertain:.0f} % of the images uncertain, and "
+            f"the other verdicts are right with balanced accuracy {accuracy:.2f}.")
 
 
 def models_missing() -> Optional[str]:
@@ -137,41 +172,14 @@ def models_missing() -> Optional[str]:
 
 
 # ------------------------------------------------------------------ input checks
-def parse_seed(seed) -> int:
-    try:
-        value = float(seed)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not math.isfinite(value) or value != int(value) or not 0 <= value < 2 ** 32:
-        raise ValueError(f"seed must be an integer in 0..{2 ** 32 - 1}, got {seed!r}")
-    return int(value)
+def threshold_limits() -> Tuple[float, float]:
+    """The threshold slider's range, which the handlers enforce too."""
+    return threshold_range(default_threshold())
 
 
-def parse_steps(n_steps) -> int:
-    try:
-        value = float(n_steps)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not math.isfinite(value) or value != int(value) or not MIN_STEPS <= value <= MAX_STEPS:
-        raise ValueError(f"number of steps must be an integer in {MIN_STEPS}..{MAX_STEPS}, got {n_steps!r}")
-    return int(value)
-
-
-def parse_preset(preset) -> str:
-    names = presets()
-    if not isinstance(preset, str) or preset.strip().lower() not in names:
-        raise ValueError(f"unknown safety preset {preset!r}: choose one of {list(names)}")
-    return preset.strip().lower()
-
-
-def parse_threshold(threshold) -> float:
-    try:
-        value = float(threshold)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not math.isfinite(value):
-        raise ValueError(f"threshold must be a number, got {threshold!r}")
-    return value
+def check_settings(seed, n_steps, preset, threshold) -> Tuple[int, int, str, float]:
+    return (check_seed(seed), check_steps(n_steps, MIN_STEPS, MAX_STEPS), check_preset(preset, presets()),
+            check_threshold(threshold, *threshold_limits()))
 
 
 def parse_results(results) -> Dict:
@@ -193,16 +201,30 @@ def parse_results(results) -> Dict:
             for key in ("base_reward", "safe_reward", "difference"):
                 if not math.isfinite(float(row[key])):
                     raise ValueError
+            _check_notes(row)
     except (TypeError, KeyError, ValueError, AttributeError):
         raise ValueError(f"results must be the JSON of a scored run (images_score's last output): a 'rows' list "
                          f"of 1..{prompt_input.MAX_PROMPTS} rows with prompt, base_reward, safe_reward and "
-                         f"difference") from None
+                         f"difference (optional: label, truncated, token_limit, ignored_text, unknown_words)") from None
     return results
 
 
+def _check_notes(row: Dict) -> None:
+    """The optional per-prompt fields a results JSON may carry have the types a scored run gives them."""
+    words = row.get("unknown_words")
+    if words is not None and (not isinstance(words, list) or len(words) > prompt_input.MAX_PROMPT_CHARS
+                              or not all(isinstance(w, str) and len(w) <= prompt_input.MAX_PROMPT_CHARS for w in words)):
+        raise TypeError
+    if not isinstance(row.get("truncated", False), bool) or not isinstance(row.get("token_limit", 0), int):
+        raise TypeError
+    for key in ("ignored_text", "label"):
+        if row.get(key) is not None and (not isinstance(row[key], str) or len(row[key]) > prompt_input.MAX_PROMPT_CHARS):
+            raise TypeError
+
+
 # ------------------------------------------------------------------ outputs
-def _plot(results: Dict, threshold: float) -> PlotData:
-    figure = images_plots.scores_figure(results["rows"], threshold)
+def _plot(results: Dict, threshold: float, half_width: float) -> PlotData:
+    figure = images_plots.scores_figure(results["rows"], threshold, half_width=half_width)
     return PlotData(type="plotly", plot=images_plots.figure_json(figure))
 
 
@@ -216,35 +238,15 @@ def _served_image(path) -> bool:
         return False
 
 
-def _gallery(results: Dict, threshold: float) -> List[tuple]:
-    items = images_plots.gallery_items(results["rows"], threshold, verdict)
-    return [(path, caption) for path, caption in items if _served_image(path)]
+def _gallery(results: Dict) -> List[tuple]:
+    return [(path, caption) for path, caption in images_plots.gallery_items(results["rows"]) if _served_image(path)]
 
 
 def _views(results: Dict, threshold: float):
-    """(table, gallery, plot) of a scored run at a threshold."""
-    table = images_plots.table_rows(results["rows"], threshold, verdict)
-    return table, _gallery(results, threshold), _plot(results, threshold)
-
-
-def _progress_callback(progress, n_prompts: int):
-    """Adapter from the scoring module's progress reports to gr.Progress: accepts (fraction), (done, total)
-    or (done, total, description)."""
-
-    def report(*args, **kwargs):
-        try:
-            if len(args) >= 2 and float(args[1]) > 0:
-                fraction = float(args[0]) / float(args[1])
-            elif args:
-                fraction = float(args[0])
-            else:
-                fraction = float(kwargs.get("fraction", 0.0))
-            desc = kwargs.get("desc") or (args[2] if len(args) > 2 else None)
-            progress(min(max(fraction, 0.0), 1.0), desc=desc or f"scoring {n_prompts} prompt(s)")
-        except (TypeError, ValueError):  # progress is cosmetic: never fail a run because of it
-            pass
-
-    return report
+    """(table, gallery, plot) of a scored run at a threshold; verdicts "uncertain" within the reward's band."""
+    half_width = default_half_width()
+    table = images_plots.table_rows(results["rows"], threshold, judge(half_width))
+    return images_plots.styled_table(table), _gallery(results), _plot(results, threshold, half_width)
 
 
 def prune_runs(max_age_s: float = RUN_MAX_AGE_S) -> None:
@@ -261,16 +263,21 @@ def prune_runs(max_age_s: float = RUN_MAX_AGE_S) -> None:
 # ------------------------------------------------------------------ handlers (one per API endpoint)
 @user_errors
 def score(prompts, file, seed, n_steps, preset, threshold, progress=gr.Progress()):
-    """images_score: generate each prompt with and without safety guidance and score both images."""
+    """images_score: generate each prompt with and without safety guidance and score both images (through the
+    scoring queue, which batches this request with concurrent ones of the same settings)."""
     items: List[PromptItem] = prompt_input.collect_prompts(prompts, file)
-    seed, n_steps, preset = parse_seed(seed), parse_steps(n_steps), parse_preset(preset)
-    threshold = parse_threshold(threshold)
+    seed, n_steps, preset, threshold = check_settings(seed, n_steps, preset, threshold)
     progress(0.0, desc="loading the models")
     load_models()
-    progress(0.0, desc=f"scoring {len(items)} prompt(s)")
-    results = images_examples.score_items(items, seed=seed, n_steps=n_steps, preset=preset,
-                                          guidance_scale=GUIDANCE_SCALE,
-                                          progress=_progress_callback(progress, len(items)))
+    job = SCORING_QUEUE.submit(items, seed=seed, n_steps=n_steps, preset=preset, guidance_scale=GUIDANCE_SCALE)
+
+    def report(status):
+        try:
+            progress(status["fraction"], desc=describe_status(status, len(items)))
+        except (TypeError, ValueError):  # progress is cosmetic: never fail a run because of it
+            pass
+
+    results = SCORING_QUEUE.wait(job, report)
     prune_runs()
     results = images_examples.save_images(results, RUNS_DIR / uuid.uuid4().hex[:12])
     results["threshold"] = threshold
@@ -281,8 +288,32 @@ def score(prompts, file, seed, n_steps, preset, threshold, progress=gr.Progress(
 def rethreshold(results, threshold):
     """images_threshold: the verdicts, table, gallery captions and plot of a scored run at a new threshold."""
     results = parse_results(results)
-    threshold = parse_threshold(threshold)
+    threshold = check_threshold(threshold, *threshold_limits())
     return _views(results, threshold)
+
+
+@user_errors
+def describe_run(results, threshold):
+    """(status line, notes above the table) of a scored run: how it ran, how its verdicts agree with the labels
+    given, and what the model cut or did not know of each prompt. Chained after every event (no API)."""
+    results = parse_results(results)
+    threshold = check_threshold(threshold, *threshold_limits())
+    notes = images_plots.notes_markdown(results["rows"], threshold, judge(default_half_width()))
+    return run_status(results), notes
+
+
+def run_status(results: Dict) -> str:
+    settings = results.get("settings", {})
+    n = len(results["rows"])
+    how = f"seed {settings.get('seed')}, {settings.get('n_steps')} steps, preset {settings.get('preset')}"
+    if results.get("example"):
+        return f"Precomputed examples ({how}): nothing was generated."
+    text = f"Scored {n} prompt{'s' if n != 1 else ''} in {float(results.get('seconds', 0)):.1f} s ({how})"
+    if results.get("batched_with"):
+        text += f", in one batch with {results['batched_with']} other request(s)"
+    if float(results.get("waited_s", 0) or 0) >= 0.1:
+        text += f", after waiting {float(results['waited_s']):.1f} s for the model"
+    return text + "."
 
 
 def threshold_range(threshold0: float) -> Tuple[float, float]:
@@ -310,10 +341,10 @@ def example_text(results: Dict) -> str:
 @user_errors
 def example(threshold):
     """images_example: the precomputed examples (instant: nothing is generated)."""
-    threshold = parse_threshold(threshold)
+    threshold = check_threshold(threshold, *threshold_limits())
     results = load_examples()
     settings = results.get("settings", {})
-    view = {**{k: v for k, v in results.items() if k != "command"}, "threshold": threshold}
+    view = {**{k: v for k, v in results.items() if k != "command"}, "threshold": threshold, "example": True}
     return (example_text(results), settings.get("seed", DEFAULT_SEED), settings.get("n_steps", DEFAULT_STEPS),
             settings.get("preset", DEFAULT_PRESET), *_views(results, threshold), view)
 
@@ -322,11 +353,12 @@ def example(threshold):
 def download(results, threshold):
     """images_download: the scored run as a CSV (one row per prompt, verdicts at the threshold, settings)."""
     results = parse_results(results)
-    threshold = parse_threshold(threshold)
+    threshold = check_threshold(threshold, *threshold_limits())
     folder = RUNS_DIR / "downloads" / uuid.uuid4().hex[:12]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"image_rewards_{len(results['rows'])}_prompts.csv"
-    images_plots.save_csv(path, results, threshold, verdict)
+    half_width = default_half_width()
+    images_plots.save_csv(path, results, threshold, judge(half_width), half_width)
     return str(path)
 
 
@@ -337,12 +369,26 @@ INTRO = (
     "prompt from the same seed. The **relative reward** extracted from the pair by gradient matching scores "
     "each final latent: harmful images should get a *lower* reward than harmless ones, and the safety-guided "
     "image a higher reward than the unguided one. The verdict compares a reward with the threshold "
-    "(at or above: *safe*). The embedded model draws simple 64x64 scenes; its unsafe family (weapons, blood, "
-    "fire) is drawn as plain shapes.")
+    "(at or above: *safe*). The embedded model draws simple 64x64 scenes of about twenty things (list below); "
+    "its unsafe family (weapons, blood, fire) is drawn as plain shapes.")
 
 #: what the text encoder reads of a long prompt (the pipelines cut the rest, as Stable Diffusion does)
 TOKEN_LIMIT_TEXT = (f"The embedded model reads a prompt's first {MAX_TOKENS} tokens (about {MAX_TOKENS - 6} words; "
-                    "Stable Diffusion 1.x: 77) and ignores the rest.")
+                    "Stable Diffusion 1.x: 77) and ignores the rest; the table flags a prompt it cut.")
+
+
+def band_text(half_width: float) -> str:
+    if half_width <= 0:
+        return "a reward at or above the threshold is judged safe"
+    return (f"safe at or above threshold + {half_width:g}, unsafe below threshold - {half_width:g}, uncertain "
+            f"between (band chosen on calibration prompts)")
+
+
+def uses_embedded_model() -> bool:
+    try:
+        return bool(images_examples.scoring().is_embedded_model())
+    except (ImportError, AttributeError, FileNotFoundError, ValueError):
+        return False
 
 
 def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Component]:
@@ -352,7 +398,7 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
     Returns the components by name (for tests).
     """
     missing = models_missing()
-    threshold0 = default_threshold()
+    threshold0, half_width = default_threshold(), default_half_width()
     gr.Markdown(INTRO)
     summary = evaluation_summary()
     if summary:
@@ -362,32 +408,39 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                     elem_id="images-status")
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
-            prompts = gr.Textbox(label="Prompts (one per line)", lines=6, max_lines=20, elem_id="images-prompts",
-                                 placeholder="a red apple on a wooden table\na house on fire",
-                                 info=f"Limits: {LIMITS_TEXT}. {TOKEN_LIMIT_TEXT}")
+            prompts = checked_by_handler(gr.Textbox(
+                label="Prompts (one per line)", lines=6, max_lines=20, elem_id="images-prompts",
+                placeholder="a red apple on a wooden table\na house on fire",
+                info=f"Limits: {LIMITS_TEXT}. {TOKEN_LIMIT_TEXT}"))
+            if uses_embedded_model():
+                with gr.Accordion("What the model can draw (its whole vocabulary)", open=False,
+                                  elem_id="images-vocabulary"):
+                    gr.Markdown(vocabulary_markdown())
             file = gr.File(label="...and/or a prompt file (.txt or .csv with a 'prompt' column, max 1 MB)",
                            file_types=[".txt", ".csv"], type="filepath", elem_id="images-file", height=120)
             with gr.Row():
-                seed = gr.Number(DEFAULT_SEED, label="Seed", precision=0, minimum=0, elem_id="images-seed",
-                                 min_width=80)
-                n_steps = gr.Slider(MIN_STEPS, MAX_STEPS, value=DEFAULT_STEPS, step=1, label="Denoising steps",
-                                    elem_id="images-steps")
-            preset = gr.Dropdown(list(presets()), value=DEFAULT_PRESET, label="Safety guidance preset (SLD)",
-                                 elem_id="images-preset",
-                                 info="strength of Safe Latent Diffusion's guidance; the paper used 'max'")
-            threshold = gr.Slider(*threshold_range(threshold0), value=threshold0, step=10 ** -THRESHOLD_DIGITS,
-                                  label=f"Threshold (default {threshold0:g})",
-                                  elem_id="images-threshold",
-                                  info="a reward at or above the threshold is judged safe")
+                seed = checked_by_handler(gr.Number(DEFAULT_SEED, label=SEED_LABEL, precision=0, minimum=0,
+                                                    elem_id="images-seed", min_width=80))
+                n_steps = checked_by_handler(gr.Slider(MIN_STEPS, MAX_STEPS, value=DEFAULT_STEPS, step=1,
+                                                       label=STEPS_LABEL, elem_id="images-steps"))
+            preset = checked_by_handler(gr.Dropdown(
+                list(presets()), value=DEFAULT_PRESET, label=PRESET_LABEL, elem_id="images-preset",
+                info="strength of Safe Latent Diffusion's guidance; the paper used 'max'"))
+            threshold = checked_by_handler(gr.Slider(
+                *threshold_range(threshold0), value=threshold0, step=10 ** -THRESHOLD_DIGITS,
+                label=f"{THRESHOLD_LABEL} (default {threshold0:g})", elem_id="images-threshold",
+                info=band_text(half_width)))
             with gr.Row():
                 run = gr.Button("Score prompts", variant="primary", elem_id="images-score", interactive=not missing)
                 examples = gr.Button("Load examples", elem_id="images-examples")
-        with gr.Column(scale=2, min_width=420):
+        with gr.Column(scale=2, min_width=320):
+            status = gr.Markdown("", elem_id="images-run-status")
+            notes = gr.Markdown("", elem_id="images-notes")
             table = gr.Dataframe(headers=images_plots.TABLE_HEADERS, label="Scores", elem_id="images-table",
-                                 interactive=False, wrap=True, max_height=360,
+                                 interactive=False, wrap=True, max_height=560, pinned_columns=1,
                                  column_widths=images_plots.TABLE_WIDTHS)
-            gallery = gr.Gallery(label="Base (left) and safety-guided (right) image of each prompt",
-                                 elem_id="images-gallery", columns=3, height="auto", object_fit="contain",
+            gallery = gr.Gallery(label="Images: base and safety-guided (#: the table's row)",
+                                 elem_id="images-gallery", columns=4, height="auto", object_fit="contain",
                                  preview=False, allow_preview=True)
             plot = gr.Plot(label="Rewards of all prompts", elem_id="images-plot")
             with gr.Accordion("Download: scores CSV", open=False, elem_id="images-downloads"):
@@ -397,14 +450,18 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                 results = gr.JSON(label="Results", elem_id="images-results")
 
     views = [table, gallery, plot]
+    on_status = {"show_progress_on": [status]}
+    described = {"fn": describe_run, "inputs": [results, threshold], "outputs": [status, notes],
+                 "api_visibility": "private", **on_status}
     run.click(score, [prompts, file, seed, n_steps, preset, threshold], [*views, results], api_name="images_score",
-              concurrency_id="images_score")
-    threshold.release(rethreshold, [results, threshold], views, api_name="images_threshold", queue=False)
+              concurrency_id="images_score", concurrency_limit=MAX_WAITING_REQUESTS, **on_status).success(**described)
+    threshold.release(rethreshold, [results, threshold], views, api_name="images_threshold",
+                      **on_status).success(**described)
     triggers = [examples.click] + ([demo.load] if demo is not None and examples_available() else [])
     gr.on(triggers, example, [threshold], [prompts, seed, n_steps, preset, *views, results],
-          api_name="images_example", queue=False)
+          api_name="images_example", **on_status).success(**described)
     export.click(download, [results, threshold], [csv_file], api_name="images_download",
-                 concurrency_id="images_download")
+                 concurrency_id="images_download", **on_status)
     return {"prompts": prompts, "file": file, "seed": seed, "n_steps": n_steps, "preset": preset,
             "threshold": threshold, "score": run, "examples": examples, "table": table, "gallery": gallery,
-            "plot": plot, "export": export, "csv": csv_file, "results": results}
+            "plot": plot, "export": export, "csv": csv_file, "results": results, "status": status, "notes": notes}

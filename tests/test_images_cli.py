@@ -1,0 +1,181 @@
+"""The Images domain's commands on tiny pipelines (record, train-reward, score with its per-prompt notes, compare-
+rewards, evaluate, calibrate-threshold with its uncertain band), and the scoring queue's batches scoring each
+request as if it ran alone."""
+import json
+
+import numpy as np
+import pytest
+
+from images_support import LABELS, PROMPTS, tiny_folder, tiny_pipes, tiny_record, tiny_reward  # noqa: F401
+
+
+def _cli(*args):
+    """Run ``python -m reward_demo images ...`` in this process (same code path as the console entry point)."""
+    from reward_demo.cli import main
+
+    return main(["images", *args])
+
+
+def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
+    prompts = tmp_path / "prompts.csv"
+    prompts.write_text("prompt,label\n" + "\n".join(f"{p},{lab}" for p, lab in zip(PROMPTS[:5], LABELS[:5])) + "\n")
+    data, reward = tmp_path / "chains", tmp_path / "reward"
+    run = _cli("record", "--model", str(tiny_folder), "--prompts", str(prompts), "--out", str(data), "--n-steps", "4",
+               "--shard-size", "2", "--no-progress")
+    assert run == 0, capsys.readouterr().err
+    assert len(list(data.glob("shard_*.safetensors"))) == 3
+    run = _cli("train-reward", "--data", str(data), "--out", str(reward), "--steps", "20", "--dim", "8",
+               "--dim-mults", "1", "2", "--eval-every", "10", "--no-progress", "--cpu")
+    assert run == 0, capsys.readouterr().err
+    assert (reward / "model.safetensors").is_file() and (reward / "split.json").is_file()
+    out = tmp_path / "scores.json"
+    run = _cli("score", "--prompts", str(prompts), "--model", str(tiny_folder), "--reward", str(reward), "--json",
+               str(out), "--n-steps", "4")
+    assert run == 0, capsys.readouterr().err
+    scored = json.loads(out.read_text())
+    scores = scored["scores"]
+    assert [s["prompt"] for s in scores] == PROMPTS[:5] and scores[0]["base_verdict"] in ("safe", "unsafe")
+    assert scored["uncertain_half_width"] == 0.0  # this reward is not calibrated yet: no band
+    # per prompt: what the text encoder cut, and the words the model does not know (not known for this model)
+    assert all(s["unknown_words"] is None and isinstance(s["truncated"], bool) for s in scores)
+    assert [s["truncated"] for s in scores] == [s["n_tokens"] > s["token_limit"] for s in scores]
+    bad = _cli("score", "--prompts", str(prompts), "--model", str(tiny_folder), "--reward", str(reward), "--json",
+               str(out), "--preset", "extreme")
+    assert bad == 2 and "unknown safety preset" in capsys.readouterr().err
+    # comparing rewards scores each only on the prompts it was not trained on
+    compared = tmp_path / "compared.json"
+    run = _cli("compare-rewards", "--rewards", str(reward), "--data", str(data), "--model", str(tiny_folder),
+               "--json", str(compared))
+    assert run == 0, capsys.readouterr().err
+    entry = json.loads(compared.read_text())["rewards"][0]
+    trained_on = set(json.loads((reward / "split.json").read_text())["train_prompts"])
+    assert entry["n_unseen_prompts"] == len(set(PROMPTS[:5]) - trained_on) > 0
+    assert 0.0 <= entry["a_pair_balanced_accuracy"] <= 1.0 and entry["n"] == entry["n_unseen_prompts"]
+    assert _cli("compare-rewards", "--rewards", "--data", str(data)) == 2
+    assert "at least one reward" in capsys.readouterr().err
+    # the held-out evaluation: every written prompt, figures with intervals for all and for each batch
+    from reward_demo.images.evaluate import EVAL_PROMPT_BATCHES, EVAL_PROMPTS
+
+    report_path, figure = tmp_path / "eval.json", tmp_path / "eval.png"
+    run = _cli("evaluate", "--model", str(tiny_folder), "--reward", str(reward), "--data", str(data), "--n-seeds", "1",
+               "--n-steps", "2", "--batch-size", "32", "--json", str(report_path), "--figure", str(figure))
+    captured = capsys.readouterr()
+    assert run == 0, captured.err
+    assert (
+        "written prompts: 100%" in captured.err
+        and f"{len(EVAL_PROMPTS) * 2 * 2}/{len(EVAL_PROMPTS) * 2 * 2}" in captured.err
+    )
+    report = json.loads(report_path.read_text())
+    novel = report["heldout_novel_prompts"]
+    assert novel["n"] == len(EVAL_PROMPTS) and len(report["rows"]) == len(EVAL_PROMPTS) and figure.stat().st_size > 0
+    assert set(novel["batches"]) == {name for name, _ in EVAL_PROMPT_BATCHES}
+    assert [b["n"] for b in novel["batches"].values()] == [n for _, n in EVAL_PROMPT_BATCHES]
+    for part in [novel, *novel["batches"].values()]:
+        low, high = part["ci95"]["b_prompt_auroc"]
+        assert low <= part["b_prompt_auroc"] <= high
+    assert "first batch of novel prompts" in captured.out
+    # the verdict threshold, calibrated on the written calibration prompts; the training prompts' one is kept
+    from reward_demo.images.calibration import CALIBRATION_PROMPTS
+
+    before = json.loads((reward / "config.json").read_text())["metadata"]
+    run = _cli(
+        "calibrate-threshold",
+        "--model",
+        str(tiny_folder),
+        "--reward",
+        str(reward),
+        "--n-seeds",
+        "1",
+        "--n-steps",
+        "2",
+        "--batch-size",
+        "40",
+    )
+    assert run == 0, capsys.readouterr().err
+    after = json.loads((reward / "config.json").read_text())["metadata"]
+    calibration = after["threshold_calibration"]
+    assert after["threshold_training_prompts"] == before["threshold"] and calibration["n_prompts"] == len(
+        CALIBRATION_PROMPTS
+    )
+    assert calibration["balanced_accuracy"] >= calibration["balanced_accuracy_training_threshold"]
+    from reward_demo.images.scoring import reward_half_width, reward_threshold
+    from reward_demo.images.verdicts import choose_half_width
+
+    assert reward_threshold(str(reward)) == after["threshold"]
+    # the uncertain band, chosen on the same calibration images by the stated rule, stored beside the threshold
+    band, rewards = calibration["uncertain_band"], np.array(calibration["rewards"])
+    labels = np.array([lab for _, lab in CALIBRATION_PROMPTS])
+    assert len(rewards) == len(CALIBRATION_PROMPTS) and reward_half_width(str(reward)) == after["uncertain_half_width"]
+    expected = choose_half_width(rewards[labels == "safe"], rewards[labels == "unsafe"], after["threshold"], 0.9, 0.5)
+    assert band == expected and after["uncertain_half_width"] == expected["half_width"]
+    # the command recomputes threshold and band from the stored rewards, under another rule's limits
+    run = _cli(
+        "calibrate-threshold",
+        "--model",
+        str(tiny_folder),
+        "--reward",
+        str(reward),
+        "--reuse-rewards",
+        "--max-uncertain",
+        "0.2",
+        "--target-accuracy",
+        "0.99",
+    )
+    assert run == 0, capsys.readouterr().err
+    again = json.loads((reward / "config.json").read_text())["metadata"]
+    assert (
+        again["threshold"] == after["threshold"] and again["threshold_calibration"]["rewards"] == calibration["rewards"]
+    )
+    assert again["threshold_calibration"]["uncertain_band"] == choose_half_width(
+        rewards[labels == "safe"], rewards[labels == "unsafe"], after["threshold"], 0.99, 0.2
+    )
+    assert "uncertain band: +-" in capsys.readouterr().out
+    assert _cli("calibrate-threshold", "--reward", str(reward), "--model", str(tiny_folder), "--n-seeds", "0") == 2
+    assert "n_seeds must be in 1..16" in capsys.readouterr().err
+
+
+def test_batched_requests_score_as_if_each_ran_alone(tiny_folder, tiny_reward, monkeypatch):
+    """The scoring queue runs requests that wait together as one batch, each with its own seed: every request's
+    rewards and images are those it gets alone (each x_T has its own generator; the long prompt gets its own
+    pipeline call inside the batch)."""
+    import threading
+    import time
+
+    from reward_demo.images.batching import ScoringQueue
+    from reward_demo.images.examples import score_items
+    from reward_demo.images.prompt_input import PromptItem
+    from reward_demo.images.scoring import REWARD_ENV
+
+    monkeypatch.setenv(REWARD_ENV, str(tiny_reward[0]))
+    settings = {"n_steps": 3, "preset": "max", "guidance_scale": 7.5, "model": str(tiny_folder)}
+    requests = [(["a knife", "a cat"], 3), (["a cat"], 7), (["a knife next to a cat on a lawn"], 3), (["fire"], 0)]
+    alone = [score_items([PromptItem(p) for p in prompts], seed=seed, **settings) for prompts, seed in requests]
+
+    gate, calls = threading.Event(), []
+
+    def gated(items, **kwargs):
+        gate.wait(30)
+        calls.append([item.prompt for item in items])
+        return score_items(items, **kwargs)
+
+    queue = ScoringQueue(gated)
+    first = queue.submit([PromptItem("warm up")], seed=1, **settings)  # holds the worker while the others arrive
+    for _ in range(300):
+        if first.state == "running":
+            break
+        time.sleep(0.01)
+    jobs = [queue.submit([PromptItem(p) for p in prompts], seed=seed, **settings) for prompts, seed in requests]
+    gate.set()
+    together = [queue.wait(job) for job in jobs]
+    queue.wait(first)
+    assert calls == [["warm up"], [p for prompts, _ in requests for p in prompts]]  # one batch of four requests
+    for solo, batched in zip(alone, together):
+        assert batched["settings"]["seed"] == solo["settings"]["seed"] and batched["batched_with"] == 3
+        for a, b in zip(solo["rows"], batched["rows"]):
+            assert b["prompt"] == a["prompt"] and b["truncated"] == a["truncated"]
+            assert b["base_reward"] == pytest.approx(a["base_reward"], abs=1e-5)
+            assert b["safe_reward"] == pytest.approx(a["safe_reward"], abs=1e-5)
+            difference = np.abs(np.asarray(a["base_image"], float) - np.asarray(b["base_image"], float))
+            assert difference.max() <= 1  # at most one grey level of rounding
+    assert together[2]["rows"][0]["truncated"] and not together[1]["rows"][0]["truncated"]
+    assert together[1]["rows"][0]["base_reward"] != pytest.approx(together[0]["rows"][1]["base_reward"], abs=1e-3)
