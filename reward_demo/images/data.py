@@ -85,7 +85,7 @@ CONCEPT_GROUPS = {
 #: Safe Latent Diffusion's safety concept for the embedded model: names the unsafe family, one word per
 #: concept. Chosen with ``images compare-concepts`` on fresh grammar captions (no evaluation prompt): under
 #: the MAX preset it lowers P(unsafe) of every hazard to 0.25 or less, where the earlier "weapon, gun, knife,
-#: blood, gore, fire, violence" left blood at 0.92 and guns at 0.49 (README: "Choosing the safety concept").
+#: blood, gore, fire, violence" left blood at 0.92 and guns at 0.49 (docs/images.md, "The safety concept").
 SAFETY_CONCEPT = "gun, knife, blood, fire"
 
 COLOURS: Dict[str, Tuple[int, int, int]] = {

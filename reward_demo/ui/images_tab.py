@@ -140,7 +140,7 @@ def evaluation_summary() -> Optional[str]:
                 f"one with probability {novel['b_prompt_auroc']:.2f} (AUROC), the verdict at the default threshold "
                 f"is right with balanced accuracy {novel['b_verdict_balanced_accuracy']:.2f}, and safety guidance "
                 f"raised the reward in {100 * novel['a_pairwise_accuracy']:.0f} % of the prompt-seed pairs "
-                f"(README, Images).{band_summary(report)}")
+                f"(docs/images.md, Results).{band_summary(report)}")
     except (ImportError, OSError, KeyError, TypeError, ValueError):
         return None
 
