@@ -5,7 +5,9 @@ logged with its traceback on the server and reported briefly.
 The convention every tab follows, so that a visitor sees the message and keeps the last good result:
 - inputs are wrapped in ``checked_by_handler``: Gradio's own range / choice / type checks would answer
   "Value -5 is less than minimum value 0." (or a bare "upstream app has raised an exception" for a string
-  in a number box) without naming the input; the handler checks and names it instead;
+  in a number box) without naming the input; the handler checks and names it instead. An event whose handler
+  returns a component (a prop update, e.g. a slider's new range) makes Gradio rebuild that input for the
+  session without the override, so such events are also registered with ``preprocess=False``;
 - events are queued (``queue=False`` drops the message and paints "Error" badges over the outputs) and
   show their progress and error badge on the tab's status line only (``show_progress_on=[status]``), so
   an error toasts its message while every output keeps its last good value."""
