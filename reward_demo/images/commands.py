@@ -151,7 +151,7 @@ class TrainRewardArgs(RewardTrainOptions):
 
 
 def reproduce_command(args: TrainRewardArgs) -> str:
-    from ..cli import reproduce_command as command_line
+    from ..options import reproduce_command as command_line
 
     return command_line("python -m reward_demo images train-reward", args, TrainRewardArgs(),
                         skip=("out", "progress", "cpu"))

@@ -343,7 +343,7 @@ def train_classifier(args: EmbeddedTrainArgs) -> ConceptClassifier:
 
 
 def reproduce_command(args: EmbeddedTrainArgs) -> str:
-    from ..cli import reproduce_command as command_line
+    from ..options import reproduce_command as command_line
 
     return command_line("python -m reward_demo images train-embedded", args, EmbeddedTrainArgs(),
                         skip=("work_dir", "progress"))

@@ -20,7 +20,7 @@ from typing import Callable, Dict, Optional, Sequence
 
 from PIL import Image
 
-from ..cli import cli_flag
+from ..options import cli_flag
 from .prompt_input import PromptItem
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -28,12 +28,11 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
+from ..options import LOCOMOTION_CHECKPOINTS as CHECKPOINT_ROOT
+from ..options import LOCOMOTION_DATA as DATA_ROOT
+from ..options import LOCOMOTION_RUNS as RUNS_ROOT
+from ..options import REPO_ROOT
 from .policy import actor_from_sb3, load_actor, policy_fn, save_actor
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CHECKPOINT_ROOT = REPO_ROOT / "checkpoints" / "locomotion"
-DATA_ROOT = REPO_ROOT / "data" / "locomotion"
-RUNS_ROOT = REPO_ROOT / "runs" / "locomotion"
 
 #: short name -> (gymnasium id, D4RL reference random return, D4RL reference expert return)
 ENVS: Dict[str, Tuple[str, float, float]] = {

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from ..checkpoint import from_pretrained, save_pretrained
+from ..options import reproduce_command as command_line
 from .experts import CHECKPOINT_ROOT, DATA_ROOT, env_key
 from .planner import ONPOLICY_REWARD, LocomotionModels, models_from_folder, rollout
 from .train import SAVE_DTYPE, BalancedWindowSource, LocoTrainArgs, WindowData, load_window_data, start_conditions
@@ -155,8 +156,6 @@ def last_finished_round(work: Path, rounds: int) -> int:
 
 
 def reproduce_command(args: FinetuneRewardArgs) -> str:
-    from ..cli import reproduce_command as command_line
-
     return command_line(f"python -m reward_demo locomotion finetune-reward --env {args.env}", args,
                         FinetuneRewardArgs(env=args.env), skip=("env", *PLACE_ARGS))
 

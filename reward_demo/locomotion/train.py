@@ -40,6 +40,7 @@ import torch
 from ..checkpoint import from_pretrained, read_config
 from ..diffusion import GaussianDiffusion
 from ..networks import TemporalUnet, UnetEncoderReward
+from ..options import reproduce_command as command_line
 from .experts import CHECKPOINT_ROOT, DATA_ROOT, env_key, gym_id, load_locomotion_dataset
 
 #: per environment: planning horizon and training steps (0 in LocoTrainArgs selects these)
@@ -272,8 +273,6 @@ def is_complete(directory: Path, steps: int) -> bool:
 
 def reproduce_command(args: LocoTrainArgs) -> str:
     """The command line that trains these models again: the env plus every option changed from its default."""
-    from ..cli import reproduce_command as command_line
-
     return command_line(f"python -m reward_demo locomotion train-planners --env {args.env}", args,
                         LocoTrainArgs(env=args.env).resolved(), skip=("env", "out", "data_root", "progress", "threads"))
 
