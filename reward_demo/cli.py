@@ -1,7 +1,9 @@
-"""``python -m reward_demo <domain> <command> [--options]``: one command line for every domain.
+"""``python -m reward_demo <domain> <command> [--options]``: one command line for every domain, the table of
+domains and the dispatch only.
 
-Each domain module exposes ``COMMANDS = {name: (ArgsDataclass, function)}``; the options of a command
-are the fields of its dataclass (one-line docs become the ``--help`` text).
+Each domain's ``cli`` module exposes ``COMMANDS = {name: (ArgsDataclass, function)}``; the options of a command
+are the fields of its dataclass (one-line docs become the ``--help`` text; options shared between commands are
+the option groups of ``options.py``, as is ``reproduce_command``). Nothing else in the package imports this module.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Dict, List, Optional
 
 
 def domains() -> Dict[str, dict]:
+    """{domain: its command table}."""
     # imported on demand so that `--help` and one domain's commands do not load every domain
     from . import docs_tables, gaussian
     from .images import cli as images_cli
