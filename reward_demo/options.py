@@ -3,15 +3,18 @@
 - **Paths** of the repository: its root and the roots of checkpoints/, assets/, data/ and runs/.
 - **Environment overrides** (``REWARD_DEMO_*``), each read by one function, at call time (tests set them at
   run time).
-- **Option groups**: small dataclasses holding one option each that commands' argument dataclasses inherit
-  instead of declaring the same field again (a command whose default differs keeps its own field).
-  ``kw_only`` so that a command's required fields may follow them; a group's fields come first in --help.
+- **Option groups**: small dataclasses of options that several commands share with the same meaning, default
+  and help; a command's argument dataclass inherits them instead of declaring the same field again (a command
+  whose default or meaning differs keeps its own field). They are ``kw_only`` so that a command's required
+  fields may follow them. Inherited fields come first in a dataclass, the last base's first: a command lists
+  its groups last to first (``class Args(ProgressOption, TrainSeedOption)``: --seed, then --progress, then its
+  own options).
 - **Command lines**: ``cli_flag`` and ``reproduce_command``, which write the command line that makes a run again.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -59,6 +62,69 @@ def device_override() -> Optional[str]:
 def torch_threads() -> int:
     """$REWARD_DEMO_TORCH_THREADS: the app's intra-op threads per request (default 1)."""
     return int(os.environ.get("REWARD_DEMO_TORCH_THREADS", "1"))
+
+
+# ---- option groups (one-line docs are the --help text)
+@dataclass(kw_only=True)
+class TrainSeedOption:
+    seed: int = 0
+    """seed of the training run (weights, batches, and any data it draws or splits)"""
+
+
+@dataclass(kw_only=True)
+class ProgressOption:
+    progress: bool = True
+    """show progress bars"""
+
+
+@dataclass(kw_only=True)
+class ThreadsOption:
+    threads: int = 1
+    """torch CPU threads"""
+
+
+@dataclass(kw_only=True)
+class LocomotionEnvOption:
+    env: str = "hopper"
+    """hopper, halfcheetah or walker2d"""
+
+
+@dataclass(kw_only=True)
+class LocomotionCheckpointsOption:
+    checkpoints: Optional[Path] = None
+    """checkpoint root (default: $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else checkpoints/locomotion)"""
+
+
+@dataclass(kw_only=True)
+class MazeCheckpointsOption:
+    checkpoints: Optional[Path] = None
+    """checkpoint root (default: $REWARD_DEMO_MAZE_CHECKPOINTS, else the shipped checkpoints/maze)"""
+
+
+@dataclass(kw_only=True)
+class ImageModelOption:
+    model: Optional[str] = None
+    """text-to-image model: embedded (default; $REWARD_DEMO_SD_MODEL overrides), a diffusers folder, or a hub id"""
+
+
+@dataclass(kw_only=True)
+class SamplerOptions:
+    n_steps: int = 50
+    """DDIM steps"""
+    preset: str = "max"
+    """SLD preset: weak, medium, strong or max"""
+
+
+@dataclass(kw_only=True)
+class GuidanceScaleOption:
+    guidance_scale: float = 7.5
+    """classifier-free guidance weight"""
+
+
+@dataclass(kw_only=True)
+class PromptBatchOption:
+    batch_size: int = 8
+    """prompts per pipeline call"""
 
 
 # ---- command lines

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Optional, Tuple
+from typing import Literal, Tuple
 
 import numpy as np
 import torch
 
+from ..options import MazeCheckpointsOption
 from ..steering import steered_sample
 from .inputs import SAMPLERS
 from .layouts import MazeLayout, get_layout, validate_goal_position
@@ -149,7 +150,7 @@ def sample_trajectories(models: MazeModels, sampler: Literal["base", "expert", "
 
 
 @dataclass
-class HeatmapArgs:
+class HeatmapArgs(MazeCheckpointsOption):
     """Write the learned reward heatmap of one goal as JSON {maze, goal, t, grid, argmax_cell}."""
 
     maze: str
@@ -162,8 +163,6 @@ class HeatmapArgs:
     """diffusion step at which the reward is evaluated"""
     per_cell: int = 10
     """grid points per cell side"""
-    checkpoints: Optional[Path] = None
-    """checkpoint root (default: the shipped checkpoints/maze)"""
 
 
 def heatmap_command(args: HeatmapArgs):

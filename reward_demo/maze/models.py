@@ -21,7 +21,7 @@ from ..checkpoint import default_device, from_pretrained, read_config
 from ..diffusion import GaussianDiffusion
 from ..networks import TemporalUnet, WindowMLPReward
 from ..options import MAZE_CHECKPOINTS as CHECKPOINT_ROOT
-from ..options import maze_checkpoints
+from ..options import ProgressOption, TrainSeedOption, maze_checkpoints
 from ..options import reproduce_command as command_line
 from .data import GENERATOR_VERSION, FreeSpaceSampler, WindowSampler, generate_dataset, load_dataset, save_dataset
 from .layouts import get_layout
@@ -44,7 +44,7 @@ RECOMMENDED_SETTINGS = {"umaze": {"t": 0, "scale": 50.0}, "medium": {"t": 0, "sc
 
 
 @dataclass
-class MazeTrainArgs:
+class MazeTrainArgs(ProgressOption, TrainSeedOption):
     """Generate data and train the base, expert and reward models of one maze (resumable)."""
 
     maze: str = "umaze"
@@ -86,10 +86,6 @@ class MazeTrainArgs:
     """diffusion batch size (the reward uses twice this)"""
     n_windows: int = 100_000
     """windows per kind in the reward's training pool"""
-    seed: int = 0
-    """seed of weights and batches"""
-    progress: bool = True
-    """show progress bars"""
 
 
 @dataclass(frozen=True)
