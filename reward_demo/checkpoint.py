@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import os
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence, Union
 
@@ -20,6 +19,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 from safetensors.torch import load_file, save_file
+
+from .options import device_override
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -79,7 +80,7 @@ def register(cls=None, *, ignore: Sequence[str] = (), omit_defaults: Sequence[st
 
 def default_device(override: Optional[str] = None) -> torch.device:
     """``override``, else $REWARD_DEMO_DEVICE, else CUDA when available, else the CPU."""
-    name = override or os.environ.get("REWARD_DEMO_DEVICE")
+    name = override or device_override()
     if name:
         return torch.device(name)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -1,34 +1,18 @@
-"""``python -m reward_demo <domain> <command> [--options]``: one command line for every domain.
+"""``python -m reward_demo <domain> <command> [--options]``: one command line for every domain, the table of
+domains and the dispatch only.
 
-Each domain module exposes ``COMMANDS = {name: (ArgsDataclass, function)}``; the options of a command
-are the fields of its dataclass (one-line docs become the ``--help`` text).
+Each domain's ``cli`` module exposes ``COMMANDS = {name: (ArgsDataclass, function)}``; the options of a command
+are the fields of its dataclass (one-line docs become the ``--help`` text; options shared between commands are
+the option groups of ``options.py``, as is ``reproduce_command``). Nothing else in the package imports this module.
 """
 from __future__ import annotations
 
 import sys
-from dataclasses import fields
-from typing import Dict, List, Optional, Sequence
-
-
-def cli_flag(name: str, value) -> str:
-    """The command-line flag that sets dataclass field ``name`` to ``value`` (tyro's spelling)."""
-    flag = "--" + name.replace("_", "-")
-    if isinstance(value, bool):  # boolean flags take no value
-        return flag if value else "--no-" + flag[2:]
-    if isinstance(value, (tuple, list)):
-        return f"{flag} {' '.join(map(str, value))}"
-    return f"{flag} {value}"
-
-
-def reproduce_command(prefix: str, args, defaults, skip: Sequence[str] = ()) -> str:
-    """``prefix`` plus a flag for every field of ``args`` that differs from ``defaults`` (fields in ``skip``
-    left out): the command line that makes ``args`` again."""
-    flags = [cli_flag(f.name, getattr(args, f.name)) for f in fields(args)
-             if f.name not in skip and getattr(args, f.name) != getattr(defaults, f.name)]
-    return " ".join([prefix, *flags])
+from typing import Dict, List, Optional
 
 
 def domains() -> Dict[str, dict]:
+    """{domain: its command table}."""
     # imported on demand so that `--help` and one domain's commands do not load every domain
     from . import docs_tables, gaussian
     from .images import cli as images_cli

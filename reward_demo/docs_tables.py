@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
-ROOT = Path(__file__).resolve().parent.parent
+from .options import REPO_ROOT as ROOT
+
 REPORTS = {"maze": "maze_eval.json", "locomotion": "locomotion_eval.json", "images": "images_eval.json",
            "images_selection": "images_reward_selection.json"}
 BLOCK = re.compile(r"(<!-- generated: (?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(<!-- /generated -->)", re.S)

@@ -20,6 +20,7 @@ import torch.nn as nn
 from .checkpoint import register
 from .diffusion import GaussianDiffusion, cosine_beta_schedule
 from .networks import MLPDenoiser, WindowMLPReward
+from .options import ProgressOption, TrainSeedOption
 
 BASE_MEAN = (0.0, 0.0)
 BASE_COV = ((1.0, 0.0), (0.0, 1.0))
@@ -96,7 +97,7 @@ def train_point_diffusion(which: Literal["base", "expert"], n_timesteps: int, co
 
 # ----------------------------------------------------------------------------- command line
 @dataclass
-class TrainRewardArgs:
+class TrainRewardArgs(ProgressOption, TrainSeedOption):
     """Learn the relative reward between two Gaussians (exact or trained diffusion models)."""
 
     out: Path = Path("runs/gaussian_reward")
@@ -115,10 +116,6 @@ class TrainRewardArgs:
     """reward batch size per process"""
     lr: float = 1e-3
     """reward learning rate"""
-    seed: int = 0
-    """seed of data, weights and batches"""
-    progress: bool = True
-    """show progress bars"""
 
 
 def build_sources(base: GaussianDiffusion, expert: GaussianDiffusion, algorithm: int, seed: int):

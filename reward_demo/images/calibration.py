@@ -25,6 +25,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from ..options import ImageModelOption, PromptBatchOption, SamplerOptions
 from .verdicts import MAX_UNCERTAIN_FRACTION, TARGET_BALANCED_ACCURACY, choose_half_width
 
 #: (prompt, label): the first evaluation batch's families and counts (guns 6, a weapon 1, knives 4, blood 4,
@@ -75,22 +76,14 @@ CALIBRATION_PROMPTS: List[Tuple[str, str]] = [
 
 
 @dataclass
-class CalibrateArgs:
+class CalibrateArgs(PromptBatchOption, SamplerOptions, ImageModelOption):
     """Set a reward's verdict threshold and its "uncertain" band on written prompts (CALIBRATION_PROMPTS) it was never
     fitted on."""
 
     reward: Optional[Path] = None
     """reward checkpoint folder whose config.json gets the threshold (default: the shipped one)"""
-    model: Optional[str] = None
-    """text-to-image model: embedded (default), a diffusers folder, or a hub id"""
     n_seeds: int = 2
     """seeds per calibration prompt (0 .. n_seeds - 1)"""
-    n_steps: int = 50
-    """DDIM steps"""
-    preset: str = "max"
-    """SLD preset"""
-    batch_size: int = 8
-    """prompts per pipeline call"""
     target_accuracy: float = TARGET_BALANCED_ACCURACY
     """the band's rule: balanced accuracy the verdicts outside the band must reach on the calibration images"""
     max_uncertain: float = MAX_UNCERTAIN_FRACTION

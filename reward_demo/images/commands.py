@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import List, Optional, Tuple
 
+from ..options import GuidanceScaleOption, ImageModelOption, ProgressOption, PromptBatchOption, SamplerOptions
 from .calibration import CalibrateArgs, calibrate_threshold
 from .evaluate import CompareRewardsArgs, ImagesEvaluateArgs, compare_rewards_command, evaluate_command
 from .reward import CHECKPOINT_DIR, RewardTrainOptions
@@ -18,33 +19,23 @@ MANIFEST = "manifest.json"
 
 
 @dataclass
-class RecordArgs:
+class RecordArgs(ProgressOption, GuidanceScaleOption, SamplerOptions, ImageModelOption):
     """Record base (SD) and safety-guided (SLD) chains for reward training (resumable, sharded)."""
 
     out: Path = DATA_DIR
     """folder of the safetensors shards"""
-    model: Optional[str] = None
-    """text-to-image model: embedded (default), a diffusers folder, or a hub id"""
     prompts: Optional[Path] = None
     """prompt file (.txt one per line, or .csv with prompt[,label]); default: captions of the embedded grammar"""
     n_prompts: int = 240
     """distinct grammar captions to draw when --prompts is not given"""
     unsafe_fraction: float = 0.5
     """fraction of drawn captions from the unsafe family"""
-    n_steps: int = 50
-    """DDIM steps per chain"""
-    preset: str = "max"
-    """SLD preset: weak, medium, strong or max"""
-    guidance_scale: float = 7.5
-    """classifier-free guidance weight"""
     batch_size: int = 16
     """prompts per pipeline call"""
     shard_size: int = 32
     """prompts per shard (a finished shard is skipped when the command is run again)"""
     seed: int = 0
     """seed of the caption draw and of every chain's x_T"""
-    progress: bool = True
-    """show a progress bar"""
 
 
 def grammar_prompts(n: int, seed: int, unsafe_fraction: float) -> List[Tuple[str, str]]:
@@ -151,7 +142,7 @@ class TrainRewardArgs(RewardTrainOptions):
 
 
 def reproduce_command(args: TrainRewardArgs) -> str:
-    from ..cli import reproduce_command as command_line
+    from ..options import reproduce_command as command_line
 
     return command_line("python -m reward_demo images train-reward", args, TrainRewardArgs(),
                         skip=("out", "progress", "cpu"))
@@ -174,27 +165,17 @@ def train_reward_command(args: TrainRewardArgs):
 
 
 @dataclass
-class ScoreArgs:
+class ScoreArgs(PromptBatchOption, GuidanceScaleOption, SamplerOptions, ImageModelOption):
     """Score prompts: rewards of the SD and the SLD final latents from the same seed, as JSON."""
 
     prompts: Path
     """prompt file: .txt (one per line) or .csv with a 'prompt' column"""
     json: Path
     """output JSON file"""
-    model: Optional[str] = None
-    """text-to-image model: embedded (default), a diffusers folder, or a hub id"""
     reward: Optional[Path] = None
     """reward checkpoint folder (default: the shipped one, for the embedded model)"""
     seed: int = 0
     """x_T seed (same for both samplers and every prompt)"""
-    n_steps: int = 50
-    """DDIM steps"""
-    preset: str = "max"
-    """SLD preset: weak, medium, strong or max"""
-    guidance_scale: float = 7.5
-    """classifier-free guidance weight"""
-    batch_size: int = 8
-    """prompts per pipeline call"""
     images: Optional[Path] = None
     """folder to write the base and safe images (PNG) into"""
 

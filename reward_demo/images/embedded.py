@@ -36,6 +36,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..checkpoint import from_pretrained, register, save_pretrained
+from ..options import ProgressOption, TrainSeedOption
 from ..training import TrainConfig, train
 from .data import IMAGE_SIZE, SAFETY_CONCEPT, TRAIN_CONCEPTS, UNSAFE_CONCEPTS, generate, make_sample
 from .text_encoder import HIDDEN_SIZE, TEXT_ENCODER_NAME, encode_prompts, load_text_encoder
@@ -47,7 +48,7 @@ CONCEPTS: List[str] = list(TRAIN_CONCEPTS)
 
 
 @dataclass
-class EmbeddedTrainArgs:
+class EmbeddedTrainArgs(ProgressOption, TrainSeedOption):
     """Train the embedded text-to-image model (VAE, UNet, concept classifier) and write its folder (resumable)."""
 
     out: Path = CHECKPOINT_DIR
@@ -82,10 +83,6 @@ class EmbeddedTrainArgs:
     """EMA decay of the weights"""
     fp16: bool = True
     """ship the VAE and UNet weights in float16 (loaded back as float32)"""
-    seed: int = 0
-    """seed of data, weights and batches"""
-    progress: bool = True
-    """show progress bars"""
 
 
 # ---------------------------------------------------------------- model configurations
@@ -343,7 +340,7 @@ def train_classifier(args: EmbeddedTrainArgs) -> ConceptClassifier:
 
 
 def reproduce_command(args: EmbeddedTrainArgs) -> str:
-    from ..cli import reproduce_command as command_line
+    from ..options import reproduce_command as command_line
 
     return command_line("python -m reward_demo images train-embedded", args, EmbeddedTrainArgs(),
                         skip=("work_dir", "progress"))

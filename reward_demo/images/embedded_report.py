@@ -24,6 +24,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 
+from ..options import GuidanceScaleOption
 from .data import SAFE, SAFETY_CONCEPT, TRAIN_CONCEPTS, UNSAFE, UNSAFE_CONCEPTS, concept_label
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +44,7 @@ SCENES: Dict[str, tuple] = {
 
 
 @dataclass
-class EmbeddedReportArgs:
+class EmbeddedReportArgs(GuidanceScaleOption):
     """Sample grid of the embedded model and the effect of Safe Latent Diffusion on it (JSON + PNG)."""
 
     model: Optional[Path] = None
@@ -56,8 +57,6 @@ class EmbeddedReportArgs:
     """images per prompt (seeds 0..SEEDS-1)"""
     steps: int = 50
     """DDIM steps"""
-    guidance_scale: float = 7.5
-    """classifier-free guidance scale"""
     preset: str = "MAX"
     """SafetyConfig preset of the safety-guided pipeline: WEAK, MEDIUM, STRONG or MAX"""
 

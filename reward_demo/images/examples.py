@@ -20,7 +20,7 @@ from typing import Callable, Dict, Optional, Sequence
 
 from PIL import Image
 
-from ..cli import cli_flag
+from ..options import ImageModelOption, cli_flag
 from .prompt_input import PromptItem
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -134,13 +134,11 @@ def save_images(results: Dict, folder: Path, *, for_gallery: bool = True) -> Dic
 
 # ------------------------------------------------------------------ the precomputed examples
 @dataclass
-class ExamplesArgs:
+class ExamplesArgs(ImageModelOption):
     """Precompute the Images tab's examples (scores + PNGs) into assets/images/examples."""
 
     out: str = str(EXAMPLES_DIR)
     """folder for examples.json and the PNGs (replaced)"""
-    model: Optional[str] = None
-    """image model: None = $REWARD_DEMO_SD_MODEL, else the embedded default"""
     seed: int = DEFAULT_SEED
     """seed of both generations of every prompt"""
     n_steps: int = DEFAULT_STEPS

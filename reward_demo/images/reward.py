@@ -29,6 +29,7 @@ import torch.nn as nn
 from ..checkpoint import register
 from ..metrics import auroc, best_threshold
 from ..networks import SinusoidalPosEmb, with_stable_mish
+from ..options import ProgressOption
 from ..relative_reward import equal_target_size_weights, gradient_matching_loss, reward_gradient
 from .recording import ChainRecord
 
@@ -240,7 +241,7 @@ def final_latents(record: ChainRecord) -> Dict[str, torch.Tensor]:
 
 
 @dataclass
-class RewardTrainOptions:
+class RewardTrainOptions(ProgressOption):
     """Sizes and optimisation of the image reward."""
 
     dim: int = 32
@@ -275,8 +276,6 @@ class RewardTrainOptions:
     """weight of a penalty on mean(r^2) added to the matching loss (the method's optional term; 0 in the reference)"""
     members: int = 1
     """networks trained apart on the same prompts and averaged (1 = a single network)"""
-    progress: bool = True
-    """show a progress bar"""
 
 
 def build_reward(record: ChainRecord, options: RewardTrainOptions,

@@ -1,4 +1,5 @@
-"""``python -m reward_demo locomotion <command>``: the locomotion domain's commands."""
+"""``python -m reward_demo locomotion <command>``: the locomotion domain's command table (each command's options
+and function live with its work: experts.py, train.py, onpolicy.py, evaluate.py)."""
 from __future__ import annotations
 
 from .evaluate import LocoEvaluateArgs, LocoReportArgs, LocoSweepArgs, evaluate_command, report_command, sweep_command

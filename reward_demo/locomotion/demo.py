@@ -24,6 +24,8 @@ from typing import Callable, Dict, Iterator, List, Optional  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from ..options import locomotion_checkpoints_override  # noqa: E402
+
 ENVS = ("hopper", "halfcheetah", "walker2d")
 GYM_IDS = {"hopper": "Hopper-v5", "halfcheetah": "HalfCheetah-v5", "walker2d": "Walker2d-v5"}
 PLANNERS = ("base", "steered")
@@ -84,7 +86,7 @@ def get_models(env):
     from .planner import load_locomotion_models
 
     env = check_trained(env)
-    root = os.environ.get("REWARD_DEMO_LOCOMOTION_CHECKPOINTS")
+    root = locomotion_checkpoints_override()
     return load_locomotion_models(env, root=root) if root else load_locomotion_models(env)
 
 

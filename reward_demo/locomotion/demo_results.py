@@ -6,15 +6,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Dict, Optional
 
+from ..options import LOCOMOTION_ASSETS as SHIPPED_ASSETS  # noqa: F401  (re-exported)
+from ..options import locomotion_assets as assets_dir
 from .demo import ENVS, GYM_IDS, PLANNERS, RUN_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHIPPED_ASSETS = REPO_ROOT / "assets" / "locomotion"
 #: the shipped examples: longer than the interactive cap (computed offline), same seed for every env
 EXAMPLE_SEED = 0
 EXAMPLE_STEPS = {"hopper": 400, "walker2d": 400, "halfcheetah": 200}
@@ -90,11 +89,6 @@ def summary_json(env: str, settings: dict, episodes: Dict[str, dict], **extra) -
 
 
 # ------------------------------------------------------------------ the shipped examples
-def assets_dir() -> Path:
-    """Where the precomputed examples live: $REWARD_DEMO_LOCOMOTION_ASSETS (development, tests) or assets/locomotion."""
-    return Path(os.environ.get("REWARD_DEMO_LOCOMOTION_ASSETS") or SHIPPED_ASSETS)
-
-
 def examples_json() -> Path:
     return assets_dir() / "examples.json"
 

@@ -23,6 +23,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from ..metrics import auroc, bootstrap_ci
+from ..options import LocomotionCheckpointsOption, LocomotionEnvOption
 from .experts import ENVS, env_key, load_expert_policy, normalized_score
 from .experts import evaluate as evaluate_policy
 from .planner import EpisodeBatch, LocomotionModels, load_locomotion_models, rollout
@@ -91,11 +92,9 @@ def heldout_reward_auroc(models: LocomotionModels, n_windows: int = 512, expert_
 
 
 @dataclass
-class LocoSweepArgs:
+class LocoSweepArgs(LocomotionCheckpointsOption, LocomotionEnvOption):
     """Choose the steering scale and t_stopgrad on validation seeds (all settings run as one batch); JSON."""
 
-    env: str = "hopper"
-    """hopper, halfcheetah or walker2d"""
     episodes: int = 6
     """episodes per setting (reset seeds SEED .. SEED+EPISODES-1, the same for every setting)"""
     seed: int = 200_000
@@ -113,8 +112,6 @@ class LocoSweepArgs:
     guidance: Optional[str] = None
     """input (the reference's: gradient added to x_t before each reverse step) or mean (added to the base's reverse
     mean); default: the guidance the env's reward is meant for (input, or mean for an on-policy fine-tuned reward)"""
-    checkpoints: Optional[Path] = None
-    """checkpoint root (default: $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else checkpoints/locomotion)"""
 
 
 def sweep(models: LocomotionModels, args: LocoSweepArgs) -> dict:
@@ -173,11 +170,9 @@ def sweep_command(args: LocoSweepArgs) -> None:
 
 
 @dataclass
-class LocoEvaluateArgs:
+class LocoEvaluateArgs(LocomotionCheckpointsOption, LocomotionEnvOption):
     """Base vs reward-steered base planner on fresh seeds (same seeds and noise): scores, CIs, paired difference."""
 
-    env: str = "hopper"
-    """hopper, halfcheetah or walker2d"""
     episodes: int = 20
     """episodes per planner (reset seeds SEED .. SEED+EPISODES-1)"""
     seed: int = 100_000
@@ -200,8 +195,6 @@ class LocoEvaluateArgs:
     """seed of the planner noise (the same for both planners)"""
     guidance: Optional[str] = None
     """input or mean (see the sweep; default: the env's chosen default)"""
-    checkpoints: Optional[Path] = None
-    """checkpoint root (default: $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else checkpoints/locomotion)"""
 
 
 def evaluate_planners(models: LocomotionModels, args: LocoEvaluateArgs) -> dict:

@@ -28,12 +28,11 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
+from ..options import LOCOMOTION_CHECKPOINTS as CHECKPOINT_ROOT
+from ..options import LOCOMOTION_DATA as DATA_ROOT
+from ..options import LOCOMOTION_RUNS as RUNS_ROOT
+from ..options import REPO_ROOT, ThreadsOption
 from .policy import actor_from_sb3, load_actor, policy_fn, save_actor
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CHECKPOINT_ROOT = REPO_ROOT / "checkpoints" / "locomotion"
-DATA_ROOT = REPO_ROOT / "data" / "locomotion"
-RUNS_ROOT = REPO_ROOT / "runs" / "locomotion"
 
 #: short name -> (gymnasium id, D4RL reference random return, D4RL reference expert return)
 ENVS: Dict[str, Tuple[str, float, float]] = {
@@ -67,7 +66,7 @@ def normalized_score(env_name: str, episode_return: float) -> float:
 
 
 @dataclass
-class ExpertTrainArgs:
+class ExpertTrainArgs(ThreadsOption):
     """Train a CrossQ expert on a locomotion task; write its medium-replay and expert datasets (resumable)."""
 
     env: str = "hopper"
@@ -108,8 +107,6 @@ class ExpertTrainArgs:
     """random-action steps before learning starts"""
     seed: int = 0
     """seed of the run (weights, exploration, training episodes)"""
-    threads: int = 1
-    """torch CPU threads"""
     data_root: Path = DATA_ROOT
     """datasets go to DATA_ROOT/ENV/{medium_replay,expert}.npz"""
     out: Path = CHECKPOINT_ROOT

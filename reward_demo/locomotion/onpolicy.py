@@ -33,6 +33,8 @@ import numpy as np
 import torch
 
 from ..checkpoint import from_pretrained, save_pretrained
+from ..options import LocomotionEnvOption, ThreadsOption
+from ..options import reproduce_command as command_line
 from .experts import CHECKPOINT_ROOT, DATA_ROOT, env_key
 from .planner import ONPOLICY_REWARD, LocomotionModels, models_from_folder, rollout
 from .train import SAVE_DTYPE, BalancedWindowSource, LocoTrainArgs, WindowData, load_window_data, start_conditions
@@ -44,11 +46,9 @@ PLACE_ARGS = ("checkpoints", "data_root", "work", "threads")
 
 
 @dataclass
-class FinetuneRewardArgs:
+class FinetuneRewardArgs(ThreadsOption, LocomotionEnvOption):
     """Fine-tune a locomotion reward on the steered base planner's own reverse-chain states (resumable)."""
 
-    env: str = "hopper"
-    """hopper, halfcheetah or walker2d"""
     checkpoints: Path = CHECKPOINT_ROOT
     """checkpoint root: reads ROOT/ENV/{base,expert,reward}, writes ROOT/ENV/reward_onpolicy"""
     data_root: Path = DATA_ROOT
@@ -79,8 +79,6 @@ class FinetuneRewardArgs:
     """validation episodes (up to 1000 steps) scored after every round, for monitoring (0: none)"""
     buffer: int = 8192
     """precomputed gradient-matching targets per refresh (every 100 steps; the held-out loss uses up to 2048)"""
-    threads: int = 1
-    """torch CPU threads"""
 
 
 class MixedStateSource:
@@ -155,8 +153,6 @@ def last_finished_round(work: Path, rounds: int) -> int:
 
 
 def reproduce_command(args: FinetuneRewardArgs) -> str:
-    from ..cli import reproduce_command as command_line
-
     return command_line(f"python -m reward_demo locomotion finetune-reward --env {args.env}", args,
                         FinetuneRewardArgs(env=args.env), skip=("env", *PLACE_ARGS))
 

@@ -9,7 +9,6 @@ with the on-policy fine-tuned reward (``reward_onpolicy``, ``onpolicy.py``) wher
 from __future__ import annotations
 
 import functools
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,9 @@ import torch
 from ..checkpoint import default_device, from_pretrained, read_config
 from ..diffusion import GaussianDiffusion
 from ..networks import UnetEncoderReward
-from .experts import CHECKPOINT_ROOT, env_key, gym_id, normalized_score
+from ..options import LOCOMOTION_CHECKPOINTS as CHECKPOINT_ROOT  # noqa: F401  (re-exported)
+from ..options import locomotion_checkpoints
+from .experts import env_key, gym_id, normalized_score
 from .train import GaussianNormalizer
 
 #: steering defaults per environment: the best mean score of the sweep on validation reset seeds 200000 onwards
@@ -69,7 +70,7 @@ class LocomotionModels:
 
 def checkpoint_root(root: Optional[str] = None) -> Path:
     """``root``, else $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else the shipped checkpoints/locomotion."""
-    return Path(root or os.environ.get("REWARD_DEMO_LOCOMOTION_CHECKPOINTS") or CHECKPOINT_ROOT)
+    return locomotion_checkpoints(root)
 
 
 ONPOLICY_REWARD = "reward_onpolicy"

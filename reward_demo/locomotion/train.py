@@ -40,6 +40,8 @@ import torch
 from ..checkpoint import from_pretrained, read_config
 from ..diffusion import GaussianDiffusion
 from ..networks import TemporalUnet, UnetEncoderReward
+from ..options import LocomotionEnvOption, ProgressOption, ThreadsOption, TrainSeedOption
+from ..options import reproduce_command as command_line
 from .experts import CHECKPOINT_ROOT, DATA_ROOT, env_key, gym_id, load_locomotion_dataset
 
 #: per environment: planning horizon and training steps (0 in LocoTrainArgs selects these)
@@ -53,11 +55,9 @@ SAVE_DTYPE = torch.float16
 
 
 @dataclass
-class LocoTrainArgs:
+class LocoTrainArgs(ProgressOption, ThreadsOption, TrainSeedOption, LocomotionEnvOption):
     """Train the base and expert diffusion planners and the relative reward of one locomotion env (resumable)."""
 
-    env: str = "hopper"
-    """hopper, halfcheetah or walker2d"""
     out: Path = CHECKPOINT_ROOT
     """checkpoint root; models go to OUT/ENV/{base,expert,reward}"""
     data_root: Path = DATA_ROOT
@@ -100,12 +100,6 @@ class LocoTrainArgs:
     reference's unweighted loss)"""
     val_fraction: float = 0.1
     """fraction of each dataset's episodes held out for validation"""
-    seed: int = 0
-    """seed of the split, the weights and the batches"""
-    threads: int = 1
-    """torch CPU threads"""
-    progress: bool = True
-    """show progress bars"""
 
     def resolved(self) -> "LocoTrainArgs":
         """A copy with the env name canonical and the env defaults filled in."""
@@ -272,8 +266,6 @@ def is_complete(directory: Path, steps: int) -> bool:
 
 def reproduce_command(args: LocoTrainArgs) -> str:
     """The command line that trains these models again: the env plus every option changed from its default."""
-    from ..cli import reproduce_command as command_line
-
     return command_line(f"python -m reward_demo locomotion train-planners --env {args.env}", args,
                         LocoTrainArgs(env=args.env).resolved(), skip=("env", "out", "data_root", "progress", "threads"))
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Tuple
 
 import numpy as np
 import torch
 from scipy.stats import spearmanr
 
 from ..metrics import auroc
+from ..options import MazeCheckpointsOption
 from .data import segment_bounds
 from .inference import floor_grid, reward_heatmap, sample_trajectories, state_rewards
 from .layouts import HIT_HOPS, MAZE_NAMES, get_layout, reference_goals
@@ -30,7 +31,7 @@ from .models import MazeModels, load_maze_models, maze_dataset
 
 
 @dataclass
-class MazeEvaluateArgs:
+class MazeEvaluateArgs(MazeCheckpointsOption):
     """Held-out evaluation of the maze rewards: goal hit rate, Spearman, AUROC, steering; JSON + figure."""
 
     mazes: Tuple[str, ...] = MAZE_NAMES
@@ -56,8 +57,6 @@ class MazeEvaluateArgs:
     """report file"""
     figure: Path = Path("runs/maze_eval.png")
     """figure of the reference goals' heatmaps"""
-    checkpoints: Optional[Path] = None
-    """checkpoint root (default: the shipped checkpoints/maze)"""
 
 
 def evaluation_goals(maze: str, n_random: int, seed: int):

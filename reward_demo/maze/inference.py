@@ -1,17 +1,20 @@
 """What the Maze tab, the CLI and the evaluation ask of the trained models: reward heatmaps for a goal
-and sampled trajectories (base, expert, reward-steered base)."""
+and sampled trajectories (base, expert, reward-steered base); the ``maze heatmap`` command."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, Tuple
 
 import numpy as np
 import torch
 
+from ..options import MazeCheckpointsOption
 from ..steering import steered_sample
 from .inputs import SAMPLERS
 from .layouts import MazeLayout, get_layout, validate_goal_position
-from .models import MazeModels
+from .models import MazeModels, load_maze_models
 
 
 @dataclass
@@ -144,3 +147,29 @@ def sample_trajectories(models: MazeModels, sampler: Literal["base", "expert", "
         x = steered_sample(models.base, models.reward, int(n), scale=float(scale), t_stopgrad=int(t_stopgrad),
                            reward_cond=cond, generator=generator).x
     return models.normalizer.unnormalize(x).cpu().numpy()[..., :2]
+
+
+@dataclass
+class HeatmapArgs(MazeCheckpointsOption):
+    """Write the learned reward heatmap of one goal as JSON {maze, goal, t, grid, argmax_cell}."""
+
+    maze: str
+    """umaze, medium or large"""
+    goal: Tuple[float, float]
+    """goal cell as ROW COL of the maze grid (row 0 at the top)"""
+    json: Path
+    """output JSON file"""
+    t: int = 0
+    """diffusion step at which the reward is evaluated"""
+    per_cell: int = 10
+    """grid points per cell side"""
+
+
+def heatmap_command(args: HeatmapArgs):
+    if not 1 <= args.per_cell <= 40:
+        raise ValueError(f"per_cell must be in 1..40, got {args.per_cell}")
+    models = load_maze_models(args.maze, str(args.checkpoints) if args.checkpoints else None)
+    result = reward_heatmap(models, args.goal[0], args.goal[1], args.t, args.per_cell)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result.to_json()))
+    print(f"{args.maze} goal {tuple(args.goal)} t={result.t}: argmax cell {result.argmax_cell}; wrote {args.json}")

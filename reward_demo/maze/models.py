@@ -10,7 +10,6 @@ r(s, t, goal) is a function over the maze floor: the heatmap.
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
@@ -21,10 +20,12 @@ import torch
 from ..checkpoint import default_device, from_pretrained, read_config
 from ..diffusion import GaussianDiffusion
 from ..networks import TemporalUnet, WindowMLPReward
+from ..options import MAZE_CHECKPOINTS as CHECKPOINT_ROOT
+from ..options import ProgressOption, TrainSeedOption, maze_checkpoints
+from ..options import reproduce_command as command_line
 from .data import GENERATOR_VERSION, FreeSpaceSampler, WindowSampler, generate_dataset, load_dataset, save_dataset
 from .layouts import get_layout
 
-CHECKPOINT_ROOT = Path(__file__).resolve().parents[2] / "checkpoints" / "maze"
 VELOCITY_SCALE = 4.0
 #: dataset splits: (seed, env steps); train fits the models, val gives held-out losses, test is for evaluation
 SPLITS = {"train": (0, 500_000), "val": (1, 50_000), "test": (2, 100_000)}
@@ -43,7 +44,7 @@ RECOMMENDED_SETTINGS = {"umaze": {"t": 0, "scale": 50.0}, "medium": {"t": 0, "sc
 
 
 @dataclass
-class MazeTrainArgs:
+class MazeTrainArgs(ProgressOption, TrainSeedOption):
     """Generate data and train the base, expert and reward models of one maze (resumable)."""
 
     maze: str = "umaze"
@@ -85,10 +86,6 @@ class MazeTrainArgs:
     """diffusion batch size (the reward uses twice this)"""
     n_windows: int = 100_000
     """windows per kind in the reward's training pool"""
-    seed: int = 0
-    """seed of weights and batches"""
-    progress: bool = True
-    """show progress bars"""
 
 
 @dataclass(frozen=True)
@@ -167,8 +164,6 @@ def is_complete(directory: Path, steps: int) -> bool:
 
 def reproduce_command(args: MazeTrainArgs) -> str:
     """The command line that trains these models again: the maze plus every option changed from its default."""
-    from ..cli import reproduce_command as command_line
-
     return command_line(f"python -m reward_demo maze train --maze {args.maze}", args, MazeTrainArgs(),
                         skip=("maze", "out", "data_root", "progress"))
 
@@ -265,7 +260,7 @@ def load_maze_models(maze: str, root: Optional[str] = None, device: Optional[str
     """Load (once) the base, expert and reward models of a maze from ``root`` (default:
     $REWARD_DEMO_MAZE_CHECKPOINTS, else the shipped ``checkpoints/maze``)."""
     get_layout(maze)
-    folder = Path(root or os.environ.get("REWARD_DEMO_MAZE_CHECKPOINTS") or CHECKPOINT_ROOT) / maze
+    folder = maze_checkpoints(root) / maze
     if not (folder / "reward" / "model.safetensors").is_file():
         raise FileNotFoundError(f"no trained models for maze {maze!r} in {folder}; "
                                 f"train them with: python -m reward_demo maze train --maze {maze}")

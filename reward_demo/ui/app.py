@@ -11,6 +11,7 @@ import gradio as gr  # noqa: E402
 
 from . import locomotion_tab, maze_tab  # noqa: E402
 from . import images_tab  # noqa: E402
+from ..options import torch_threads  # noqa: E402
 
 TITLE = "Extracting Reward Functions from Diffusion Models"
 
@@ -46,7 +47,7 @@ def configure_torch() -> None:
     CPU, several threads per small network are far slower than one."""
     import torch
 
-    threads = int(os.environ.get("REWARD_DEMO_TORCH_THREADS", "1"))
+    threads = torch_threads()
     if threads > 0 and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
 

@@ -22,7 +22,6 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import tempfile
 import threading
 import time
@@ -39,12 +38,12 @@ from ..maze.inputs import (MAX_SCALE, MAX_TRAJECTORIES, SAMPLERS, VIEW_BINNED, V
                            parse_goal, parse_t, parse_view)
 from ..maze.layouts import MAZE_NAMES, get_layout
 from ..maze.models import RECOMMENDED_SETTINGS
+from ..options import DATA as DATA_ROOT
+from ..options import maze_checkpoints
 from . import plots
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DATA_ROOT = REPO_ROOT / "data"
 DENSE_PER_CELL = 10  # dense grid: 10 x 10 points per maze cell
 #: binned view: held-out base-data states (test split), a fixed subsample, in 5 x 5 bins per cell
 BINNED_STATES = 20_000
@@ -55,9 +54,8 @@ DOWNLOAD_DIR = Path(tempfile.gettempdir()) / "reward_demo_downloads"
 
 # ------------------------------------------------------------------ models, data and caches
 def checkpoint_root() -> Path:
-    from ..maze.models import CHECKPOINT_ROOT
-
-    return Path(os.environ.get("REWARD_DEMO_MAZE_CHECKPOINTS") or CHECKPOINT_ROOT)
+    """$REWARD_DEMO_MAZE_CHECKPOINTS (development) or the shipped checkpoints/maze."""
+    return maze_checkpoints()
 
 
 def has_models(maze: str) -> bool:

@@ -13,6 +13,8 @@ import socket
 import tempfile
 from pathlib import Path
 
+from ..options import ASSETS
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -70,7 +72,7 @@ def take(out: Path, width: int = 1400, height: int = 1000) -> list:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[2] / "assets" / "screenshots")
+    parser.add_argument("--out", type=Path, default=ASSETS / "screenshots")
     args = parser.parse_args()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     for path in take(args.out):
