@@ -54,7 +54,7 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
     assert _cli("compare-rewards", "--rewards", "--data", str(data)) == 2
     assert "at least one reward" in capsys.readouterr().err
     # the held-out evaluation: every written prompt, figures with intervals for all and for each batch
-    from reward_demo.images.evaluate import EVAL_PROMPT_BATCHES, EVAL_PROMPTS
+    from reward_demo.images.prompts import EVAL_PROMPT_BATCHES, EVAL_PROMPTS
 
     report_path, figure = tmp_path / "eval.json", tmp_path / "eval.png"
     run = _cli("evaluate", "--model", str(tiny_folder), "--reward", str(reward), "--data", str(data), "--n-seeds", "1",
@@ -75,7 +75,7 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
         assert low <= part["b_prompt_auroc"] <= high
     assert "first batch of novel prompts" in captured.out
     # the verdict threshold, calibrated on the written calibration prompts; the training prompts' one is kept
-    from reward_demo.images.calibration import CALIBRATION_PROMPTS
+    from reward_demo.images.prompts import CALIBRATION_PROMPTS
 
     before = json.loads((reward / "config.json").read_text())["metadata"]
     run = _cli(
