@@ -1,9 +1,9 @@
 """One queue for scoring requests that groups concurrent ones into shared pipeline calls.
 
-Generation holds one lock (the pipelines share a scheduler), so concurrent visitors wait for each other. A batch
-is far cheaper per prompt than single prompts (8 prompts cost about 3.9x one, docs/images.md "Many visitors at once"), so the
-requests that arrive while the model is busy and share its settings (steps, preset, guidance, model) run as one
-batch when it is free, up to ``MAX_BATCH_PROMPTS`` prompts. The oldest waiting request always goes in the next
+Generation holds one lock (the pipelines share a scheduler), so concurrent visitors wait for each other. A batch is
+far cheaper per prompt than single prompts (8 prompts cost about 3.9x one, docs/images.md "Many visitors at once"),
+so the requests that arrive while the model is busy and share its settings (steps, preset, guidance, model) run as
+one batch when it is free, up to ``MAX_BATCH_PROMPTS`` prompts. The oldest waiting request always goes in the next
 batch, so nobody is overtaken for long. A request never waits for company: when the model is free it starts.
 
 Each request keeps its own seed: every prompt's x_T is drawn from its own generator (``recording.initial_latents``),
