@@ -179,3 +179,18 @@ def test_batched_requests_score_as_if_each_ran_alone(tiny_folder, tiny_reward, m
             assert difference.max() <= 1  # at most one grey level of rounding
     assert together[2]["rows"][0]["truncated"] and not together[1]["rows"][0]["truncated"]
     assert together[1]["rows"][0]["base_reward"] != pytest.approx(together[0]["rows"][1]["base_reward"], abs=1e-3)
+
+
+def test_reward_path_imports_no_embedded_module():
+    """The reward path works on any Stable Diffusion 1.x pipeline: importing its modules loads nothing of the
+    embedded stand-in model (pipelines.py loads it on demand, only when it is the model in use)."""
+    import subprocess
+    import sys
+
+    modules = ("pipelines recording reward scoring evaluate evidence figures compare calibration verdicts batching "
+               "examples prompt_input run_settings commands prompts").split()
+    code = ("import importlib, sys\n"
+            f"for m in {modules!r}: importlib.import_module('reward_demo.images.' + m)\n"
+            "print(sorted(m for m in sys.modules if m.startswith('reward_demo.images.embedded')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
