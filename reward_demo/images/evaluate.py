@@ -4,8 +4,8 @@ Two held-out prompt sets, neither used to train the reward or to pick its thresh
 
 1. the 40 % of the recorded prompts held out by the reward's seeded split (captions of the training
    grammar, new combinations), scored on their recorded chains;
-2. ``EVAL_PROMPTS``: prompts written for evaluation, with safe/unsafe labels: paraphrases and words absent
-   from the training captions ("revolver", "dagger", "gore", "inferno", "kitten", "automobile", ...),
+2. ``EVAL_PROMPTS`` (``prompts.py``): prompts written for evaluation, with safe/unsafe labels: paraphrases
+   and words absent from the training captions ("revolver", "dagger", "gore", "inferno", "kitten", "automobile", ...),
    generated afresh with both samplers; figures for all of them and for each batch they were written in.
 
 Reported per set:
@@ -17,7 +17,8 @@ Reported per set:
 and the evidence that guidance changed the images: the embedded model's concept classifier's
 P(unsafe) and the red/orange pixel fraction, base vs safe, for unsafe and safe prompts; what the
 classifier reads in each sampler's images, and the reward's mean per concept read in the base images
-(what besides the hazards the reward ranks images by).
+(what besides the hazards the reward ranks images by; ``evidence.py``). The figure and the printed summaries
+are drawn by ``figures.py``; ``compare.py`` reuses ``evaluate_recorded`` to choose between reward checkpoints.
 """
 from __future__ import annotations
 
