@@ -40,7 +40,7 @@ def cheap_actions(client, calls: int, offset: int) -> dict:
 
     free = get_layout("medium").free_cells()
     times = {"maze_heatmap": [], "locomotion_example": [], "images_threshold": []}
-    scored = client.predict(api_name="/images_example")[-1]
+    scored = client.predict(-4.0, api_name="/images_example")[-1]
     for i in range(calls):
         row, col = free[(offset + i) % len(free)]
         start = time.perf_counter()

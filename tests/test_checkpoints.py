@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import reward_demo.images.embedded  # noqa: F401  (registers ConceptClassifier)
+import reward_demo.images.embedded.model  # noqa: F401  (registers ConceptClassifier)
 import reward_demo.images.reward  # noqa: F401  (registers the latent rewards)
 from reward_demo.checkpoint import from_pretrained, read_config, save_pretrained
 from reward_demo.locomotion.policy import load_actor, save_actor

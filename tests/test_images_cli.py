@@ -54,7 +54,7 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
     assert _cli("compare-rewards", "--rewards", "--data", str(data)) == 2
     assert "at least one reward" in capsys.readouterr().err
     # the held-out evaluation: every written prompt, figures with intervals for all and for each batch
-    from reward_demo.images.evaluate import EVAL_PROMPT_BATCHES, EVAL_PROMPTS
+    from reward_demo.images.prompts import EVAL_PROMPT_BATCHES, EVAL_PROMPTS
 
     report_path, figure = tmp_path / "eval.json", tmp_path / "eval.png"
     run = _cli("evaluate", "--model", str(tiny_folder), "--reward", str(reward), "--data", str(data), "--n-seeds", "1",
@@ -75,7 +75,7 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
         assert low <= part["b_prompt_auroc"] <= high
     assert "first batch of novel prompts" in captured.out
     # the verdict threshold, calibrated on the written calibration prompts; the training prompts' one is kept
-    from reward_demo.images.calibration import CALIBRATION_PROMPTS
+    from reward_demo.images.prompts import CALIBRATION_PROMPTS
 
     before = json.loads((reward / "config.json").read_text())["metadata"]
     run = _cli(
@@ -179,3 +179,18 @@ def test_batched_requests_score_as_if_each_ran_alone(tiny_folder, tiny_reward, m
             assert difference.max() <= 1  # at most one grey level of rounding
     assert together[2]["rows"][0]["truncated"] and not together[1]["rows"][0]["truncated"]
     assert together[1]["rows"][0]["base_reward"] != pytest.approx(together[0]["rows"][1]["base_reward"], abs=1e-3)
+
+
+def test_reward_path_imports_no_embedded_module():
+    """The reward path works on any Stable Diffusion 1.x pipeline: importing its modules loads nothing of the
+    embedded stand-in model (pipelines.py loads it on demand, only when it is the model in use)."""
+    import subprocess
+    import sys
+
+    modules = ("pipelines recording reward scoring evaluate evidence figures compare calibration verdicts batching "
+               "examples prompt_input run_settings commands prompts").split()
+    code = ("import importlib, sys\n"
+            f"for m in {modules!r}: importlib.import_module('reward_demo.images.' + m)\n"
+            "print(sorted(m for m in sys.modules if m.startswith('reward_demo.images.embedded')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

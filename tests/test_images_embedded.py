@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from reward_demo.images import data as D
+from reward_demo.images.embedded import data as D
+from reward_demo.images.embedded import drawings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 torch.set_num_threads(1)
@@ -15,7 +16,7 @@ torch.set_num_threads(1)
 # ---------------------------------------------------------------- grammar and renderer
 
 def test_generate_is_deterministic_and_labelled():
-    a, b, c = D.generate(64, seed=3), D.generate(64, seed=3), D.generate(64, seed=4)
+    a, b, c = drawings.generate(64, seed=3), drawings.generate(64, seed=3), drawings.generate(64, seed=4)
     assert np.array_equal(a["images"], b["images"]) and a["captions"] == b["captions"]
     assert not np.array_equal(a["images"], c["images"])
     assert a["images"].shape == (64, 64, 64, 3) and a["images"].dtype == np.uint8
@@ -27,7 +28,7 @@ def test_generate_is_deterministic_and_labelled():
 
 
 def test_unsafe_fraction_and_every_concept_drawn():
-    data = D.generate(2000, seed=0)
+    data = drawings.generate(2000, seed=0)
     unsafe = np.mean([label == D.UNSAFE for label in data["labels"]])
     assert 0.25 < unsafe < 0.35
     assert set(data["concepts"]) == set(D.TRAIN_CONCEPTS)
@@ -37,7 +38,7 @@ def test_caption_attributes_are_drawn():
     """A caption's colour, position and background are what the image shows."""
     rng = np.random.default_rng(0)
     scene = D.Scene("circle", "circle", colour="blue", size="large", position="on the left", background="white")
-    image = D.render(scene, rng).astype(int)
+    image = drawings.render(scene, rng).astype(int)
     corner = image[2, 2]
     assert np.abs(corner - np.array(D.BACKGROUNDS["white"])).max() <= 12
     left, right = image[:, :24], image[:, 40:]
@@ -47,10 +48,11 @@ def test_caption_attributes_are_drawn():
 
 def test_unsafe_family_is_separable_by_colour_statistics():
     """Blood and fire are red/orange; harmless colours exclude red, orange and black by design."""
-    from reward_demo.images.embedded import red_orange_fraction, to_model_images
+    from reward_demo.images.evidence import red_orange_fraction
+    from reward_demo.images.pipelines import to_model_images
 
     rng = np.random.default_rng(1)
-    red = lambda c: red_orange_fraction(to_model_images(np.stack([D.render_concept(c, rng) for _ in range(20)])))  # noqa: E731
+    red = lambda c: red_orange_fraction(to_model_images(np.stack([drawings.render_concept(c, rng) for _ in range(20)])))  # noqa: E731
     assert red("blood").min() > 0.03 and red("fire").min() > 0.03
     for concept in D.SAFE_CONCEPTS:
         assert red(concept).max() < 0.01, concept
@@ -59,16 +61,17 @@ def test_unsafe_family_is_separable_by_colour_statistics():
 def test_unsafe_scene_is_a_harmless_scene_with_a_hazard_beside_it():
     """The hazard is a part of the image: the object is still drawn, on the other side; a caption that names
     no hazard never shows one."""
-    from reward_demo.images.embedded import red_orange_fraction, to_model_images
+    from reward_demo.images.evidence import red_orange_fraction
+    from reward_demo.images.pipelines import to_model_images
 
     rng = np.random.default_rng(2)
     scene = D.Scene("circle", "circle", colour="blue", position="on the left", background="white", hazard="blood")
-    image = D.render(scene, rng)
+    image = drawings.render(scene, rng)
     blue = lambda x: ((x[..., 2] > 150) & (x[..., 0] < 100)).mean()  # noqa: E731
     red = lambda x: red_orange_fraction(to_model_images(x[None]))[0].item()  # noqa: E731
     assert blue(image[:, :28]) > 0.15 and red(image[:, :28]) < 0.01  # the circle on the left
     assert red(image[:, 36:]) > 0.05 and blue(image[:, 36:]) < 0.02  # the blood on the right
-    data = D.generate(500, seed=5)
+    data = drawings.generate(500, seed=5)
     hazard_nouns = {n for c in D.UNSAFE_CONCEPTS for n in D.TRAIN_CONCEPTS[c]}
     for caption, label, image in zip(data["captions"], data["labels"], data["images"]):
         names_hazard = any(noun in caption for noun in hazard_nouns)
@@ -81,7 +84,8 @@ def test_unsafe_scene_is_a_harmless_scene_with_a_hazard_beside_it():
 
 
 def test_report_summary_counts_objects_kept_only_where_measured():
-    from reward_demo.images.embedded_report import SCENES, summarise
+    from reward_demo.images.embedded.report import summarise
+    from reward_demo.images.prompts import SCENES
 
     def row(label, p_base, p_safe, kept=None):
         r = {"label": label, "base_p_unsafe": p_base, "safe_p_unsafe": p_safe, "base_red_orange": 0.0,
@@ -108,7 +112,7 @@ def test_vocabulary_and_safety_concept():
 # ---------------------------------------------------------------- text encoder
 
 def test_text_encoder_masks_padding_itself():
-    from reward_demo.images.text_encoder import HIDDEN_SIZE, MAX_TOKENS, encode_prompts, load_text_encoder
+    from reward_demo.images.embedded.text_encoder import HIDDEN_SIZE, MAX_TOKENS, encode_prompts, load_text_encoder
 
     tokenizer, encoder = load_text_encoder()
     assert load_text_encoder() is load_text_encoder()  # cached
@@ -129,7 +133,7 @@ def test_text_encoder_masks_padding_itself():
 
 @pytest.fixture(scope="module")
 def tiny_folder(tmp_path_factory):
-    from reward_demo.images.embedded import CONCEPTS, ConceptClassifier, build_unet, build_vae, write_model_folder
+    from reward_demo.images.embedded.model import CONCEPTS, ConceptClassifier, build_unet, build_vae, write_model_folder
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("tiny_embedded")
@@ -142,7 +146,7 @@ def tiny_folder(tmp_path_factory):
 def test_tiny_model_round_trip_and_both_pipelines(tiny_folder):
     from diffusers.pipelines.deprecated.stable_diffusion_safe import SafetyConfig
 
-    from reward_demo.images.embedded import build_pipelines, load_concept_classifier, load_embedded_components
+    from reward_demo.images.embedded.model import build_pipelines, load_concept_classifier, load_embedded_components
 
     components = load_embedded_components(str(tiny_folder))
     assert set(components) == {"vae", "unet", "scheduler", "text_encoder", "tokenizer"}
@@ -162,8 +166,8 @@ def test_tiny_model_round_trip_and_both_pipelines(tiny_folder):
 
 def test_concept_classifier_for_finds_the_classifier_of_an_embedded_folder(tiny_folder, tmp_path):
     """A folder given as the model brings its own classifier; Stable Diffusion models and bare folders have none."""
-    from reward_demo.images.embedded import ConceptClassifier
-    from reward_demo.images.evaluate import concept_classifier_for
+    from reward_demo.images.embedded.model import ConceptClassifier
+    from reward_demo.images.evidence import concept_classifier_for
 
     found = concept_classifier_for(str(tiny_folder))
     assert isinstance(found, ConceptClassifier) and found.config["width"] == 8  # the folder's, not the shipped one
@@ -172,7 +176,7 @@ def test_concept_classifier_for_finds_the_classifier_of_an_embedded_folder(tiny_
 
 
 def test_missing_folder_is_a_clear_error(tmp_path):
-    from reward_demo.images.embedded import load_embedded_components
+    from reward_demo.images.embedded.model import load_embedded_components
 
     with pytest.raises(FileNotFoundError, match="train-embedded"):
         load_embedded_components(str(tmp_path))
@@ -182,13 +186,13 @@ def test_missing_folder_is_a_clear_error(tmp_path):
 
 @pytest.fixture(scope="module")
 def shipped():
-    from reward_demo.images.embedded import CHECKPOINT_DIR, load_concept_classifier, load_embedded_components
+    from reward_demo.images.embedded.model import CHECKPOINT_DIR, load_concept_classifier, load_embedded_components
 
     return load_embedded_components(), load_concept_classifier(), CHECKPOINT_DIR
 
 
 def test_shipped_folder_layout_and_size(shipped):
-    from reward_demo.images.embedded import read_metadata
+    from reward_demo.images.embedded.model import read_metadata
 
     _, _, folder = shipped
     meta = read_metadata()
@@ -205,7 +209,7 @@ def test_shipped_model_draws_the_prompted_family_and_sld_removes_it(shipped):
     and the strongest Safe Latent Diffusion preset lowers that rate from the same initial latents without
     making safe prompts' images unsafe. (MAX, threshold 1.0, still changes safe prompts' images too, less
     than unsafe ones: it guides away from the safety concept everywhere; see assets/images_embedded.json.)"""
-    from reward_demo.images.embedded_report import generate_pairs, image_statistics
+    from reward_demo.images.embedded.report import generate_pairs, image_statistics
 
     components, classifier, _ = shipped
     unsafe, safe = ["a gun", "a knife", "blood", "fire"], ["a cat", "a house", "a tree", "a boat"]
@@ -221,9 +225,9 @@ def test_shipped_model_draws_the_prompted_family_and_sld_removes_it(shipped):
 
 
 def test_comparison_captions_are_fresh_and_counted():
-    from reward_demo.images.commands import grammar_prompts
-    from reward_demo.images.evaluate import EVAL_PROMPTS
-    from reward_demo.images.safety_concepts import RECORDED_DRAW, comparison_captions
+    from reward_demo.images.embedded.data import grammar_prompts
+    from reward_demo.images.embedded.safety_concepts import RECORDED_DRAW, comparison_captions
+    from reward_demo.images.prompts import EVAL_PROMPTS
 
     rows = comparison_captions(per_hazard=3, harmless=5, seed=7)
     assert rows == comparison_captions(per_hazard=3, harmless=5, seed=7)
@@ -236,7 +240,7 @@ def test_comparison_captions_are_fresh_and_counted():
 def test_shipped_safety_concept_removes_hazards_a_harmless_concept_does_not(shipped, tmp_path):
     """The comparison behind the choice of ``SAFETY_CONCEPT``: naming the unsafe family removes it, naming
     a harmless shape does not; the recommendation follows the worst hazard; bad options are clear errors."""
-    from reward_demo.images.safety_concepts import CompareConceptsArgs, compare_concepts
+    from reward_demo.images.embedded.safety_concepts import CompareConceptsArgs, compare_concepts
 
     args = CompareConceptsArgs(concepts=[D.SAFETY_CONCEPT, "a blue circle"], per_hazard=2, harmless=2, seeds=1,
                                steps=20, json=tmp_path / "c.json")

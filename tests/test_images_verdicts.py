@@ -7,8 +7,9 @@ import time
 import numpy as np
 import pytest
 
-from reward_demo.images import run_settings, verdicts, vocabulary
+from reward_demo.images import run_settings, verdicts
 from reward_demo.images.batching import ScoringQueue, describe_status
+from reward_demo.images.embedded import vocabulary
 from reward_demo.images.prompt_input import PromptItem
 
 

@@ -1,31 +1,34 @@
-"""``python -m reward_demo images <command>``: the Images domain's commands.
+"""``python -m reward_demo images <command>``: the Images domain's command table.
 
 STRUCTURE (shared file): each command is one entry of ``COMMANDS = {name: (ArgsDataclass, function)}``;
 the dataclass's fields are the options (one-line docs are the --help text) and ``function(args)``
-runs it (raise ValueError/FileNotFoundError for bad input). Commands import their module lazily,
-inside the function, so that listing commands stays fast.
-
-- embedded model (text_encoder.py, data.py, embedded.py): ``train-embedded``, ``embedded-report``,
-  ``compare-concepts`` (safety_concepts.py: choosing SLD's safety concept)
-- reward path (pipelines.py, recording.py, reward.py, evaluate.py): ``commands.COMMANDS`` (``record``,
-  ``train-reward``, ``score``, ``evaluate``, ...) merged in below.
-- Images tab (examples.py): ``examples`` (the tab's precomputed examples)
+runs it (raise ValueError/FileNotFoundError for bad input). Each function lives in the module it belongs to,
+which imports its heavy dependencies lazily, inside the function, so that listing commands stays fast.
 """
 from __future__ import annotations
 
-from .commands import COMMANDS as REWARD_COMMANDS
-from .embedded import EmbeddedTrainArgs, train_embedded_command
-from .embedded_report import EmbeddedReportArgs, embedded_report_command
-from .examples import COMMANDS as EXAMPLES_COMMANDS
-from .safety_concepts import CompareConceptsArgs, compare_concepts_command
+from .calibration import CalibrateArgs, calibrate_threshold
+from .commands import RecordArgs, ScoreArgs, TrainRewardArgs, record_command, score_command, train_reward_command
+from .compare import CompareRewardsArgs, compare_rewards_command
+from .embedded.report import EmbeddedReportArgs, embedded_report_command
+from .embedded.safety_concepts import CompareConceptsArgs, compare_concepts_command
+from .embedded.train import EmbeddedTrainArgs, train_embedded_command
+from .evaluate import ImagesEvaluateArgs, evaluate_command
+from .examples import ExamplesArgs, run_make_examples
 
 COMMANDS = {
-    # ---- embedded model
+    # ---- the embedded model (embedded/): train it, report on it, choose its SLD safety concept
     "train-embedded": (EmbeddedTrainArgs, train_embedded_command),
     "embedded-report": (EmbeddedReportArgs, embedded_report_command),
     "compare-concepts": (CompareConceptsArgs, compare_concepts_command),
-    # ---- reward path (commands.py): record, train-reward, score, evaluate
-    **REWARD_COMMANDS,
-    # ---- Images tab (examples.py): examples
-    **EXAMPLES_COMMANDS,
+    # ---- the reward path (commands.py): record chains, train the reward, score prompt files
+    "record": (RecordArgs, record_command),
+    "train-reward": (TrainRewardArgs, train_reward_command),
+    "score": (ScoreArgs, score_command),
+    # ---- its evaluation and calibration
+    "evaluate": (ImagesEvaluateArgs, evaluate_command),
+    "compare-rewards": (CompareRewardsArgs, compare_rewards_command),
+    "calibrate-threshold": (CalibrateArgs, calibrate_threshold),
+    # ---- the Images tab (examples.py): its precomputed examples
+    "examples": (ExamplesArgs, run_make_examples),
 }

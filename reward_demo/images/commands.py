@@ -1,5 +1,7 @@
-"""The reward path's commands: ``python -m reward_demo images {record, train-reward, score, evaluate, compare-rewards,
-calibrate-threshold}``."""
+"""The reward path's commands ``python -m reward_demo images {record, train-reward, score}`` (the table is in
+``cli.py``; ``evaluate``, ``compare-rewards`` and ``calibrate-threshold`` live in evaluate.py, compare.py and
+calibration.py): recording chains from a prompt file or the embedded grammar's captions, training the reward on
+them, and scoring prompt files."""
 from __future__ import annotations
 
 import csv
@@ -10,8 +12,6 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 from ..options import GuidanceScaleOption, ImageModelOption, ProgressOption, PromptBatchOption, SamplerOptions
-from .calibration import CalibrateArgs, calibrate_threshold
-from .evaluate import CompareRewardsArgs, ImagesEvaluateArgs, compare_rewards_command, evaluate_command
 from .reward import CHECKPOINT_DIR, RewardTrainOptions
 
 DATA_DIR = Path("data/images/chains")
@@ -36,26 +36,6 @@ class RecordArgs(ProgressOption, GuidanceScaleOption, SamplerOptions, ImageModel
     """prompts per shard (a finished shard is skipped when the command is run again)"""
     seed: int = 0
     """seed of the caption draw and of every chain's x_T"""
-
-
-def grammar_prompts(n: int, seed: int, unsafe_fraction: float) -> List[Tuple[str, str]]:
-    """``n`` distinct (caption, label) pairs from the embedded model's caption grammar."""
-    import numpy as np
-
-    from .data import sample_scene
-
-    rng = np.random.default_rng(seed)
-    seen, out = set(), []
-    for _ in range(200 * n):
-        scene, caption = sample_scene(rng, unsafe_fraction)
-        if caption not in seen:
-            seen.add(caption)
-            out.append((caption, scene.label))
-            if len(out) == n:
-                break
-    if len(out) < n:
-        raise ValueError(f"the grammar gave only {len(out)} distinct captions; ask for fewer")
-    return out
 
 
 def read_prompts_file(path: Path) -> List[Tuple[str, str]]:
@@ -90,6 +70,8 @@ def record_command(args: RecordArgs):
 
     if not 1 <= args.shard_size <= 4096 or not 1 <= args.batch_size <= 256:
         raise ValueError("shard_size must be in 1..4096 and batch_size in 1..256")
+    from .embedded.data import grammar_prompts
+
     pairs = read_prompts_file(args.prompts) if args.prompts else grammar_prompts(args.n_prompts, args.seed,
                                                                                args.unsafe_fraction)
     prompts = [p for p, _ in pairs]
@@ -184,8 +166,8 @@ def score_command(args: ScoreArgs):
     """Per prompt: both rewards, their verdicts ("uncertain" inside the reward's calibrated band), the prompt's
     ``unknown_words`` (words no training caption of the embedded model uses; null for another model, whose
     vocabulary is not known) and whether the text encoder cut it (``truncated``, ``ignored_text``)."""
+    from .embedded.vocabulary import unknown_words
     from .scoring import is_embedded_model, reward_folder, reward_half_width, reward_threshold, score_prompts, verdict
-    from .vocabulary import unknown_words
 
     pairs = read_prompts_file(args.prompts)
     prompts = [p for p, _ in pairs]
@@ -220,9 +202,3 @@ def score_command(args: ScoreArgs):
               + (f"   [{'; '.join(notes)}]" if notes else ""))
     print(f"wrote {args.json}")
 
-
-#: merged into reward_demo/images/cli.py's COMMANDS
-COMMANDS = {"record": (RecordArgs, record_command), "train-reward": (TrainRewardArgs, train_reward_command),
-            "score": (ScoreArgs, score_command), "evaluate": (ImagesEvaluateArgs, evaluate_command),
-            "compare-rewards": (CompareRewardsArgs, compare_rewards_command),
-            "calibrate-threshold": (CalibrateArgs, calibrate_threshold)}

@@ -4,7 +4,8 @@ weights under Safe Latent Diffusion guidance (the *expert*), both stock diffuser
 ``load_pipelines(model)`` picks the weights:
 
 - ``None``: $REWARD_DEMO_SD_MODEL when set, else the embedded default (this project's small text-to-image
-  model in checkpoints/images/embedded_sd, see ``reward_demo.images.embedded``);
+  model in checkpoints/images/embedded_sd, see ``reward_demo.images.embedded``; the only place the reward
+  path loads it);
 - ``"embedded"`` or a folder holding the embedded model: the embedded default;
 - a local diffusers folder (any Stable Diffusion 1.x checkpoint with a ``model_index.json``);
 - a hub id such as ``stable-diffusion-v1-5/stable-diffusion-v1-5``: read from the local Hugging Face
@@ -23,6 +24,7 @@ import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
+import numpy as np
 import torch
 
 from ..checkpoint import default_device
@@ -142,12 +144,12 @@ def _load_diffusers(model: str, device: torch.device):
 def _load_cached(model: str, device: str):
     device = torch.device(device)
     if model == EMBEDDED or is_embedded_folder(Path(model).expanduser()):
-        from . import data as images_data
-        from .embedded import load_embedded_components
+        from .embedded.data import SAFETY_CONCEPT
+        from .embedded.model import load_embedded_components
 
         folder = None if model == EMBEDDED else str(Path(model).expanduser())
         components = load_embedded_components(folder, device=device)
-        return pipelines_from_components(components, device, safety_concept=images_data.SAFETY_CONCEPT)
+        return pipelines_from_components(components, device, safety_concept=SAFETY_CONCEPT)
     components, dtype = _load_diffusers(model, device)
     return pipelines_from_components(components, device, dtype=dtype)
 
@@ -192,3 +194,15 @@ def prompt_batches(tokenizer, prompts: Sequence[str], batch_size: int) -> List[s
 def model_label(model: Optional[str] = None) -> str:
     """A short name of the model a run uses, for reports."""
     return resolve_model(model)
+
+
+def to_model_images(images_uint8: np.ndarray) -> torch.Tensor:
+    """(n, 64, 64, 3) uint8 -> (n, 3, 64, 64) float in [-1, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(images_uint8)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+
+
+def images_from_pipeline_output(images) -> torch.Tensor:
+    """PIL images, or numpy (n, H, W, 3) in [0, 1] (``output_type="np"``) -> (n, 3, H, W) in [-1, 1]."""
+    if isinstance(images, np.ndarray):
+        return torch.from_numpy(images).permute(0, 3, 1, 2).float() * 2 - 1
+    return to_model_images(np.stack([np.asarray(im.convert("RGB")) for im in images]))

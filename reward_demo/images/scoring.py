@@ -121,7 +121,7 @@ def reward_folder(model: Optional[str] = None, reward: Optional[str] = None) -> 
 
 
 def _is_shipped_embedded(name: str) -> bool:
-    from .embedded import CHECKPOINT_DIR as EMBEDDED_DIR
+    from .embedded.model import CHECKPOINT_DIR as EMBEDDED_DIR
 
     path = Path(name).expanduser()
     return path.is_dir() and path.resolve() == EMBEDDED_DIR.resolve()

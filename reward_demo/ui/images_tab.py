@@ -39,8 +39,8 @@ from ..images.examples import (DEFAULT_PRESET, DEFAULT_SEED, DEFAULT_STEPS, GUID
 from ..images.prompt_input import LIMITS_TEXT, PromptItem
 from ..images.run_settings import (PRESET_LABEL, SEED_LABEL, STEPS_LABEL, THRESHOLD_LABEL, check_preset, check_seed,
                                    check_steps, check_threshold)
-from ..images.text_encoder import MAX_TOKENS
-from ..images.vocabulary import vocabulary_markdown
+from ..images.embedded.text_encoder import MAX_TOKENS
+from ..images.embedded.vocabulary import vocabulary_markdown
 from . import images_plots
 
 log = logging.getLogger(__name__)
@@ -117,9 +117,9 @@ def check_models() -> None:
     from ..images.pipelines import EMBEDDED, resolve_model
 
     if resolve_model() == EMBEDDED:
-        from ..images import embedded
+        from ..images.embedded import model as embedded_model
 
-        embedded._check_folder(embedded.CHECKPOINT_DIR)
+        embedded_model._check_folder(embedded_model.CHECKPOINT_DIR)
 
 
 def evaluation_summary() -> Optional[str]:

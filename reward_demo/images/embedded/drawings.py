@@ -1,167 +1,38 @@
-"""Captioned 64x64 images drawn procedurally, for the embedded text-to-image model.
+"""The drawings of the embedded model's training data: a ``Scene`` of the caption grammar (``data.py``) drawn
+as a 64x64 image with PIL from a seeded ``numpy.random.Generator``, and the captioned samples (``generate``).
 
-Every sample is (caption, image, concept, label), the concept being the salient one (the hazard of an
-unsafe scene, else its object). The images are drawn with PIL from a seeded
-``numpy.random.Generator``; the caption comes from a small grammar and says what was drawn.
-
-Concepts (``TRAIN_CONCEPTS``: concept -> the nouns its training captions use):
-
-- harmless ("safe"): shapes (circle, square, triangle, star, ring), objects (house, tree, car, flower,
-  boat), animals (cat, fish, bird) and landscapes (mountains, lake, night sky, sunny field);
-- the "unsafe" stand-in family (hazards): gun, knife, blood, fire. They are flat silhouettes and blobs
-  (a pistol and a blade outline, a dark-red splatter, orange flame tongues): nothing graphic, only a
-  visually separable family that the safety concept ``SAFETY_CONCEPT`` names, as Safe Latent
-  Diffusion's concept names real harmful content.
-
-Every image is a harmless scene (one object or shape on a background, or a landscape). An unsafe
-image is a harmless scene with a hazard added beside the object ("a cat next to a knife", "a meadow
-with fire", or only "a gun", whose scene is then drawn at random). The hazard is a part of the
-image, not the whole of it, as harmful content is in real photographs: that is what lets Safe Latent
-Diffusion remove it and keep the rest (a model where the caption decided the whole image turned most
-harmless images into blue blobs under safety guidance).
-
-Attributes: a colour (harmless objects and shapes only: ``COLOURS``; red, orange and black are kept
-for the unsafe family so that the two families stay apart), a size (``SIZES``), a position
-(``POSITIONS``) and a background (``BACKGROUNDS``). The caption grammar (``TEMPLATES``,
-``HAZARD_TEMPLATES``) chooses one of several sentence forms; attributes a caption leaves out are still
-drawn at random, so a short caption ("a cat") stands for every cat. Landscapes fill the frame and only
-take a few forms of their own. A caption that names no hazard never shows one.
-
-Words absent from the training captions (``training_vocabulary()``) are left for held-out prompts:
-paraphrases like "firearm", "revolver", "dagger", "gore", "flames", "kitten", "automobile".
+Shapes, objects and animals are drawn on a plain background, landscapes fill the frame; the unsafe stand-ins
+(gun, knife, blood, fire) are flat silhouettes and blobs drawn beside the harmless object, not the whole image.
+Attributes the caption leaves out (colour, size, position, background) are drawn at random here.
 """
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-IMAGE_SIZE = 64
-SAFE, UNSAFE = "safe", "unsafe"
+from .data import (
+    BACKGROUNDS,
+    COLOURS,
+    IMAGE_SIZE,
+    POSITIONS,
+    SAFE_CONCEPTS,
+    SIZES,
+    TRAIN_CONCEPTS,
+    UNSAFE_CONCEPTS,
+    Scene,
+    _pick,
+    sample_scene,
+)
 
-#: concept -> nouns used in training captions (the first is the canonical one)
-TRAIN_CONCEPTS: Dict[str, List[str]] = {
-    # shapes
-    "circle": ["circle", "disc", "dot"],
-    "square": ["square", "box"],
-    "triangle": ["triangle"],
-    "star": ["star"],
-    "ring": ["ring", "donut"],
-    # objects
-    "house": ["house", "cottage", "home"],
-    "tree": ["tree"],
-    "car": ["car"],
-    "flower": ["flower", "daisy"],
-    "boat": ["boat", "sailboat"],
-    # animals
-    "cat": ["cat"],
-    "fish": ["fish"],
-    "bird": ["bird"],
-    # landscapes (fill the frame)
-    "mountains": ["mountains", "snowy peaks"],
-    "lake": ["lake", "pond"],
-    "night": ["night sky", "moon"],
-    "field": ["sunny field", "meadow"],
-    # the unsafe stand-in family
-    "gun": ["gun", "pistol", "handgun"],
-    "knife": ["knife", "blade"],
-    "blood": ["blood", "blood splatter", "pool of blood"],
-    "fire": ["fire", "flames", "burning fire"],
-}
-UNSAFE_CONCEPTS = ("gun", "knife", "blood", "fire")
-LANDSCAPES = ("mountains", "lake", "night", "field")
-SAFE_CONCEPTS = tuple(c for c in TRAIN_CONCEPTS if c not in UNSAFE_CONCEPTS)
-CONCEPT_GROUPS = {
-    "shape": ("circle", "square", "triangle", "star", "ring"),
-    "object": ("house", "tree", "car", "flower", "boat"),
-    "animal": ("cat", "fish", "bird"),
-    "landscape": LANDSCAPES,
-    "unsafe": UNSAFE_CONCEPTS,
-}
-#: Safe Latent Diffusion's safety concept for the embedded model: names the unsafe family, one word per
-#: concept. Chosen with ``images compare-concepts`` on fresh grammar captions (no evaluation prompt): under
-#: the MAX preset it lowers P(unsafe) of every hazard to 0.25 or less, where the earlier "weapon, gun, knife,
-#: blood, gore, fire, violence" left blood at 0.92 and guns at 0.49 (docs/images.md, "The safety concept").
-SAFETY_CONCEPT = "gun, knife, blood, fire"
-
-COLOURS: Dict[str, Tuple[int, int, int]] = {
-    "blue": (40, 80, 220), "green": (40, 170, 60), "yellow": (235, 210, 40), "purple": (140, 60, 190),
-    "pink": (240, 130, 190), "white": (245, 245, 245), "brown": (130, 85, 40), "teal": (30, 160, 160),
-}
-BACKGROUNDS: Dict[str, Tuple[int, int, int]] = {
-    "white": (235, 235, 230), "light blue": (170, 205, 240), "grass": (120, 190, 100),
-    "sand": (225, 205, 150), "grey": (140, 140, 145), "dark": (30, 30, 45),
-}
-#: background word as it appears in captions
-BACKGROUND_WORDS = {"white": "white", "light blue": "light blue", "grass": "grassy", "sand": "sandy",
-                    "grey": "grey", "dark": "dark"}
-#: nouns that take no article
-MASS_NOUNS = {"blood", "flames", "mountains", "snowy peaks"}
-SIZES = {"small": 0.22, "medium": 0.32, "large": 0.42}  # half-extent as a fraction of the image
-POSITIONS = {"in the center": (0.5, 0.5), "on the left": (0.3, 0.5), "on the right": (0.7, 0.5),
-             "at the top": (0.5, 0.3), "at the bottom": (0.5, 0.7)}
-
-#: sentence forms for objects, shapes, animals and the unsafe family; {a} is the article
-TEMPLATES: List[str] = [
-    "{noun}",
-    "{a} {noun}",
-    "{a} {colour} {noun}",
-    "{a} {size} {colour} {noun}",
-    "{a} {colour} {noun} {position}",
-    "{a} {noun} on a {background} background",
-    "{a} {size} {noun} {position} on a {background} background",
-    "{a} {colour} {noun} on a {background} background",
-    "a picture of {a} {noun}",
-    "a drawing of {a} {colour} {noun} {position}",
-    "{noun}, {background} background",
-]
-LANDSCAPE_TEMPLATES: List[str] = ["{a} {noun}", "a landscape with {a} {noun}", "a picture of {a} {noun}",
-                                  "a view of {a} {noun}"]
-#: sentence forms of an unsafe scene: {scene} is a harmless caption (without a size), {hazard} the hazard
-#: with its article; the forms without {scene} leave the harmless scene to chance
-HAZARD_TEMPLATES: List[str] = [
-    "{hazard}",
-    "{hazard}",
-    "{hazard} on a {background} background",
-    "a picture of {hazard}",
-    "{scene} and {hazard}",
-    "{scene} next to {hazard}",
-    "{scene} with {hazard}",
-    "{hazard} beside {scene}",
-]
 #: half-extents (fraction of the image) of the object and the hazard when both are drawn
 SHARED_OBJECT_SIZE, HAZARD_SIZE = (0.18, 0.28), (0.17, 0.24)
 #: where the hazard goes when the caption placed the object
 HAZARD_POSITION = {"on the left": (0.72, 0.55), "on the right": (0.28, 0.55), "at the top": (0.5, 0.74),
                    "at the bottom": (0.5, 0.28)}
-
-
-@dataclass
-class Scene:
-    """What to draw; ``None`` attributes were left out of the caption and are drawn at random."""
-
-    concept: str
-    """the harmless object, shape or landscape"""
-    noun: str
-    colour: Optional[str] = None
-    size: Optional[str] = None
-    position: Optional[str] = None
-    background: Optional[str] = None
-    hazard: Optional[str] = None
-    """a concept of the unsafe family drawn beside the object, or None"""
-
-    @property
-    def label(self) -> str:
-        return UNSAFE if self.hazard else SAFE
-
-    @property
-    def salient_concept(self) -> str:
-        """What a concept classifier should name: the hazard where there is one, else the object."""
-        return self.hazard or self.concept
 
 
 @dataclass
@@ -174,68 +45,6 @@ class Sample:
     label: str
     """"safe" or "unsafe\""""
 
-
-def _article(word: str) -> str:
-    return "an" if word[0] in "aeiou" else "a"
-
-
-def _pick(rng: np.random.Generator, options):
-    """One element of a sequence, or one key of a dict, uniformly at random (one ``rng.integers`` draw)."""
-    return list(options)[rng.integers(len(options))]
-
-
-def _finish_caption(caption: str) -> str:
-    """Collapse spaces and put "a"/"an" where the template left the article mark."""
-    caption = re.sub(r"\s+", " ", caption).strip()
-    return re.sub("\x00 (\\w)", lambda m: _article(m.group(1)) + " " + m.group(1), caption)
-
-
-def _harmless_caption(rng: np.random.Generator, scene: Scene, with_size: bool = True) -> str:
-    """Fill a harmless template for ``scene`` (its concept and noun set), recording the attributes it names."""
-    if scene.concept in LANDSCAPES:
-        template = _pick(rng, LANDSCAPE_TEMPLATES)
-    else:
-        forms = TEMPLATES if with_size else [t for t in TEMPLATES if "{size}" not in t]
-        template = _pick(rng, forms)
-    # the article is chosen once the next word is known; mass nouns take none ("mountains", "a lake")
-    words = {"noun": scene.noun, "a": "" if scene.noun in MASS_NOUNS else "\x00"}
-    if "{colour}" in template:
-        scene.colour = _pick(rng, COLOURS)
-        words["colour"] = scene.colour
-    if "{size}" in template:
-        scene.size = _pick(rng, SIZES)
-        words["size"] = scene.size
-    if "{position}" in template:
-        scene.position = _pick(rng, POSITIONS)
-        words["position"] = scene.position
-    if "{background}" in template:
-        scene.background = _pick(rng, BACKGROUNDS)
-        words["background"] = BACKGROUND_WORDS[scene.background]
-    return template.format(**words)
-
-
-def sample_scene(rng: np.random.Generator, unsafe_fraction: float = 0.3) -> Tuple[Scene, str]:
-    """A random scene and its caption (``unsafe_fraction`` of the scenes show a hazard)."""
-    hazard = _pick(rng, UNSAFE_CONCEPTS) if rng.random() < unsafe_fraction else None
-    concept = _pick(rng, SAFE_CONCEPTS)
-    nouns = TRAIN_CONCEPTS[concept]
-    scene = Scene(concept, _pick(rng, nouns), hazard=hazard)
-    if hazard is None:
-        return scene, _finish_caption(_harmless_caption(rng, scene))
-    hazard_nouns = TRAIN_CONCEPTS[hazard]
-    hazard_noun = _pick(rng, hazard_nouns)
-    hazard_words = hazard_noun if hazard_noun in MASS_NOUNS else "\x00 " + hazard_noun
-    template = _pick(rng, HAZARD_TEMPLATES)
-    words = {"hazard": hazard_words}
-    if "{scene}" in template:
-        words["scene"] = _harmless_caption(rng, scene, with_size=False)
-    if "{background}" in template:
-        scene.background = _pick(rng, BACKGROUNDS)
-        words["background"] = BACKGROUND_WORDS[scene.background]
-    return scene, _finish_caption(template.format(**words))
-
-
-# ---------------------------------------------------------------- drawing
 
 def _jitter(rng, colour, amount=18):
     return tuple(int(np.clip(c + rng.integers(-amount, amount + 1), 0, 255)) for c in colour)
@@ -513,23 +322,4 @@ def render_concept(concept: str, rng: np.random.Generator) -> np.ndarray:
     return render(Scene(concept, TRAIN_CONCEPTS[concept][0]), rng)
 
 
-def training_vocabulary() -> set:
-    """Every word that can occur in a training caption (lower case), for building held-out prompts."""
-    words = set()
-    texts = [n for nouns in TRAIN_CONCEPTS.values() for n in nouns] + list(COLOURS) + list(SIZES) + list(POSITIONS) \
-        + list(BACKGROUND_WORDS.values()) + TEMPLATES + LANDSCAPE_TEMPLATES + HAZARD_TEMPLATES
-    for text in texts:
-        words.update(w for w in re.findall(r"[a-z]+", re.sub(r"\{[^}]*\}", " ", text.lower())))
-    return words | {"a", "an"}
-
-
-def concept_label(concept: str) -> str:
-    if concept not in TRAIN_CONCEPTS:
-        raise ValueError(f"unknown concept {concept!r}; known: {sorted(TRAIN_CONCEPTS)}")
-    return UNSAFE if concept in UNSAFE_CONCEPTS else SAFE
-
-
-__all__ = ["IMAGE_SIZE", "SAFE", "UNSAFE", "TRAIN_CONCEPTS", "UNSAFE_CONCEPTS", "SAFE_CONCEPTS", "LANDSCAPES",
-           "CONCEPT_GROUPS", "SAFETY_CONCEPT", "COLOURS", "BACKGROUNDS", "SIZES", "POSITIONS", "TEMPLATES",
-           "LANDSCAPE_TEMPLATES", "HAZARD_TEMPLATES", "Scene", "Sample", "sample_scene", "render", "make_sample",
-           "generate", "render_concept", "training_vocabulary", "concept_label"]
+__all__ = ["Sample", "render", "make_sample", "generate", "render_concept", "DRAW_OBJECT", "DRAW_LANDSCAPE"]

@@ -21,9 +21,10 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 
-from .data import SAFETY_CONCEPT, UNSAFE_CONCEPTS, sample_scene
+from ..prompts import EVAL_PROMPTS
+from .data import SAFETY_CONCEPT, UNSAFE_CONCEPTS, grammar_prompts, sample_scene
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 #: captions of the default recording draw (seed 0) left out of the comparison: at least as many as any
 #: recording of this project holds
 RECORDED_DRAW = 1000
@@ -57,9 +58,6 @@ class CompareConceptsArgs:
 def comparison_captions(per_hazard: int, harmless: int, seed: int) -> List[tuple]:
     """(caption, hazard or None, harmless object): ``per_hazard`` per hazard then ``harmless`` safe ones,
     none of them a caption of the default recording draw or an evaluation prompt."""
-    from .commands import grammar_prompts
-    from .evaluate import EVAL_PROMPTS
-
     excluded = {c for c, _ in grammar_prompts(RECORDED_DRAW, 0, 0.5)} | {p for p, _ in EVAL_PROMPTS}
     rng = np.random.default_rng(seed)
     by_hazard: Dict[Optional[str], list] = {h: [] for h in (*UNSAFE_CONCEPTS, None)}
@@ -80,8 +78,8 @@ def comparison_captions(per_hazard: int, harmless: int, seed: int) -> List[tuple
 
 def compare_concepts(args: CompareConceptsArgs, progress=None) -> dict:
     """The comparison as a dict: per concept, per hazard P(unsafe) base -> safe, and the harmless cost."""
-    from .embedded import load_concept_classifier, load_embedded_components
-    from .embedded_report import generate_pairs, image_statistics
+    from .model import load_concept_classifier, load_embedded_components
+    from .report import generate_pairs, image_statistics
 
     concepts = [c.strip() for c in args.concepts]
     if not concepts or any(not c for c in concepts):
