@@ -222,7 +222,9 @@ def test_phone_width_keeps_numbers_whole_and_everything_reachable(app, tmp_path_
         assert table["page"] <= 390, table  # the page itself does not scroll sideways
         for image in page.locator("#images-gallery img").all():  # the tiles load lazily, when scrolled to
             image.scroll_into_view_if_needed()
-            page.wait_for_function("i => i.complete && i.naturalWidth >= 128", arg=image.element_handle())
+            page.wait_for_function("i => i.complete", arg=image.element_handle())  # loaded, or failed to
+            loaded = image.evaluate("i => [i.naturalWidth, i.src]")
+            assert loaded[0] >= 128, f"a gallery tile did not load: {loaded}"
         page.evaluate("() => window.scrollTo(0, 0)")
         sizes = page.evaluate(
             "() => Array.from(document.querySelectorAll('#images-gallery img'))"
