@@ -64,6 +64,32 @@ def torch_threads() -> int:
     return int(os.environ.get("REWARD_DEMO_TORCH_THREADS", "1"))
 
 
+IMAGE_MODEL_ENV = "REWARD_DEMO_SD_MODEL"
+IMAGE_REWARD_ENV = "REWARD_DEMO_SD_REWARD"
+ALLOW_DOWNLOAD_ENV = "REWARD_DEMO_ALLOW_DOWNLOAD"
+
+
+def image_model_override() -> str:
+    """$REWARD_DEMO_SD_MODEL (a diffusers folder or hub id for the Images tab and commands), else ""."""
+    return os.environ.get(IMAGE_MODEL_ENV, "").strip()
+
+
+def image_reward_override() -> Optional[Path]:
+    """$REWARD_DEMO_SD_REWARD (the reward checkpoint folder for that model) when set, else None."""
+    value = os.environ.get(IMAGE_REWARD_ENV)
+    return Path(value) if value else None
+
+
+def download_allowed() -> bool:
+    """$REWARD_DEMO_ALLOW_DOWNLOAD is 1 / true / yes: a hub id may be downloaded (else the local cache only)."""
+    return os.environ.get(ALLOW_DOWNLOAD_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def omp_threads() -> int:
+    """$OMP_NUM_THREADS (default 1): the torch threads of a long training or report command."""
+    return int(os.environ.get("OMP_NUM_THREADS", "1"))
+
+
 # ---- option groups (one-line docs are the --help text)
 @dataclass(kw_only=True)
 class TrainSeedOption:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
@@ -28,9 +27,9 @@ import numpy as np
 import torch
 
 from ..checkpoint import default_device
+from ..options import ALLOW_DOWNLOAD_ENV, IMAGE_MODEL_ENV, download_allowed, image_model_override
 
-MODEL_ENV = "REWARD_DEMO_SD_MODEL"
-ALLOW_DOWNLOAD_ENV = "REWARD_DEMO_ALLOW_DOWNLOAD"
+MODEL_ENV = IMAGE_MODEL_ENV
 EMBEDDED = "embedded"
 
 
@@ -101,17 +100,13 @@ def pipelines_from_components(components: dict, device=None, safety_concept: Opt
 
 def resolve_model(model: Optional[str] = None) -> str:
     """The model a run uses: ``model``, else $REWARD_DEMO_SD_MODEL, else ``"embedded"``."""
-    name = model if model not in (None, "") else os.environ.get(MODEL_ENV, "")
+    name = model if model not in (None, "") else image_model_override()
     return str(name).strip() or EMBEDDED
 
 
 def is_embedded_folder(path: Path) -> bool:
     """A folder in the embedded model's layout (vae/, unet/, scheduler/ and reward_demo.json; no model_index.json)."""
     return path.is_dir() and not (path / "model_index.json").is_file() and (path / "reward_demo.json").is_file()
-
-
-def _download_allowed() -> bool:
-    return os.environ.get(ALLOW_DOWNLOAD_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 def _load_diffusers(model: str, device: torch.device):
@@ -124,7 +119,7 @@ def _load_diffusers(model: str, device: torch.device):
     if not local and (model.count("/") != 1 or model.startswith((".", "/", "~"))):
         raise FileNotFoundError(f"model {model!r} is neither an existing folder nor a hub id of the form owner/name")
     dtype = torch.float16 if device.type == "cuda" else torch.float32
-    offline = not local and not _download_allowed()
+    offline = not local and not download_allowed()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

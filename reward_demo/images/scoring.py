@@ -9,7 +9,6 @@ band around it (``verdicts.py``).
 from __future__ import annotations
 
 import functools
-import os
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Callable, List, Optional, Sequence
 import torch
 
 from ..checkpoint import default_device, from_pretrained, read_config
+from ..options import IMAGE_REWARD_ENV, image_reward_override
 from .pipelines import EMBEDDED, load_pipelines, prompt_batches, resolve_model
 from .recording import (
     DEFAULT_GUIDANCE,
@@ -33,7 +33,7 @@ from .recording import (
 from .reward import CHECKPOINT_DIR
 from .verdicts import verdict as banded_verdict
 
-REWARD_ENV = "REWARD_DEMO_SD_REWARD"
+REWARD_ENV = IMAGE_REWARD_ENV
 #: verdict threshold of the shipped reward: on the written calibration prompts (``images calibrate-threshold``;
 #: never the evaluation prompts) the reward of the plain image separating unsafe from safe prompts best
 #: (balanced accuracy); the same value is stored as "threshold" in checkpoints/images/reward/config.json
@@ -109,8 +109,9 @@ def reward_folder(model: Optional[str] = None, reward: Optional[str] = None) -> 
     (which belongs to the embedded model)."""
     if reward:
         return Path(reward)
-    if os.environ.get(REWARD_ENV):
-        return Path(os.environ[REWARD_ENV])
+    override = image_reward_override()
+    if override is not None:
+        return override
     name = resolve_model(model)
     if name != EMBEDDED and not _is_shipped_embedded(name):
         raise FileNotFoundError(

@@ -15,7 +15,6 @@ It writes the numbers as JSON and the grid (per row: base images | safety-guided
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 
-from ...options import GuidanceScaleOption
+from ...options import GuidanceScaleOption, omp_threads
 from ..prompts import PARAPHRASES, SCENES
 from .data import SAFE, SAFETY_CONCEPT, TRAIN_CONCEPTS, UNSAFE, UNSAFE_CONCEPTS, concept_label
 
@@ -161,7 +160,7 @@ def embedded_report(args: EmbeddedReportArgs) -> dict:
 
 
 def embedded_report_command(args: EmbeddedReportArgs):
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    torch.set_num_threads(omp_threads())
     report = embedded_report(args)
     for name, entry in report["sets"].items():
         for label, s in entry["summary"].items():

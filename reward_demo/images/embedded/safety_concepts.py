@@ -12,7 +12,6 @@ P(unsafe) is recommended: the reward can only learn to penalise what guidance re
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 
+from ...options import omp_threads
 from ..prompts import EVAL_PROMPTS
 from .data import SAFETY_CONCEPT, UNSAFE_CONCEPTS, grammar_prompts, sample_scene
 
@@ -122,7 +122,7 @@ def compare_concepts(args: CompareConceptsArgs, progress=None) -> dict:
 
 
 def compare_concepts_command(args: CompareConceptsArgs):
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    torch.set_num_threads(omp_threads())
     report = compare_concepts(args)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=1) + "\n")

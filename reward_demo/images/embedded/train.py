@@ -8,7 +8,6 @@ of ``data.py``, and writes the shipped folder (``model.write_model_folder``; def
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ...checkpoint import from_pretrained
-from ...options import ProgressOption, TrainSeedOption
+from ...options import ProgressOption, TrainSeedOption, omp_threads
 from ...training import TrainConfig, train
 from ..pipelines import to_model_images
 from .data import IMAGE_SIZE, SAFETY_CONCEPT, UNSAFE_CONCEPTS
@@ -287,7 +286,7 @@ def _val_pool(vae, val: dict) -> Dict[str, torch.Tensor]:
 
 
 def train_embedded_command(args: EmbeddedTrainArgs):
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    torch.set_num_threads(omp_threads())
     out = train_embedded(args)
     print(f"wrote {out}; reproduce with: {reproduce_command(args)}")
 
