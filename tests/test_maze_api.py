@@ -1,5 +1,6 @@
-"""The Gradio app through its HTTP API (gradio_client): every endpoint round trip on the umaze models, clear
-errors for bad input, and (shipped checkpoints only) the reward's argmax at the umaze reference goals."""
+"""The Maze tab through the app's HTTP API (gradio_client): every maze endpoint round trip on the umaze models,
+clear errors for bad input, (shipped checkpoints only) the reward's argmax at the umaze reference goals, and the
+whole app's list of endpoints."""
 import json
 import statistics
 import time
