@@ -10,13 +10,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def maze_models_present(maze: str) -> bool:
     """What the app checks: the maze's base, expert and reward checkpoints are all there."""
-    from reward_demo.ui.maze_tab import has_models
+    from reward_demo.maze.demo import has_models
 
     return has_models(maze)
 
 
 def skip_without_maze_models(maze: str) -> None:
-    from reward_demo.ui.maze_tab import checkpoint_root
+    from reward_demo.maze.demo import checkpoint_root
 
     if not maze_models_present(maze):
         pytest.skip(f"maze {maze!r} models missing in {checkpoint_root() / maze} (config.json + model.safetensors "
@@ -25,8 +25,8 @@ def skip_without_maze_models(maze: str) -> None:
 
 def uses_shipped_checkpoints() -> bool:
     """The app's maze models are the shipped ones (not a development folder from $REWARD_DEMO_MAZE_CHECKPOINTS)."""
+    from reward_demo.maze.demo import checkpoint_root
     from reward_demo.maze.models import CHECKPOINT_ROOT
-    from reward_demo.ui.maze_tab import checkpoint_root
 
     return checkpoint_root().resolve() == CHECKPOINT_ROOT.resolve()
 

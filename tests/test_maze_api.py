@@ -236,11 +236,11 @@ def test_bad_input_other_endpoints(client, endpoint, inputs, message):
 def test_missing_checkpoints_give_clear_error(api_client, monkeypatch, tmp_path):
     """The app runs in this process: point the model loader at an empty folder (no trained models needed)."""
     from reward_demo.maze import models
-    from reward_demo.ui import maze_tab
+    from reward_demo.maze import demo
 
     real = models.load_maze_models
     monkeypatch.setattr(models, "load_maze_models", lambda maze, root=None, device=None: real.__wrapped__(maze, str(tmp_path)))
-    maze_tab._cached_heatmap.cache_clear()
+    demo._cached_heatmap.cache_clear()
     for endpoint, inputs in (("/maze_heatmap", ("umaze", 1, 1, 0, DENSE)), ("/maze_select", ("umaze", 0, DENSE))):
         with pytest.raises(Exception) as info:
             api_client.predict(*inputs, api_name=endpoint)
