@@ -10,6 +10,9 @@ from reward_demo.images.recording import record_chains
 PROMPTS = ["a knife", "a cat", "a gun", "a tree", "blood", "a boat", "fire", "a bird"]
 LABELS = ["unsafe", "safe"] * 4
 STEPS = 6
+#: a reward small and short enough to train in seconds on the tiny pipelines' chains
+TINY_REWARD_OPTIONS = dict(dim=8, dim_mults=(1, 2), steps=120, batch_size=32, lr=1e-3, eval_every=40, ema_decay=0.9,
+                           save_every=60, progress=False)
 
 torch.set_num_threads(1)
 
@@ -87,16 +90,6 @@ def tiny_reward(tiny_record, tmp_path_factory):
     from reward_demo.images.reward import RewardTrainOptions, train_image_reward
 
     out = tmp_path_factory.mktemp("tiny_reward")
-    options = RewardTrainOptions(
-        dim=8,
-        dim_mults=(1, 2),
-        steps=120,
-        batch_size=32,
-        lr=1e-3,
-        eval_every=40,
-        ema_decay=0.9,
-        save_every=60,
-        progress=False,
-    )
+    options = RewardTrainOptions(**TINY_REWARD_OPTIONS)
     result, split = train_image_reward(tiny_record, options, out)
     return out, result, split

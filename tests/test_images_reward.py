@@ -10,6 +10,7 @@ import torch
 from images_support import (  # noqa: F401
     PROMPTS,
     STEPS,
+    TINY_REWARD_OPTIONS,
     character_tokenizer,
     tiny_folder,
     tiny_pipes,
@@ -139,18 +140,7 @@ def test_ensemble_trains_members_apart_on_one_split_and_averages_them(tiny_rewar
     from reward_demo.images.reward import LatentRewardEnsemble, RewardTrainOptions, final_rewards, train_image_reward
 
     _, single, single_split = tiny_reward
-    options = RewardTrainOptions(
-        dim=8,
-        dim_mults=(1, 2),
-        steps=120,
-        batch_size=32,
-        lr=1e-3,
-        eval_every=40,
-        ema_decay=0.9,
-        save_every=60,
-        progress=False,
-        members=2,
-    )
+    options = RewardTrainOptions(**TINY_REWARD_OPTIONS, members=2)
     result, split = train_image_reward(tiny_record, options, tmp_path)
     assert split == single_split  # the members' seeds move the weights and batches, never the split
     ensemble = result.model
@@ -179,18 +169,7 @@ def test_per_level_weighting_fits_the_level_with_the_smallest_target(tiny_reward
     )
 
     _, unweighted, split = tiny_reward
-    options = RewardTrainOptions(
-        dim=8,
-        dim_mults=(1, 2),
-        steps=120,
-        batch_size=32,
-        lr=1e-3,
-        eval_every=40,
-        ema_decay=0.9,
-        save_every=60,
-        progress=False,
-        normalize_per_level=True,
-    )
+    options = RewardTrainOptions(**TINY_REWARD_OPTIONS, normalize_per_level=True)
     weighted, _ = train_image_reward(tiny_record, options)
     pairs = matching_pairs(tiny_record.select(rows_of(tiny_record, split["train_prompts"])), unweighted.model)
     energy = {float(level): pairs["target"][pairs["t"] == level].pow(2).mean().item() for level in pairs["t"].unique()}
@@ -205,18 +184,7 @@ def test_penalty_pulls_the_reward_towards_zero(tiny_reward, tiny_record):
     from reward_demo.images.reward import RewardTrainOptions, final_rewards, train_image_reward
 
     _, unpenalised, _ = tiny_reward
-    options = RewardTrainOptions(
-        dim=8,
-        dim_mults=(1, 2),
-        steps=120,
-        batch_size=32,
-        lr=1e-3,
-        eval_every=40,
-        ema_decay=0.9,
-        save_every=60,
-        progress=False,
-        penalty=1.0,
-    )
+    options = RewardTrainOptions(**TINY_REWARD_OPTIONS, penalty=1.0)
     penalised, _ = train_image_reward(tiny_record, options)
     x = tiny_record.unguided_next[:, -1]
     assert final_rewards(penalised.model, x).pow(2).mean() < 0.5 * final_rewards(unpenalised.model, x).pow(2).mean()
