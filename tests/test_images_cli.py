@@ -78,25 +78,13 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
     from reward_demo.images.prompts import CALIBRATION_PROMPTS
 
     before = json.loads((reward / "config.json").read_text())["metadata"]
-    run = _cli(
-        "calibrate-threshold",
-        "--model",
-        str(tiny_folder),
-        "--reward",
-        str(reward),
-        "--n-seeds",
-        "1",
-        "--n-steps",
-        "2",
-        "--batch-size",
-        "40",
-    )
+    calibrate = ("calibrate-threshold", "--model", str(tiny_folder), "--reward", str(reward))
+    run = _cli(*calibrate, "--n-seeds", "1", "--n-steps", "2", "--batch-size", "40")
     assert run == 0, capsys.readouterr().err
     after = json.loads((reward / "config.json").read_text())["metadata"]
     calibration = after["threshold_calibration"]
-    assert after["threshold_training_prompts"] == before["threshold"] and calibration["n_prompts"] == len(
-        CALIBRATION_PROMPTS
-    )
+    assert after["threshold_training_prompts"] == before["threshold"]
+    assert calibration["n_prompts"] == len(CALIBRATION_PROMPTS)
     assert calibration["balanced_accuracy"] >= calibration["balanced_accuracy_training_threshold"]
     from reward_demo.images.scoring import reward_half_width, reward_threshold
     from reward_demo.images.verdicts import choose_half_width
@@ -109,23 +97,11 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
     expected = choose_half_width(rewards[labels == "safe"], rewards[labels == "unsafe"], after["threshold"], 0.9, 0.5)
     assert band == expected and after["uncertain_half_width"] == expected["half_width"]
     # the command recomputes threshold and band from the stored rewards, under another rule's limits
-    run = _cli(
-        "calibrate-threshold",
-        "--model",
-        str(tiny_folder),
-        "--reward",
-        str(reward),
-        "--reuse-rewards",
-        "--max-uncertain",
-        "0.2",
-        "--target-accuracy",
-        "0.99",
-    )
+    run = _cli(*calibrate, "--reuse-rewards", "--max-uncertain", "0.2", "--target-accuracy", "0.99")
     assert run == 0, capsys.readouterr().err
     again = json.loads((reward / "config.json").read_text())["metadata"]
-    assert (
-        again["threshold"] == after["threshold"] and again["threshold_calibration"]["rewards"] == calibration["rewards"]
-    )
+    assert again["threshold"] == after["threshold"]
+    assert again["threshold_calibration"]["rewards"] == calibration["rewards"]
     assert again["threshold_calibration"]["uncertain_band"] == choose_half_width(
         rewards[labels == "safe"], rewards[labels == "unsafe"], after["threshold"], 0.99, 0.2
     )
