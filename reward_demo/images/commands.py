@@ -71,9 +71,13 @@ def record_command(args: RecordArgs):
     if not 1 <= args.shard_size <= 4096 or not 1 <= args.batch_size <= 256:
         raise ValueError("shard_size must be in 1..4096 and batch_size in 1..256")
     from .embedded.data import grammar_prompts
+    from .embedded.model import folder_concept_set
+    from .pipelines import embedded_concept_set
 
+    # without a prompt file: captions of the model's own grammar (the shipped embedded model's for another model)
+    concepts = embedded_concept_set(args.model) or folder_concept_set()
     pairs = read_prompts_file(args.prompts) if args.prompts else grammar_prompts(args.n_prompts, args.seed,
-                                                                               args.unsafe_fraction)
+                                                                               args.unsafe_fraction, concepts)
     prompts = [p for p, _ in pairs]
     labels = [lab for _, lab in pairs]
     check_generation_args(prompts, args.n_steps, args.preset, args.guidance_scale)

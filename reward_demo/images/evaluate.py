@@ -211,8 +211,9 @@ def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: f
 
 def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     from ..checkpoint import read_config
-    from .embedded.data import training_vocabulary
-    from .pipelines import load_pipelines, resolve_model
+    from .embedded.model import folder_concept_set
+    from .embedded.vocabulary import training_words
+    from .pipelines import embedded_concept_set, load_pipelines, resolve_model
     from .recording import load_records
     from .scoring import load_reward, reward_folder
 
@@ -227,7 +228,8 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     split = json.loads(split_path.read_text()) if split_path.is_file() else None
     base_pipe, _ = load_pipelines(args.model)
     classifier = concept_classifier_for(args.model)
-    vocabulary = training_vocabulary()
+    # words of the evaluated model's training captions (the shipped embedded model's for a Stable Diffusion model)
+    vocabulary = training_words(embedded_concept_set(args.model) or folder_concept_set())
     train_prompts = set(split["train_prompts"]) if split else set()
     overlap = [p for p, _ in EVAL_PROMPTS if p in train_prompts]
     novel, rows, examples = evaluate_novel(args, pair_threshold, threshold, classifier)

@@ -60,14 +60,16 @@ def plot_evaluation(path: Path, rows: list, examples: list, report: dict):
     ax.legend(fontsize=8)
     by_concept = report["heldout_novel_prompts"].get("evidence", {}).get("base_reward_by_drawn_concept")
     if by_concept:
-        from .embedded.data import UNSAFE_CONCEPTS
+        from .embedded.model import folder_concept_set
+        from .pipelines import embedded_concept_set
 
+        unsafe = (embedded_concept_set(report["model"]) or folder_concept_set()).unsafe
         ax = fig.add_subplot(grid[0, 3])
         names = list(by_concept)
         means = np.array([by_concept[c]["mean_reward"] for c in names])
         left = min(means.min(), report["threshold"]) - 0.3  # rewards are negative: bars grow from the left edge
         ax.barh(range(len(names)), means - left, left=left,
-                color=["tab:red" if c in UNSAFE_CONCEPTS else "tab:green" for c in names])
+                color=["tab:red" if c in unsafe else "tab:green" for c in names])
         ax.set_yticks(range(len(names)), [f"{c} ({by_concept[c]['n']})" for c in names], fontsize=7)
         ax.set_xlim(left, max(means.max(), report["threshold"]) + 0.3)
         ax.axvline(report["threshold"], color="k", ls="--")

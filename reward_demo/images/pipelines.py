@@ -109,6 +109,18 @@ def is_embedded_folder(path: Path) -> bool:
     return path.is_dir() and not (path / "model_index.json").is_file() and (path / "reward_demo.json").is_file()
 
 
+def embedded_concept_set(model: Optional[str] = None):
+    """The concept set (``embedded.concepts.ConceptSet``) of the model a run uses when it is an embedded model (the
+    shipped one or a folder in its layout), from the folder's record; None for a Stable Diffusion model."""
+    from .embedded.model import folder_concept_set
+
+    name = resolve_model(model)
+    if name == EMBEDDED:
+        return folder_concept_set()
+    path = Path(name).expanduser()
+    return folder_concept_set(path) if is_embedded_folder(path) else None
+
+
 def _load_diffusers(model: str, device: torch.device):
     from diffusers import StableDiffusionPipeline
 
@@ -138,13 +150,13 @@ def _load_diffusers(model: str, device: torch.device):
 @functools.lru_cache(maxsize=2)
 def _load_cached(model: str, device: str):
     device = torch.device(device)
-    if model == EMBEDDED or is_embedded_folder(Path(model).expanduser()):
-        from .embedded.data import SAFETY_CONCEPT
+    concepts = embedded_concept_set(model)
+    if concepts is not None:
         from .embedded.model import load_embedded_components
 
         folder = None if model == EMBEDDED else str(Path(model).expanduser())
         components = load_embedded_components(folder, device=device)
-        return pipelines_from_components(components, device, safety_concept=SAFETY_CONCEPT)
+        return pipelines_from_components(components, device, safety_concept=concepts.safety_concept)
     components, dtype = _load_diffusers(model, device)
     return pipelines_from_components(components, device, dtype=dtype)
 

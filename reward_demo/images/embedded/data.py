@@ -1,4 +1,6 @@
-"""The caption grammar of the embedded text-to-image model's training data (the drawings are in ``drawings.py``).
+"""The caption grammar of the embedded text-to-image model's training data (the drawings are in ``drawings.py``),
+and the tables of the v1 concept set (the shipped model's; ``concepts.py`` holds the catalogue of sets, and every
+function here takes the set to use, None meaning ``concepts.DEFAULT_CONCEPT_SET``).
 
 Every sample is (caption, image, concept, label), the concept being the salient one (the hazard of an
 unsafe scene, else its object). The images are drawn with PIL from a seeded
@@ -27,6 +29,9 @@ for the unsafe family so that the two families stay apart), a size (``SIZES``), 
 drawn at random, so a short caption ("a cat") stands for every cat. Landscapes fill the frame and only
 take a few forms of their own. A caption that names no hazard never shows one.
 
+A concept may have natural colours (``PALETTE``, drawn when its caption names none: v1 trees are green, a v2
+apple is red or green); the caption's colour words stay ``COLOURS``.
+
 Words absent from the training captions (``training_vocabulary()``) are left for held-out prompts:
 paraphrases like "firearm", "revolver", "dagger", "gore", "flames", "kitten", "automobile".
 """
@@ -38,10 +43,11 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-IMAGE_SIZE = 64
-SAFE, UNSAFE = "safe", "unsafe"
+from .concepts import SAFE, UNSAFE, ConceptSet, concept_set
 
-#: concept -> nouns used in training captions (the first is the canonical one)
+IMAGE_SIZE = 64
+
+#: v1: concept -> nouns used in training captions (the first is the canonical one)
 TRAIN_CONCEPTS: Dict[str, List[str]] = {
     # shapes
     "circle": ["circle", "disc", "dot"],
@@ -89,6 +95,13 @@ SAFETY_CONCEPT = "gun, knife, blood, fire"
 COLOURS: Dict[str, Tuple[int, int, int]] = {
     "blue": (40, 80, 220), "green": (40, 170, 60), "yellow": (235, 210, 40), "purple": (140, 60, 190),
     "pink": (240, 130, 190), "white": (245, 245, 245), "brown": (130, 85, 40), "teal": (30, 160, 160),
+}
+#: every colour a harmless thing may be drawn in: the caption colours and natural colours that captions never
+#: name (a red apple, an orange carrot, a grey elephant)
+PALETTE: Dict[str, Tuple[int, int, int]] = {
+    **COLOURS, "red": (210, 35, 40), "orange": (245, 140, 30), "grey": (135, 135, 140), "light grey": (195, 195, 200),
+    "tan": (210, 170, 110), "gold": (225, 180, 50), "dark green": (30, 110, 45), "sky blue": (110, 180, 235),
+    "cream": (245, 235, 200), "black": (40, 40, 45),
 }
 BACKGROUNDS: Dict[str, Tuple[int, int, int]] = {
     "white": (235, 235, 230), "light blue": (170, 205, 240), "grass": (120, 190, 100),
@@ -172,15 +185,21 @@ def _finish_caption(caption: str) -> str:
     return re.sub("\x00 (\\w)", lambda m: _article(m.group(1)) + " " + m.group(1), caption)
 
 
-def _harmless_caption(rng: np.random.Generator, scene: Scene, with_size: bool = True) -> str:
+def _resolve(concepts: Optional[ConceptSet]) -> ConceptSet:
+    return concepts if concepts is not None else concept_set()
+
+
+def _harmless_caption(rng: np.random.Generator, scene: Scene, concepts: ConceptSet, with_size: bool = True) -> str:
     """Fill a harmless template for ``scene`` (its concept and noun set), recording the attributes it names."""
-    if scene.concept in LANDSCAPES:
-        template = _pick(rng, LANDSCAPE_TEMPLATES)
+    if scene.concept in concepts.landscapes:
+        template = _pick(rng, concepts.landscape_templates)
     else:
-        forms = TEMPLATES if with_size else [t for t in TEMPLATES if "{size}" not in t]
+        forms = concepts.templates if with_size else [t for t in concepts.templates if "{size}" not in t]
+        if not concepts.by_name[scene.concept].named_colour:  # its drawing keeps its own colours
+            forms = [t for t in forms if "{colour}" not in t]
         template = _pick(rng, forms)
     # the article is chosen once the next word is known; mass nouns take none ("mountains", "a lake")
-    words = {"noun": scene.noun, "a": "" if scene.noun in MASS_NOUNS else "\x00"}
+    words = {"noun": scene.noun, "a": "" if scene.noun in concepts.mass_nouns else "\x00"}
     if "{colour}" in template:
         scene.colour = _pick(rng, COLOURS)
         words["colour"] = scene.colour
@@ -196,34 +215,38 @@ def _harmless_caption(rng: np.random.Generator, scene: Scene, with_size: bool = 
     return template.format(**words)
 
 
-def sample_scene(rng: np.random.Generator, unsafe_fraction: float = 0.3) -> Tuple[Scene, str]:
-    """A random scene and its caption (``unsafe_fraction`` of the scenes show a hazard)."""
-    hazard = _pick(rng, UNSAFE_CONCEPTS) if rng.random() < unsafe_fraction else None
-    concept = _pick(rng, SAFE_CONCEPTS)
-    nouns = TRAIN_CONCEPTS[concept]
+def sample_scene(rng: np.random.Generator, unsafe_fraction: float = 0.3,
+                 concepts: Optional[ConceptSet] = None) -> Tuple[Scene, str]:
+    """A random scene of ``concepts`` (default: the v1 set) and its caption (``unsafe_fraction`` of the scenes
+    show a hazard)."""
+    concepts = _resolve(concepts)
+    hazard = _pick(rng, concepts.unsafe) if rng.random() < unsafe_fraction else None
+    concept = _pick(rng, concepts.safe)
+    nouns = concepts.nouns[concept]
     scene = Scene(concept, _pick(rng, nouns), hazard=hazard)
     if hazard is None:
-        return scene, _finish_caption(_harmless_caption(rng, scene))
-    hazard_nouns = TRAIN_CONCEPTS[hazard]
+        return scene, _finish_caption(_harmless_caption(rng, scene, concepts))
+    hazard_nouns = concepts.nouns[hazard]
     hazard_noun = _pick(rng, hazard_nouns)
-    hazard_words = hazard_noun if hazard_noun in MASS_NOUNS else "\x00 " + hazard_noun
-    template = _pick(rng, HAZARD_TEMPLATES)
+    hazard_words = hazard_noun if hazard_noun in concepts.mass_nouns else "\x00 " + hazard_noun
+    template = _pick(rng, concepts.hazard_templates)
     words = {"hazard": hazard_words}
     if "{scene}" in template:
-        words["scene"] = _harmless_caption(rng, scene, with_size=False)
+        words["scene"] = _harmless_caption(rng, scene, concepts, with_size=False)
     if "{background}" in template:
         scene.background = _pick(rng, BACKGROUNDS)
         words["background"] = BACKGROUND_WORDS[scene.background]
     return scene, _finish_caption(template.format(**words))
 
 
-def grammar_prompts(n: int, seed: int, unsafe_fraction: float) -> List[Tuple[str, str]]:
-    """``n`` distinct (caption, label) pairs from the caption grammar (what ``images record`` draws when no
-    prompt file is given)."""
+def grammar_prompts(n: int, seed: int, unsafe_fraction: float,
+                    concepts: Optional[ConceptSet] = None) -> List[Tuple[str, str]]:
+    """``n`` distinct (caption, label) pairs from the caption grammar of ``concepts`` (default: the v1 set; what
+    ``images record`` draws when no prompt file is given)."""
     rng = np.random.default_rng(seed)
     seen, out = set(), []
     for _ in range(200 * n):
-        scene, caption = sample_scene(rng, unsafe_fraction)
+        scene, caption = sample_scene(rng, unsafe_fraction, concepts)
         if caption not in seen:
             seen.add(caption)
             out.append((caption, scene.label))
@@ -234,23 +257,43 @@ def grammar_prompts(n: int, seed: int, unsafe_fraction: float) -> List[Tuple[str
     return out
 
 
-def training_vocabulary() -> set:
-    """Every word that can occur in a training caption (lower case), for building held-out prompts."""
-    words = set()
-    texts = [n for nouns in TRAIN_CONCEPTS.values() for n in nouns] + list(COLOURS) + list(SIZES) + list(POSITIONS) \
-        + list(BACKGROUND_WORDS.values()) + TEMPLATES + LANDSCAPE_TEMPLATES + HAZARD_TEMPLATES
-    for text in texts:
-        words.update(w for w in re.findall(r"[a-z]+", re.sub(r"\{[^}]*\}", " ", text.lower())))
-    return words | {"a", "an"}
+def caption_pattern(concepts: Optional[ConceptSet] = None) -> re.Pattern:
+    """A regular expression whose ``fullmatch`` accepts every caption the grammar of ``concepts`` can write (and a
+    few more: it ignores which concepts may name a colour), to check that a written prompt is no training caption."""
+    concepts = _resolve(concepts)
+
+    def alt(words) -> str:
+        return "(?:" + "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)) + ")"
+
+    fills = {"{a} ": "(?:an? )?", "{colour}": alt(COLOURS), "{size}": alt(SIZES), "{position}": alt(POSITIONS),
+             "{background}": alt(BACKGROUND_WORDS.values())}
+
+    def regex(template: str, extra: Dict[str, str]) -> str:
+        here = {**fills, **extra}
+        parts = re.split("(" + "|".join(re.escape(k) for k in here) + ")", template)
+        return "".join(here.get(part, re.escape(part)) for part in parts)
+
+    objects = alt(n for c in concepts.safe if c not in concepts.landscapes for n in concepts.nouns[c])
+    landscapes = [regex(t, {"{noun}": alt(n for c in concepts.landscapes for n in concepts.nouns[c])})
+                  for t in concepts.landscape_templates] if concepts.landscapes else []
+    harmless = [regex(t, {"{noun}": objects}) for t in concepts.templates] + landscapes
+    in_scene = [regex(t, {"{noun}": objects}) for t in concepts.templates if "{size}" not in t] + landscapes
+    hazard = "(?:an? )?" + alt(n for c in concepts.unsafe for n in concepts.nouns[c])
+    unsafe = [regex(t, {"{hazard}": hazard, "{scene}": "(?:" + "|".join(in_scene) + ")"})
+              for t in concepts.hazard_templates]
+    return re.compile("(?:" + "|".join(harmless + unsafe) + ")")
 
 
-def concept_label(concept: str) -> str:
-    if concept not in TRAIN_CONCEPTS:
-        raise ValueError(f"unknown concept {concept!r}; known: {sorted(TRAIN_CONCEPTS)}")
-    return UNSAFE if concept in UNSAFE_CONCEPTS else SAFE
+def training_vocabulary(concepts: Optional[ConceptSet] = None) -> set:
+    """Every word that can occur in a training caption of ``concepts`` (default: the v1 set), lower case."""
+    return _resolve(concepts).training_vocabulary()
+
+
+def concept_label(concept: str, concepts: Optional[ConceptSet] = None) -> str:
+    return _resolve(concepts).label(concept)
 
 
 __all__ = ["IMAGE_SIZE", "SAFE", "UNSAFE", "TRAIN_CONCEPTS", "UNSAFE_CONCEPTS", "SAFE_CONCEPTS", "LANDSCAPES",
-           "CONCEPT_GROUPS", "SAFETY_CONCEPT", "COLOURS", "BACKGROUNDS", "SIZES", "POSITIONS", "TEMPLATES",
-           "LANDSCAPE_TEMPLATES", "HAZARD_TEMPLATES", "Scene", "sample_scene", "grammar_prompts",
+           "CONCEPT_GROUPS", "SAFETY_CONCEPT", "COLOURS", "PALETTE", "BACKGROUNDS", "SIZES", "POSITIONS", "TEMPLATES",
+           "LANDSCAPE_TEMPLATES", "HAZARD_TEMPLATES", "Scene", "sample_scene", "grammar_prompts", "caption_pattern",
            "training_vocabulary", "concept_label"]

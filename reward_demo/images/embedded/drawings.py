@@ -3,30 +3,21 @@ as a 64x64 image with PIL from a seeded ``numpy.random.Generator``, and the capt
 
 Shapes, objects and animals are drawn on a plain background, landscapes fill the frame; the unsafe stand-ins
 (gun, knife, blood, fire) are flat silhouettes and blobs drawn beside the harmless object, not the whole image.
-Attributes the caption leaves out (colour, size, position, background) are drawn at random here.
+Attributes the caption leaves out (colour, size, position, background) are drawn at random here. The drawings
+of the v1 concept set are here, those of v2 in ``v2/``; ``render`` takes the set to draw from (None: v1).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .data import (
-    BACKGROUNDS,
-    COLOURS,
-    IMAGE_SIZE,
-    POSITIONS,
-    SAFE_CONCEPTS,
-    SIZES,
-    TRAIN_CONCEPTS,
-    UNSAFE_CONCEPTS,
-    Scene,
-    _pick,
-    sample_scene,
-)
+from .concepts import ConceptSet, concept_set
+from .data import BACKGROUNDS, COLOURS, IMAGE_SIZE, PALETTE, POSITIONS, SIZES, Scene, _pick, sample_scene
+from .pen import _darker, _jitter, _regular, _rotate
 
 #: half-extents (fraction of the image) of the object and the hazard when both are drawn
 SHARED_OBJECT_SIZE, HAZARD_SIZE = (0.18, 0.28), (0.17, 0.24)
@@ -44,28 +35,6 @@ class Sample:
     """the salient concept: the hazard of an unsafe scene, else its harmless object (``Scene.salient_concept``)"""
     label: str
     """"safe" or "unsafe\""""
-
-
-def _jitter(rng, colour, amount=18):
-    return tuple(int(np.clip(c + rng.integers(-amount, amount + 1), 0, 255)) for c in colour)
-
-
-def _rotate(points, cx, cy, angle):
-    c, s = math.cos(angle), math.sin(angle)
-    return [(cx + (x - cx) * c - (y - cy) * s, cy + (x - cx) * s + (y - cy) * c) for x, y in points]
-
-
-def _regular(cx, cy, r, n, phase=0.0, inner=None):
-    points = []
-    for i in range(n * (2 if inner else 1)):
-        radius = (r if i % 2 == 0 else inner) if inner else r
-        a = phase + i * math.pi / (n if inner else n / 2)
-        points.append((cx + radius * math.cos(a), cy + radius * math.sin(a)))
-    return points
-
-
-def _darker(colour, f=0.6):
-    return tuple(int(c * f) for c in colour)
 
 
 def draw_circle(d, rng, cx, cy, r, colour):
@@ -239,6 +208,7 @@ def draw_field(d, rng, size):
     d.ellipse([sx - sr, sy - sr, sx + sr, sy + sr], fill=(255, 230, 60))
 
 
+#: v1's drawings (``concepts.concept_set("v1")`` reads these tables)
 DRAW_OBJECT: Dict[str, Callable] = {
     "circle": draw_circle, "square": draw_square, "triangle": draw_triangle, "star": draw_star, "ring": draw_ring,
     "house": draw_house, "tree": draw_tree, "car": draw_car, "flower": draw_flower, "boat": draw_boat,
@@ -247,22 +217,37 @@ DRAW_OBJECT: Dict[str, Callable] = {
 }
 DRAW_LANDSCAPE: Dict[str, Callable] = {"mountains": draw_mountains, "lake": draw_lake, "night": draw_night,
                                        "field": draw_field}
-#: default colour of objects whose caption names none (trees are green unless a colour is asked for)
+#: v1's natural colours: trees are green unless a colour is asked for
 DEFAULT_COLOUR = {"tree": "green"}
 
 
-def render(scene: Scene, rng: np.random.Generator, size: int = IMAGE_SIZE) -> np.ndarray:
-    """Draw a scene as a (size, size, 3) uint8 array; unspecified attributes are drawn from ``rng``."""
+def _resolve(concepts: Optional[ConceptSet]) -> ConceptSet:
+    return concepts if concepts is not None else concept_set()
+
+
+def _natural_colour(rng: np.random.Generator, concepts: ConceptSet, concept: str) -> Optional[str]:
+    """A natural colour of ``concept`` (None when it has none); one draw only where it has several."""
+    colours = concepts.by_name[concept].colours
+    if not colours:
+        return None
+    return colours[0] if len(colours) == 1 else _pick(rng, colours)
+
+
+def render(scene: Scene, rng: np.random.Generator, size: int = IMAGE_SIZE,
+           concepts: Optional[ConceptSet] = None) -> np.ndarray:
+    """Draw a scene of ``concepts`` (default: the v1 set) as a (size, size, 3) uint8 array; unspecified
+    attributes are drawn from ``rng``."""
+    concepts = _resolve(concepts)
     image = Image.new("RGB", (size, size))
     d = ImageDraw.Draw(image)
-    if scene.concept in DRAW_LANDSCAPE:
-        DRAW_LANDSCAPE[scene.concept](d, rng, size)
+    if scene.concept in concepts.landscapes:
+        concepts.by_name[scene.concept].draw(d, rng, size)
         if scene.hazard:  # on the ground, anywhere along it
             hx, hy = rng.uniform(0.25, 0.75), rng.uniform(0.6, 0.72)
-            _draw_hazard(d, rng, scene.hazard, hx, hy, size)
+            _draw_hazard(d, rng, concepts, scene.hazard, hx, hy, size)
         return np.asarray(image)
-    colour_name = scene.colour or (DEFAULT_COLOUR.get(scene.concept) if rng.random() < 0.7 else None) \
-        or _pick(rng, COLOURS)
+    colour_name = scene.colour or (_natural_colour(rng, concepts, scene.concept)
+                                   if rng.random() < concepts.natural_share else None) or _pick(rng, COLOURS)
     background = scene.background or _pick(rng, BACKGROUNDS)
     if colour_name == "white" and background == "white":
         background = "grey"  # keep a white object visible
@@ -279,7 +264,7 @@ def render(scene: Scene, rng: np.random.Generator, size: int = IMAGE_SIZE) -> np
     else:
         half = rng.uniform(*SHARED_OBJECT_SIZE) if scene.hazard else rng.uniform(0.22, 0.42)
     cx, cy, r = (fx + rng.normal(0, 0.03)) * size, (fy + rng.normal(0, 0.03)) * size, half * size
-    DRAW_OBJECT[scene.concept](d, rng, cx, cy, r, _jitter(rng, COLOURS[colour_name]))
+    concepts.by_name[scene.concept].draw(d, rng, cx, cy, r, _jitter(rng, PALETTE[colour_name]))
     if scene.hazard:
         if scene.position in HAZARD_POSITION:
             hx, hy = HAZARD_POSITION[scene.position]
@@ -287,39 +272,43 @@ def render(scene: Scene, rng: np.random.Generator, size: int = IMAGE_SIZE) -> np
             hx, hy = 0.5 + side * 0.3, 0.74
         else:
             hx, hy = 0.5 + side * rng.uniform(0.16, 0.22), rng.uniform(0.4, 0.6)
-        _draw_hazard(d, rng, scene.hazard, hx, hy, size)
+        _draw_hazard(d, rng, concepts, scene.hazard, hx, hy, size)
     return np.asarray(image)
 
 
-def _draw_hazard(d, rng: np.random.Generator, hazard: str, fx: float, fy: float, size: int):
+def _draw_hazard(d, rng: np.random.Generator, concepts: ConceptSet, hazard: str, fx: float, fy: float, size: int):
     half = rng.uniform(*HAZARD_SIZE)
-    DRAW_OBJECT[hazard](d, rng, (fx + rng.normal(0, 0.02)) * size, (fy + rng.normal(0, 0.02)) * size, half * size,
-                        None)
+    concepts.by_name[hazard].draw(d, rng, (fx + rng.normal(0, 0.02)) * size, (fy + rng.normal(0, 0.02)) * size,
+                                  half * size, None)
 
 
-def make_sample(rng: np.random.Generator, unsafe_fraction: float = 0.3) -> Sample:
-    scene, caption = sample_scene(rng, unsafe_fraction)
-    return Sample(caption, render(scene, rng), scene.salient_concept, scene.label)
+def make_sample(rng: np.random.Generator, unsafe_fraction: float = 0.3,
+                concepts: Optional[ConceptSet] = None) -> Sample:
+    scene, caption = sample_scene(rng, unsafe_fraction, concepts)
+    return Sample(caption, render(scene, rng, concepts=concepts), scene.salient_concept, scene.label)
 
 
-def generate(n: int, seed: int, unsafe_fraction: float = 0.3) -> Dict[str, object]:
-    """``n`` samples from one seeded generator: {"images" (n,64,64,3) uint8, "captions", "concepts", "labels"}.
+def generate(n: int, seed: int, unsafe_fraction: float = 0.3,
+             concepts: Optional[ConceptSet] = None) -> Dict[str, object]:
+    """``n`` samples of ``concepts`` (default: the v1 set) from one seeded generator: {"images" (n,64,64,3) uint8,
+    "captions", "concepts", "labels"}.
 
     "concepts" are the salient concepts (the hazard of an unsafe scene, else its object)."""
     rng = np.random.default_rng(seed)
-    samples = [make_sample(rng, unsafe_fraction) for _ in range(n)]
+    samples = [make_sample(rng, unsafe_fraction, concepts) for _ in range(n)]
     images = np.stack([s.image for s in samples]) if samples else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
     return {"images": images,
             "captions": [s.caption for s in samples], "concepts": [s.concept for s in samples],
             "labels": [s.label for s in samples]}
 
 
-def render_concept(concept: str, rng: np.random.Generator) -> np.ndarray:
+def render_concept(concept: str, rng: np.random.Generator, concepts: Optional[ConceptSet] = None) -> np.ndarray:
     """An image whose salient concept is ``concept`` (a hazard is drawn beside a random harmless object)."""
-    if concept in UNSAFE_CONCEPTS:
-        base = _pick(rng, SAFE_CONCEPTS)
-        return render(Scene(base, TRAIN_CONCEPTS[base][0], hazard=concept), rng)
-    return render(Scene(concept, TRAIN_CONCEPTS[concept][0]), rng)
+    concepts = _resolve(concepts)
+    if concept in concepts.unsafe:
+        base = _pick(rng, concepts.safe)
+        return render(Scene(base, concepts.nouns[base][0], hazard=concept), rng, concepts=concepts)
+    return render(Scene(concept, concepts.nouns[concept][0]), rng, concepts=concepts)
 
 
 __all__ = ["Sample", "render", "make_sample", "generate", "render_concept", "DRAW_OBJECT", "DRAW_LANDSCAPE"]

@@ -15,7 +15,9 @@ Diffusion 1.x so that ``StableDiffusionPipeline`` and ``StableDiffusionPipelineS
 
 The shipped folder (default ``checkpoints/images/embedded_sd``, written by ``write_model_folder``):
 ``vae/``, ``unet/``, ``scheduler/`` (diffusers ``save_pretrained``, safetensors), ``concept_classifier/``
-and ``reward_demo.json`` (text encoder, image size, safety concept, reproduce command, training log).
+and ``reward_demo.json`` (concept set, text encoder, image size, safety concept, reproduce command, training log).
+A folder's concept set (``concepts.py``) is ``folder_concept_set(folder)``: what it draws, its safety concept, its
+vocabulary.
 ``load_embedded_components()`` returns the pipeline components, ``load_concept_classifier()`` the classifier.
 """
 from __future__ import annotations
@@ -24,19 +26,24 @@ import copy
 import functools
 import json
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Union
 
 import torch
 import torch.nn as nn
 
 from ...checkpoint import from_pretrained, register, save_pretrained
-from .data import IMAGE_SIZE, SAFETY_CONCEPT, TRAIN_CONCEPTS, UNSAFE_CONCEPTS
+from . import concepts as concept_sets
+from .concepts import DEFAULT_CONCEPT_SET, ConceptSet
+from .data import IMAGE_SIZE, TRAIN_CONCEPTS
 from .text_encoder import HIDDEN_SIZE, load_text_encoder
 
 ROOT = Path(__file__).resolve().parents[3]
 CHECKPOINT_DIR = ROOT / "checkpoints" / "images" / "embedded_sd"
 METADATA_NAME = "reward_demo.json"
+#: the v1 concepts, in the shipped classifier's order (a model's own are ``folder_concept_set(folder).names``)
 CONCEPTS: List[str] = list(TRAIN_CONCEPTS)
+#: the key of ``reward_demo.json`` that names the folder's concept set (absent: v1)
+CONCEPT_SET_KEY = "concept_set"
 
 
 # ---------------------------------------------------------------- model configurations
@@ -84,13 +91,18 @@ def build_scheduler():
     return DDIMScheduler(**scheduler_config())
 
 
-@register
+@register(omit_defaults=("concept_set",))
 class ConceptClassifier(nn.Module):
-    """A small CNN telling the drawn concepts apart on 64x64 images in [-1, 1] (an auxiliary check)."""
+    """A small CNN telling the drawn concepts of one concept set apart on 64x64 images in [-1, 1] (an auxiliary
+    check). ``concept_set`` is recorded in its config unless it is v1 (the shipped classifier's config has none)."""
 
-    def __init__(self, n_concepts: int = len(CONCEPTS), width: int = 16, concepts: Optional[List[str]] = None):
+    def __init__(self, n_concepts: int = len(CONCEPTS), width: int = 16, concepts: Optional[List[str]] = None,
+                 concept_set: str = DEFAULT_CONCEPT_SET):
         super().__init__()
-        self.concepts = list(concepts or CONCEPTS)
+        self.concept_set = concept_sets.concept_set(concept_set)
+        self.concepts = list(concepts or self.concept_set.names)
+        if len(self.concepts) != n_concepts:
+            raise ValueError(f"{n_concepts} outputs for {len(self.concepts)} concepts")
         w = width
         self.net = nn.Sequential(
             nn.Conv2d(3, w, 3, 2, 1), nn.SiLU(), nn.Conv2d(w, 2 * w, 3, 2, 1), nn.GroupNorm(8, 2 * w), nn.SiLU(),
@@ -105,7 +117,7 @@ class ConceptClassifier(nn.Module):
     def unsafe_probability(self, images: torch.Tensor) -> torch.Tensor:
         """P(the image shows a concept of the unsafe family), per image."""
         probs = self(images).softmax(-1)
-        unsafe = [i for i, c in enumerate(self.concepts) if c in UNSAFE_CONCEPTS]
+        unsafe = [i for i, c in enumerate(self.concepts) if c in self.concept_set.unsafe]
         return probs[:, unsafe].sum(-1)
 
     @torch.no_grad()
@@ -115,7 +127,8 @@ class ConceptClassifier(nn.Module):
 
 def write_model_folder(out: Path, vae, unet, classifier: Optional[ConceptClassifier], metadata: dict,
                        fp16: bool = True) -> Path:
-    """The shipped folder: vae/, unet/, scheduler/ (diffusers), concept_classifier/, reward_demo.json."""
+    """The shipped folder: vae/, unet/, scheduler/ (diffusers), concept_classifier/, reward_demo.json (``metadata``;
+    its ``concept_set`` names the model's concept set, v1 when absent)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     dtype = torch.float16 if fp16 else torch.float32
@@ -123,7 +136,7 @@ def write_model_folder(out: Path, vae, unet, classifier: Optional[ConceptClassif
         copy.deepcopy(model).to(dtype).save_pretrained(str(out / name), safe_serialization=True)
     build_scheduler().save_pretrained(str(out / "scheduler"))
     if classifier is not None:
-        save_pretrained(classifier, out / "concept_classifier", metadata={"concepts": CONCEPTS})
+        save_pretrained(classifier, out / "concept_classifier", metadata={"concepts": classifier.concepts})
     (out / METADATA_NAME).write_text(json.dumps(metadata, indent=1))
     return out
 
@@ -137,6 +150,14 @@ def read_metadata(folder: Optional[str] = None) -> dict:
         raise FileNotFoundError(f"{path} is missing: {folder} is not an embedded model folder "
                                 f"(train one with `python -m reward_demo images train-embedded`)")
     return json.loads(path.read_text())
+
+
+def folder_concept_set(folder: Optional[Union[str, Path]] = None) -> ConceptSet:
+    """The concept set of the embedded model in ``folder`` (default: the shipped one), from its
+    ``reward_demo.json``; v1 where the folder or its record is missing (models written before the sets existed)."""
+    path = (Path(folder) if folder else CHECKPOINT_DIR) / METADATA_NAME
+    name = json.loads(path.read_text()).get(CONCEPT_SET_KEY) if path.is_file() else None
+    return concept_sets.concept_set(name or DEFAULT_CONCEPT_SET)
 
 
 def _check_folder(folder: Path):
@@ -184,8 +205,9 @@ def load_concept_classifier(folder: Optional[str] = None) -> ConceptClassifier:
     return from_pretrained(folder_path).eval()
 
 
-def build_pipelines(components: dict):
-    """(base StableDiffusionPipeline, StableDiffusionPipelineSafe) sharing the same components."""
+def build_pipelines(components: dict, safety_concept: Optional[str] = None):
+    """(base StableDiffusionPipeline, StableDiffusionPipelineSafe) sharing the same components; the Safe one steers
+    away from ``safety_concept`` (default: that of the shipped folder's concept set)."""
     from diffusers import StableDiffusionPipeline, StableDiffusionPipelineSafe
 
     kwargs = dict(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
@@ -193,12 +215,13 @@ def build_pipelines(components: dict):
     scheduler = components["scheduler"]
     safe_components = dict(components, scheduler=type(scheduler).from_config(scheduler.config))
     safe = StableDiffusionPipelineSafe(**safe_components, **kwargs)
-    safe.safety_concept = SAFETY_CONCEPT
+    safe.safety_concept = safety_concept if safety_concept is not None else folder_concept_set().safety_concept
     for pipe in (base, safe):
         pipe.set_progress_bar_config(disable=True)
     return base, safe
 
 
-__all__ = ["ConceptClassifier", "CHECKPOINT_DIR", "METADATA_NAME", "CONCEPTS", "load_embedded_components",
+__all__ = ["ConceptClassifier", "CHECKPOINT_DIR", "METADATA_NAME", "CONCEPTS", "CONCEPT_SET_KEY", "folder_concept_set",
+           "load_embedded_components",
            "build_pipelines", "load_concept_classifier", "read_metadata", "vae_config", "unet_config",
            "scheduler_config", "build_vae", "build_unet", "build_scheduler", "write_model_folder"]

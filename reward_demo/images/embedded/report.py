@@ -2,8 +2,8 @@
 
 ``python -m reward_demo images embedded-report`` generates, for one canonical prompt per concept and a few
 paraphrases absent from the training captions, images with ``StableDiffusionPipeline`` and with
-``StableDiffusionPipelineSafe`` (safety concept ``data.SAFETY_CONCEPT``, a SafetyConfig preset) from the
-same initial latents, and measures on every image
+``StableDiffusionPipelineSafe`` (the safety concept of the model's concept set, a SafetyConfig preset) from
+the same initial latents, and measures on every image
 - the concept classifier's verdict (``ConceptClassifier``, trained on drawn images): is the prompt's
   concept recognised, and P(unsafe family);
 - the fraction of red/orange pixels (``red_orange_fraction``: blood and fire colours);
@@ -25,7 +25,7 @@ import torch
 
 from ...options import GuidanceScaleOption, omp_threads
 from ..prompts import PARAPHRASES, SCENES
-from .data import SAFE, SAFETY_CONCEPT, TRAIN_CONCEPTS, UNSAFE, UNSAFE_CONCEPTS, concept_label
+from .concepts import SAFE, UNSAFE
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -58,15 +58,13 @@ def initial_latents(unet, n_seeds: int, n_prompts: int) -> torch.Tensor:
 def generate_pairs(prompts: List[str], components: dict, seeds: int = 4, steps: int = 50,
                    guidance_scale: float = 7.5, preset: str = "MAX", batch: int = 32,
                    safety_concept: Optional[str] = None):
-    """(base, safe) images as tensors (len(prompts) * seeds, 3, 64, 64) in [-1, 1], prompt-major.
-    ``safety_concept`` replaces ``data.SAFETY_CONCEPT`` for the safety-guided images."""
+    """(base, safe) images as tensors (len(prompts) * seeds, 3, 64, 64) in [-1, 1], prompt-major; the safety-guided
+    images steer away from ``safety_concept`` (default: that of the shipped folder's concept set)."""
     from ..pipelines import images_from_pipeline_output, prompt_batches, safety_preset
     from .model import build_pipelines
 
     sld = safety_preset(preset)
-    base_pipe, safe_pipe = build_pipelines(components)
-    if safety_concept is not None:
-        safe_pipe.safety_concept = safety_concept
+    base_pipe, safe_pipe = build_pipelines(components, safety_concept)
     expanded = [p for p in prompts for _ in range(seeds)]
     latents = initial_latents(components["unet"], seeds, len(prompts))
     base, safe = [], []
@@ -111,28 +109,30 @@ def summarise(rows: List[dict]) -> Dict[str, dict]:
 def embedded_report(args: EmbeddedReportArgs) -> dict:
     from PIL import Image
 
-    from .model import load_concept_classifier, load_embedded_components, read_metadata
+    from .model import folder_concept_set, load_concept_classifier, load_embedded_components
 
     folder = str(args.model) if args.model else None
     components = load_embedded_components(folder)
     classifier = load_concept_classifier(folder)
-    meta = read_metadata(folder)
-    canonical = {f"a {TRAIN_CONCEPTS[c][0]}" if c not in ("blood", "fire", "mountains") else TRAIN_CONCEPTS[c][0]: c
-                 for c in TRAIN_CONCEPTS}
+    concept_set = folder_concept_set(folder)
+    canonical = {concept_set.canonical_prompt(c): c for c in concept_set.names}
+    # the paraphrases and scenes name v1 concepts, which every later set keeps
     sets = {"training_nouns": canonical, "paraphrases": PARAPHRASES,
             "scenes": {prompt: hazard for prompt, (hazard, _) in SCENES.items()}}
     began = time.time()
-    report = {"safety_concept": meta.get("safety_concept", SAFETY_CONCEPT), "preset": args.preset, "steps": args.steps,
-              "guidance_scale": args.guidance_scale, "seeds": args.seeds, "sets": {}}
+    safety_concept = concept_set.safety_concept
+    report = {"concept_set": concept_set.name, "safety_concept": safety_concept, "preset": args.preset,
+              "steps": args.steps, "guidance_scale": args.guidance_scale, "seeds": args.seeds, "sets": {}}
     grid_rows = []
     for name, prompt_to_concept in sets.items():
         prompts = list(prompt_to_concept)
         concepts = [prompt_to_concept[p] for p in prompts for _ in range(args.seeds)]
-        base, safe = generate_pairs(prompts, components, args.seeds, args.steps, args.guidance_scale, args.preset)
+        base, safe = generate_pairs(prompts, components, args.seeds, args.steps, args.guidance_scale, args.preset,
+                                    safety_concept=safety_concept)
         sb, ss = image_statistics(base, concepts, classifier), image_statistics(safe, concepts, classifier)
         change = (base - safe).abs().mean((1, 2, 3)).numpy() / 2  # on the [0, 1] scale
         rows = [{"prompt": prompts[i // args.seeds], "seed": i % args.seeds, "concept": concepts[i],
-                 "label": concept_label(concepts[i]), "base_p_unsafe": float(sb["p_unsafe"][i]),
+                 "label": concept_set.label(concepts[i]), "base_p_unsafe": float(sb["p_unsafe"][i]),
                  "safe_p_unsafe": float(ss["p_unsafe"][i]), "base_red_orange": float(sb["red_orange"][i]),
                  "safe_red_orange": float(ss["red_orange"][i]), "base_recognised": float(sb["recognised"][i]),
                  "safe_recognised": float(ss["recognised"][i]), "base_predicted": sb["predicted"][i],
@@ -173,4 +173,4 @@ def embedded_report_command(args: EmbeddedReportArgs):
 
 
 __all__ = ["EmbeddedReportArgs", "embedded_report", "embedded_report_command", "generate_pairs", "PARAPHRASES",
-           "SCENES", "UNSAFE_CONCEPTS"]
+           "SCENES"]

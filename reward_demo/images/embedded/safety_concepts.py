@@ -1,8 +1,8 @@
 """Choosing the safety concept: how much Safe Latent Diffusion removes each hazard, per candidate concept.
 
 ``python -m reward_demo images compare-concepts --concepts "gun, knife, blood, fire" "weapon, gun, ..."``
-draws fresh captions of the embedded grammar (a seed of its own; captions of the default recording draw
-and the evaluation prompts are left out, so the choice never sees a held-out prompt), generates each
+draws fresh captions of the grammar of the model's concept set (a seed of its own; captions of the default
+recording draw and the evaluation prompts are left out, so the choice never sees a held-out prompt), generates each
 with ``StableDiffusionPipeline`` and with ``StableDiffusionPipelineSafe`` under every candidate concept
 from the same initial latents, and measures with the concept classifier, per hazard of the unsafe
 family, P(unsafe) before and after guidance, and on harmless captions what guidance costs (P(unsafe)
@@ -22,21 +22,23 @@ import torch
 
 from ...options import omp_threads
 from ..prompts import EVAL_PROMPTS
-from .data import SAFETY_CONCEPT, UNSAFE_CONCEPTS, grammar_prompts, sample_scene
+from .concepts import ConceptSet, concept_set
+from .data import grammar_prompts, sample_scene
 
 ROOT = Path(__file__).resolve().parents[3]
 #: captions of the default recording draw (seed 0) left out of the comparison: at least as many as any
 #: recording of this project holds
 RECORDED_DRAW = 1000
+#: the safety concept before "gun, knife, blood, fire" (v1), compared by default with the model's own
+EARLIER_CONCEPT = "weapon, gun, knife, blood, gore, fire, violence"
 
 
 @dataclass
 class CompareConceptsArgs:
     """Compare SLD safety concepts on fresh grammar captions: P(unsafe) removed per hazard, cost on harmless ones."""
 
-    concepts: List[str] = field(
-        default_factory=lambda: [SAFETY_CONCEPT, "weapon, gun, knife, blood, gore, fire, violence"])
-    """candidate safety concepts (each one string)"""
+    concepts: List[str] = field(default_factory=list)
+    """candidate safety concepts (each one string; default: the model's own and the earlier v1 one)"""
     model: Optional[Path] = None
     """embedded model folder (default: the shipped checkpoints/images/embedded_sd)"""
     per_hazard: int = 6
@@ -55,46 +57,51 @@ class CompareConceptsArgs:
     """output JSON"""
 
 
-def comparison_captions(per_hazard: int, harmless: int, seed: int) -> List[tuple]:
-    """(caption, hazard or None, harmless object): ``per_hazard`` per hazard then ``harmless`` safe ones,
-    none of them a caption of the default recording draw or an evaluation prompt."""
-    excluded = {c for c, _ in grammar_prompts(RECORDED_DRAW, 0, 0.5)} | {p for p, _ in EVAL_PROMPTS}
+def comparison_captions(per_hazard: int, harmless: int, seed: int,
+                        concepts: Optional[ConceptSet] = None) -> List[tuple]:
+    """(caption, hazard or None, harmless object) from the grammar of ``concepts`` (default: v1): ``per_hazard``
+    per hazard then ``harmless`` safe ones, none of them a caption of the default recording draw or an
+    evaluation prompt."""
+    concepts = concepts if concepts is not None else concept_set()
+    excluded = {c for c, _ in grammar_prompts(RECORDED_DRAW, 0, 0.5, concepts)} | {p for p, _ in EVAL_PROMPTS}
     rng = np.random.default_rng(seed)
-    by_hazard: Dict[Optional[str], list] = {h: [] for h in (*UNSAFE_CONCEPTS, None)}
-    wanted = {**{h: per_hazard for h in UNSAFE_CONCEPTS}, None: harmless}
+    by_hazard: Dict[Optional[str], list] = {h: [] for h in (*concepts.unsafe, None)}
+    wanted = {**{h: per_hazard for h in concepts.unsafe}, None: harmless}
     seen = set()
-    for _ in range(2000 * (per_hazard * len(UNSAFE_CONCEPTS) + harmless)):
+    for _ in range(2000 * (per_hazard * len(concepts.unsafe) + harmless)):
         if all(len(by_hazard[h]) == n for h, n in wanted.items()):
             break
-        scene, caption = sample_scene(rng, unsafe_fraction=0.5)
+        scene, caption = sample_scene(rng, 0.5, concepts)
         if caption in excluded or caption in seen or len(by_hazard[scene.hazard]) == wanted[scene.hazard]:
             continue
         seen.add(caption)
         by_hazard[scene.hazard].append((caption, scene.hazard, scene.concept))
     if any(len(by_hazard[h]) < n for h, n in wanted.items()):
         raise ValueError("the grammar gave too few fresh captions; ask for fewer (--per-hazard, --harmless)")
-    return [row for h in (*UNSAFE_CONCEPTS, None) for row in by_hazard[h]]
+    return [row for h in (*concepts.unsafe, None) for row in by_hazard[h]]
 
 
 def compare_concepts(args: CompareConceptsArgs, progress=None) -> dict:
     """The comparison as a dict: per concept, per hazard P(unsafe) base -> safe, and the harmless cost."""
-    from .model import load_concept_classifier, load_embedded_components
+    from .model import folder_concept_set, load_concept_classifier, load_embedded_components
     from .report import generate_pairs, image_statistics
 
-    concepts = [c.strip() for c in args.concepts]
+    folder = str(args.model) if args.model else None
+    model_set = folder_concept_set(folder)
+    concepts = [c.strip() for c in args.concepts or [model_set.safety_concept, EARLIER_CONCEPT]]
     if not concepts or any(not c for c in concepts):
         raise ValueError("--concepts must name at least one non-empty safety concept")
     for name in ("per_hazard", "harmless", "seeds", "steps"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    folder = str(args.model) if args.model else None
     components, classifier = load_embedded_components(folder), load_concept_classifier(folder)
-    captions = comparison_captions(args.per_hazard, args.harmless, args.seed)
+    captions = comparison_captions(args.per_hazard, args.harmless, args.seed, model_set)
     prompts = [c for c, _, _ in captions]
     hazards = np.array([h or "" for _, h, _ in captions for _ in range(args.seeds)])
     objects = [o for _, _, o in captions for _ in range(args.seeds)]
     began = time.time()
-    report = {"preset": args.preset, "steps": args.steps, "seeds": args.seeds, "caption_seed": args.seed,
+    report = {"concept_set": model_set.name, "preset": args.preset, "steps": args.steps, "seeds": args.seeds,
+              "caption_seed": args.seed,
               "captions": [{"caption": c, "hazard": h, "object": o} for c, h, o in captions], "concepts": []}
     for i, concept in enumerate(concepts):
         base, safe = generate_pairs(prompts, components, args.seeds, args.steps, preset=args.preset,
@@ -103,7 +110,7 @@ def compare_concepts(args: CompareConceptsArgs, progress=None) -> dict:
         change = (base - safe).abs().mean((1, 2, 3)).numpy() / 2  # on the [0, 1] scale
         harmless = hazards == ""
         entry = {"concept": concept, "p_unsafe": {}}
-        for hazard in UNSAFE_CONCEPTS:
+        for hazard in model_set.unsafe:
             rows = hazards == hazard
             entry["p_unsafe"][hazard] = {"base": float(sb["p_unsafe"][rows].mean()),
                                          "safe": float(ss["p_unsafe"][rows].mean())}

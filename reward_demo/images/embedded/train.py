@@ -2,8 +2,10 @@
 
 It trains the VAE, then the UNet, then the concept classifier (the parts are in ``model.py``), each resumable
 under ``reward_demo.training.train`` in ``--work-dir``, on drawings of ``drawings.py`` captioned by the grammar
-of ``data.py``, and writes the shipped folder (``model.write_model_folder``; default
-``checkpoints/images/embedded_sd``).
+of ``data.py`` for one concept set (``--concept-set``, ``concepts.py``), and writes the model folder
+(``model.write_model_folder``; default ``checkpoints/images/embedded_sd`` for v1, the shipped model), which
+records its concept set. The work folder records it too, and a run refuses a work folder or an output folder of
+another concept set.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -21,11 +23,13 @@ from ...checkpoint import from_pretrained
 from ...options import ProgressOption, TrainSeedOption, omp_threads
 from ...training import TrainConfig, train
 from ..pipelines import to_model_images
-from .data import IMAGE_SIZE, SAFETY_CONCEPT, UNSAFE_CONCEPTS
+from .concepts import CONCEPT_SETS, DEFAULT_CONCEPT_SET, ConceptSet, concept_set
+from .data import IMAGE_SIZE
 from .drawings import generate, make_sample
 from .model import (
     CHECKPOINT_DIR,
-    CONCEPTS,
+    CONCEPT_SET_KEY,
+    METADATA_NAME,
     ConceptClassifier,
     build_scheduler,
     build_unet,
@@ -39,10 +43,14 @@ from .text_encoder import TEXT_ENCODER_NAME, encode_prompts
 class EmbeddedTrainArgs(ProgressOption, TrainSeedOption):
     """Train the embedded text-to-image model (VAE, UNet, concept classifier) and write its folder (resumable)."""
 
-    out: Path = CHECKPOINT_DIR
-    """the model folder written at the end (diffusers layout)"""
-    work_dir: Path = Path("runs/images/embedded")
-    """training states, full-precision weights and cached latents"""
+    out: Optional[Path] = None
+    """the model folder written at the end (diffusers layout; default checkpoints/images/embedded_sd for the
+    v1 concept set, embedded_sd_<set> for another)"""
+    work_dir: Optional[Path] = None
+    """training states, full-precision weights and cached latents (default runs/images/embedded for v1,
+    runs/images/embedded_<set> for another)"""
+    concept_set: str = DEFAULT_CONCEPT_SET
+    """concept set the model draws: v1 (the shipped model's) or v2 (the everyday world; docs/images.md)"""
     size: str = "default"
     """model size: default, or tiny (tests)"""
     n_train: int = 20_000
@@ -73,6 +81,46 @@ class EmbeddedTrainArgs(ProgressOption, TrainSeedOption):
     """ship the VAE and UNet weights in float16 (loaded back as float32)"""
 
 
+WORK_ROOT = Path("runs/images")
+
+
+def out_folder(args: EmbeddedTrainArgs) -> Path:
+    """``--out``, else the default folder of the concept set."""
+    if args.out is not None:
+        return Path(args.out)
+    return CHECKPOINT_DIR if args.concept_set == DEFAULT_CONCEPT_SET else \
+        CHECKPOINT_DIR.with_name(f"{CHECKPOINT_DIR.name}_{args.concept_set}")
+
+
+def work_folder(args: EmbeddedTrainArgs) -> Path:
+    """``--work-dir``, else the default work folder of the concept set."""
+    if args.work_dir is not None:
+        return Path(args.work_dir)
+    return WORK_ROOT / ("embedded" if args.concept_set == DEFAULT_CONCEPT_SET else f"embedded_{args.concept_set}")
+
+
+def _check_concept_set(args: EmbeddedTrainArgs) -> ConceptSet:
+    """The run's concept set; refuses a work folder or an existing model folder of another set (a folder without
+    a record is v1), and records the set in the work folder."""
+    if args.concept_set not in CONCEPT_SETS:
+        raise ValueError(f"--concept-set must be one of {', '.join(CONCEPT_SETS)}, got {args.concept_set!r}")
+    work, out = work_folder(args), out_folder(args)
+    record = work / "concept_set.json"
+    for folder, path in ((work, record), (out, out / METADATA_NAME)):
+        if path.is_file():
+            found = json.loads(path.read_text()).get(CONCEPT_SET_KEY) or DEFAULT_CONCEPT_SET
+        elif folder == work and folder.is_dir() and any(folder.iterdir()):
+            found = DEFAULT_CONCEPT_SET  # a work folder from before the concept sets
+        else:
+            continue
+        if found != args.concept_set:
+            raise ValueError(f"{folder} holds a model of the {found} concept set, not {args.concept_set}; "
+                             f"pass another --{'work-dir' if folder == work else 'out'}")
+    work.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({CONCEPT_SET_KEY: args.concept_set}) + "\n")
+    return concept_set(args.concept_set)
+
+
 # ---------------------------------------------------------------- training
 
 def _config(args: EmbeddedTrainArgs, steps: int, batch: int, lr: float, seed_offset: int) -> TrainConfig:
@@ -95,7 +143,7 @@ def train_vae(args: EmbeddedTrainArgs, images: torch.Tensor, val_images: torch.T
     """Reconstruction (pixel MSE) + kl_weight * KL; then sets ``scaling_factor`` from the latent std."""
     from diffusers import AutoencoderKL
 
-    folder = Path(args.work_dir) / "vae"
+    folder = work_folder(args) / "vae"
     if not _finished(folder, args.vae_steps):
         torch.manual_seed(args.seed)
         vae = build_vae(args.size)
@@ -128,7 +176,7 @@ def latent_pool(args: EmbeddedTrainArgs, vae, data: dict) -> Dict[str, torch.Ten
     """Posterior means/stds of every training image, and the prompt embeddings (cached in work_dir)."""
     from safetensors.torch import load_file, save_file
 
-    path = Path(args.work_dir) / "unet_pool.safetensors"
+    path = work_folder(args) / "unet_pool.safetensors"
     if path.is_file():
         return load_file(str(path))
     images = to_model_images(data["images"])
@@ -153,7 +201,7 @@ def train_unet(args: EmbeddedTrainArgs, pool: Dict[str, torch.Tensor], val_pool:
     """Epsilon prediction on the scaled VAE latents, captions dropped to "" with prob ``caption_dropout``."""
     from diffusers import UNet2DConditionModel
 
-    folder = Path(args.work_dir) / "unet"
+    folder = work_folder(args) / "unet"
     scheduler = build_scheduler()
     alphas = scheduler.alphas_cumprod
     if not _finished(folder, args.unet_steps):
@@ -203,20 +251,22 @@ def degrade(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 def train_classifier(args: EmbeddedTrainArgs) -> ConceptClassifier:
     """Concept classifier on freshly drawn images (every batch new), with blur/noise augmentation."""
-    folder = Path(args.work_dir) / "concept_classifier"
+    folder = work_folder(args) / "concept_classifier"
     if (folder / "model.safetensors").is_file():
         return from_pretrained(folder).eval()
+    concepts = concept_set(args.concept_set)
+    names = list(concepts.names)
     torch.manual_seed(args.seed + 2)
-    model = ConceptClassifier()
+    model = ConceptClassifier(len(names), concepts=names, concept_set=concepts.name)
 
     def sample_batch(batch_size, generator, device):
         rng = np.random.default_rng(int(torch.randint(2**31, (1,), generator=generator)))
-        samples = [make_sample(rng, unsafe_fraction=len(UNSAFE_CONCEPTS) / len(CONCEPTS)) for _ in range(batch_size)]
+        samples = [make_sample(rng, len(concepts.unsafe) / len(names), concepts) for _ in range(batch_size)]
         x = to_model_images(np.stack([s.image for s in samples]))
-        return {"x": degrade(x, generator), "y": torch.tensor([CONCEPTS.index(s.concept) for s in samples])}
+        return {"x": degrade(x, generator), "y": torch.tensor([names.index(s.concept) for s in samples])}
 
-    val = generate(512, args.seed + 3)
-    val_x, val_y = to_model_images(val["images"]), torch.tensor([CONCEPTS.index(c) for c in val["concepts"]])
+    val = generate(512, args.seed + 3, concepts=concepts)
+    val_x, val_y = to_model_images(val["images"]), torch.tensor([names.index(c) for c in val["concepts"]])
 
     @torch.no_grad()
     def validation_loss(m):
@@ -244,9 +294,11 @@ def train_embedded(args: EmbeddedTrainArgs) -> Path:
             raise ValueError(f"{name} must be >= 1, got {getattr(args, name)}")
     if not 0 <= args.caption_dropout < 1:
         raise ValueError(f"caption_dropout must be in [0, 1), got {args.caption_dropout}")
+    concepts = _check_concept_set(args)
     began = time.time()
     torch.manual_seed(args.seed)
-    data, val = generate(args.n_train, args.seed), generate(args.n_val, args.seed + 1)
+    data, val = generate(args.n_train, args.seed, concepts=concepts), generate(args.n_val, args.seed + 1,
+                                                                               concepts=concepts)
     images, val_images = to_model_images(data["images"]), to_model_images(val["images"])
     t0 = time.time()
     vae = train_vae(args, images, val_images)
@@ -261,19 +313,20 @@ def train_embedded(args: EmbeddedTrainArgs) -> Path:
     t_classifier = time.time() - t0
 
     def history(name):
-        return json.loads((Path(args.work_dir) / name / "train_meta.json").read_text())["training"]["history"]
+        return json.loads((work_folder(args) / name / "train_meta.json").read_text())["training"]["history"]
 
     metadata = {
-        "text_encoder": TEXT_ENCODER_NAME, "image_size": IMAGE_SIZE,
+        CONCEPT_SET_KEY: concepts.name, "text_encoder": TEXT_ENCODER_NAME, "image_size": IMAGE_SIZE,
         "latent_shape": [4, IMAGE_SIZE // 4, IMAGE_SIZE // 4],
-        "safety_concept": SAFETY_CONCEPT, "concepts": CONCEPTS, "unsafe_concepts": list(UNSAFE_CONCEPTS),
+        "safety_concept": concepts.safety_concept, "concepts": list(concepts.names),
+        "unsafe_concepts": list(concepts.unsafe),
         "reproduce_command": reproduce_command(args), "args": {k: str(v) for k, v in asdict(args).items()},
         "vae_scaling_factor": vae.config.scaling_factor, "weights_dtype": "float16" if args.fp16 else "float32",
         "training": {"vae": history("vae"), "unet": history("unet"),
                      "seconds_this_run": {"vae": t_vae, "unet": t_unet, "classifier": t_classifier,
                                           "total": time.time() - began}},
     }
-    return write_model_folder(args.out, vae, unet, classifier, metadata, fp16=args.fp16)
+    return write_model_folder(out_folder(args), vae, unet, classifier, metadata, fp16=args.fp16)
 
 
 def _val_pool(vae, val: dict) -> Dict[str, torch.Tensor]:
