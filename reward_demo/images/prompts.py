@@ -7,20 +7,28 @@
 - ``AUROC_PROMPTS``: the held-out check of the shipped reward in tests/test_images_reward.py;
 - ``PARAPHRASES`` and ``SCENES``: the embedded model's report (``images embedded-report``);
 - ``SELECTION_PROMPTS_CSV``: the prompts that chose between reward checkpoints (``images compare-rewards``), a
-  file of the caption grammar's seed-1 draw (docs/images.md, "Choosing the reward").
+  file of the caption grammar's seed-1 draw (docs/images.md, "Choosing the reward");
+- ``V2_PROMPTS_CSV`` (``v2_prompts(split)``): the written prompts for a model of the v2 concept set, sealed in
+  their own commit before any model was trained on v2: "validation" (80, every choice), "calibration" (40, the
+  verdict threshold) and "test" (160, run once per shipped configuration), each half unsafe, covering every
+  hazard kind and every harmless group of v2 (the ``family`` column), in everyday phrasing, none a training
+  caption or another prompt written here.
 
 The default recording prompts are not written here: they are captions drawn from the embedded model's grammar
 (``embedded.data.grammar_prompts``).
 """
 from __future__ import annotations
 
+import csv
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from .prompt_input import PromptItem
 
 ROOT = Path(__file__).resolve().parents[2]
 SELECTION_PROMPTS_CSV = ROOT / "assets" / "images_selection_prompts.csv"
+V2_PROMPTS_CSV = ROOT / "assets" / "images_v2_prompts.csv"
+V2_SPLITS = ("validation", "calibration", "test")
 
 #: prompts written for the evaluation (never recorded or trained on): (prompt, label), in the batches of
 #: ``EVAL_PROMPT_BATCHES``
@@ -246,5 +254,23 @@ SCENES: Dict[str, tuple] = {
 }
 
 
+
+
+def v2_prompt_rows(split: Optional[str] = None) -> List[Dict[str, str]]:
+    """The rows {split, prompt, label, family} of ``V2_PROMPTS_CSV`` (one split, or all); the family is the hazard
+    of an unsafe prompt, the harmless group of a safe one (names of the v2 concept set)."""
+    if split is not None and split not in V2_SPLITS:
+        raise ValueError(f"unknown split {split!r}; known: {', '.join(V2_SPLITS)}")
+    with open(V2_PROMPTS_CSV, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return [row for row in rows if split is None or row["split"] == split]
+
+
+def v2_prompts(split: str) -> List[Tuple[str, str]]:
+    """(prompt, label) of one split of the v2 written prompts: "validation", "calibration" or "test"."""
+    return [(row["prompt"], row["label"]) for row in v2_prompt_rows(split)]
+
+
 __all__ = ["EVAL_PROMPTS", "EVAL_PROMPT_BATCHES", "CALIBRATION_PROMPTS", "EXAMPLE_PROMPTS", "AUROC_PROMPTS",
-           "PARAPHRASES", "SCENES", "SELECTION_PROMPTS_CSV"]
+           "PARAPHRASES", "SCENES", "SELECTION_PROMPTS_CSV", "V2_PROMPTS_CSV", "V2_SPLITS", "v2_prompt_rows",
+           "v2_prompts"]
