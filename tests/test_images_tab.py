@@ -261,6 +261,9 @@ class StubScoring:
     def is_embedded_model(self, model=None):
         return True
 
+    def model_concept_set(self, model=None):
+        return None  # the vocabulary then shows the shipped model's concept set
+
     def score_prompts(self, prompts, seed=0, n_steps=50, preset="max", guidance_scale=7.5, progress=None, model=None,
                       seeds=None, batch_size=8):
         seeds = [seed] * len(prompts) if seeds is None else list(seeds)

@@ -168,10 +168,10 @@ class ScoreArgs(PromptBatchOption, GuidanceScaleOption, SamplerOptions, ImageMod
 
 def score_command(args: ScoreArgs):
     """Per prompt: both rewards, their verdicts ("uncertain" inside the reward's calibrated band), the prompt's
-    ``unknown_words`` (words no training caption of the embedded model uses; null for another model, whose
-    vocabulary is not known) and whether the text encoder cut it (``truncated``, ``ignored_text``)."""
+    ``unknown_words`` (words no training caption of an embedded model's concept set uses; null for another model,
+    whose vocabulary is not known) and whether the text encoder cut it (``truncated``, ``ignored_text``)."""
     from .embedded.vocabulary import unknown_words
-    from .scoring import is_embedded_model, reward_folder, reward_half_width, reward_threshold, score_prompts, verdict
+    from .scoring import model_concept_set, reward_folder, reward_half_width, reward_threshold, score_prompts, verdict
 
     pairs = read_prompts_file(args.prompts)
     prompts = [p for p, _ in pairs]
@@ -180,13 +180,13 @@ def score_command(args: ScoreArgs):
                            reward=str(args.reward) if args.reward else None, batch_size=args.batch_size)
     folder = str(reward_folder(args.model, str(args.reward) if args.reward else None))
     threshold, half_width = reward_threshold(folder), reward_half_width(folder)
-    embedded = is_embedded_model(args.model)
+    concepts = model_concept_set(args.model)  # None for a model whose training captions are not known
     rows = []
     for k, score in enumerate(scores):
         row = score.to_json()
         row.update({"base_verdict": verdict(score.base_reward, threshold, half_width),
                     "safe_verdict": verdict(score.safe_reward, threshold, half_width),
-                    "unknown_words": unknown_words(score.prompt, embedded)})
+                    "unknown_words": unknown_words(score.prompt, concepts or False)})
         if args.images is not None:
             args.images.mkdir(parents=True, exist_ok=True)
             for kind, image in (("base", score.base_image), ("safe", score.safe_image)):

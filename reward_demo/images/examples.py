@@ -65,14 +65,14 @@ def score_items(items: Sequence[PromptItem], *, seed: int = DEFAULT_SEED, n_step
                                   guidance_scale=guidance_scale, progress=progress, model=model, seeds=seeds,
                                   **({"batch_size": batch_size} if batch_size else {}))
     seconds = time.perf_counter() - start
-    embedded = module.is_embedded_model(model)
+    concepts = module.model_concept_set(model)  # None for a model whose training captions are not known
     rows = []
     for item, score in zip(items, scores):
         rows.append({"prompt": item.prompt, "label": item.label, "base_reward": float(score.base_reward),
                      "safe_reward": float(score.safe_reward), "difference": float(score.difference),
                      "truncated": bool(score.truncated), "n_tokens": int(score.n_tokens),
                      "token_limit": int(score.token_limit), "ignored_text": score.ignored_text,
-                     "unknown_words": unknown_words(item.prompt, embedded),
+                     "unknown_words": unknown_words(item.prompt, concepts or False),
                      "base_image": score.base_image, "safe_image": score.safe_image})
         for value in (rows[-1]["base_reward"], rows[-1]["safe_reward"]):
             if not math.isfinite(value):

@@ -98,10 +98,17 @@ def token_report(tokenizer, prompt: str) -> tuple:
     return len(ids), limit, ignored
 
 
+def model_concept_set(model: Optional[str] = None):
+    """The concept set (``embedded.concepts.ConceptSet``) of ``model`` when it is an embedded model, the shipped one
+    or a folder in its layout (whose training captions its set knows); None for a Stable Diffusion model."""
+    from .pipelines import embedded_concept_set
+
+    return embedded_concept_set(model)
+
+
 def is_embedded_model(model: Optional[str] = None) -> bool:
-    """Whether ``model`` resolves to the embedded model (whose training captions ``vocabulary.py`` knows)."""
-    name = resolve_model(model)
-    return name == EMBEDDED or _is_shipped_embedded(name)
+    """Whether ``model`` resolves to an embedded model (the shipped one or a folder in its layout)."""
+    return model_concept_set(model) is not None
 
 
 def reward_folder(model: Optional[str] = None, reward: Optional[str] = None) -> Path:
@@ -272,4 +279,5 @@ def score_prompts(prompts: Sequence[str], seed: int = 0, n_steps: int = 50, pres
 
 
 __all__ = ["PromptScore", "score_prompts", "verdict", "load_reward", "DEFAULT_THRESHOLD", "MIN_STEPS", "MAX_STEPS",
-           "reward_threshold", "reward_half_width", "reward_folder", "is_embedded_model", "token_report"]
+           "reward_threshold", "reward_half_width", "reward_folder", "is_embedded_model", "model_concept_set",
+           "token_report"]

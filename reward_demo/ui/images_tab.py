@@ -298,7 +298,7 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
             if uses_embedded_model():
                 with gr.Accordion("What the model can draw (its whole vocabulary)", open=False,
                                   elem_id="images-vocabulary"):
-                    gr.Markdown(vocabulary_markdown())
+                    gr.Markdown(vocabulary_markdown(images_examples.scoring().model_concept_set()))
             file = gr.File(label="...and/or a prompt file (.txt or .csv with a 'prompt' column, max 1 MB)",
                            file_types=[".txt", ".csv"], type="filepath", elem_id="images-file", height=120)
             with gr.Row():
