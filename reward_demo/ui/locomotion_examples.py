@@ -15,21 +15,22 @@ from typing import Optional, Sequence
 
 from ..locomotion.demo import (ENVS, TRAIN_COMMAND, check_env, checkpoint_root, get_models, has_models,
                                render_videos, run_pair)
+from ..locomotion.planner import DEFAULT_REWARD
 from ..locomotion.demo_results import (EXAMPLE_SEED, EXAMPLE_STEPS, EXAMPLES_COMMAND, assets_dir, examples_json,
                                        load_examples)
 
 
-def checkpoint_fingerprints(env: str) -> dict:
-    """{kind: sha256 prefix of model.safetensors} of the env's base and expert checkpoints and of the reward it
-    plans with (``reward_onpolicy`` where there is one): tells whether an example was made with the checkpoints
+def checkpoint_fingerprints(env: str, reward: str = DEFAULT_REWARD) -> dict:
+    """{kind: sha256 prefix of model.safetensors} of the env's base and expert checkpoints and of the reward
+    ``reward`` ("paper" or "onpolicy", ``planner.REWARDS``): tells whether an example was made with the checkpoints
     now shipped."""
     import hashlib
 
-    from ..locomotion.planner import reward_folder_of
+    from ..locomotion.planner import reward_folder
 
     root = checkpoint_root() / env
     return {kind: hashlib.sha256((root / folder / "model.safetensors").read_bytes()).hexdigest()[:16]
-            for kind, folder in (("base", "base"), ("expert", "expert"), ("reward", reward_folder_of(root)))}
+            for kind, folder in (("base", "base"), ("expert", "expert"), ("reward", reward_folder(env, root, reward)))}
 
 
 def make_examples(envs: Sequence[str] = ENVS, seed: int = EXAMPLE_SEED, steps: Optional[int] = None) -> dict:
