@@ -1,7 +1,8 @@
-"""Which locomotion reward plans (issue 24): the paper's offline reward is the default of the loader; the on-policy
-fine-tuned extension is used only when named; a bad name or a missing folder says what is allowed and which command
-makes it.
+"""Which locomotion reward plans (issue 24): the paper's offline reward is the default of the loader, of
+``locomotion evaluate`` / ``sweep`` (``--reward paper|onpolicy``) and of what they record; the on-policy fine-tuned
+extension is used only when named; a bad name or a missing folder says what is allowed and which command makes it.
 Tiny random Hopper models with a second tiny reward as ``reward_onpolicy``; a few environment steps only."""
+import json
 import shutil
 
 import numpy as np
@@ -15,6 +16,8 @@ from locomotion_support import (  # noqa: E402
     save_tiny_hopper_models,
     save_tiny_onpolicy_reward,
 )
+from reward_demo import cli, docs_tables  # noqa: E402
+from reward_demo.locomotion import evaluate  # noqa: E402
 from reward_demo.locomotion.planner import (  # noqa: E402
     DEFAULT_STEERING,
     REWARD_LABELS,
@@ -96,3 +99,88 @@ def test_a_short_steered_episode_with_each_reward(roots, reward):
     batch = run_episodes(models, [100_000], models.defaults["scale"], models.defaults["t_stopgrad"], max_steps=3)
     assert 1 <= batch.lengths[0] <= 3 and np.isfinite(batch.scores).all()
     assert np.isfinite(batch.learned_rewards[0]).all()
+
+
+# ---------------------------------------------------------------------------------------------- the commands
+
+
+@pytest.fixture
+def cheap_evaluation(monkeypatch):
+    """No expert policy and no held-out AUROC: those do not depend on the reward switch and take seconds."""
+    monkeypatch.setattr(evaluate, "load_expert_policy", lambda env: lambda obs: np.zeros((len(obs), 3), np.float32))
+    monkeypatch.setattr(evaluate, "heldout_reward_auroc", lambda models: {"auroc": 0.5, "t": 0})
+
+
+def run_cli(*argv) -> int:
+    return cli.main(["locomotion", *map(str, argv)])
+
+
+def evaluate_cli(root, out, *extra) -> int:
+    return run_cli("evaluate", "--env", "hopper", "--checkpoints", root, "--episodes", 2, "--max-steps", 2,
+                   "--bootstrap", 50, "--json", out, *extra)
+
+
+def test_evaluate_records_the_reward_it_used_paper_by_default(roots, tmp_path, cheap_evaluation):
+    _, both = roots
+    assert evaluate_cli(both, tmp_path / "paper.json") == 0
+    assert evaluate_cli(both, tmp_path / "onpolicy.json", "--reward", "onpolicy") == 0
+    paper, onpolicy = (json.loads((tmp_path / f"{name}.json").read_text()) for name in ("paper", "onpolicy"))
+    assert paper["reward"] == {"name": "paper", "label": "paper (offline)", "folder": "reward", "kind": "reward"}
+    assert (paper["scale"], paper["t_stopgrad"], paper["guidance"]) == (0.01, 10, "input")  # DEFAULT_STEERING
+    assert onpolicy["reward"]["name"] == "onpolicy" and onpolicy["reward"]["folder"] == "reward_onpolicy"
+    assert (onpolicy["scale"], onpolicy["t_stopgrad"], onpolicy["guidance"]) == (1.0, 0, "mean")
+    for result in (paper, onpolicy):  # today's fields stay
+        assert "mean" in result["base"]["score"] and "mean" in result["steered"]["score"]
+        assert "mean" in result["difference"] and len(result["difference"]["ci95"]) == 2
+
+
+def test_the_reward_option_rejects_a_bad_name_and_a_missing_reward(roots, tmp_path, capsys, cheap_evaluation):
+    paper_only, _ = roots
+    with pytest.raises(SystemExit) as info:  # tyro: the choices are listed
+        evaluate_cli(paper_only, tmp_path / "x.json", "--reward", "best")
+    assert info.value.code == 2
+    err = capsys.readouterr()
+    assert "best" in err.out + err.err and "onpolicy" in err.out + err.err
+    for command in ("evaluate", "sweep"):
+        code = run_cli(command, "--env", "hopper", "--checkpoints", paper_only, "--reward", "onpolicy",
+                       "--json", tmp_path / f"{command}.json")
+        assert code == 2
+        message = capsys.readouterr().err
+        assert "has no 'onpolicy' reward" in message and "finetune-reward --env hopper" in message
+        assert "Traceback" not in message and not (tmp_path / f"{command}.json").exists()
+
+
+def test_sweep_records_the_reward(roots, tmp_path):
+    out = tmp_path / "sweep.json"
+    common = ("sweep", "--env", "hopper", "--checkpoints", roots[1], "--episodes", 1, "--max-steps", 2,
+              "--scales", 0.5, "--t-stopgrads", 0)
+    assert run_cli(*common, "--json", out) == 0
+    assert json.loads(out.read_text())["reward"]["name"] == "paper"
+    assert run_cli(*common, "--reward", "onpolicy", "--json", out) == 0
+    result = json.loads(out.read_text())
+    assert result["reward"]["name"] == "onpolicy" and result["guidance"] == "mean"
+
+
+def test_report_reads_old_evaluations_without_a_reward_and_the_tables_name_it(roots, tmp_path, cheap_evaluation):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    assert evaluate_cli(roots[1], runs / "locomotion_eval_hopper.json", "--reward", "onpolicy") == 0
+    old = json.loads((runs / "locomotion_eval_hopper.json").read_text())
+    del old["reward"]  # an evaluation made before --reward existed
+    (runs / "locomotion_eval_walker2d.json").write_text(json.dumps({**old, "env": "walker2d"}))
+    (tmp_path / "old_extra.json").write_text(json.dumps(old))
+    out = tmp_path / "report.json"
+    evaluate.report_command(evaluate.LocoReportArgs(envs=("hopper", "walker2d"), runs=runs, out=out,
+                                                    extra=(runs / "locomotion_eval_hopper.json",
+                                                           tmp_path / "old_extra.json")))
+    report = json.loads(out.read_text())
+    assert report["evaluation"]["hopper"]["reward"]["name"] == "onpolicy"
+    assert [run["reward"]["name"] for run in report["additional_runs"]] == ["onpolicy", "unknown"]
+    results = docs_tables.locomotion_results({"locomotion": report}).splitlines()
+    assert results[0].startswith("| env | reward | steering |")
+    assert results[2].startswith("| Hopper | onpolicy | mean guidance")
+    assert results[3].startswith("| Walker2d | unknown |")
+    extra = docs_tables.locomotion_additional_runs({"locomotion": report}).splitlines()
+    assert "| onpolicy |" in extra[2] and "| unknown |" in extra[3]
+    report["additional_runs"][1].pop("reward")  # a report written before the reward was recorded
+    assert "| unknown |" in docs_tables.locomotion_additional_runs({"locomotion": report}).splitlines()[3]
