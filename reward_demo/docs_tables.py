@@ -97,6 +97,15 @@ def loco_met(ev: dict) -> bool:
     return ev["difference"]["ci95"][0] > 0
 
 
+#: what a run made before the reward was recorded (``locomotion evaluate --reward``) says in the reward column
+UNKNOWN_REWARD = "unknown"
+
+
+def reward_text(ev: dict) -> str:
+    """The reward an evaluation, sweep or additional run used: its name ("paper", "onpolicy"), else unknown."""
+    return (ev.get("reward") or {}).get("name") or UNKNOWN_REWARD
+
+
 def steering_text(ev: dict) -> str:
     return f"{ev.get('guidance', 'input')} guidance, scale {ev['scale']:g}, t_stopgrad {ev['t_stopgrad']}"
 
@@ -106,12 +115,12 @@ def locomotion_results(reports: Dict[str, dict]) -> str:
     for env, ev in reports["locomotion"]["evaluation"].items():
         planner = ev.get("expert_planner")
         seeds = f"{ev['episodes']} (seeds {ev['seeds'][0]}-{ev['seeds'][1]})"
-        rows.append([ENV_NAMES.get(env, env), steering_text(ev), seeds,
+        rows.append([ENV_NAMES.get(env, env), reward_text(ev), steering_text(ev), seeds,
                      mean_se(ev["base"]["score"]), mean_se(ev["steered"]["score"]), f"**{diff_ci(ev['difference'])}**",
                      f"{ev['difference']['steered_better']} of {ev['episodes']}",
                      mean_se(planner["score"]) if planner else MISSING,
                      f"{ev['expert_policy']['score']['mean']:.1f}", f3(ev["reward_auroc_heldout"]["auroc"])])
-    return table(["env", "steering", "episodes", "base", "steered", "steered - base (95 % bootstrap CI)",
+    return table(["env", "reward", "steering", "episodes", "base", "steered", "steered - base (95 % bootstrap CI)",
                   "steered better", "expert diffusion planner", "expert policy",
                   "reward AUROC, held-out expert vs base windows (t = 0)"], rows)
 
@@ -134,11 +143,11 @@ def locomotion_additional_runs(reports: Dict[str, dict]) -> str:
     rows = []
     for run in reports["locomotion"]["additional_runs"]:
         rows.append([ENV_NAMES.get(run["env"], run["env"]), ADDITIONAL_RUNS.get(run["file"], run["file"]),
-                     f"{run['seeds'][0]}-{run['seeds'][1]}", steering_text(run), f"{run['base']['mean']:.1f}",
-                     f"{run['steered']['mean']:.1f}", diff_ci(run["difference"]),
+                     reward_text(run), f"{run['seeds'][0]}-{run['seeds'][1]}", steering_text(run),
+                     f"{run['base']['mean']:.1f}", f"{run['steered']['mean']:.1f}", diff_ci(run["difference"]),
                      f"{run['difference']['steered_better']} of {run['episodes']}"])
-    return table(["env", "run", "reset seeds", "steering", "base", "steered", "steered - base (95 % CI)",
-                  "steered better"], rows)
+    return table(["env", "run", "reward", "reset seeds", "steering", "base", "steered",
+                  "steered - base (95 % CI)", "steered better"], rows)
 
 
 def locomotion_sweeps(reports: Dict[str, dict]) -> str:
@@ -148,11 +157,12 @@ def locomotion_sweeps(reports: Dict[str, dict]) -> str:
         steered = [r for r in sw["rows"] if r["scale"] > 0]
         pick = next(r for r in steered if r["scale"] == chosen["scale"] and r["t_stopgrad"] == chosen["t_stopgrad"])
         others = [r["score_mean"] for r in steered if r is not pick]
-        rows.append([ENV_NAMES.get(env, env), f"{len(sw['seeds'])} x {sw['max_steps']} steps", f"{sw['guidance']}",
+        rows.append([ENV_NAMES.get(env, env), reward_text(sw), f"{len(sw['seeds'])} x {sw['max_steps']} steps",
+                     f"{sw['guidance']}",
                      str(len(steered)), f"{sw['unsteered_score_mean']:.1f}",
                      f"scale {chosen['scale']:g}, t_stopgrad {chosen['t_stopgrad']}: {pick['score_mean']:.1f}",
                      f"{min(others):.1f}-{max(others):.1f}"])
-    return table(["env", "validation episodes", "guidance", "settings", "unsteered", "chosen setting: score",
+    return table(["env", "reward", "validation episodes", "guidance", "settings", "unsteered", "chosen setting: score",
                   "other settings"], rows)
 
 

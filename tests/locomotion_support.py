@@ -31,6 +31,25 @@ def save_tiny_hopper_models(root: Path) -> Path:
     return root
 
 
+#: the steering a tiny on-policy reward says it was fitted for (as ``finetune-reward`` writes it)
+TINY_ONPOLICY_STEERING = {"scale": 1.0, "t_stopgrad": 0, "guidance": "mean"}
+
+
+def save_tiny_onpolicy_reward(root: Path) -> Path:
+    """A second random tiny Hopper reward saved as ROOT/hopper/reward_onpolicy, with the metadata
+    ``finetune-reward`` writes (its ``steering`` and ``kind``); returns that folder."""
+    from reward_demo.checkpoint import read_config
+
+    meta = read_config(root / "hopper" / "reward")["metadata"]
+    args = LocoTrainArgs(env="hopper", horizon=4, dim=16, dim_mults=(1, 2)).resolved()
+    torch.manual_seed(1)
+    folder = root / "hopper" / "reward_onpolicy"
+    save_pretrained(build_reward(args, OBS, ACT), folder,
+                    metadata={**meta, "kind": "reward (fine-tuned on-policy, 1 rounds)",
+                              "steering": dict(TINY_ONPOLICY_STEERING)})
+    return folder
+
+
 def random_dataset(rng, episodes: int, length: int) -> dict:
     """A D4RL-format Hopper dataset of random transitions, ``episodes`` episodes of ``length`` steps."""
     n = episodes * length

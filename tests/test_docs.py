@@ -70,7 +70,9 @@ def test_expert_planner_column_comes_from_the_report_only():
     for env, row in zip(reports["locomotion"]["evaluation"].values(), rows):
         planner = env.get("expert_planner")
         expected = docs_tables.mean_se(planner["score"]) if planner else docs_tables.MISSING
-        assert row.split(" | ")[7] == expected
+        cells = row.split(" | ")
+        assert cells[8] == expected
+        assert cells[1] == (env.get("reward") or {}).get("name", "unknown")  # runs before --reward: unknown
 
 
 def test_maze_goal_counts_are_distinct_goals():

@@ -64,11 +64,14 @@ def test_headline_compares_return_distance_and_steps_survived():
             "Steered hopper: return 812 vs 455 base, travelled 2.05 m vs 1.23 m, survived 300 vs 180 steps")
     both_up = summaries(300, 300, False, False)
     assert demo_results.comparison("halfcheetah", both_up).endswith(", neither fell in 300 steps")
-    settings = {"seed": 3, "scale": 1.0, "t_stopgrad": 0, "steps": 300, "guidance": "mean"}
+    settings = {"seed": 3, "scale": 1.0, "t_stopgrad": 0, "steps": 300, "guidance": "mean", "reward": "onpolicy"}
     finished = demo_results.headline("hopper", summaries(), settings, "finished")
     assert finished.startswith("**Steered hopper: return 812 vs 455 base")
     assert "The base planner fell at step 180" in finished
-    assert "seed 3, steering scale 1, t_stopgrad 0, mean guidance" in finished
+    assert ("reward: on-policy fine-tuned (extension); seed 3, steering scale 1, t_stopgrad 0, mean guidance"
+            in finished)
+    paper = demo_results.headline("hopper", summaries(), {**settings, "reward": "paper"}, "running", 4)
+    assert "reward: paper (offline); seed 3" in paper
     running = demo_results.headline("hopper", summaries(), settings, "running", 42)
     assert running.startswith("**Step 42 of 300, so far:**")
     assert demo_results.headline("hopper", summaries(), settings, "cancelled", 42).startswith(
@@ -89,6 +92,56 @@ def test_episode_distance_is_the_root_x_travelled():
     base = {**summaries()["base"], "return": 1.0, "normalized_score": 0.0}
     out = demo_results.summary_json("hopper", {"seed": 0}, {"base": base, "steered": episode.summary()})
     assert out["steered_minus_base"]["distance"] == pytest.approx(1.25 - 1.234)
+
+
+def test_rewards_are_labelled_as_the_planner_labels_them_and_the_paper_reward_is_the_default():
+    from reward_demo.locomotion import planner
+
+    assert demo.DEFAULT_REWARD == planner.DEFAULT_REWARD == "paper"
+    assert {name: text[0] for name, text in demo_results.REWARD_TEXT.items()} == planner.REWARD_LABELS
+    assert demo_results.reward_label(None) == "unknown"
+    summary = demo_results.summary_json("hopper", {"seed": 0, "reward": "onpolicy"}, {})
+    assert summary["reward"] == "onpolicy" and summary["reward_label"] == "on-policy fine-tuned (extension)"
+    assert demo_results.summary_json("hopper", {"seed": 0}, {})["reward"] == "unknown"  # an old example
+
+
+def test_reward_note_says_what_the_reward_is_and_its_steering():
+    steering = {"scale": 1.0, "t_stopgrad": 0, "guidance": "mean"}
+    note = demo_results.reward_note("hopper", "onpolicy", steering, ["paper", "onpolicy"])
+    assert note.startswith("**on-policy fine-tuned (extension)**: this project's extension, not the paper's method")
+    assert "mean guidance, scale 1, t_stopgrad 0" in note and "no on-policy extension" not in note
+    note = demo_results.reward_note("halfcheetah", "paper", {"scale": 0.5, "t_stopgrad": 10}, ["paper"])
+    assert note.startswith("**paper (offline)**: the paper's reward") and "input guidance, scale 0.5" in note
+    assert "HalfCheetah-v5 has no on-policy extension" in note and "finetune-reward --env halfcheetah" in note
+
+
+@pytest.fixture
+def tiny_checkpoints(tmp_path, monkeypatch):
+    """$REWARD_DEMO_LOCOMOTION_CHECKPOINTS: tiny Hopper models with both rewards, nothing else."""
+    from locomotion_support import save_tiny_hopper_models, save_tiny_onpolicy_reward
+
+    save_tiny_hopper_models(tmp_path)
+    save_tiny_onpolicy_reward(tmp_path)
+    monkeypatch.setenv("REWARD_DEMO_LOCOMOTION_CHECKPOINTS", str(tmp_path))
+    return tmp_path
+
+
+def test_the_reward_input_is_checked_per_env(tiny_checkpoints):
+    from locomotion_support import TINY_ONPOLICY_STEERING
+
+    assert demo.rewards_of("hopper") == ["paper", "onpolicy"]
+    assert demo.check_reward("hopper", "onpolicy") == "onpolicy"
+    assert demo.reward_steering("hopper", "onpolicy") == TINY_ONPOLICY_STEERING
+    assert demo.reward_steering("hopper") == {"scale": 0.01, "t_stopgrad": 10}  # the paper reward's
+    assert demo.default_steering("onpolicy") == {"hopper": TINY_ONPOLICY_STEERING}
+    with pytest.raises(ValueError, match=r"reward must be one of paper, onpolicy .*got 'best'"):
+        demo.check_reward("hopper", "best")
+    with pytest.raises(ValueError, match="reward must be one of paper, onpolicy"):
+        demo.check_reward("hopper", None)
+    (tiny_checkpoints / "hopper" / "reward_onpolicy" / "model.safetensors").unlink()
+    assert demo.rewards_of("hopper") == ["paper"]
+    with pytest.raises(FileNotFoundError, match="has no 'onpolicy' reward.*finetune-reward --env hopper"):
+        demo.check_reward("hopper", "onpolicy")
 
 
 class StopRun(Exception):

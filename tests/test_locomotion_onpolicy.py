@@ -1,5 +1,6 @@
 """On-policy reward fine-tuning (``locomotion finetune-reward``) on tiny random Hopper models: the batch mix, the
-state recorder, resuming gives the weights of an uninterrupted run, and the loader plans with the result."""
+state recorder, resuming gives the weights of an uninterrupted run, and the loader plans with the result when it is
+asked for it (``reward="onpolicy"``; the paper's reward stays the default)."""
 import numpy as np
 import pytest
 import torch
@@ -91,11 +92,12 @@ def test_finetune_reward_resumes_to_the_weights_of_one_run_and_is_planned_with(t
     meta = read_config(target)["metadata"]
     assert meta["steering"] == {"scale": 1.0, "t_stopgrad": 0, "guidance": "mean"}
     assert "finetune-reward --env hopper --rounds 2" in meta["command"] and len(meta["finetuning"]["rounds"]) == 3
-    models = load_locomotion_models("hopper", str(one_go / "models"), "cpu")
-    assert models.defaults == meta["steering"] == steering_defaults("hopper", str(one_go / "models"))
+    models = load_locomotion_models("hopper", str(one_go / "models"), "cpu", reward="onpolicy")
+    assert models.defaults == meta["steering"] == steering_defaults("hopper", str(one_go / "models"), reward="onpolicy")
     assert all(torch.equal(v.float(), first[k].float()) for k, v in models.reward.state_dict().items())
-    offline_models = models_from_folder("hopper", one_go / "models" / "hopper", "cpu", reward_folder="reward")
-    assert offline_models.defaults.keys() == {"scale", "t_stopgrad"}  # the sweep's DEFAULT_STEERING
+    offline_models = load_locomotion_models("hopper", str(one_go / "models"), "cpu")  # the default: not preferred
+    assert offline_models.reward_name == "paper" and offline_models.defaults.keys() == {"scale", "t_stopgrad"}
+    assert all(torch.equal(v.float(), offline[k].float()) for k, v in offline_models.reward.state_dict().items())
     with pytest.raises(ValueError, match="other lr"):
         finetune_reward_command(_args(resumed / "models", data_root, resumed / "work", lr=5e-4))
 

@@ -203,6 +203,7 @@ def test_cli_evaluate(tmp_path):
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
     result = json.loads(out.read_text())
     assert result["episodes"] == 2 and result["scale"] == 0.1 and result["t_stopgrad"] == 2
+    assert result["reward"]["name"] == "paper" and result["reward"]["folder"] == "reward"  # the default reward
     for key in ("base", "steered"):
         assert len(result[key]["scores"]) == 2 and len(result[key]["score"]["ci95"]) == 2
     assert "ci95" in result["difference"] and "score" in result["expert_policy"]

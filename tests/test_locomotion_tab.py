@@ -24,7 +24,7 @@ from locomotion_support import check_video, first_trained_env, probe, skip_witho
 from reward_demo.locomotion import demo, demo_results, render  # noqa: E402
 from reward_demo.ui import locomotion_plots as plots  # noqa: E402
 
-ENDPOINTS = {"/locomotion_run", "/locomotion_example", "/locomotion_select_env"}
+ENDPOINTS = {"/locomotion_run", "/locomotion_example", "/locomotion_select_env", "/locomotion_select_reward"}
 RUN_STEPS = 20
 
 
@@ -153,12 +153,14 @@ def line_traces(figure) -> dict:
     return {t["name"]: t for t in figure["data"] if t.get("mode") == "lines"}
 
 
-def check_results(results, env, settings):
+def check_results(results, env, settings, reward="paper"):
     base_video, steered_video, returns_plot, reward_plot, summary, headline, status = results
     assert headline.startswith(f"**Steered {demo_results.NAMES[env]}: return ")
+    assert f"reward: {demo_results.reward_label(reward)};" in headline  # the reward used is named
     assert summary["env"] == env and summary["gym_id"] == demo.GYM_IDS[env]
+    assert summary["reward"] == reward and summary["reward_label"] == demo_results.reward_label(reward)
     for key, value in settings.items():
-        assert summary[key] == pytest.approx(value), key
+        assert summary[key] == (value if isinstance(value, str) else pytest.approx(value)), key
     returns = line_traces(plot_figure(returns_plot))
     rewards = line_traces(plot_figure(reward_plot))
     for planner, video in (("base", base_video), ("steered", steered_video)):
@@ -190,7 +192,10 @@ def test_view_api_lists_the_locomotion_endpoints(client):
     assert ENDPOINTS <= set(api["named_endpoints"])
     assert not api["unnamed_endpoints"]
     run = api["named_endpoints"]["/locomotion_run"]
-    assert [p["parameter_name"] for p in run["parameters"]] == ["env", "scale", "t_stopgrad", "seed", "steps"]
+    # the reward comes last: a client of the five earlier inputs gets the paper's reward
+    assert [p["parameter_name"] for p in run["parameters"]] == ["env", "scale", "t_stopgrad", "seed", "steps",
+                                                                "reward"]
+    assert run["parameters"][-1]["parameter_has_default"] and run["parameters"][-1]["parameter_default"] == "paper"
     # the headline and the status line come after the original five outputs
     assert [r["component"] for r in run["returns"]] == ["Video", "Video", "Plot", "Plot", "Json", "Markdown",
                                                         "Markdown"]
@@ -198,7 +203,11 @@ def test_view_api_lists_the_locomotion_endpoints(client):
         endpoint = api["named_endpoints"][name]
         assert [p["parameter_name"] for p in endpoint["parameters"]] == ["env"]
         assert [r["component"] for r in endpoint["returns"]] == [
-            "Slider", "Slider", "Number", "Slider", "Video", "Video", "Plot", "Plot", "Json", "Markdown", "Markdown"]
+            "Slider", "Slider", "Number", "Slider", "Video", "Video", "Plot", "Plot", "Json", "Markdown", "Markdown",
+            "Radio", "Markdown"]
+    select_reward = api["named_endpoints"]["/locomotion_select_reward"]
+    assert [p["parameter_name"] for p in select_reward["parameters"]] == ["env", "reward"]
+    assert [r["component"] for r in select_reward["returns"]] == ["Slider", "Slider", "Markdown"]
 
 
 @pytest.mark.slow
@@ -215,6 +224,20 @@ def test_run_round_trip(client, env):
 
 
 @pytest.mark.slow
+def test_run_with_the_onpolicy_reward_round_trip(client):
+    """The Reward switch reaches the run: the extension's steering (mean guidance) and its name in the results."""
+    env = next((e for e in demo.ENVS if demo.has_models(e) and "onpolicy" in demo.rewards_of(e)), None)
+    if env is None:
+        pytest.skip("no env has an on-policy reward: make one with `python -m reward_demo locomotion "
+                    "finetune-reward --env hopper`")
+    steering = demo.reward_steering(env, "onpolicy")
+    results = client.predict(env, steering["scale"], steering["t_stopgrad"], 3, RUN_STEPS, "onpolicy",
+                             api_name="/locomotion_run")
+    summary = check_results(results, env, {"seed": 3, "steps": RUN_STEPS, "scale": steering["scale"]}, "onpolicy")
+    assert summary["guidance"] == steering.get("guidance", "input")
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("env", demo.ENVS)
 def test_example_round_trip(client, env):
     """Every trained env ships a precomputed example, made with its current default steering settings."""
@@ -222,25 +245,30 @@ def test_example_round_trip(client, env):
     assert env in demo_results.load_examples(), (f"no precomputed example for trained env {env!r}: run "
                                         f"`python -m reward_demo.ui.locomotion_examples --env {env}`")
     start = time.perf_counter()
-    scale, t_stopgrad, seed, steps, *results = client.predict(env, api_name="/locomotion_example")
+    scale, t_stopgrad, seed, steps, *results, reward, note = client.predict(env, api_name="/locomotion_example")
     assert time.perf_counter() - start < 10  # instant apart from the transfer
     example = demo_results.load_examples()[env]
     settings = example["settings"]
     assert (scale, t_stopgrad, seed) == (settings["scale"], settings["t_stopgrad"], settings["seed"])
     # issue 25: a visitor's first Run after the example is a short one, not the example's length
     assert steps == demo.DEFAULT_STEPS
-    summary = check_results(results, env, settings)
+    # issue 24: the example says which reward it shows, and the Reward choice is set to it
+    assert settings.get("reward") in ("paper", "onpolicy"), "the example does not record its reward"
+    summary = check_results(results, env, settings, settings["reward"])
+    assert reward["value"] == settings["reward"] and [c[1] for c in reward["choices"]] == demo.rewards_of(env)
+    assert note.startswith(f"**{demo_results.reward_label(settings['reward'])}**")
     assert summary["example"] is True and "locomotion_examples" in summary["command"]
+    assert f"--reward {settings['reward']}" in summary["command"]
     assert "Precomputed example" in results[5] and "Showing the precomputed" in results[6]
     from reward_demo.locomotion.planner import steering_defaults
 
     remake = f"remake it: `{example['command']}`"
-    defaults = steering_defaults(env, str(demo.checkpoint_root()))
+    defaults = steering_defaults(env, str(demo.checkpoint_root()), reward=settings["reward"])
     assert {k: settings.get(k, "input") for k in defaults} == defaults, (
-        f"the example was made with other steering settings than the current defaults; {remake}")
+        f"the example was made with other steering settings than its reward's defaults; {remake}")
     from reward_demo.ui.locomotion_examples import checkpoint_fingerprints
 
-    assert example["checkpoints"] == checkpoint_fingerprints(env), (
+    assert example["checkpoints"] == checkpoint_fingerprints(env, settings["reward"]), (
         f"the example was made with other checkpoints than the shipped ones; {remake}")
 
 
@@ -254,17 +282,31 @@ def test_shipped_examples_are_small():
             check_video(shipped / name)
 
 
+@pytest.mark.xfail(reason="the shipped Hopper and Walker2d examples were made with the on-policy extension before "
+                          "issue 24 (their examples.json entries say so); remake them with the paper's reward: "
+                          "`python -m reward_demo.ui.locomotion_examples` (--reward paper is its default)",
+                   strict=False)
+def test_shipped_examples_show_the_paper_reward():
+    examples = demo_results.load_examples()
+    assert {env: example["settings"].get("reward") for env, example in examples.items()} == dict.fromkeys(
+        examples, "paper")
+
+
 @pytest.mark.slow
 def test_select_env_round_trip(client):
     env = next((e for e in demo.ENVS if demo.has_models(e)), None)
     if env is None:
         skip_without_models("hopper")
     (scale, t_stopgrad, seed, steps, base_video, _, _, _, summary, headline,
-     status) = client.predict(env, api_name="/locomotion_select_env")
+     status, reward, note) = client.predict(env, api_name="/locomotion_select_env")
     from reward_demo.locomotion.planner import steering_defaults
 
-    defaults = steering_defaults(env, str(demo.checkpoint_root()))
+    example = demo_results.load_examples().get(env)
+    chosen = example["settings"].get("reward", "paper") if example else "paper"
+    defaults = steering_defaults(env, str(demo.checkpoint_root()), reward=chosen)
     assert (scale, t_stopgrad) == (defaults["scale"], defaults["t_stopgrad"])
+    assert reward["value"] == chosen and [c[1] for c in reward["choices"]] == demo.rewards_of(env)
+    assert note.startswith(f"**{demo_results.reward_label(chosen)}**")
     assert summary["env"] == env
     assert (base_video is not None) == (env in demo_results.load_examples())
     assert steps == demo.DEFAULT_STEPS and headline.startswith(f"**Steered {demo_results.NAMES[env]}: ") and status
@@ -286,6 +328,11 @@ BAD_RUNS = [
     (("hopper", 0.5, 5, 0, "many"), "episode length (environment steps) must be an integer in 10..300"),
     (("hopper", 0.5, "x", 0, RUN_STEPS), "t_stopgrad"),
     ((None, 0.5, 5, 0, RUN_STEPS), "unknown environment None: choose one of"),
+    # issue 24: the reward input names itself and its choices
+    (("hopper", 0.5, 5, 0, RUN_STEPS, "best"), "reward must be one of paper, onpolicy (paper: paper (offline); "
+                                               "onpolicy: on-policy fine-tuned (extension)), got 'best'"),
+    (("hopper", 0.5, 5, 0, RUN_STEPS, None), "reward must be one of paper, onpolicy"),
+    (("halfcheetah", 0.5, 5, 0, RUN_STEPS, "onpolicy"), "locomotion env 'halfcheetah' has no 'onpolicy' reward"),
 ]
 
 
@@ -296,6 +343,8 @@ def test_bad_run_input_gives_clear_error(client, inputs, message):
         client.predict("hopper", api_name="/locomotion_example")
     if inputs[0] == "hopper" and "t_stopgrad" in message:
         skip_without_models("hopper")  # the range comes from the models
+    if "has no 'onpolicy' reward" in message:
+        skip_without_models(inputs[0])
     with pytest.raises(Exception) as info:
         client.predict(*inputs, api_name="/locomotion_run")
     text = str(info.value)
@@ -305,10 +354,56 @@ def test_bad_run_input_gives_clear_error(client, inputs, message):
 
 
 def test_bad_env_other_endpoints(client):
-    for endpoint in ("/locomotion_example", "/locomotion_select_env"):
+    for endpoint, inputs in (("/locomotion_example", ("atlantis",)), ("/locomotion_select_env", ("atlantis",)),
+                             ("/locomotion_select_reward", ("atlantis", "paper"))):
         with pytest.raises(Exception) as info:
-            client.predict("atlantis", api_name=endpoint)
+            client.predict(*inputs, api_name=endpoint)
         assert "unknown environment 'atlantis'" in str(info.value)
+
+
+def test_select_reward_round_trip_resets_the_steering_to_the_rewards(client):
+    """Switching the reward sets scale and t_stopgrad to that reward's defaults and says what it is; a bad or
+    missing reward is a clear error naming the input."""
+    env = first_trained_env()
+    for reward in demo.rewards_of(env):
+        scale, t_stopgrad, note = client.predict(env, reward, api_name="/locomotion_select_reward")
+        steering = demo.reward_steering(env, reward)
+        assert (scale, t_stopgrad) == (steering["scale"], steering["t_stopgrad"])
+        assert note.startswith(f"**{demo_results.reward_label(reward)}**")
+        assert f"{steering.get('guidance', 'input')} guidance" in note
+    bad = [((env, "best"), "reward must be one of paper, onpolicy"), ((env, ""), "got ''")]
+    if demo.has_models("halfcheetah"):
+        bad.append((("halfcheetah", "onpolicy"), "finetune-reward --env halfcheetah"))
+    for inputs, message in bad:
+        with pytest.raises(Exception) as info:
+            client.predict(*inputs, api_name="/locomotion_select_reward")
+        assert message in str(info.value) and "Traceback" not in str(info.value), str(info.value)
+
+
+def test_tab_reward_switch_unit_level():
+    """The handlers behind the Reward choice, without a server: the paper's reward first and the default, the
+    extension offered only where made, switching resets the steering."""
+    from reward_demo.ui import locomotion_tab as tab
+
+    env = first_trained_env()
+    assert tab.reward_choices(env)[0] == ("paper (offline)", "paper")
+    for e in demo.trained_envs():
+        assert [name for _, name in tab.reward_choices(e)] == demo.rewards_of(e)
+    choice, note = tab.reward_outputs(env, "paper")
+    assert choice.value == "paper" and note.startswith("**paper (offline)**")
+    for reward in demo.rewards_of(env):
+        steering = demo.reward_steering(env, reward)
+        assert tab.select_reward(env, reward)[:2] == (steering["scale"], steering["t_stopgrad"])
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match="reward must be one of paper, onpolicy"):
+        tab.select_reward(env, "Paper")
+    if demo.has_models("halfcheetah"):
+        assert demo.rewards_of("halfcheetah") == ["paper"]  # the extension was not made for it
+        with pytest.raises(gr.Error, match="has no 'onpolicy' reward"):
+            tab.select_reward("halfcheetah", "onpolicy")
+        choice, note = tab.reward_outputs("halfcheetah", "paper")
+        assert [c[1] for c in choice.choices] == ["paper"] and "no on-policy extension" in note
 
 
 def test_untrained_env_says_how_to_train(client, monkeypatch, tmp_path):

@@ -1,4 +1,5 @@
-"""The Locomotion tab's runs, outside any UI: which environments are trained, the checks of the tab's inputs
+"""The Locomotion tab's runs, outside any UI: which environments are trained and which rewards each has (the
+paper's offline reward, the default, and where made the on-policy extension), the checks of the tab's inputs
 (every message names the input and what is allowed), and the base and steered planner run side by side from
 one seed, either at once (``run_pair``, for the precomputed examples) or streamed while it runs
 (``stream_pair``, for a visitor: the curves so far every couple of seconds, the videos at the end).
@@ -36,6 +37,9 @@ MAX_SCALE = 10.0
 MAX_SEED = 2 ** 31 - 1
 DEFAULT_SEED = 0
 TRAIN_COMMAND = "python -m reward_demo locomotion train-planners --env {env}"
+#: the reward a run plans with unless another is picked: the paper's (``planner.DEFAULT_REWARD``; not imported
+#: from there, which loads torch)
+DEFAULT_REWARD = "paper"
 RUN_DIR = Path(tempfile.gettempdir()) / "reward_demo_locomotion"
 RUN_DIR_MAX_AGE_S = 3600.0
 #: a streamed run shows its curves so far this often
@@ -81,13 +85,41 @@ def check_trained(env) -> str:
     return env
 
 
-def get_models(env):
-    """The env's models, loaded once per process (``load_locomotion_models`` caches them)."""
+def rewards_of(env: str) -> List[str]:
+    """The rewards a trained env can plan with (``planner.REWARDS`` names, the paper's first)."""
+    from .planner import available_rewards
+
+    return available_rewards(env, str(checkpoint_root()))
+
+
+def check_reward(env: str, reward) -> str:
+    """``reward`` when it is a reward name (``planner.REWARDS``) that ``env`` has, else an error naming the input,
+    the allowed values and (for a missing one) the command that makes it."""
+    from .planner import check_reward as check_name
+    from .planner import reward_folder
+
+    name = check_name(reward)
+    reward_folder(env, checkpoint_root() / env, name)  # FileNotFoundError when the env has no such reward
+    return name
+
+
+def reward_steering(env: str, reward=DEFAULT_REWARD) -> dict:
+    """{"scale", "t_stopgrad"[, "guidance"]}: the steering ``reward`` of ``env`` is meant for, from its config."""
+    from .planner import steering_defaults
+
+    return steering_defaults(env, str(checkpoint_root()), check_reward(env, reward))
+
+
+def get_models(env, reward=DEFAULT_REWARD):
+    """The env's models with the reward ``reward`` ("paper" or "onpolicy"), loaded once per process
+    (``load_locomotion_models`` caches them)."""
     from .planner import load_locomotion_models
 
     env = check_trained(env)
+    reward = check_reward(env, reward)
     root = locomotion_checkpoints_override()
-    return load_locomotion_models(env, root=root) if root else load_locomotion_models(env)
+    return load_locomotion_models(env, root=root, reward=reward) if root else load_locomotion_models(env,
+                                                                                                     reward=reward)
 
 
 def configured_timesteps(env: str, fallback: int = 20) -> int:
@@ -99,12 +131,10 @@ def configured_timesteps(env: str, fallback: int = 20) -> int:
         return fallback
 
 
-def default_steering() -> Dict[str, dict]:
-    """{env: {"scale", "t_stopgrad"[, "guidance"]}} of each trained env: the steering its reward is meant for
-    (``planner.steering_defaults``), read from the configs without loading a model."""
-    from .planner import steering_defaults
-
-    return {e: steering_defaults(e, str(checkpoint_root())) for e in trained_envs()}
+def default_steering(reward: str = DEFAULT_REWARD) -> Dict[str, dict]:
+    """{env: {"scale", "t_stopgrad"[, "guidance"]}} of each trained env that has ``reward``: the steering that
+    reward is meant for (``planner.steering_defaults``), read from the configs without loading a model."""
+    return {e: reward_steering(e, reward) for e in trained_envs() if reward in rewards_of(e)}
 
 
 # ------------------------------------------------------------------ input checks
@@ -204,7 +234,8 @@ def run_pair(models, seed: int, scale: float, t_stopgrad: int, steps: int,
              progress: Optional[Callable[[int, int], None]] = None,
              on_step: Optional[Callable[[int, dict], None]] = None) -> Dict[str, Episode]:
     """The base planner and the reward-steered base planner from the same reset seed, as one batch of two
-    episodes (scale 0 and ``scale``, with the guidance the reward is meant for), MuJoCo states recorded.
+    episodes (scale 0 and ``scale``, with the guidance the reward is meant for; the reward is the one ``models``
+    holds, ``get_models(env, reward)``), MuJoCo states recorded.
 
     ``progress(step, steps)`` is called before every environment step (raise from it to cancel);
     ``on_step`` after every step with the run so far (see ``planner.rollout``)."""

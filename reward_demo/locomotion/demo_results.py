@@ -1,6 +1,7 @@
 """What the Locomotion tab says about a run of ``demo``: a plain-language headline (return, distance travelled
-and steps survived, steered vs base), the summary of its numbers, and the shipped precomputed example runs
-(``assets/locomotion/examples.json``, made by ``python -m reward_demo.ui.locomotion_examples``)."""
+and steps survived, steered vs base, and which reward steered), the summary of its numbers, what each reward is
+(``reward_note``), and the shipped precomputed example runs (``assets/locomotion/examples.json``, made by
+``python -m reward_demo.ui.locomotion_examples``)."""
 from __future__ import annotations
 
 import functools
@@ -20,6 +21,37 @@ EXAMPLE_STEPS = {"hopper": 400, "walker2d": 400, "halfcheetah": 200}
 EXAMPLES_COMMAND = "python -m reward_demo.ui.locomotion_examples"
 #: what the robots are called in a sentence
 NAMES = {"hopper": "hopper", "halfcheetah": "half-cheetah", "walker2d": "walker"}
+#: each reward (``planner.REWARDS``) in a line: its label (``planner.REWARD_LABELS``) and what it is
+REWARD_TEXT = {
+    "paper": ("paper (offline)", "the paper's reward: gradient matching between the base and expert planners on "
+                                 "their datasets, no simulator"),
+    "onpolicy": ("on-policy fine-tuned (extension)", "this project's extension, not the paper's method: the "
+                 "paper's reward fine-tuned on the states the steered planner visits in the simulator "
+                 "(`locomotion finetune-reward`)"),
+}
+UNKNOWN_REWARD = "unknown"
+
+
+def reward_label(reward: Optional[str]) -> str:
+    """"paper (offline)", "on-policy fine-tuned (extension)", or "unknown" (an example made before it was recorded)."""
+    return REWARD_TEXT[reward][0] if reward in REWARD_TEXT else UNKNOWN_REWARD
+
+
+def steering_words(steering: dict) -> str:
+    return (f"{steering.get('guidance', 'input')} guidance, scale {float(steering['scale']):g}, "
+            f"t_stopgrad {int(steering['t_stopgrad'])}")
+
+
+def reward_note(env: str, reward: str, steering: dict, rewards) -> str:
+    """The Markdown under the Reward choice: what ``reward`` is, the steering it is meant for (``steering``, set
+    on the controls when it is picked), and, where ``env`` has only the paper's reward (``rewards``), that the
+    extension is not offered for it."""
+    label, what = REWARD_TEXT[reward]
+    text = f"**{label}**: {what}. Recommended steering: {steering_words(steering)}."
+    if "onpolicy" not in rewards:
+        text += (f" {GYM_IDS[env]} has no on-policy extension (`python -m reward_demo locomotion finetune-reward "
+                 f"--env {env}` would make one): only the paper's reward is offered.")
+    return text
 
 
 # ------------------------------------------------------------------ headline and summary
@@ -42,7 +74,8 @@ def _metres(distance: float) -> str:
 
 
 def _settings_text(settings: dict) -> str:
-    text = (f"seed {settings['seed']}, steering scale {settings['scale']:g}, t_stopgrad {settings['t_stopgrad']}")
+    text = (f"reward: {reward_label(settings.get('reward'))}; seed {settings['seed']}, steering scale "
+            f"{settings['scale']:g}, t_stopgrad {settings['t_stopgrad']}")
     return text + (", mean guidance" if settings.get("guidance") == "mean" else "")
 
 
@@ -75,8 +108,10 @@ def headline(env: str, summaries: Dict[str, dict], settings: dict, state: str, s
 
 
 def summary_json(env: str, settings: dict, episodes: Dict[str, dict], **extra) -> dict:
-    """The numbers of a run: settings, each planner's ``Episode.summary()``, steered minus base, ``extra``."""
-    out = {"env": env, "gym_id": GYM_IDS[env], **settings, **episodes}
+    """The numbers of a run: settings (``reward`` among them, with its label), each planner's
+    ``Episode.summary()``, steered minus base, ``extra``."""
+    out = {"env": env, "gym_id": GYM_IDS[env], **settings, "reward": settings.get("reward", UNKNOWN_REWARD),
+           "reward_label": reward_label(settings.get("reward")), **episodes}
     if "base" in episodes and "steered" in episodes:
         base, steered = episodes["base"], episodes["steered"]
         out["steered_minus_base"] = {
@@ -107,9 +142,16 @@ def load_examples() -> dict:
         return {}
 
 
+def example_reward(example: dict) -> str:
+    """The reward an example was made with (its settings' ``reward``), "unknown" for one made before it was
+    recorded."""
+    return example["settings"].get("reward") or UNKNOWN_REWARD
+
+
 def example_run(env: str) -> dict:
     """The env's shipped example: its examples.json entry with ``videos`` as paths of copies in the temp dir
-    (Gradio serves files from there whatever the working directory)."""
+    (Gradio serves files from there whatever the working directory); its settings name its reward
+    (``example_reward``)."""
     examples = load_examples()
     if env not in examples:
         raise FileNotFoundError(f"no precomputed example for {env!r} in {examples_json()} (examples: "
@@ -125,7 +167,7 @@ def example_run(env: str) -> dict:
         if not target.is_file() or target.stat().st_mtime < source.stat().st_mtime:
             shutil.copyfile(source, target)
         videos[planner] = str(target)
-    return {**example, "videos": videos}
+    return {**example, "settings": {**example["settings"], "reward": example_reward(example)}, "videos": videos}
 
 
 def default_env(trained) -> str:

@@ -1,15 +1,19 @@
 """Held-out evaluation of reward steering on the locomotion tasks.
 
-- ``python -m reward_demo locomotion sweep --env ENV``: on *validation* reset seeds (default 200000...), runs the
-  unsteered base planner and every (scale, t_stopgrad) of a grid in one batch (shorter episodes), and picks the
-  setting with the best mean normalised score: the defaults (``planner.DEFAULT_STEERING``) of the Algorithm 1
-  rewards (an on-policy fine-tuned reward brings the steering it was fitted for, ``planner.steering_of``).
-- ``python -m reward_demo locomotion evaluate --env ENV --episodes N --seed S [--scale X] [--t-stopgrad K]
-  --json OUT``: on *fresh* reset seeds S .. S+N-1 (default 100000...: the datasets used reset seeds 0 and
-  20000-20200, the expert's evaluations 1000 + 5000 k + i (i < 5) and 10000-10009), runs the unsteered and the
-  steered base planner with the same seeds and the same planner noise, and reports the mean, standard error
-  and bootstrap 95 % CI of the D4RL-normalised score of each, the paired difference (steered - base) with its
-  bootstrap CI, and the expert policy's score on the same seeds; writes JSON and a PNG.
+- ``python -m reward_demo locomotion sweep --env ENV [--reward paper|onpolicy]``: on *validation* reset seeds
+  (default 200000...), runs the unsteered base planner and every (scale, t_stopgrad) of a grid in one batch
+  (shorter episodes), and picks the setting with the best mean normalised score: the defaults
+  (``planner.DEFAULT_STEERING``) of the Algorithm 1 rewards (an on-policy fine-tuned reward brings the steering
+  it was fitted for, ``planner.steering_of``).
+- ``python -m reward_demo locomotion evaluate --env ENV --episodes N --seed S [--reward paper|onpolicy]
+  [--scale X] [--t-stopgrad K] --json OUT``: on *fresh* reset seeds S .. S+N-1 (default 100000...: the datasets
+  used reset seeds 0 and 20000-20200, the expert's evaluations 1000 + 5000 k + i (i < 5) and 10000-10009), runs
+  the unsteered and the steered base planner with the same seeds and the same planner noise, and reports the
+  mean, standard error and bootstrap 95 % CI of the D4RL-normalised score of each, the paired difference
+  (steered - base) with its bootstrap CI, and the expert policy's score on the same seeds; writes JSON and a
+  PNG. ``--reward``: the paper's offline reward (``paper``, the default) or this project's on-policy fine-tuned
+  extension (``onpolicy``, Hopper and Walker2d); the JSON records which (``reward``: name, label, folder, kind)
+  next to the steering.
 - ``python -m reward_demo locomotion report``: merges the per-env sweep and evaluation JSONs into
   assets/locomotion_eval.json and assets/locomotion_eval.png.
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Literal, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -26,10 +30,21 @@ from ..metrics import auroc, bootstrap_ci
 from ..options import LocomotionCheckpointsOption, LocomotionEnvOption
 from .experts import ENVS, env_key, load_expert_policy, normalized_score
 from .experts import evaluate as evaluate_policy
-from .planner import EpisodeBatch, LocomotionModels, load_locomotion_models, rollout
+from .planner import DEFAULT_REWARD, REWARD_LABELS, EpisodeBatch, LocomotionModels, load_locomotion_models, rollout
 
 RUNS = Path("runs")
 ASSETS = Path("assets")
+#: the --reward choices (planner.REWARDS)
+RewardName = Literal["paper", "onpolicy"]
+#: what an evaluation or sweep made before --reward existed says about its reward
+UNKNOWN_REWARD = {"name": "unknown", "label": "unknown (run before --reward was recorded)", "folder": None,
+                  "kind": None}
+
+
+def reward_of(result: dict) -> dict:
+    """The ``reward`` an evaluation or sweep JSON records ({"name", "folder", "kind", ...}), ``UNKNOWN_REWARD``
+    for one made before it was recorded."""
+    return dict(result.get("reward") or UNKNOWN_REWARD)
 
 
 def summary(values: Sequence[float], n_boot: int = 10_000, seed: int = 0) -> dict:
@@ -112,6 +127,8 @@ class LocoSweepArgs(LocomotionCheckpointsOption, LocomotionEnvOption):
     guidance: Optional[str] = None
     """input (the reference's: gradient added to x_t before each reverse step) or mean (added to the base's reverse
     mean); default: the guidance the env's reward is meant for (input, or mean for an on-policy fine-tuned reward)"""
+    reward: RewardName = DEFAULT_REWARD
+    """paper: the paper's offline reward (Algorithm 1); onpolicy: this project's on-policy fine-tuned extension"""
 
 
 def sweep(models: LocomotionModels, args: LocoSweepArgs) -> dict:
@@ -135,7 +152,7 @@ def sweep(models: LocomotionModels, args: LocoSweepArgs) -> dict:
     steered = [r for r in rows if r["scale"] > 0]
     best = max(steered, key=lambda r: r["score_mean"])
     return {"env": models.env, "seeds": seeds, "max_steps": args.max_steps, "generator_seed": args.generator_seed,
-            "guidance": guidance,
+            "guidance": guidance, "reward": models.reward_info(),
             "rows": rows, "unsteered_score_mean": rows[0]["score_mean"],
             "chosen": {"scale": best["scale"], "t_stopgrad": best["t_stopgrad"]}, "seconds": batch.seconds}
 
@@ -146,7 +163,8 @@ def _command_models(args) -> Tuple[str, LocomotionModels]:
 
     torch.set_num_threads(1)
     key = env_key(args.env)
-    return key, load_locomotion_models(key, str(args.checkpoints) if args.checkpoints else None, "cpu")
+    root = str(args.checkpoints) if args.checkpoints else None
+    return key, load_locomotion_models(key, root, "cpu", getattr(args, "reward", DEFAULT_REWARD))
 
 
 def _write_json(result: dict, path) -> Path:
@@ -160,7 +178,7 @@ def sweep_command(args: LocoSweepArgs) -> None:
     key, models = _command_models(args)
     result = sweep(models, args)
     out = _write_json(result, args.json or RUNS / f"locomotion_sweep_{key}.json")
-    print(f"{key}: unsteered {result['unsteered_score_mean']:.1f}")
+    print(f"{key} ({REWARD_LABELS[models.reward_name]} reward): unsteered {result['unsteered_score_mean']:.1f}")
     for row in result["rows"][1:]:
         print(f"  scale {row['scale']:<5} t_stopgrad {row['t_stopgrad']:<3} score {row['score_mean']:6.1f}")
     print(f"chosen {result['chosen']} ({result['seconds']:.0f} s); wrote {out}")
@@ -195,6 +213,9 @@ class LocoEvaluateArgs(LocomotionCheckpointsOption, LocomotionEnvOption):
     """seed of the planner noise (the same for both planners)"""
     guidance: Optional[str] = None
     """input or mean (see the sweep; default: the env's chosen default)"""
+    reward: RewardName = DEFAULT_REWARD
+    """paper: the paper's offline reward (Algorithm 1); onpolicy: this project's on-policy fine-tuned extension
+    (its default steering is the one it was fitted for)"""
 
 
 def evaluate_planners(models: LocomotionModels, args: LocoEvaluateArgs) -> dict:
@@ -211,7 +232,8 @@ def evaluate_planners(models: LocomotionModels, args: LocoEvaluateArgs) -> dict:
                     generator_seed=args.generator_seed, guidance=guidance)
     base, steered = split_batch(batch, n)
     result = {"env": models.env, "seeds": [seeds[0], seeds[-1]], "episodes": n, "max_steps": args.max_steps,
-              "scale": scale, "t_stopgrad": stop, "guidance": guidance, "generator_seed": args.generator_seed,
+              "scale": scale, "t_stopgrad": stop, "guidance": guidance, "reward": models.reward_info(),
+              "generator_seed": args.generator_seed,
               "base": batch_summary(base, args.bootstrap, 1), "steered": batch_summary(steered, args.bootstrap, 2)}
     diff = steered.scores - base.scores
     result["difference"] = {**summary(diff, args.bootstrap, 3), "steered_better": int((diff > 0).sum())}
@@ -262,8 +284,9 @@ def evaluate_command(args: LocoEvaluateArgs) -> None:
     figure = Path(args.figure or out.with_suffix(".png"))
     plot_evaluations({key: result}, figure)
     b, s, d = result["base"]["score"], result["steered"]["score"], result["difference"]
-    print(f"{key}: base {b['mean']:.1f} +- {b['se']:.1f}  steered {s['mean']:.1f} +- {s['se']:.1f}  "
-          f"difference {d['mean']:+.1f} CI [{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}]  expert policy "
+    print(f"{key} ({REWARD_LABELS[models.reward_name]} reward): base {b['mean']:.1f} +- {b['se']:.1f}  "
+          f"steered {s['mean']:.1f} +- {s['se']:.1f}  difference {d['mean']:+.1f} "
+          f"CI [{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}]  expert policy "
           f"{result['expert_policy']['score']['mean']:.1f}; wrote {out} and {figure}")
 
 
@@ -299,8 +322,8 @@ def plot_evaluations(results: Dict[str, dict], path: Path, sweeps: Optional[Dict
         ax.set_xticks(range(len(groups)), [g[0] for g in groups])
         d = result["difference"]
         ax.set_title(f"{env}: steered - base = {d['mean']:+.1f} [{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}]\n"
-                     f"scale {result['scale']}, t_stopgrad {result['t_stopgrad']}, {result.get('guidance', 'input')} "
-                     f"guidance, {result['episodes']} episodes",
+                     f"{reward_of(result)['name']} reward, scale {result['scale']}, t_stopgrad {result['t_stopgrad']}, "
+                     f"{result.get('guidance', 'input')} guidance, {result['episodes']} episodes",
                      fontsize=9)
         ax.set_ylabel("D4RL-normalised score")
         if sweeps and env in sweeps:
@@ -368,9 +391,11 @@ def report_command(args: LocoReportArgs) -> None:
         run = json.loads(Path(path).read_text())
         extra.append({"file": Path(path).name, "env": run["env"], "episodes": run["episodes"], "seeds": run["seeds"],
                       "scale": run["scale"], "t_stopgrad": run["t_stopgrad"], "guidance": run.get("guidance", "input"),
+                      "reward": reward_of(run),
                       "generator_seed": run["generator_seed"], "base": run["base"]["score"],
                       "steered": run["steered"]["score"], "difference": run["difference"]})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"evaluation": results, "sweep": sweeps, "additional_runs": extra}, indent=2))
     plot_evaluations(results, args.out.with_suffix(".png"), sweeps)
-    print(f"wrote {args.out} and {args.out.with_suffix('.png')} ({', '.join(results)})")
+    rewards = ", ".join(f"{env}: {reward_of(result)['name']} reward" for env, result in results.items())
+    print(f"wrote {args.out} and {args.out.with_suffix('.png')} ({rewards})")

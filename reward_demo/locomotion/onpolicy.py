@@ -15,8 +15,9 @@ chain states, gathered under steering):
 3. score it on validation reset seeds 200000 onwards (monitoring only: no choice is made on them).
 
 Reads ROOT/ENV/{base,expert,reward}; writes the last round's reward to ROOT/ENV/reward_onpolicy, which
-``planner.load_locomotion_models`` then prefers, with the steering it was fitted for (``metadata["steering"]``)
-as the env's defaults. Each finished round is kept in WORK/ENV (fp32 weights, states, random state), and a
+``planner.load_locomotion_models(..., reward="onpolicy")`` loads (``--reward onpolicy``, the tab's Reward choice;
+the paper's offline reward stays the default), with the steering it was fitted for (``metadata["steering"]``) as
+its defaults. Each finished round is kept in WORK/ENV (fp32 weights, states, random state), and a
 rerun resumes after the last one; a run interrupted and resumed gives the same weights as one uninterrupted.
 """
 from __future__ import annotations
@@ -205,7 +206,7 @@ def finetune_reward_command(args: FinetuneRewardArgs) -> Path:
     torch.set_num_threads(max(1, args.threads))
     folder = Path(args.checkpoints) / env
     # always start from the Algorithm 1 reward, whatever a previous run left in reward_onpolicy
-    models = dataclasses.replace(models_from_folder(env, folder, "cpu", reward_folder="reward"), defaults={})
+    models = dataclasses.replace(models_from_folder(env, folder, "cpu", reward="paper"), defaults={})
     work = Path(args.work) / env
     work.mkdir(parents=True, exist_ok=True)
     settings = run_settings(args)

@@ -4,7 +4,8 @@ rollouts of whole episodes.
 A plan is a window of ``horizon`` normalised ``[observation, action]`` rows whose first observation is the
 current one (inpainted); the first action is executed. The base planner can be steered by the relative reward
 (``steering``: input or mean guidance), per episode, so a whole sweep grid runs as one batch. The loader plans
-with the on-policy fine-tuned reward (``reward_onpolicy``, ``onpolicy.py``) where there is one.
+with the paper's offline reward (``reward``, Algorithm 1) unless asked for another one of ``REWARDS``: the
+on-policy fine-tuned ``reward_onpolicy`` (``onpolicy.py``, this project's extension) is used only when named.
 """
 from __future__ import annotations
 
@@ -53,6 +54,12 @@ class LocomotionModels:
     action_dim: int
     defaults: Dict[str, float] = field(default_factory=dict)
     """{"scale": float, "t_stopgrad": int[, "guidance": str]}: the steering the reward is meant for"""
+    reward_name: str = "paper"
+    """which of ``REWARDS`` the reward is"""
+    reward_folder: str = "reward"
+    """its folder in the env's checkpoint folder"""
+    reward_kind: str = ""
+    """its config's ``metadata["kind"]`` (e.g. "reward (fine-tuned on-policy, 4 rounds)")"""
 
     @property
     def n_timesteps(self) -> int:
@@ -67,19 +74,57 @@ class LocomotionModels:
         """How the reward is meant to steer: "input" (the reference's) or "mean" (an on-policy reward)."""
         return self.defaults.get("guidance", "input")
 
+    def reward_info(self) -> dict:
+        """{"name", "label", "folder", "kind"} of the reward, as the evaluation JSON records it."""
+        return {"name": self.reward_name, "label": REWARD_LABELS.get(self.reward_name, self.reward_name),
+                "folder": self.reward_folder, "kind": self.reward_kind}
+
 
 def checkpoint_root(root: Optional[str] = None) -> Path:
     """``root``, else $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else the shipped checkpoints/locomotion."""
     return locomotion_checkpoints(root)
 
 
-ONPOLICY_REWARD = "reward_onpolicy"
+#: the rewards a locomotion env can plan with: {name: its folder in ROOT/ENV}
+REWARDS: Dict[str, str] = {"paper": "reward", "onpolicy": "reward_onpolicy"}
+#: one line per reward, for tables, headlines and the tab's choice
+REWARD_LABELS: Dict[str, str] = {"paper": "paper (offline)", "onpolicy": "on-policy fine-tuned (extension)"}
+#: the command that makes each reward's folder
+REWARD_COMMANDS: Dict[str, str] = {"paper": "python -m reward_demo locomotion train-planners --env {env}",
+                                   "onpolicy": "python -m reward_demo locomotion finetune-reward --env {env}"}
+DEFAULT_REWARD = "paper"
+ONPOLICY_REWARD = REWARDS["onpolicy"]
 
 
-def reward_folder_of(folder: Path) -> str:
-    """The reward a models folder plans with: the on-policy fine-tuned ``reward_onpolicy`` (``locomotion
-    finetune-reward``) where there is one, else the Algorithm 1 ``reward``."""
-    return ONPOLICY_REWARD if (Path(folder) / ONPOLICY_REWARD / "model.safetensors").is_file() else "reward"
+def check_reward(reward) -> str:
+    """``reward`` when it is a name of ``REWARDS``, else a ValueError naming the choices."""
+    if not isinstance(reward, str) or reward not in REWARDS:
+        labels = "; ".join(f"{name}: {label}" for name, label in REWARD_LABELS.items())
+        raise ValueError(f"reward must be one of {', '.join(REWARDS)} ({labels}), got {reward!r}")
+    return reward
+
+
+def reward_present(folder: Path, reward: str) -> bool:
+    return (Path(folder) / REWARDS[check_reward(reward)] / "model.safetensors").is_file()
+
+
+def available_rewards(env: str, root: Optional[str] = None) -> List[str]:
+    """The names of ``REWARDS`` whose checkpoint ``env`` has under ``root`` (the paper's first)."""
+    folder = checkpoint_root(root) / env_key(env)
+    return [name for name in REWARDS if reward_present(folder, name)]
+
+
+def reward_folder(env: str, folder: Path, reward: str = DEFAULT_REWARD) -> str:
+    """The folder name of ``reward`` in ``folder`` (an env's models folder); a FileNotFoundError saying which
+    command makes it when it is not there."""
+    reward = check_reward(reward)
+    if not reward_present(folder, reward):
+        present = [name for name in REWARDS if reward_present(folder, name)]
+        raise FileNotFoundError(
+            f"locomotion env {env!r} has no {reward!r} reward ({REWARD_LABELS[reward]}): no "
+            f"{Path(folder) / REWARDS[reward] / 'model.safetensors'}; its rewards: {', '.join(present) or 'none'}. "
+            f"Make it with: {REWARD_COMMANDS[reward].format(env=env)}")
+    return REWARDS[reward]
 
 
 def steering_of(env: str, reward_metadata: dict) -> dict:
@@ -88,42 +133,46 @@ def steering_of(env: str, reward_metadata: dict) -> dict:
     return dict(reward_metadata.get("steering") or DEFAULT_STEERING[env])
 
 
-def steering_defaults(env: str, root: Optional[str] = None) -> dict:
-    """``steering_of`` the reward ``load_locomotion_models(env, root)`` would load, read from its config only."""
+def steering_defaults(env: str, root: Optional[str] = None, reward: str = DEFAULT_REWARD) -> dict:
+    """``steering_of`` the reward ``load_locomotion_models(env, root, reward=reward)`` would load, read from its
+    config only (errors as ``reward_folder``)."""
     key = env_key(env)
     folder = checkpoint_root(root) / key
-    try:
-        metadata = read_config(folder / reward_folder_of(folder)).get("metadata", {})
-    except FileNotFoundError:
-        metadata = {}
+    metadata = read_config(folder / reward_folder(key, folder, reward)).get("metadata", {})
     return steering_of(key, metadata)
 
 
 def models_from_folder(env: str, folder: Path, device: Optional[str] = None,
-                       reward_folder: Optional[str] = None) -> LocomotionModels:
-    """The models in ``folder``, the reward from ``folder/reward_folder`` (None: ``reward_folder_of(folder)``),
-    with ``steering_of`` that reward as the defaults."""
-    reward_folder = reward_folder or reward_folder_of(folder)
-    missing = [k for k in ("base", "expert", reward_folder) if not (Path(folder) / k / "model.safetensors").is_file()]
+                       reward: str = DEFAULT_REWARD) -> LocomotionModels:
+    """The models in ``folder``, the reward named ``reward`` (``REWARDS``: "paper" or "onpolicy"), with
+    ``steering_of`` that reward as the defaults."""
+    reward = check_reward(reward)
+    missing = [k for k in ("base", "expert") if not (Path(folder) / k / "model.safetensors").is_file()]
     if missing:
         raise FileNotFoundError(f"no trained {'/'.join(missing)} model for locomotion env {env!r} in {folder}; train "
                                 f"them with: python -m reward_demo locomotion train-planners --env {env}")
+    folder_name = reward_folder(env, folder, reward)
     dev = default_device(device)
-    base, expert, reward = (from_pretrained(Path(folder) / k, dev) for k in ("base", "expert", reward_folder))
-    meta = reward.metadata
-    for model in (base, expert, reward):
+    base, expert, reward_model = (from_pretrained(Path(folder) / k, dev) for k in ("base", "expert", folder_name))
+    meta = reward_model.metadata
+    for model in (base, expert, reward_model):
         model.requires_grad_(False)
     normalizer = GaussianNormalizer(tuple(meta["normalizer"]["mean"]), tuple(meta["normalizer"]["std"]))
-    return LocomotionModels(env, base, expert, reward, normalizer, int(meta["horizon"]), int(meta["obs_dim"]),
-                            int(meta["action_dim"]), steering_of(env, meta))
+    return LocomotionModels(env, base, expert, reward_model, normalizer, int(meta["horizon"]), int(meta["obs_dim"]),
+                            int(meta["action_dim"]), steering_of(env, meta), reward, folder_name,
+                            str(meta.get("kind", "")))
 
 
-@functools.lru_cache(maxsize=8)
-def load_locomotion_models(env: str, root: Optional[str] = None, device: Optional[str] = None) -> LocomotionModels:
+@functools.lru_cache(maxsize=16)
+def load_locomotion_models(env: str, root: Optional[str] = None, device: Optional[str] = None,
+                           reward: str = DEFAULT_REWARD) -> LocomotionModels:
     """Load (once) the base planner, expert planner and reward of ``env`` (hopper, halfcheetah or walker2d) from
-    ``root`` (default: $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else the shipped checkpoints/locomotion)."""
+    ``root`` (default: $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else the shipped checkpoints/locomotion).
+
+    ``reward``: "paper" (default: the paper's offline reward, Algorithm 1, folder ``reward``) or "onpolicy"
+    (this project's on-policy fine-tuned extension, ``reward_onpolicy``, where ``finetune-reward`` made one)."""
     key = env_key(env)
-    return models_from_folder(key, checkpoint_root(root) / key, device)
+    return models_from_folder(key, checkpoint_root(root) / key, device, check_reward(reward))
 
 
 # ---------------------------------------------------------------------------------------------- planning

@@ -16,7 +16,8 @@ reward's input gradient and both models' reverse means are in the same coordinat
   from a balanced mix of base and expert data, the clean start state inpainted into x_t and into both reverse
   means, as during planning);
 - optionally, ``reward_onpolicy``: that reward fine-tuned on the steered planner's own reverse-chain states
-  (``onpolicy.py``, ``locomotion finetune-reward``); the loader plans with it where it exists.
+  (``onpolicy.py``, ``locomotion finetune-reward``; this project's extension); the loader plans with it only when
+  asked (``reward="onpolicy"``), the paper's ``reward`` is the default.
 
 Scaled down for a 2-core CPU (the reference: horizon 32 (HalfCheetah 4), dim_mults (1, 2, 4, 8), 1e6 diffusion
 steps at batch 32, 50k-100k reward steps): horizon 16 for Hopper and Walker2d (4 for HalfCheetah, as the

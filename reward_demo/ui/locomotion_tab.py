@@ -5,14 +5,19 @@ return of both over time, the learned reward along each executed trajectory, and
 
 API endpoints (every event has an ``api_name``; see ``build_tab``):
 
-``locomotion_run(env, scale, t_stopgrad, seed, steps) -> (base video, steered video, returns plot, reward plot,
-summary, headline, status)``: a generator; the browser sees the curves so far every couple of seconds, the videos
-at the end; ``Client.predict`` returns the finished run.
+``locomotion_run(env, scale, t_stopgrad, seed, steps, reward) -> (base video, steered video, returns plot, reward
+plot, summary, headline, status)``: a generator; the browser sees the curves so far every couple of seconds, the
+videos at the end; ``Client.predict`` returns the finished run. ``reward``: "paper" (the paper's offline reward,
+the default) or "onpolicy" (this project's on-policy fine-tuned extension, where the env has one); the summary and
+the headline name it.
 ``locomotion_example(env) -> (scale, t_stopgrad, seed, steps, base video, steered video, returns plot, reward plot,
-summary, headline, status)``: the precomputed run shipped in ``assets/locomotion/`` (instant; also shown on
-page load); the episode length is set to the interactive default, not the example's.
+summary, headline, status, reward, reward note)``: the precomputed run shipped in ``assets/locomotion/`` (instant;
+also shown on page load) and the reward it was made with (the Reward choice, with the env's rewards as its
+choices); the episode length is set to the interactive default, not the example's.
 ``locomotion_select_env(env) -> (same as locomotion_example)``: loads the env's models (once per process), resets
 the controls to its defaults and shows its example.
+``locomotion_select_reward(env, reward) -> (scale, t_stopgrad, reward note)``: resets the steering controls to the
+setting that reward is meant for (its guidance comes with the reward) and says what the reward is.
 ``locomotion_cancel() -> (headline, status)``: stops this session's run, which then ends by yielding the same
 (headline, status); its results so far stay shown. (An API client can also cancel its own job.)
 
@@ -28,11 +33,12 @@ from typing import Dict, Optional
 
 import gradio as gr
 
-from ..locomotion.demo import (DEFAULT_SEED, DEFAULT_STEPS, ENVS, GYM_IDS, MAX_SCALE, MAX_STEPS, MIN_STEPS,
-                               TRAIN_COMMAND, UPDATE_EVERY_S, check_env, check_trained, configured_timesteps,
-                               default_steering, get_models, parse_scale, parse_seed, parse_steps, parse_t_stopgrad,
-                               stream_pair, trained_envs)
-from ..locomotion.demo_results import default_env, example_run, headline, load_examples, summary_json
+from ..locomotion.demo import (DEFAULT_REWARD, DEFAULT_SEED, DEFAULT_STEPS, ENVS, GYM_IDS, MAX_SCALE, MAX_STEPS,
+                               MIN_STEPS, TRAIN_COMMAND, UPDATE_EVERY_S, check_env, check_reward, check_trained,
+                               configured_timesteps, get_models, parse_scale, parse_seed, parse_steps,
+                               parse_t_stopgrad, reward_steering, rewards_of, stream_pair, trained_envs)
+from ..locomotion.demo_results import (REWARD_TEXT, default_env, example_run, headline, load_examples, reward_label,
+                                       reward_note, summary_json)
 from .errors import RunCancelled, checked_by_handler, user_errors
 from .locomotion_plots import figures
 
@@ -90,12 +96,13 @@ def _session(request: Optional[gr.Request]) -> str:
 
 # ------------------------------------------------------------------ handlers (one per API endpoint)
 @user_errors
-def _start_run(env, scale, t_stopgrad, seed, steps, report):
+def _start_run(env, scale, t_stopgrad, seed, steps, reward, report):
     env = check_trained(env)
+    reward = check_reward(env, reward)
     scale, steps, seed = parse_scale(scale), parse_steps(steps), parse_seed(seed)
-    models = get_models(env)
+    models = get_models(env, reward)
     settings = {"seed": seed, "scale": scale, "t_stopgrad": parse_t_stopgrad(t_stopgrad, models), "steps": steps,
-                "guidance": models.guidance}
+                "guidance": models.guidance, "reward": reward}
     state = _Run(env, settings)
     stream = stream_pair(models, seed, scale, settings["t_stopgrad"], steps, f"{env}_seed{seed}",
                          check=_checker(state.stop), progress=report)
@@ -108,15 +115,17 @@ def _next_update(stream):
     return next(stream, None)
 
 
-def run(env, scale, t_stopgrad, seed, steps, request: gr.Request = None, progress=gr.Progress()):
-    """locomotion_run: base and steered planner from the same seed; yields (base video, steered video, returns
-    plot, learned-reward plot, summary, headline, status) as the run goes (the videos only at the end)."""
+def run(env, scale, t_stopgrad, seed, steps, reward=DEFAULT_REWARD, request: gr.Request = None,
+        progress=gr.Progress()):
+    """locomotion_run: base and steered planner from the same seed, steered by ``reward`` ("paper" or
+    "onpolicy"); yields (base video, steered video, returns plot, learned-reward plot, summary, headline, status)
+    as the run goes (the videos only at the end)."""
     progress(0.0, desc="loading the models")
 
     def report(description, done, total, unit):
         progress((done, total), desc=description, unit=unit)
 
-    state, stream = _start_run(env, scale, t_stopgrad, seed, steps, report)
+    state, stream = _start_run(env, scale, t_stopgrad, seed, steps, reward, report)
     env, settings = state.env, state.settings
     session = _session(request)
     _runs_in_flight[session] = state
@@ -162,18 +171,36 @@ def cancel_run(request: gr.Request = None):
     return outputs
 
 
+def reward_choices(env: str) -> list:
+    """The Reward choice's (label, name) pairs for ``env``: the paper's reward first, the extension where made."""
+    return [(reward_label(name), name) for name in rewards_of(env)]
+
+
+def reward_outputs(env: str, reward: str) -> tuple:
+    """(the Reward choice set to ``reward`` with ``env``'s rewards as its choices, the note on that reward)."""
+    rewards = rewards_of(env)
+    choice = gr.Radio(choices=reward_choices(env), value=reward if reward in rewards else DEFAULT_REWARD)
+    if reward not in REWARD_TEXT:  # an example made before its reward was recorded
+        return choice, f"**{reward_label(reward)} reward**: this example does not record which reward steered it."
+    if reward not in rewards:  # an example made with checkpoints other than these
+        return choice, f"**{reward_label(reward)}**: this example's reward is not among these checkpoints."
+    return choice, reward_note(env, reward, reward_steering(env, reward), rewards)
+
+
 def example_outputs(env: str) -> tuple:
     """(scale, t_stopgrad, seed, steps, base video, steered video, returns plot, reward plot, summary, headline,
-    status) of the env's shipped example run; the episode length is the interactive default."""
+    status, reward, reward note) of the env's shipped example run; the episode length is the interactive default,
+    the Reward choice the example's reward."""
     example = example_run(env)
     settings = example["settings"]
     summary = summary_json(env, settings, example["summary"], example=True, command=example.get("command"))
-    status = (f"Showing the precomputed {env} example. *Run base + steered* plans a fresh episode here: its "
-              f"curves update every {UPDATE_EVERY_S:g} s, its videos come at the end.")
+    status = (f"Showing the precomputed {env} example ({reward_label(settings['reward'])} reward). *Run base + "
+              f"steered* plans a fresh episode here: its curves update every {UPDATE_EVERY_S:g} s, its videos come "
+              "at the end.")
     return (settings["scale"], settings["t_stopgrad"], settings["seed"], DEFAULT_STEPS,
             example["videos"]["base"], example["videos"]["steered"],
             *figures(env, example["curves"]), summary, headline(env, example["summary"], settings, "example"),
-            status)
+            status, *reward_outputs(env, settings["reward"]))
 
 
 @user_errors
@@ -186,27 +213,48 @@ def example(env):
 @user_errors
 def select_env(env):
     """locomotion_select_env: load the env's models (once) and show its example run (controls set to the example's
-    settings, which are the env's default steering settings); without an example: the defaults and empty outputs.
+    settings and reward, the Reward choice to the env's rewards); without an example: the paper's reward, its
+    default steering and empty outputs.
 
-    Controls get plain values, never component updates: an update would replace the session's copy of the input
-    component and with it ``checked_by_handler``'s pass-through (Gradio's range check would come back)."""
+    The sliders and the seed get plain values, never component updates: an update would replace the session's
+    copy of the input component and with it ``checked_by_handler``'s pass-through (Gradio's range check would come
+    back). The Reward choice is updated (its choices are the env's rewards), so the events that read it are
+    registered with ``preprocess=False`` (see ``build_tab``)."""
     env = check_trained(env)
-    models = get_models(env)
     if env in load_examples():
+        example = load_examples()[env]
+        reward = example["settings"].get("reward")
+        get_models(env, reward if reward in rewards_of(env) else DEFAULT_REWARD)
         return example_outputs(env)
+    models = get_models(env, DEFAULT_REWARD)
     defaults = models.defaults
     settings = {"seed": DEFAULT_SEED, "scale": float(defaults["scale"]), "t_stopgrad": int(defaults["t_stopgrad"]),
-                "steps": DEFAULT_STEPS, "guidance": models.guidance}
+                "steps": DEFAULT_STEPS, "guidance": models.guidance, "reward": DEFAULT_REWARD}
     return (settings["scale"], settings["t_stopgrad"], DEFAULT_SEED, DEFAULT_STEPS, None, None, *figures(env, {}),
             summary_json(env, settings, {}, example=False, note="no precomputed example: press Run"),
-            headline(env, {}, settings, "finished"), f"No precomputed {env} example: press *Run base + steered*.")
+            headline(env, {}, settings, "finished"), f"No precomputed {env} example: press *Run base + steered*.",
+            *reward_outputs(env, DEFAULT_REWARD))
+
+
+@user_errors
+def select_reward(env, reward):
+    """locomotion_select_reward: the steering controls reset to the setting ``reward`` of ``env`` is meant for
+    (its guidance comes with the reward), and the note says what the reward is; the results shown stay (their
+    headline names the reward that made them)."""
+    env = check_trained(env)
+    reward = check_reward(env, reward)
+    steering = reward_steering(env, reward)
+    return (float(steering["scale"]), int(steering["t_stopgrad"]),
+            reward_note(env, reward, steering, rewards_of(env)))
 
 
 # ------------------------------------------------------------------ layout
 INTRO = (
     "Each environment has a **base** diffusion planner trained on low-return data (the replay buffer of an RL run "
     "up to about a third of the expert's return, as D4RL *medium-replay*), an **expert** planner trained on expert "
-    "rollouts, and the **relative reward** learned from the pair by gradient matching. Here the base planner runs "
+    "rollouts, and the **relative reward** learned from the pair by gradient matching: the paper's offline reward, "
+    "the default; where made, *Reward* also offers this project's extension, that reward fine-tuned on-policy in "
+    "the simulator. Here the base planner runs "
     "in the simulator twice from the same seed: unsteered, and **steered** by the learned reward's gradient during "
     "sampling. A precomputed example is shown; *Run* plans a fresh episode (the planner replans at every step, so "
     f"an episode is capped at {MAX_STEPS} steps; its curves show while it runs).")
@@ -220,9 +268,8 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
     trained = trained_envs()
     missing = [e for e in ENVS if e not in trained]
     env0 = default_env(trained)
-    steering = default_steering()
-    defaults_note = ", ".join(f"{e} {v['scale']:g} (t_stopgrad {v['t_stopgrad']})" for e, v in steering.items()) or "-"
-    start = steering.get(env0, {"scale": 0.5, "t_stopgrad": 5})
+    start = reward_steering(env0, DEFAULT_REWARD) if env0 in trained else {"scale": 0.5, "t_stopgrad": 5}
+    rewards0 = rewards_of(env0) if env0 in trained else [DEFAULT_REWARD]
     gr.Markdown(INTRO)
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=280):
@@ -232,9 +279,16 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
             if missing:
                 gr.Markdown("**Not trained yet:** " + "; ".join(
                     f"{e}, train with `{TRAIN_COMMAND.format(env=e)}`" for e in missing), elem_id="loco-missing")
+            reward = checked_by_handler(gr.Radio(
+                [(reward_label(r), r) for r in rewards0], value=DEFAULT_REWARD, label="Reward",
+                info="which learned reward steers; picking one sets its recommended steering",
+                elem_id="loco-reward-choice"))
+            reward_md = gr.Markdown(reward_note(env0, DEFAULT_REWARD, start, rewards0) if env0 in trained else "",
+                                    elem_id="loco-reward-note")
             scale = checked_by_handler(gr.Slider(
                 0, MAX_SCALE, value=start["scale"], step=0.05, label="Steering scale (0 = unsteered)",
-                info=f"recommended: {defaults_note}", elem_id="loco-scale"))
+                info="set to the reward's recommended scale when an environment or a reward is picked",
+                elem_id="loco-scale"))
             t_stopgrad = checked_by_handler(gr.Slider(
                 0, max([configured_timesteps(e) for e in trained] or [20]), value=start["t_stopgrad"], step=1,
                 label="t_stopgrad", info="no reward guidance at diffusion steps t < t_stopgrad",
@@ -266,9 +320,15 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
 
     results = [base_video, steered_video, returns_plot, reward_plot, summary, headline_md, status]
     controls = [scale, t_stopgrad, seed, steps]
+    # appended after the earlier outputs (an API client's indices stay); the Reward choice's choices are the env's
+    # rewards, a component update: Gradio then rebuilds it for the session without checked_by_handler's
+    # pass-through, so the events that read it do not preprocess (as the Maze tab; every input is checked by its
+    # handler)
+    reward_out = [reward, reward_md]
     on_status = {"show_progress_on": [status]}
-    run_event = run_button.click(run, [env, scale, t_stopgrad, seed, steps], results, api_name="locomotion_run",
-                                 concurrency_id="locomotion_run", **on_status)
+    run_event = run_button.click(run, [env, scale, t_stopgrad, seed, steps, reward], results,
+                                 api_name="locomotion_run", concurrency_id="locomotion_run", preprocess=False,
+                                 **on_status)
     # private: an API client cancels its own job; the browser's Cancel says so and keeps the results so far
     cancel.click(cancel_run, None, [headline_md, status], cancels=[run_event], api_name="locomotion_cancel",
                  concurrency_id="locomotion_cancel", concurrency_limit=None, **on_status)
@@ -276,11 +336,14 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
     if demo is not None and env0 in load_examples():  # nothing to show (and no error toast) without an example
         example_triggers.append(demo.load)
     # cheap events have concurrency ids of their own: they never wait behind a run
-    gr.on(example_triggers, example, [env], [*controls, *results], api_name="locomotion_example",
+    gr.on(example_triggers, example, [env], [*controls, *results, *reward_out], api_name="locomotion_example",
           concurrency_id="locomotion_example", concurrency_limit=None, **on_status)
-    env.input(select_env, [env], [*controls, *results], api_name="locomotion_select_env",
+    env.input(select_env, [env], [*controls, *results, *reward_out], api_name="locomotion_select_env",
               concurrency_id="locomotion_select_env", **on_status)
-    return {"env": env, "scale": scale, "t_stopgrad": t_stopgrad, "seed": seed, "steps": steps, "run": run_button,
+    reward.input(select_reward, [env, reward], [scale, t_stopgrad, reward_md], api_name="locomotion_select_reward",
+                 concurrency_id="locomotion_select_reward", concurrency_limit=None, preprocess=False, **on_status)
+    return {"env": env, "reward": reward, "reward_note": reward_md, "scale": scale, "t_stopgrad": t_stopgrad,
+            "seed": seed, "steps": steps, "run": run_button,
             "cancel": cancel, "example": example_button, "base_video": base_video, "steered_video": steered_video,
             "returns_plot": returns_plot, "reward_plot": reward_plot, "summary": summary, "headline": headline_md,
             "status": status}
