@@ -38,22 +38,44 @@ def reward_gradient(reward: nn.Module, x: torch.Tensor, t: torch.Tensor, cond=No
 
 def gradient_matching_loss(reward: nn.Module, mu_base: torch.Tensor, target: torch.Tensor, t: torch.Tensor,
                            cond=None, penalty: float = 0.0, t_weights: Optional[torch.Tensor] = None,
-                           weights: Optional[torch.Tensor] = None) -> torch.Tensor:
+                           weights: Optional[torch.Tensor] = None, free: Optional[torch.Tensor] = None) -> torch.Tensor:
     """MSE between grad_x r(mu_B, t) and target = mu_E - mu_B, plus ``penalty * mean(r^2)``.
     ``t_weights`` (T,) weighs each sample's squared error by the weight of its (integer) t; ``weights`` (B,)
-    weighs each sample directly (None and None: unweighted)."""
+    weighs each sample directly (None and None: unweighted). ``free`` (same shape as ``target``, bool): the
+    entries the reverse process moves; entries fixed by inpainting are left out of the mean (None: all count)."""
     if t_weights is not None and weights is not None:
         raise ValueError("give t_weights or weights, not both")
     r, grad = reward_gradient(reward, mu_base, t, cond, create_graph=True)
     if t_weights is not None:
         weights = t_weights[t]
-    if weights is None:
+    if free is None and weights is None:
         loss = F.mse_loss(grad, target)
     else:
-        loss = (weights * (grad - target).pow(2).flatten(1).mean(1)).mean()
+        loss = matching_error(grad, target, free)
+        loss = loss.mean() if weights is None else (weights * loss).mean()
     if penalty:
         loss = loss + penalty * r.pow(2).mean()
     return loss
+
+
+def matching_error(grad: torch.Tensor, target: torch.Tensor, free: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Per-sample mean squared error between ``grad`` and ``target`` over the ``free`` entries (None: all)."""
+    squared = (grad - target).pow(2)
+    if free is None:
+        return squared.flatten(1).mean(1)
+    return (squared * free).flatten(1).sum(1) / free.flatten(1).sum(1).clamp(min=1)
+
+
+def free_entries(like: torch.Tensor, conditions: Optional[Conditions]) -> Optional[torch.Tensor]:
+    """Bool mask of the entries of ``like`` that inpainting ``conditions`` leaves to the reverse process (None
+    without conditions). The reverse process never moves the fixed entries, so the reward's gradient there
+    does not steer and is not matched."""
+    if not conditions:
+        return None
+    free = torch.ones_like(like, dtype=torch.bool)
+    for index, values in conditions.items():
+        free[:, index, : values.shape[-1]] = False
+    return free
 
 
 @torch.no_grad()
@@ -139,10 +161,10 @@ class TargetBuffer:
     """Precomputed (mu_B, mu_E - mu_B, t, cond) tuples, computed in large no-grad chunks."""
 
     def __init__(self, source, base: GaussianDiffusion, expert: GaussianDiffusion, size: int,
-                 base_uses_cond: bool = False, chunk: int = 4096, conditions_fn=None):
+                 base_uses_cond: bool = False, chunk: int = 4096, conditions_fn=None, match_fixed: bool = True):
         self.source, self.base, self.expert = source, base, expert
         self.size, self.chunk, self.base_uses_cond = size, chunk, base_uses_cond
-        self.conditions_fn = conditions_fn
+        self.conditions_fn, self.match_fixed = conditions_fn, match_fixed
 
     def fill(self, generator: torch.Generator):
         parts = []
@@ -152,22 +174,25 @@ class TargetBuffer:
             conditions = self.conditions_fn(x_t) if self.conditions_fn else None
             mu_base, target = reverse_mean_difference(
                 self.base, self.expert, x_t, t, cond if self.base_uses_cond else None, cond, conditions)
-            parts.append((mu_base, target, t, cond))
+            free = None if self.match_fixed else free_entries(target, conditions)
+            parts.append((mu_base, target, t, cond, free))
         self.mu_base = torch.cat([p[0] for p in parts])
         self.target = torch.cat([p[1] for p in parts])
         self.t = torch.cat([p[2] for p in parts])
         self.cond = None if parts[0][3] is None else torch.cat([p[3] for p in parts])
+        self.free = None if parts[0][4] is None else torch.cat([p[4] for p in parts])
 
     def batch(self, n: int, generator: torch.Generator) -> dict:
         index = torch.randint(0, self.size, (n,), generator=generator).to(self.mu_base.device)
         return {"mu_base": self.mu_base[index], "target": self.target[index], "t": self.t[index],
-                "cond": None if self.cond is None else self.cond[index]}
+                "cond": None if self.cond is None else self.cond[index],
+                "free": None if self.free is None else self.free[index]}
 
 
 def make_reward_loss(penalty: float = 0.0, t_weights: Optional[torch.Tensor] = None):
     def loss_fn(reward: nn.Module, batch: dict) -> torch.Tensor:
         return gradient_matching_loss(reward, batch["mu_base"], batch["target"], batch["t"], batch["cond"], penalty,
-                                      t_weights)
+                                      t_weights, free=batch.get("free"))
 
     return loss_fn
 
@@ -203,7 +228,7 @@ def validation_loss_fn(buffer: TargetBuffer, batch_size: int = 1024, t_weights: 
             s = slice(start, start + batch_size)
             cond = None if buffer.cond is None else buffer.cond[s]
             _, grad = reward_gradient(reward, buffer.mu_base[s], buffer.t[s], cond)
-            squared = (grad - buffer.target[s]).pow(2).flatten(1).mean(1)
+            squared = matching_error(grad, buffer.target[s], None if buffer.free is None else buffer.free[s])
             if t_weights is not None:
                 squared = squared * t_weights[buffer.t[s]]
             total += squared.sum().item()
@@ -217,7 +242,8 @@ def train_relative_reward(reward: nn.Module, base: GaussianDiffusion, expert: Ga
                           val_source, config, out_dir=None, buffer_size: int = 16384, refresh_every: int = 150,
                           val_size: int = 4096, penalty: float = 0.0, base_uses_cond: bool = False,
                           conditions_fn=None, metadata: Optional[dict] = None,
-                          save_dtype: torch.dtype = torch.float32, normalize_per_t: bool = False):
+                          save_dtype: torch.dtype = torch.float32, normalize_per_t: bool = False,
+                          match_fixed: bool = True):
     """Fit ``reward`` by gradient matching; returns ``training.TrainResult`` (EMA reward + history).
 
     Args:
@@ -233,6 +259,9 @@ def train_relative_reward(reward: nn.Module, base: GaussianDiffusion, expert: Ga
         save_dtype: dtype of the saved final weights.
         normalize_per_t: weigh each t's squared error by 1 / (its mean squared target), measured once on the
             held-out buffer (``per_t_weights``); False is the reference's unweighted loss.
+        match_fixed: also match the gradient on the entries ``conditions_fn`` fixes (True). Those entries are
+            inpainted after every reverse step, so their target is 0 and matching it only forbids the reward to
+            depend on them (e.g. on the current observation); False leaves them out of the loss.
     """
     from .training import train
 
@@ -242,8 +271,10 @@ def train_relative_reward(reward: nn.Module, base: GaussianDiffusion, expert: Ga
     # rtol 1e-3: a schedule saved in fp16 by an older save_pretrained is still the same schedule
     if base.n_timesteps != expert.n_timesteps or not torch.allclose(base.betas, expert.betas, rtol=1e-3):
         raise ValueError("base and expert must share one noise schedule (same T and betas)")
-    buffer = TargetBuffer(source, base, expert, buffer_size, base_uses_cond, conditions_fn=conditions_fn)
-    val_buffer = TargetBuffer(val_source, base, expert, val_size, base_uses_cond, conditions_fn=conditions_fn)
+    buffer = TargetBuffer(source, base, expert, buffer_size, base_uses_cond, conditions_fn=conditions_fn,
+                          match_fixed=match_fixed)
+    val_buffer = TargetBuffer(val_source, base, expert, val_size, base_uses_cond, conditions_fn=conditions_fn,
+                              match_fixed=match_fixed)
     val_buffer.fill(torch.Generator().manual_seed(config.seed + 10_000))
     t_weights = per_t_weights(val_buffer, base.n_timesteps) if normalize_per_t else None
     state = {"draws": 0}

@@ -166,3 +166,72 @@ def test_per_t_normalised_loss_still_recovers_log_density_ratio(exact):
         pearson, cosine = agreement(reward, base, t)
         assert pearson >= 0.99, f"t={t}: Pearson {pearson:.4f}"
         assert cosine.mean() >= 0.95, f"t={t}: mean gradient cosine {cosine.mean():.4f}"
+
+
+def test_free_entries_leave_out_exactly_the_inpainted_ones():
+    from reward_demo.relative_reward import free_entries
+
+    like = torch.zeros(3, 4, 5)
+    free = free_entries(like, {0: torch.ones(3, 2), 2: torch.ones(3, 5)})
+    assert free.shape == like.shape and free.dtype == torch.bool
+    assert not free[:, 0, :2].any() and not free[:, 2].any()
+    assert free[:, 0, 2:].all() and free[:, 1].all() and free[:, 3].all()
+    assert int((~free).sum()) == 3 * (2 + 5)
+    assert free_entries(like, None) is None and free_entries(like, {}) is None
+
+
+class ObservationOnlyReward(torch.nn.Module):
+    """r(x) = sum of the squared start observation (x[:, 0, :2]): its gradient lives on the fixed entries only."""
+
+    def forward(self, x, t, cond=None):
+        return x[:, 0, :2].pow(2).sum(1)
+
+
+def test_matching_on_free_entries_ignores_the_gradient_on_fixed_ones():
+    from reward_demo.relative_reward import free_entries, gradient_matching_loss
+
+    mu = torch.randn(8, 4, 5)
+    target = torch.zeros_like(mu)
+    t = torch.zeros(8, dtype=torch.long)
+    free = free_entries(mu, {0: mu[:, 0, :2]})
+    reward = ObservationOnlyReward()
+    # matched on every entry, a reward that depends on the fixed observation is penalised for it ...
+    assert gradient_matching_loss(reward, mu, target, t) > 0.1
+    # ... on the free entries only, its gradient there is not part of the loss
+    assert float(gradient_matching_loss(reward, mu, target, t, free=free)) == 0.0
+    # and an error on a free entry still counts, averaged over the free entries of each sample
+    target[:, 1, 0] = 1.0
+    expected = 1.0 / int(free[0].sum())
+    assert abs(float(gradient_matching_loss(reward, mu, target, t, free=free)) - expected) < 1e-6
+
+
+class ShiftedMean:
+    """A stand-in model whose reverse mean is x_t + shift (all TargetBuffer needs of a model)."""
+
+    def __init__(self, shift):
+        self.shift = shift
+
+    def reverse_mean(self, x_t, t, cond=None):
+        return x_t + self.shift
+
+
+class WindowSource:
+    def draw(self, n, generator):
+        return torch.randn(n, 4, 5, generator=generator), torch.zeros(n, dtype=torch.long), None
+
+
+@pytest.mark.parametrize("match_fixed", [True, False])
+def test_target_buffer_marks_free_entries_only_when_the_fixed_ones_are_not_matched(match_fixed):
+    from reward_demo.relative_reward import TargetBuffer
+
+    buffer = TargetBuffer(WindowSource(), ShiftedMean(0.0), ShiftedMean(1.0), 16,
+                          conditions_fn=lambda x_t: {0: x_t[:, 0, :2].clone()}, match_fixed=match_fixed)
+    buffer.fill(torch.Generator().manual_seed(0))
+    batch = buffer.batch(4, torch.Generator().manual_seed(1))
+    # inpainting makes the target 0 on the fixed entries and 1 elsewhere
+    assert torch.all(batch["target"][:, 0, :2] == 0)
+    assert torch.allclose(batch["target"][:, 1:], torch.ones(4, 3, 5))
+    if match_fixed:
+        assert batch["free"] is None
+    else:
+        assert not batch["free"][:, 0, :2].any() and batch["free"][:, 1:].all()

@@ -271,7 +271,8 @@ def finetune_reward_command(args: FinetuneRewardArgs) -> Path:
                              eval_every=500, save_every=10**9, progress=False, cpu=True)
         result = train_relative_reward(reward, models.base, models.expert, source, val_source, config, None,
                                        buffer_size=args.buffer, refresh_every=100, val_size=min(2048, args.buffer),
-                                       conditions_fn=lambda x_t: start_conditions(x_t, models.obs_dim))
+                                       conditions_fn=lambda x_t: start_conditions(x_t, models.obs_dim),
+                                       match_fixed=True)  # as the shipped on-policy rewards were fitted
         current = dataclasses.replace(models, reward=result.model.requires_grad_(False))
         entry = {"round": r, "states": int(sum(len(v) for v in train_x)), "collect_score": float(batch.scores.mean()),
                  "history": result.history}

@@ -99,6 +99,9 @@ class LocoTrainArgs(ProgressOption, ThreadsOption, TrainSeedOption, LocomotionEn
     reward_normalize_per_t: bool = False
     """weigh the reward's matching error of each diffusion step by 1 / its mean squared target (False: the
     reference's unweighted loss)"""
+    reward_match_start: bool = False
+    """also match the reward's gradient on the inpainted start observation, whose target is always 0 (the rewards
+    shipped before 2026-12-06 did: it forbids the reward to depend on the current observation)"""
     val_fraction: float = 0.1
     """fraction of each dataset's episodes held out for validation"""
 
@@ -256,13 +259,17 @@ class BalancedWindowSource:
         return x_t, t, None
 
 
-def is_complete(directory: Path, steps: int) -> bool:
-    """A finished model folder: weights present and trained for ``steps`` steps."""
+def is_complete(directory: Path, steps: int, settings: Optional[dict] = None) -> bool:
+    """A finished model folder: weights present, trained for ``steps`` steps and, for each of ``settings``
+    ({arg: (value, value assumed when the config predates the arg)}), with that training argument."""
     try:
         config = read_config(directory)
     except FileNotFoundError:
         return False
-    return (Path(directory) / "model.safetensors").is_file() and config["metadata"]["training"]["steps"] == steps
+    args = config["metadata"].get("args", {})
+    same = all(args.get(name, assumed) == value for name, (value, assumed) in (settings or {}).items())
+    return (Path(directory) / "model.safetensors").is_file() and config["metadata"]["training"]["steps"] == steps \
+        and same
 
 
 def reproduce_command(args: LocoTrainArgs) -> str:
@@ -323,7 +330,7 @@ def train_planners_command(args: LocoTrainArgs) -> None:
         print(f"[{args.env}] {kind} planner done in {time.time() - started:.0f} s", flush=True)
 
     out = root / "reward"
-    if not is_complete(out, args.reward_steps):
+    if not is_complete(out, args.reward_steps, {"reward_match_start": (args.reward_match_start, True)}):
         base, expert = models["base"], models["expert"]
         source = BalancedWindowSource(data[("base", "train")], data[("expert", "train")], base, obs_dim)
         val_source = BalancedWindowSource(data[("base", "val")], data[("expert", "val")], base, obs_dim)
@@ -335,6 +342,6 @@ def train_planners_command(args: LocoTrainArgs) -> None:
                               buffer_size=args.reward_buffer, refresh_every=args.reward_refresh, val_size=2048,
                               conditions_fn=lambda x_t: start_conditions(x_t, obs_dim),
                               metadata={**metadata, "kind": "reward"}, save_dtype=SAVE_DTYPE,
-                              normalize_per_t=args.reward_normalize_per_t)
+                              normalize_per_t=args.reward_normalize_per_t, match_fixed=args.reward_match_start)
         print(f"[{args.env}] reward done in {time.time() - started:.0f} s", flush=True)
     print(f"[{args.env}] models in {root}", flush=True)
