@@ -214,7 +214,7 @@ def test_cli_evaluate(tmp_path):
     assert bad.returncode == 2 and "scale must be" in bad.stderr
 
     # the report merges it; --append keeps the additional runs the report already lists
-    from reward_demo.locomotion.evaluate import LocoReportArgs, report_command
+    from reward_demo.locomotion.report import LocoReportArgs, report_command
 
     runs, report = tmp_path / "runs", tmp_path / "report.json"
     runs.mkdir()

@@ -18,6 +18,7 @@ from locomotion_support import (  # noqa: E402
 )
 from reward_demo import cli, docs_tables  # noqa: E402
 from reward_demo.locomotion import evaluate  # noqa: E402
+from reward_demo.locomotion import report as report_module  # noqa: E402
 from reward_demo.locomotion.planner import (  # noqa: E402
     DEFAULT_STEERING,
     REWARD_LABELS,
@@ -170,9 +171,9 @@ def test_report_reads_old_evaluations_without_a_reward_and_the_tables_name_it(ro
     (runs / "locomotion_eval_walker2d.json").write_text(json.dumps({**old, "env": "walker2d"}))
     (tmp_path / "old_extra.json").write_text(json.dumps(old))
     out = tmp_path / "report.json"
-    evaluate.report_command(evaluate.LocoReportArgs(envs=("hopper", "walker2d"), runs=runs, out=out,
-                                                    extra=(runs / "locomotion_eval_hopper.json",
-                                                           tmp_path / "old_extra.json")))
+    report_module.report_command(report_module.LocoReportArgs(envs=("hopper", "walker2d"), runs=runs, out=out,
+                                                              extra=(runs / "locomotion_eval_hopper.json",
+                                                                     tmp_path / "old_extra.json")))
     report = json.loads(out.read_text())
     assert report["evaluation"]["hopper"]["reward"]["name"] == "onpolicy"
     assert [run["reward"]["name"] for run in report["additional_runs"]] == ["onpolicy", "unknown"]

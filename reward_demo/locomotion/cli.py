@@ -2,9 +2,10 @@
 and function live with its work: experts.py, train.py, onpolicy.py, evaluate.py)."""
 from __future__ import annotations
 
-from .evaluate import LocoEvaluateArgs, LocoReportArgs, LocoSweepArgs, evaluate_command, report_command, sweep_command
+from .evaluate import LocoEvaluateArgs, LocoSweepArgs, evaluate_command, sweep_command
 from .experts import ExpertTrainArgs, RecordExpertArgs, record_expert_command, train_expert_command
 from .onpolicy import FinetuneRewardArgs, finetune_reward_command
+from .report import LocoReportArgs, report_command
 from .train import LocoTrainArgs, train_planners_command
 
 COMMANDS = {"train-expert": (ExpertTrainArgs, train_expert_command),

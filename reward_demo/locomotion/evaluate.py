@@ -22,13 +22,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Literal, Optional, Sequence, Tuple
+from typing import Literal, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..metrics import auroc, bootstrap_ci
 from ..options import LocomotionCheckpointsOption, LocomotionEnvOption
-from .experts import ENVS, env_key, load_expert_policy, normalized_score
+from .experts import env_key, load_expert_policy, normalized_score
 from .experts import evaluate as evaluate_policy
 from .planner import DEFAULT_REWARD, REWARD_LABELS, EpisodeBatch, LocomotionModels, load_locomotion_models, rollout
 
@@ -282,6 +282,8 @@ def evaluate_command(args: LocoEvaluateArgs) -> None:
     result = evaluate_planners(models, args)
     out = _write_json(result, args.json or RUNS / f"locomotion_eval_{key}.json")
     figure = Path(args.figure or out.with_suffix(".png"))
+    from .report import plot_evaluations
+
     plot_evaluations({key: result}, figure)
     b, s, d = result["base"]["score"], result["steered"]["score"], result["difference"]
     print(f"{key} ({REWARD_LABELS[models.reward_name]} reward): base {b['mean']:.1f} +- {b['se']:.1f}  "
@@ -291,111 +293,3 @@ def evaluate_command(args: LocoEvaluateArgs) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- report
-
-
-def plot_evaluations(results: Dict[str, dict], path: Path, sweeps: Optional[Dict[str, dict]] = None) -> None:
-    """Per env: normalised scores of each episode (base, steered, expert policy) with mean and 95 % CI, and the
-    sweep's mean score per (scale, t_stopgrad) when given."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    envs = list(results)
-    cols = 2 if sweeps else 1
-    fig, axes = plt.subplots(len(envs), cols, figsize=(5.5 * cols, 3.4 * len(envs)), squeeze=False)
-    for row, env in enumerate(envs):
-        result = results[env]
-        ax = axes[row, 0]
-        groups = [("base", result["base"]["score"], result["base"]["scores"], "tab:gray"),
-                  ("steered", result["steered"]["score"], result["steered"]["scores"], "tab:blue")]
-        if "expert_planner" in result:
-            groups.append(("expert planner", result["expert_planner"]["score"], result["expert_planner"]["scores"],
-                           "tab:orange"))
-        groups.append(("expert policy", result["expert_policy"]["score"], None, "tab:green"))
-        rng = np.random.default_rng(0)
-        for i, (name, stats, scores, color) in enumerate(groups):
-            if scores is not None:
-                ax.scatter(i + rng.uniform(-0.15, 0.15, len(scores)), scores, s=10, color=color, alpha=0.5)
-            interval = [[stats["mean"] - stats["ci95"][0]], [stats["ci95"][1] - stats["mean"]]]
-            ax.errorbar([i], [stats["mean"]], yerr=interval, fmt="o", color="black", capsize=5)
-        ax.set_xticks(range(len(groups)), [g[0] for g in groups])
-        d = result["difference"]
-        ax.set_title(f"{env}: steered - base = {d['mean']:+.1f} [{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}]\n"
-                     f"{reward_of(result)['name']} reward, scale {result['scale']}, t_stopgrad {result['t_stopgrad']}, "
-                     f"{result.get('guidance', 'input')} guidance, {result['episodes']} episodes",
-                     fontsize=9)
-        ax.set_ylabel("D4RL-normalised score")
-        if sweeps and env in sweeps:
-            ax = axes[row, 1]
-            sw = sweeps[env]
-            scales = sorted({r["scale"] for r in sw["rows"] if r["scale"] > 0}, reverse=True)
-            stops = sorted({r["t_stopgrad"] for r in sw["rows"] if r["scale"] > 0})
-            grid = np.full((len(scales), len(stops)), np.nan)
-            for r in sw["rows"]:
-                if r["scale"] > 0:
-                    grid[scales.index(r["scale"]), stops.index(r["t_stopgrad"])] = r["score_mean"]
-            image = ax.imshow(grid, cmap="viridis", aspect="auto")
-            for i in range(len(scales)):
-                for j in range(len(stops)):
-                    ax.text(j, i, f"{grid[i, j]:.0f}", ha="center", va="center", color="white", fontsize=8)
-            ax.set_xticks(range(len(stops)), stops)
-            ax.set_yticks(range(len(scales)), scales)
-            ax.set_xlabel("t_stopgrad")
-            ax.set_ylabel("scale")
-            ax.set_title(f"validation sweep (unsteered {sw['unsteered_score_mean']:.0f}; {len(sw['seeds'])} seeds x "
-                         f"{sw['max_steps']} steps)", fontsize=9)
-            fig.colorbar(image, ax=ax)
-        elif sweeps:
-            axes[row, 1].axis("off")
-            axes[row, 1].text(0.5, 0.5, f"no validation sweep for {env}\n(steered with the setting its reward was "
-                              "fitted for)", ha="center", va="center", fontsize=9, transform=axes[row, 1].transAxes)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-@dataclass
-class LocoReportArgs:
-    """Merge per-env sweep and evaluation JSONs into assets/locomotion_eval.json and .png."""
-
-    envs: Tuple[str, ...] = tuple(ENVS)
-    """environments to include (those without an evaluation JSON are skipped)"""
-    runs: Path = RUNS
-    """folder with locomotion_eval_ENV.json and locomotion_sweep_ENV.json"""
-    out: Path = ASSETS / "locomotion_eval.json"
-    """merged report (the figure goes next to it as .png)"""
-    extra: Tuple[Path, ...] = ()
-    """further evaluation JSONs (other settings, seeds or weights) listed under "additional_runs" with their summary"""
-    append: bool = False
-    """keep the additional runs OUT already lists (their JSONs need not exist any more) and add EXTRA after them"""
-
-
-def report_command(args: LocoReportArgs) -> None:
-    results, sweeps = {}, {}
-    for env in map(env_key, args.envs):
-        path = Path(args.runs) / f"locomotion_eval_{env}.json"
-        if path.is_file():
-            results[env] = json.loads(path.read_text())
-            sweep_path = Path(args.runs) / f"locomotion_sweep_{env}.json"
-            if sweep_path.is_file():
-                sweeps[env] = json.loads(sweep_path.read_text())
-    if not results:
-        raise FileNotFoundError(f"no locomotion_eval_ENV.json in {args.runs}; run `python -m reward_demo locomotion "
-                                f"evaluate --env ENV` first")
-    extra = []
-    if args.append and Path(args.out).is_file():
-        extra = json.loads(Path(args.out).read_text()).get("additional_runs", [])
-    for path in args.extra:
-        run = json.loads(Path(path).read_text())
-        extra.append({"file": Path(path).name, "env": run["env"], "episodes": run["episodes"], "seeds": run["seeds"],
-                      "scale": run["scale"], "t_stopgrad": run["t_stopgrad"], "guidance": run.get("guidance", "input"),
-                      "reward": reward_of(run),
-                      "generator_seed": run["generator_seed"], "base": run["base"]["score"],
-                      "steered": run["steered"]["score"], "difference": run["difference"]})
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"evaluation": results, "sweep": sweeps, "additional_runs": extra}, indent=2))
-    plot_evaluations(results, args.out.with_suffix(".png"), sweeps)
-    rewards = ", ".join(f"{env}: {reward_of(result)['name']} reward" for env, result in results.items())
-    print(f"wrote {args.out} and {args.out.with_suffix('.png')} ({rewards})")
