@@ -1,5 +1,6 @@
 """Locomotion planners: tiny random models (shapes, inpainting, scale 0, bad inputs, save/load), the shipped
 checkpoints (a short steered episode, the reward ranks held-out expert windows above base windows) and the CLI."""
+import dataclasses
 import json
 import os
 import subprocess
@@ -259,6 +260,14 @@ def test_train_planners_command_trains_saves_fp16_and_skips_finished_models(tmp_
     written = {kind: (folder / kind / "model.safetensors").stat().st_mtime_ns for kind in ("base", "expert", "reward")}
     train_planners_command(args)  # finished models are kept, not retrained
     assert written == {kind: (folder / kind / "model.safetensors").stat().st_mtime_ns for kind in written}
+    # the paper reward is matched on the free entries; a reward matched on the inpainted start too is another
+    # model, so asking for it retrains the reward only
+    assert read_config(folder / "reward")["metadata"]["args"]["reward_match_start"] is False
+    train_planners_command(dataclasses.replace(args, reward_match_start=True))
+    assert read_config(folder / "reward")["metadata"]["args"]["reward_match_start"] is True
+    assert "--reward-match-start" in read_config(folder / "reward")["metadata"]["command"]
+    assert {k: written[k] for k in ("base", "expert")} == {
+        k: (folder / k / "model.safetensors").stat().st_mtime_ns for k in ("base", "expert")}
 
 
 def test_sweep_scores_every_setting_on_the_same_seeds_with_the_rewards_guidance(tiny):
