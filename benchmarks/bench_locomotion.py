@@ -1,8 +1,8 @@
 """Locomotion planner latency on this machine: one plan (T reverse steps, start state inpainted) at batch 1 and
-16, unsteered base vs reward-steered base (the env's default scale and t_stopgrad, and t_stopgrad 0, the most
-expensive), and env steps per second of a full steered episode at batch 1.
+16, unsteered base vs reward-steered base (each reward's default guidance, scale and t_stopgrad, and t_stopgrad
+0, the most expensive), and env steps per second of a full steered episode at batch 1.
 
-    OMP_NUM_THREADS=1 python -m benchmarks.bench_locomotion [--envs hopper halfcheetah walker2d] [--plans 30]
+    OMP_NUM_THREADS=1 python -m benchmarks.bench_locomotion [--envs ENV ...] [--rewards paper onpolicy] [--plans 30]
 
 Prints a markdown table (median of ``--plans`` plans after 3 warm-up plans). Pins torch to one thread, as the
 app and the evaluation run.
@@ -27,7 +27,7 @@ def plan_ms(models, batch: int, scale: float, t_stopgrad: int, plans: int) -> fl
     times = []
     for k in range(plans + 3):
         start = time.perf_counter()
-        plan(models, obs, scale, t_stopgrad, generator=generator)
+        plan(models, obs, scale, t_stopgrad, generator=generator, guidance=models.guidance)
         if k >= 3:
             times.append(1000 * (time.perf_counter() - start))
     return statistics.median(times)
@@ -39,6 +39,8 @@ def main():
     parser.add_argument("--plans", type=int, default=30, help="timed plans per setting")
     parser.add_argument("--episode-steps", type=int, default=1000, help="cap of the timed steered episode")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rewards", nargs="+", default=["paper", "onpolicy"],
+                        help="rewards to time, each with its default steering (an env without one is skipped)")
     args = parser.parse_args()
 
     import torch
@@ -47,15 +49,15 @@ def main():
 
     torch.set_num_threads(args.threads)
     print(f"torch threads: {torch.get_num_threads()}, CPUs: {os.cpu_count()}")
-    print("| env | horizon | default scale / t_stopgrad | plan ms, batch 1: base | steered (default) | steered "
-          "(t_stopgrad 0) | batch 16: base | steered (default) | steered (t_stopgrad 0) | steered episode: "
-          "steps | env steps/s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for env in args.envs:
+    print("| env | reward | horizon | default guidance, scale / t_stopgrad | plan ms, batch 1: base | steered "
+          "(default) | steered (t_stopgrad 0) | batch 16: base | steered (default) | steered (t_stopgrad 0) | "
+          "steered episode: steps | env steps/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for env, reward in [(env, reward) for env in args.envs for reward in args.rewards]:
         try:
-            models = load_locomotion_models(env, device="cpu")
+            models = load_locomotion_models(env, device="cpu", reward=reward)
         except FileNotFoundError as error:
-            print(f"| {env} | missing: {error} |")
+            print(f"| {env} | {reward} | missing: {str(error).splitlines()[0]} |")
             continue
         scale, stop = models.defaults["scale"], models.defaults["t_stopgrad"]
         cells = []
@@ -64,7 +66,8 @@ def main():
                       plan_ms(models, batch, scale, 0, args.plans)]
         episode = run_episodes(models, [100_000], scale, stop, max_steps=args.episode_steps)
         steps = int(episode.lengths[0])
-        print(f"| {env} | {models.horizon} | {scale:g} / {stop} | " + " | ".join(f"{c:.1f}" for c in cells) +
+        print(f"| {env} | {reward} | {models.horizon} | {models.guidance}, {scale:g} / {stop} | "
+              + " | ".join(f"{c:.1f}" for c in cells) +
               f" | {steps} | {steps / episode.seconds:.1f} |", flush=True)
 
 
