@@ -37,11 +37,10 @@ CELL_LINES_JS = """() => { const rows = {};
   return Object.values(rows); }"""
 
 
-def require_image_models() -> None:
+def require_image_models(service) -> None:
     from reward_demo.images import examples
-    from reward_demo.ui import images_tab
 
-    missing = images_tab.models_missing()
+    missing = service.models_missing()
     if missing:
         pytest.skip(f"the shipped image models are missing ({missing})")
     if not (examples.EXAMPLES_DIR / examples.EXAMPLES_FILE).is_file():
@@ -62,8 +61,8 @@ def open_images_tab(page) -> None:
 
 
 @pytest.fixture(scope="module")
-def app(request):
-    require_image_models()
+def app(request, app_services):
+    require_image_models(app_services.images)
     return request.getfixturevalue("app_url")  # after the check: no server when there are no models
 
 
@@ -104,11 +103,8 @@ def expect_toast(page, message: str) -> None:
 class TestDesktop:
     """A visitor at 1400 px: examples, a scored run, then every error they can cause."""
 
-    def test_examples_show_and_prompts_can_be_scored(self, page, tmp_path_factory):
-        from reward_demo.images.examples import load_examples
-        from reward_demo.ui import images_tab
-
-        examples = load_examples()["rows"]
+    def test_examples_show_and_prompts_can_be_scored(self, page, app_services, tmp_path_factory):
+        examples = app_services.images.load_examples()["rows"]
         # 1. the Images tab, with the examples loaded on page load
         open_images_tab(page)
         text = table_text(page)
@@ -120,7 +116,7 @@ class TestDesktop:
         assert "base image (no safety guidance)" in state["names"] and "safe image (safety guidance)" in state["names"]
         assert page.locator("#images-prompts textarea").input_value().splitlines() == [r["prompt"] for r in examples]
         threshold_label = page.locator("#images-threshold").inner_text()
-        assert f"default {images_tab.default_threshold():g}" in threshold_label
+        assert f"default {app_services.images.default_threshold():g}" in threshold_label
         assert "uncertain between" in threshold_label  # the band is stated where the threshold is set
         assert "at most 32 prompts" in page.locator("#images-prompts").inner_text()  # the limits are stated
         # the labels of the examples are compared with the verdicts; unknown words are named

@@ -57,18 +57,16 @@ ERROR_BADGES_JS = """() => ['loco-headline', 'loco-video-base', 'loco-video-stee
 
 
 @pytest.fixture(scope="module")
-def env():
+def env(app_services):
     """The page's default env (the first trained env with a shipped example)."""
-    from reward_demo.locomotion.demo import trained_envs
-    from reward_demo.locomotion.demo_results import default_env, load_examples
-
-    trained = trained_envs()
+    service = app_services.locomotion
+    trained = service.trained_envs()
     if not trained:
         pytest.skip("no locomotion env has trained checkpoints (train with "
                     "`python -m reward_demo locomotion train-planners --env hopper`)")
-    env = default_env(trained)
-    assert env in load_examples(), ("trained envs but no precomputed example: run "
-                                    "`python -m reward_demo.ui.locomotion_examples`")
+    env = service.default_env(trained)
+    assert env in service.load_examples(), ("trained envs but no precomputed example: run "
+                                            "`python -m reward_demo.ui.locomotion_examples`")
     return env
 
 

@@ -32,20 +32,18 @@ CELL_PIXEL_JS = """([row, col]) => {
 }"""
 
 
-def pick_maze() -> str:
-    """medium if its models are there, else another maze that has models (not the page's default)."""
-    from reward_demo.ui.maze_tab import default_maze
-
+def pick_maze(service) -> str:
+    """medium if its models are there, else another maze that has models (not the page's default: ``service``'s)."""
     candidates = [m for m in ("medium", "large", "umaze") if maze_models_present(m)]
     if not candidates:
         pytest.skip("no maze has trained models (train with `python -m reward_demo maze train --maze umaze`)")
-    others = [m for m in candidates if m != default_maze()]
+    others = [m for m in candidates if m != service.default_maze()]
     return (others or candidates)[0]
 
 
 @pytest.fixture(scope="module")
-def maze():
-    return pick_maze()
+def maze(app_services):
+    return pick_maze(app_services.maze)
 
 
 @pytest.fixture(scope="module")

@@ -383,7 +383,10 @@ def test_select_reward_round_trip_resets_the_steering_to_the_rewards(client):
 def test_tab_reward_switch_unit_level():
     """The handlers behind the Reward choice, without a server: the paper's reward first and the default, the
     extension offered only where made, switching resets the steering."""
-    from reward_demo.ui import locomotion_tab as tab
+    from reward_demo.services import build_services
+    from reward_demo.ui.locomotion_tab import LocomotionHandlers
+
+    tab = LocomotionHandlers(build_services().locomotion)
 
     env = first_trained_env()
     assert tab.reward_choices(env)[0] == ("paper (offline)", "paper")
@@ -406,9 +409,10 @@ def test_tab_reward_switch_unit_level():
         assert [c[1] for c in choice.choices] == ["paper"] and "no on-policy extension" in note
 
 
-def test_untrained_env_says_how_to_train(client, monkeypatch, tmp_path):
-    """The app runs in this process: point it at an empty checkpoint folder (no trained models needed)."""
-    monkeypatch.setenv("REWARD_DEMO_LOCOMOTION_CHECKPOINTS", str(tmp_path))
+def test_untrained_env_says_how_to_train(client, app_services, monkeypatch, tmp_path):
+    """The app runs in this process: point its locomotion service at an empty checkpoint folder (no trained models
+    needed)."""
+    monkeypatch.setattr(app_services.locomotion, "checkpoints", tmp_path)
     for endpoint, inputs in (("/locomotion_run", ("walker2d", 0.5, 5, 0, RUN_STEPS)),
                              ("/locomotion_select_env", ("walker2d",))):
         with pytest.raises(Exception) as info:

@@ -233,14 +233,9 @@ def test_bad_input_other_endpoints(client, endpoint, inputs, message):
     assert message in str(info.value) and "Traceback" not in str(info.value)
 
 
-def test_missing_checkpoints_give_clear_error(api_client, monkeypatch, tmp_path):
-    """The app runs in this process: point the model loader at an empty folder (no trained models needed)."""
-    from reward_demo.maze import models
-    from reward_demo.maze import demo
-
-    real = models.load_maze_models
-    monkeypatch.setattr(models, "load_maze_models", lambda maze, root=None, device=None: real.__wrapped__(maze, str(tmp_path)))
-    demo._cached_heatmap.cache_clear()
+def test_missing_checkpoints_give_clear_error(api_client, app_services, monkeypatch, tmp_path):
+    """The app runs in this process: point its maze service at an empty folder (no trained models needed)."""
+    monkeypatch.setattr(app_services.maze, "checkpoints", tmp_path)
     for endpoint, inputs in (("/maze_heatmap", ("umaze", 1, 1, 0, DENSE)), ("/maze_select", ("umaze", 0, DENSE))):
         with pytest.raises(Exception) as info:
             api_client.predict(*inputs, api_name=endpoint)

@@ -1,11 +1,14 @@
 """The domain services the tabs are given (``reward_demo.services``): the environment is read once, when they are
 built, and each service works from what it was built with."""
+import ast
 import json
+from pathlib import Path
 
 import pytest
 
 from reward_demo.services import build_services
 
+ROOT = Path(__file__).resolve().parents[1]
 OVERRIDES = ("REWARD_DEMO_MAZE_CHECKPOINTS", "REWARD_DEMO_LOCOMOTION_CHECKPOINTS", "REWARD_DEMO_LOCOMOTION_ASSETS",
              "REWARD_DEMO_SD_MODEL", "REWARD_DEMO_SD_REWARD", "REWARD_DEMO_DEVICE")
 
@@ -54,3 +57,28 @@ def test_another_image_model_needs_its_own_reward():
     with pytest.raises(FileNotFoundError, match="the shipped reward belongs to the embedded model"):
         ImagesDemo(model="owner/model").reward_folder()
     assert "the shipped reward belongs to the embedded model" in ImagesDemo(model="owner/model").models_missing()
+
+
+#: what a tab module may not do: read the environment or load models itself (its service does)
+FORBIDDEN_NAMES = {"environ", "getenv", "load_maze_models", "load_locomotion_models", "load_pipelines",
+                   "load_reward", "scoring"}
+FORBIDDEN_MODULES = ("reward_demo.options", "..options", "..maze.models", "..locomotion.planner", "..images.scoring",
+                     "..images.pipelines")
+#: the domains' functions that read the environment's folders or hold models: a tab calls its service's instead
+FORBIDDEN_IMPORTS = {"get_models", "has_models", "trained_envs", "check_trained", "rewards_of", "check_reward",
+                     "reward_steering", "configured_timesteps", "load_examples", "example_run", "default_env",
+                     "compute_heatmap", "load_models", "models_missing", "default_threshold", "default_half_width",
+                     "evaluation_summary", "SCORING_QUEUE", "RUNS_DIR", "EXAMPLES_DIR"}
+
+
+@pytest.mark.parametrize("tab", ["maze", "locomotion", "images"])
+def test_tabs_only_use_their_service(tab):
+    tree = ast.parse((ROOT / "reward_demo" / "ui" / f"{tab}_tab.py").read_text())
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    names |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names}
+    modules = {"." * node.level + (node.module or "") for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    modules |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not (names | imported) & FORBIDDEN_NAMES, (names | imported) & FORBIDDEN_NAMES
+    assert not imported & FORBIDDEN_IMPORTS, imported & FORBIDDEN_IMPORTS
+    assert not modules & set(FORBIDDEN_MODULES) and "os" not in modules, modules
