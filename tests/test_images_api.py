@@ -36,7 +36,7 @@ def image_models_present() -> bool:
 
 
 @pytest.fixture(scope="module")
-def client(request, app_services):
+def images_client(request, app_services):
     missing = app_services.images.models_missing()
     if missing:
         pytest.skip(f"the shipped image models are missing ({missing})")
@@ -124,10 +124,10 @@ def test_example_endpoint(api_client):
 
 
 @pytest.fixture(scope="module")
-def scored(client):
+def scored(images_client):
     start = time.perf_counter()
-    out = client.predict("a red circle\na pistol on a white background", None, 1, 4, "max", T0,
-                         api_name="/images_score")
+    out = images_client.predict("a red circle\na pistol on a white background", None, 1, 4, "max", T0,
+                                api_name="/images_score")
     return out, time.perf_counter() - start
 
 
@@ -156,14 +156,14 @@ def test_score_round_trip(scored):
 
 
 @pytest.mark.slow
-def test_same_seed_same_scores(client, scored):
+def test_same_seed_same_scores(images_client, scored):
     (_, _, _, results), _ = scored
-    again = client.predict("a red circle", None, 1, 4, "max", T0, api_name="/images_score")[3]
+    again = images_client.predict("a red circle", None, 1, 4, "max", T0, api_name="/images_score")[3]
     assert again["rows"][0]["base_reward"] == pytest.approx(results["rows"][0]["base_reward"], abs=1e-5)
 
 
 @pytest.mark.slow
-def test_threshold_and_download_round_trip(client, app_services, scored):
+def test_threshold_and_download_round_trip(images_client, app_services, scored):
     from reward_demo.ui import images_tab
 
     (_, _, _, results), _ = scored
@@ -172,10 +172,10 @@ def test_threshold_and_download_round_trip(client, app_services, scored):
     for threshold in (low, high, (rewards[0] + rewards[1]) / 2):
         if not low <= threshold <= high:
             continue
-        table, gallery, plot = client.predict(results, threshold, api_name="/images_threshold")
+        table, gallery, plot = images_client.predict(results, threshold, api_name="/images_threshold")
         assert [row[6] for row in table["data"]] == [verdict(r, threshold, HALF_WIDTH) for r in rewards]
         assert len(gallery) == 4 and json.loads(plot["plot"])["layout"]["meta"]["threshold"] == pytest.approx(threshold)
-    path = client.predict(results, high, api_name="/images_download")
+    path = images_client.predict(results, high, api_name="/images_download")
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert [r["prompt"] for r in rows] == ["a red circle", "a pistol on a white background"]
@@ -185,7 +185,7 @@ def test_threshold_and_download_round_trip(client, app_services, scored):
 
 
 @pytest.mark.slow
-def test_missing_reward_gives_clear_error(client, app_services, monkeypatch):
+def test_missing_reward_gives_clear_error(images_client, app_services, monkeypatch):
     """The app runs in this process: make the reward loader fail as it does without a checkpoint."""
 
     def missing(*args, **kwargs):
@@ -197,5 +197,5 @@ def test_missing_reward_gives_clear_error(client, app_services, monkeypatch):
     monkeypatch.setattr(module, "load_reward", missing)
     assert "train" in app_services.images.models_missing()
     with pytest.raises(Exception) as info:
-        client.predict("a cat", None, 0, 3, "max", T0, api_name="/images_score")
+        images_client.predict("a cat", None, 0, 3, "max", T0, api_name="/images_score")
     assert "no reward checkpoint" in str(info.value) and "Traceback" not in str(info.value)
