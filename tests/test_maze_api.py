@@ -83,8 +83,8 @@ def test_view_api_lists_every_endpoint(api_client):
     """Runs with or without trained models: the app builds and serves its API either way."""
     api = api_client.view_api(return_format="dict", print_info=False)
     # the whole app's API: a new event without an api_name, or a renamed one, shows up here
-    other_tabs = {"/locomotion_run", "/locomotion_example", "/locomotion_select_env", "/locomotion_cancel",
-                  "/images_score", "/images_example", "/images_threshold", "/images_download"}
+    other_tabs = {"/locomotion_run", "/locomotion_example", "/locomotion_select_env", "/locomotion_select_reward",
+                  "/locomotion_cancel", "/images_score", "/images_example", "/images_threshold", "/images_download"}
     assert set(api["named_endpoints"]) == ENDPOINTS | other_tabs
     assert not api["unnamed_endpoints"]
     heat = api["named_endpoints"]["/maze_heatmap"]
