@@ -12,8 +12,9 @@ API endpoints (every event has an ``api_name``; see ``build_tab``):
 
 The handlers are the methods of ``ImagesHandlers`` on the ``images.demo.ImagesDemo`` service the tab is given
 (``build_tab(service)``), so they can be called without a server. Bad input raises ``gr.Error`` with a readable
-message naming the input (the domain's checks, ``images.run_settings``), never a stack trace. Scoring requests go through one queue (``images.batching``) that batches concurrent requests with the
-same settings (the service's); the status line shows a request's place in it and its expected wait.
+message naming the input (the domain's checks, ``images.run_settings``), never a stack trace. Scoring requests go
+through one queue (``images.batching``, the service's) that batches concurrent requests with the same settings;
+the status line shows a request's place in it and its expected wait.
 """
 from __future__ import annotations
 
@@ -292,8 +293,9 @@ def build_tab(service: ImagesDemo, demo: Optional[gr.Blocks] = None) -> Dict[str
     on_status = {"show_progress_on": [status]}
     described = {"fn": handlers.describe_run, "inputs": [results, threshold], "outputs": [status, notes],
                  "api_visibility": "private", **on_status}
-    run.click(handlers.score, [prompts, file, seed, n_steps, preset, threshold], [*views, results], api_name="images_score",
-              concurrency_id="images_score", concurrency_limit=MAX_WAITING_REQUESTS, **on_status).success(**described)
+    run.click(handlers.score, [prompts, file, seed, n_steps, preset, threshold], [*views, results],
+              api_name="images_score", concurrency_id="images_score", concurrency_limit=MAX_WAITING_REQUESTS,
+              **on_status).success(**described)
     threshold.release(handlers.rethreshold, [results, threshold], views, api_name="images_threshold",
                       **on_status).success(**described)
     triggers = [examples.click] + ([demo.load] if demo is not None and service.examples_available() else [])

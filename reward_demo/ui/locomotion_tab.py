@@ -334,8 +334,9 @@ def build_tab(service: LocomotionDemo, demo: Optional[gr.Blocks] = None) -> Dict
           concurrency_id="locomotion_example", concurrency_limit=None, **on_status)
     env.input(handlers.select_env, [env], [*controls, *results, *reward_out], api_name="locomotion_select_env",
               concurrency_id="locomotion_select_env", **on_status)
-    reward.input(handlers.select_reward, [env, reward], [scale, t_stopgrad, reward_md], api_name="locomotion_select_reward",
-                 concurrency_id="locomotion_select_reward", concurrency_limit=None, preprocess=False, **on_status)
+    reward.input(handlers.select_reward, [env, reward], [scale, t_stopgrad, reward_md],
+                 api_name="locomotion_select_reward", concurrency_id="locomotion_select_reward", concurrency_limit=None,
+                 preprocess=False, **on_status)
     return {"env": env, "reward": reward, "reward_note": reward_md, "scale": scale, "t_stopgrad": t_stopgrad,
             "seed": seed, "steps": steps, "run": run_button,
             "cancel": cancel, "example": example_button, "base_video": base_video, "steered_video": steered_video,

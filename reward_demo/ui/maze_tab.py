@@ -11,10 +11,10 @@ API endpoints (every event has an ``api_name``; see ``build_tab``):
 ``maze_download(maze, goal_row, goal_col, t, view, trajectories) -> (png file, csv file)``
 
 The handlers are the methods of ``MazeHandlers`` (``heatmap``, ``select_maze``, ...) on the ``maze.demo.MazeDemo``
-service the tab is given (``build_tab(service)``), so they can be called without a server. Bad input raises ``gr.Error`` with a message naming the input (``maze.inputs`` checks every
-input; Gradio's own checks are bypassed), never a stack trace. Every event is queued and shows its progress and
-error badge on the tab's status line only, so a wrong input toasts its message and the plot keeps the last good
-heatmap.
+service the tab is given (``build_tab(service)``), so they can be called without a server. Bad input raises
+``gr.Error`` with a message naming the input (``maze.inputs`` checks every input; Gradio's own checks are
+bypassed), never a stack trace. Every event is queued and shows its progress and error badge on the tab's status
+line only, so a wrong input toasts its message and the plot keeps the last good heatmap.
 """
 from __future__ import annotations
 
@@ -267,13 +267,13 @@ def build_tab(service: MazeDemo, demo: Optional[gr.Blocks] = None) -> Dict[str, 
     # for the session from its class, without checked_by_handler's instance override, and Gradio's own
     # "Value 99 is greater than maximum value 49." came back. Every input of this tab is checked by its handler.
     events = dict(show_progress_on=[status], preprocess=False)
-    sync = dict(fn=handlers.sync_goal_cell, inputs=[maze, goal_row, goal_col], outputs=[goal_cell], api_visibility="private",
-                show_progress="hidden", preprocess=False)
+    sync = dict(fn=handlers.sync_goal_cell, inputs=[maze, goal_row, goal_col], outputs=[goal_cell],
+                api_visibility="private", show_progress="hidden", preprocess=False)
     gr.on(triggers, handlers.heatmap, heat_inputs, heat_outputs, api_name="maze_heatmap", trigger_mode="always_last",
           **events).success(**sync)
     # the slider dragged or its number typed (Gradio's slider has no submit event; typing gives input events)
-    t.input(handlers.heatmap_for_typed_t, heat_inputs, heat_outputs, api_visibility="private", trigger_mode="always_last",
-            **events).success(**sync)
+    t.input(handlers.heatmap_for_typed_t, heat_inputs, heat_outputs, api_visibility="private",
+            trigger_mode="always_last", **events).success(**sync)
     maze.input(handlers.select_maze, [maze, t, view], [goal_row, goal_col, goal_cell, t, scale, *heat_outputs],
                api_name="maze_select", **events)
     goal_cell.input(handlers.pick_cell, [maze, goal_cell, t, view], [goal_row, goal_col, *heat_outputs],
