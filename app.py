@@ -7,9 +7,11 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+from reward_demo.services import build_services  # noqa: E402
 from reward_demo.ui.app import build_app, launch  # noqa: E402
 
-demo = build_app()
+# the domains' services, configured by the environment (read once), and the tabs laid out around them
+demo = build_app(build_services())
 
 if __name__ == "__main__":
     port = int(os.environ.get("PORT") or os.environ.get("GRADIO_SERVER_PORT") or 7860)

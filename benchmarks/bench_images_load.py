@@ -2,7 +2,7 @@
 
     python benchmarks/bench_images_load.py [--clients 4 8 16] [--steps 20] [--repeats 1]
 
-Runs the tab's own handler (``images_tab.score``, the ``images_score`` endpoint's function) in-process, from N
+Runs the tab's own handler (``ImagesHandlers.score``, the ``images_score`` endpoint's function) in-process, from N
 threads started together, on the shipped embedded model and reward, twice per N: with the scoring queue running
 each request alone (``batching=False``, what the app did before: one request at a time), and batching the
 requests that wait together (``images.batching``). Each request has its own seed; request k scores
@@ -32,12 +32,9 @@ def request_prompts(k: int) -> str:
     return "\n".join(PROMPTS[(k + j) % len(PROMPTS)] for j in range(count))
 
 
-def run_clients(n_clients: int, steps: int, batching: bool) -> dict:
-    from reward_demo.images.batching import SCORING_QUEUE
-    from reward_demo.ui import images_tab
-
-    SCORING_QUEUE.batching = batching
-    threshold = images_tab.default_threshold()
+def run_clients(handlers, n_clients: int, steps: int, batching: bool) -> dict:
+    handlers.service.queue.batching = batching
+    threshold = handlers.service.default_threshold()
     latencies, errors = [None] * n_clients, []
     barrier = threading.Barrier(n_clients)
 
@@ -45,7 +42,7 @@ def run_clients(n_clients: int, steps: int, batching: bool) -> dict:
         barrier.wait()
         start = time.perf_counter()
         try:
-            images_tab.score(request_prompts(k), None, k, steps, "max", threshold, progress=lambda *a, **kw: None)
+            handlers.score(request_prompts(k), None, k, steps, "max", threshold, progress=lambda *a, **kw: None)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(repr(error))
         latencies[k] = time.perf_counter() - start
@@ -76,12 +73,14 @@ def main():
 
     import torch
 
-    from reward_demo.ui import images_tab
+    from reward_demo.services import build_services
     from reward_demo.ui.app import configure_torch
+    from reward_demo.ui.images_tab import ImagesHandlers
 
     configure_torch()  # what the app does: one torch thread per request
-    images_tab.load_models()
-    run_clients(1, 2, True)  # warm-up
+    handlers = ImagesHandlers(build_services().images)  # the app's service
+    handlers.service.load_models()
+    run_clients(handlers, 1, 2, True)  # warm-up
     print(
         f"Images tab under load: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"torch threads {torch.get_num_threads()}, {args.steps} denoising steps, 1-2 prompts per request\n"
@@ -91,7 +90,8 @@ def main():
     for n in args.clients:
         rows = {}
         for batching in (False, True):
-            runs = sorted((run_clients(n, args.steps, batching) for _ in range(args.repeats)), key=lambda r: r["wall"])
+            runs = sorted((run_clients(handlers, n, args.steps, batching) for _ in range(args.repeats)),
+                          key=lambda r: r["wall"])
             rows[batching] = runs[len(runs) // 2]
         for batching in (False, True):
             r = rows[batching]

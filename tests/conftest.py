@@ -49,11 +49,22 @@ def one_torch_thread():
 
 
 @pytest.fixture(scope="session")
-def app_url():
-    """The demo app (``reward_demo.ui.app.build_app``) served in-process on a free port; its base URL."""
+def app_services():
+    """The services the session's app is built on (``reward_demo.services.build_services``: configured by the
+    environment). The app runs in this process: a test may point a service elsewhere (monkeypatch one of its
+    fields) and the app's next call sees it."""
+    from reward_demo.services import build_services
+
+    return build_services()
+
+
+@pytest.fixture(scope="session")
+def app_url(app_services):
+    """The demo app (``reward_demo.ui.app.build_app``) on ``app_services``, served in-process on a free port; its
+    base URL."""
     from reward_demo.ui.app import build_app, launch
 
-    demo = build_app()
+    demo = build_app(app_services)
     port = free_port()
     launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
     try:

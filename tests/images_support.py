@@ -62,7 +62,7 @@ def random_components(seed: int = 0, latent_size: int = 8, width: int = 32, max_
 
 
 @pytest.fixture(scope="module")
-def tiny_folder(tmp_path_factory):
+def tiny_sd_folder(tmp_path_factory):
     """A tiny SD 1.x-layout diffusers folder (loaded back through the real-model path of load_pipelines)."""
     from diffusers import StableDiffusionPipeline
 
@@ -74,8 +74,8 @@ def tiny_folder(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tiny_pipes(tiny_folder):
-    return P.load_pipelines(str(tiny_folder), device="cpu")
+def tiny_pipes(tiny_sd_folder):
+    return P.load_pipelines(str(tiny_sd_folder), device="cpu")
 
 
 @pytest.fixture(scope="module")

@@ -37,11 +37,10 @@ CELL_LINES_JS = """() => { const rows = {};
   return Object.values(rows); }"""
 
 
-def require_image_models() -> None:
+def require_image_models(service) -> None:
     from reward_demo.images import examples
-    from reward_demo.ui import images_tab
 
-    missing = images_tab.models_missing()
+    missing = service.models_missing()
     if missing:
         pytest.skip(f"the shipped image models are missing ({missing})")
     if not (examples.EXAMPLES_DIR / examples.EXAMPLES_FILE).is_file():
@@ -62,13 +61,13 @@ def open_images_tab(page) -> None:
 
 
 @pytest.fixture(scope="module")
-def app(request):
-    require_image_models()
+def app(request, app_services):
+    require_image_models(app_services.images)
     return request.getfixturevalue("app_url")  # after the check: no server when there are no models
 
 
 @pytest.fixture(scope="class")
-def page(app, tmp_path_factory):
+def images_page(app, tmp_path_factory):
     """One desktop page for the tests of ``TestDesktop`` (closed before the phone and dark pages open: Playwright's
     sync API runs one browser session at a time)."""
     with open_page(app, tmp_path_factory.mktemp("chromium-profile-images"), TIMEOUT_MS, height=1300) as page:
@@ -104,105 +103,108 @@ def expect_toast(page, message: str) -> None:
 class TestDesktop:
     """A visitor at 1400 px: examples, a scored run, then every error they can cause."""
 
-    def test_examples_show_and_prompts_can_be_scored(self, page, tmp_path_factory):
-        from reward_demo.images.examples import load_examples
-        from reward_demo.ui import images_tab
-
-        examples = load_examples()["rows"]
+    def test_examples_show_and_prompts_can_be_scored(self, images_page, app_services, tmp_path_factory):
+        examples = app_services.images.load_examples()["rows"]
         # 1. the Images tab, with the examples loaded on page load
-        open_images_tab(page)
-        text = table_text(page)
+        open_images_tab(images_page)
+        text = table_text(images_page)
         assert all(row["prompt"] in text for row in examples)
         assert "safe" in text and "unsafe" in text and "unknown words: kitten" in text
-        page.wait_for_function(f"() => document.querySelectorAll('#images-gallery img').length >= {2 * len(examples)}")
-        assert page.locator("#images-gallery").get_by_text("#1 base").count() == 1
-        state = wait_for_plot(page, f"s.meta && s.meta.n === {len(examples)}")
+        images_page.wait_for_function(
+            f"() => document.querySelectorAll('#images-gallery img').length >= {2 * len(examples)}")
+        assert images_page.locator("#images-gallery").get_by_text("#1 base").count() == 1
+        state = wait_for_plot(images_page, f"s.meta && s.meta.n === {len(examples)}")
         assert "base image (no safety guidance)" in state["names"] and "safe image (safety guidance)" in state["names"]
-        assert page.locator("#images-prompts textarea").input_value().splitlines() == [r["prompt"] for r in examples]
-        threshold_label = page.locator("#images-threshold").inner_text()
-        assert f"default {images_tab.default_threshold():g}" in threshold_label
+        prompts = images_page.locator("#images-prompts textarea").input_value().splitlines()
+        assert prompts == [r["prompt"] for r in examples]
+        threshold_label = images_page.locator("#images-threshold").inner_text()
+        assert f"default {app_services.images.default_threshold():g}" in threshold_label
         assert "uncertain between" in threshold_label  # the band is stated where the threshold is set
-        assert "at most 32 prompts" in page.locator("#images-prompts").inner_text()  # the limits are stated
+        assert "at most 32 prompts" in images_page.locator("#images-prompts").inner_text()  # the limits are stated
         # the labels of the examples are compared with the verdicts; unknown words are named
-        page.wait_for_function("() => document.querySelector('#images-notes').innerText.includes('Labels given for 8')")
-        assert "'revolver'" in page.locator("#images-notes").inner_text()
-        assert "nothing was generated" in page.locator("#images-run-status").inner_text()
+        images_page.wait_for_function(
+            "() => document.querySelector('#images-notes').innerText.includes('Labels given for 8')")
+        assert "'revolver'" in images_page.locator("#images-notes").inner_text()
+        assert "nothing was generated" in images_page.locator("#images-run-status").inner_text()
         # verdict cells are coloured
-        colours = page.evaluate("""() => Array.from(document.querySelectorAll('#images-table [data-row][data-col="6"]'))
+        colours = images_page.evaluate("""() => Array.from(
+            document.querySelectorAll('#images-table [data-row][data-col="6"]'))
             .map(cell => getComputedStyle(cell).backgroundColor)""")
         assert len(colours) == len(examples) and all(c not in ("rgba(0, 0, 0, 0)", "transparent") for c in colours)
         # what the model can draw
-        page.locator("#images-vocabulary").get_by_text("What the model can draw").click()
-        page.wait_for_function("() => document.querySelector('#images-vocabulary').innerText.includes('sailboat')")
+        images_page.locator("#images-vocabulary").get_by_text("What the model can draw").click()
+        images_page.wait_for_function(
+            "() => document.querySelector('#images-vocabulary').innerText.includes('sailboat')")
         shots = screenshot_dir(tmp_path_factory)
         examples_shot = shots / "images_examples.png"
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(examples_shot), full_page=True)
+        images_page.wait_for_timeout(300)
+        images_page.screenshot(path=str(examples_shot), full_page=True)
 
         # 2. type two prompts, few steps, score: the status line says how it ran, the notes name unknown words
-        page.locator("#images-prompts textarea").fill("\n".join(PROMPTS))
-        steps = page.locator("#images-steps input[type=number]")
+        images_page.locator("#images-prompts textarea").fill("\n".join(PROMPTS))
+        steps = images_page.locator("#images-steps input[type=number]")
         steps.fill(str(STEPS))
         steps.press("Enter")
-        page.locator("#images-score").click()
-        page.wait_for_function(f"() => document.querySelector('#images-table').innerText.includes({PROMPTS[1]!r})")
-        text = table_text(page)
+        images_page.locator("#images-score").click()
+        images_page.wait_for_function(
+            f"() => document.querySelector('#images-table').innerText.includes({PROMPTS[1]!r})")
+        text = table_text(images_page)
         assert PROMPTS[0] in text and examples[-1]["prompt"] not in text and "unknown words: puppy" in text
-        page.wait_for_function("() => document.querySelectorAll('#images-gallery img').length === 4")
-        wait_for_plot(page, "s.meta && s.meta.n === 2")
-        page.wait_for_function(
+        images_page.wait_for_function("() => document.querySelectorAll('#images-gallery img').length === 4")
+        wait_for_plot(images_page, "s.meta && s.meta.n === 2")
+        images_page.wait_for_function(
             "() => document.querySelector('#images-run-status').innerText.includes('Scored 2 prompts')")
-        assert "'puppy'" in page.locator("#images-notes").inner_text()
+        assert "'puppy'" in images_page.locator("#images-notes").inner_text()
         scored_shot = shots / "images_scored.png"
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(scored_shot), full_page=True)
+        images_page.wait_for_timeout(300)
+        images_page.screenshot(path=str(scored_shot), full_page=True)
         print(f"screenshots: {examples_shot} {scored_shot}")
         assert all(p.stat().st_size > 10_000 for p in (examples_shot, scored_shot))
-        assert not [e for e in page.errors if "plotly" in e.lower() or "images" in e.lower()], page.errors
+        assert not [e for e in images_page.errors if "plotly" in e.lower() or "images" in e.lower()], images_page.errors
 
-    def test_errors_name_the_input_and_keep_the_results(self, page, tmp_path_factory):
+    def test_errors_name_the_input_and_keep_the_results(self, images_page, tmp_path_factory):
         """Each bad input a visitor can type gives a toast naming the input and what is allowed; the table, the
         images and the plot of the last good run stay (the other inputs' own widgets do not let a bad value through:
         the steps box snaps to 2..100, the preset list to its choices)."""
-        if "Scores" not in page.locator("#images-table").inner_text():
-            open_images_tab(page)
+        if "Scores" not in images_page.locator("#images-table").inner_text():
+            open_images_tab(images_page)
         before = {
-            "table": table_text(page),
-            "images": gallery_image_count(page),
-            "plot": wait_for_plot(page, "s.meta && s.meta.n > 0")["meta"],
+            "table": table_text(images_page),
+            "images": gallery_image_count(images_page),
+            "plot": wait_for_plot(images_page, "s.meta && s.meta.n > 0")["meta"],
         }
-        seed = page.locator("#images-seed input")
-        prompts = page.locator("#images-prompts textarea")
+        seed = images_page.locator("#images-seed input")
+        prompts = images_page.locator("#images-prompts textarea")
         typed = prompts.input_value()
 
         def still_there():
-            assert table_text(page) == before["table"] and gallery_image_count(page) == before["images"]
-            assert wait_for_plot(page, "s.meta")["meta"] == before["plot"]
-            assert page.locator("#images-table .error, #images-plot .error").count() == 0  # no "Error" badges
+            assert table_text(images_page) == before["table"] and gallery_image_count(images_page) == before["images"]
+            assert wait_for_plot(images_page, "s.meta")["meta"] == before["plot"]
+            assert images_page.locator("#images-table .error, #images-plot .error").count() == 0  # no "Error" badges
 
         seed.fill("-5")
-        page.locator("#images-score").click()
-        expect_toast(page, "Seed: must be a whole number from 0 to 4294967295, got -5")
+        images_page.locator("#images-score").click()
+        expect_toast(images_page, "Seed: must be a whole number from 0 to 4294967295, got -5")
         still_there()
-        close_toasts(page)
+        close_toasts(images_page)
         seed.fill("0")
 
         prompts.fill("")
-        page.locator("#images-score").click()
-        expect_toast(page, "no prompts: type one prompt per line")
+        images_page.locator("#images-score").click()
+        expect_toast(images_page, "no prompts: type one prompt per line")
         still_there()
-        close_toasts(page)
+        close_toasts(images_page)
         prompts.fill(typed)
 
-        threshold = page.locator("#images-threshold input[type=number]")
+        threshold = images_page.locator("#images-threshold input[type=number]")
         previous = threshold.input_value()
         threshold.fill("99")
         threshold.blur()
-        expect_toast(page, "Threshold: must be a number from")
+        expect_toast(images_page, "Threshold: must be a number from")
         still_there()
         shot = screenshot_dir(tmp_path_factory) / "images_error.png"
-        page.screenshot(path=str(shot), full_page=True)
-        close_toasts(page)
+        images_page.screenshot(path=str(shot), full_page=True)
+        close_toasts(images_page)
         threshold.fill(previous)
         threshold.blur()
 

@@ -57,23 +57,21 @@ ERROR_BADGES_JS = """() => ['loco-headline', 'loco-video-base', 'loco-video-stee
 
 
 @pytest.fixture(scope="module")
-def env():
+def env(app_services):
     """The page's default env (the first trained env with a shipped example)."""
-    from reward_demo.locomotion.demo import trained_envs
-    from reward_demo.locomotion.demo_results import default_env, load_examples
-
-    trained = trained_envs()
+    service = app_services.locomotion
+    trained = service.trained_envs()
     if not trained:
         pytest.skip("no locomotion env has trained checkpoints (train with "
                     "`python -m reward_demo locomotion train-planners --env hopper`)")
-    env = default_env(trained)
-    assert env in load_examples(), ("trained envs but no precomputed example: run "
-                                    "`python -m reward_demo.ui.locomotion_examples`")
+    env = service.default_env(trained)
+    assert env in service.load_examples(), ("trained envs but no precomputed example: run "
+                                            "`python -m reward_demo.ui.locomotion_examples`")
     return env
 
 
 @pytest.fixture(scope="module")
-def page(env, request, tmp_path_factory):
+def locomotion_page(env, request, tmp_path_factory):
     app_url = request.getfixturevalue("app_url")  # after the env check: no server when nothing is trained
     profile = tmp_path_factory.mktemp("chromium-profile-locomotion")
     with open_page(app_url, profile, TIMEOUT_MS, height=1300) as page:
@@ -124,87 +122,91 @@ def open_locomotion_tab(page):
     page.get_by_role("tab", name=re.compile("Locomotion")).click()
 
 
-def test_locomotion_tab_example_run_stream_and_cancel(page, env, tmp_path_factory, rollout_steps_seen):
+def test_locomotion_tab_example_run_stream_and_cancel(locomotion_page, env, tmp_path_factory, rollout_steps_seen):
     from reward_demo.locomotion.demo import GYM_IDS
     from reward_demo.locomotion.demo_results import NAMES
     from reward_demo.locomotion.render import DEFAULT_HEIGHT, DEFAULT_WIDTH
     from reward_demo.ui.locomotion_plots import LABELS
 
-    open_locomotion_tab(page)
+    open_locomotion_tab(locomotion_page)
     # 1. the precomputed example, shown on page load: a headline in words, the raw numbers folded away
     videos = {}
     for planner in ("base", "steered"):
-        videos[planner] = wait_for_video(page, f"loco-video-{planner}")
+        videos[planner] = wait_for_video(locomotion_page, f"loco-video-{planner}")
         assert (videos[planner]["width"], videos[planner]["height"]) == (DEFAULT_WIDTH, DEFAULT_HEIGHT)
         assert videos[planner]["duration"] > 0
     assert videos["base"]["src"] != videos["steered"]["src"]
     both = f"s.names.includes('{LABELS['base']}') && s.names.includes('{LABELS['steered']}')"
-    returns = wait_for_plot(page, "loco-returns", both + " && s.lines >= 2")
+    returns = wait_for_plot(locomotion_page, "loco-returns", both + " && s.lines >= 2")
     assert GYM_IDS[env] in returns["title"] and min(returns["points"]) > 0
     assert returns["paper"] == returns["plot"] == "rgba(0, 0, 0, 0)"  # the page's theme shows through
-    wait_for_plot(page, "loco-reward", both + " && s.lines >= 2")
-    headline = wait_for_text(page, "loco-headline", f"Steered {NAMES[env]}: return \\d+ vs \\d+ base, travelled")
+    wait_for_plot(locomotion_page, "loco-reward", both + " && s.lines >= 2")
+    headline = wait_for_text(locomotion_page, "loco-headline",
+                             f"Steered {NAMES[env]}: return \\d+ vs \\d+ base, travelled")
     assert "Precomputed example" in headline
-    assert not page.locator("#loco-summary").is_visible()  # the JSON is behind a closed accordion
-    page.locator("#loco-summary-accordion").get_by_text("Raw numbers (JSON)").click()
-    wait_for_text(page, "loco-summary", "steered_minus_base")
-    assert "true" in page.locator("#loco-summary").inner_text()  # "example": true
+    assert not locomotion_page.locator("#loco-summary").is_visible()  # the JSON is behind a closed accordion
+    locomotion_page.locator("#loco-summary-accordion").get_by_text("Raw numbers (JSON)").click()
+    wait_for_text(locomotion_page, "loco-summary", "steered_minus_base")
+    assert "true" in locomotion_page.locator("#loco-summary").inner_text()  # "example": true
     shots = screenshot_dir(tmp_path_factory)
     first = shots / f"locomotion_{env}_example.png"
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(first), full_page=True)
+    locomotion_page.wait_for_timeout(500)
+    locomotion_page.screenshot(path=str(first), full_page=True)
 
     # 2. a short fresh run: new videos, plots, headline and summary
-    set_number(page, "loco-steps", "10")
-    page.locator("#loco-run").click()
-    wait_for_text(page, "loco-headline", "Fresh run \\(10 steps", TIMEOUT_MS * 2)
+    set_number(locomotion_page, "loco-steps", "10")
+    locomotion_page.locator("#loco-run").click()
+    wait_for_text(locomotion_page, "loco-headline", "Fresh run \\(10 steps", TIMEOUT_MS * 2)
     for planner in ("base", "steered"):
-        videos[planner] = wait_for_video(page, f"loco-video-{planner}", not_src=videos[planner]["src"])
+        videos[planner] = wait_for_video(locomotion_page, f"loco-video-{planner}", not_src=videos[planner]["src"])
         assert videos[planner]["width"] == DEFAULT_WIDTH
-    returns = wait_for_plot(page, "loco-returns", both + " && Math.max(...s.points) <= 10")
-    assert "planning" in page.locator("#loco-summary").inner_text()
-    assert page.locator("#loco-status").inner_text().startswith("Finished")
+    returns = wait_for_plot(locomotion_page, "loco-returns", both + " && Math.max(...s.points) <= 10")
+    assert "planning" in locomotion_page.locator("#loco-summary").inner_text()
+    assert locomotion_page.locator("#loco-status").inner_text().startswith("Finished")
     second = shots / f"locomotion_{env}_run.png"
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(second), full_page=True)
+    locomotion_page.wait_for_timeout(500)
+    locomotion_page.screenshot(path=str(second), full_page=True)
 
     # 3. a long run: its first result streams in within seconds, the previous videos stay until its own come;
     #    its progress and the time left show on the status line
     rollout_steps_seen.clear()
-    set_number(page, "loco-steps", "300")
+    set_number(locomotion_page, "loco-steps", "300")
     start = time.perf_counter()
-    page.locator("#loco-run").click()
-    wait_for_text(page, "loco-headline", "^Step \\d+ of 300, so far:", int(FIRST_RESULT_S * 1000))
+    locomotion_page.locator("#loco-run").click()
+    wait_for_text(locomotion_page, "loco-headline", "^Step \\d+ of 300, so far:", int(FIRST_RESULT_S * 1000))
     first_result_s = time.perf_counter() - start
-    wait_for_plot(page, "loco-returns", both + " && Math.max(...s.points) > 0 && Math.max(...s.points) < 300")
-    assert page.evaluate(VIDEO_STATE_JS, "loco-video-base")["src"] == videos["base"]["src"]
-    page.wait_for_function("() => { const e = document.querySelector('#loco-status .progress-text'); "
-                           "return e && /[1-9]\\d*\\/300 environment steps/.test(e.innerText); }", timeout=TIMEOUT_MS)
-    assert re.search(r"about \d+ s left", page.locator("#loco-status").inner_text())
+    wait_for_plot(locomotion_page, "loco-returns",
+                  both + " && Math.max(...s.points) > 0 && Math.max(...s.points) < 300")
+    assert locomotion_page.evaluate(VIDEO_STATE_JS, "loco-video-base")["src"] == videos["base"]["src"]
+    locomotion_page.wait_for_function("() => { const e = document.querySelector('#loco-status .progress-text'); "
+                                      "return e && /[1-9]\\d*\\/300 environment steps/.test(e.innerText); }",
+                                      timeout=TIMEOUT_MS)
+    assert re.search(r"about \d+ s left", locomotion_page.locator("#loco-status").inner_text())
     streaming = shots / f"locomotion_{env}_streaming.png"
-    page.screenshot(path=str(streaming), full_page=True)
+    locomotion_page.screenshot(path=str(streaming), full_page=True)
 
     # 4. Cancel: the status line and a toast say so, the partial result stays, the server's loop stops
-    page.locator("#loco-cancel").click()
-    status = wait_for_text(page, "loco-status", "^Run cancelled at step \\d+ of 300", 20_000)
-    page.get_by_text(re.compile("Run cancelled at step \\d+ of 300")).last.wait_for(state="visible")
-    assert wait_for_text(page, "loco-headline", "^Cancelled at step \\d+ of 300; up to then:")
+    locomotion_page.locator("#loco-cancel").click()
+    status = wait_for_text(locomotion_page, "loco-status", "^Run cancelled at step \\d+ of 300", 20_000)
+    locomotion_page.get_by_text(re.compile("Run cancelled at step \\d+ of 300")).last.wait_for(state="visible")
+    assert wait_for_text(locomotion_page, "loco-headline", "^Cancelled at step \\d+ of 300; up to then:")
     cancelled_at = int(re.search(r"step (\d+)", status).group(1))
-    partial = wait_for_plot(page, "loco-returns", both + " && Math.max(...s.points) > 0")
+    partial = wait_for_plot(locomotion_page, "loco-returns", both + " && Math.max(...s.points) > 0")
     assert 0 < max(partial["points"]) < 300
-    assert page.evaluate(ERROR_BADGES_JS) == 0
-    assert page.evaluate(VIDEO_STATE_JS, "loco-video-steered")["src"] == videos["steered"]["src"]
-    page.wait_for_timeout(1000)  # the step in flight when Cancel arrived may still finish, then nothing
+    assert locomotion_page.evaluate(ERROR_BADGES_JS) == 0
+    assert locomotion_page.evaluate(VIDEO_STATE_JS, "loco-video-steered")["src"] == videos["steered"]["src"]
+    locomotion_page.wait_for_timeout(1000)  # the step in flight when Cancel arrived may still finish, then nothing
     seen_after_cancel = len(rollout_steps_seen)
-    page.wait_for_timeout(2000)
+    locomotion_page.wait_for_timeout(2000)
     stopped_at = len(rollout_steps_seen)
     assert 0 < stopped_at < 300 and stopped_at - seen_after_cancel <= 1, (seen_after_cancel, stopped_at)
     cancelled = shots / f"locomotion_{env}_cancelled.png"
-    page.screenshot(path=str(cancelled), full_page=True)
+    locomotion_page.screenshot(path=str(cancelled), full_page=True)
     print(f"first streamed result {first_result_s:.1f} s after Run (cancelled at step {cancelled_at}); "
           f"screenshots: {first} {second} {streaming} {cancelled}")
     assert all(p.stat().st_size > 10_000 for p in (first, second, streaming, cancelled))
-    assert not [e for e in page.errors if "plotly" in e.lower() or "video" in e.lower()], page.errors
+    errors = locomotion_page.errors
+    assert not [e for e in errors if "plotly" in e.lower() or "video" in e.lower()], errors
 
 
 # the sliders' boxes cannot go wrong in a browser (Gradio's slider sends its value clamped to the range) and a
@@ -213,31 +215,31 @@ def test_locomotion_tab_example_run_stream_and_cancel(page, env, tmp_path_factor
     ("loco-seed", "-5", "seed must be an integer in 0..2147483647, got -5"),
     ("loco-seed", "2.5", "seed must be an integer in 0..2147483647, got 2.5"),
 ])
-def test_bad_input_toasts_its_message_and_keeps_the_results(page, env, elem_id, value, message):
-    open_locomotion_tab(page)
-    before = wait_for_plot(page, "loco-returns", "s.lines >= 2")
-    headline = page.locator("#loco-headline").inner_text()
-    good = page.locator(f"#{elem_id} input[type=number]").input_value()
-    set_number(page, elem_id, value)
-    page.locator("#loco-run").click()
-    page.get_by_text(message, exact=False).last.wait_for(state="visible", timeout=20_000)
-    assert page.evaluate(ERROR_BADGES_JS) == 0
-    assert wait_for_plot(page, "loco-returns", "s.lines >= 2")["points"] == before["points"]
-    assert page.locator("#loco-headline").inner_text() == headline
-    set_number(page, elem_id, good)
-    for close in page.locator(".toast-close").all():
+def test_bad_input_toasts_its_message_and_keeps_the_results(locomotion_page, env, elem_id, value, message):
+    open_locomotion_tab(locomotion_page)
+    before = wait_for_plot(locomotion_page, "loco-returns", "s.lines >= 2")
+    headline = locomotion_page.locator("#loco-headline").inner_text()
+    good = locomotion_page.locator(f"#{elem_id} input[type=number]").input_value()
+    set_number(locomotion_page, elem_id, value)
+    locomotion_page.locator("#loco-run").click()
+    locomotion_page.get_by_text(message, exact=False).last.wait_for(state="visible", timeout=20_000)
+    assert locomotion_page.evaluate(ERROR_BADGES_JS) == 0
+    assert wait_for_plot(locomotion_page, "loco-returns", "s.lines >= 2")["points"] == before["points"]
+    assert locomotion_page.locator("#loco-headline").inner_text() == headline
+    set_number(locomotion_page, elem_id, good)
+    for close in locomotion_page.locator(".toast-close").all():
         with contextlib.suppress(Exception):
             close.click(timeout=1000)
 
 
-def test_phone_width_stacks_the_results(page, env, tmp_path_factory):
-    with reloaded_as(page, 390, 844):
-        open_locomotion_tab(page)
-        wait_for_video(page, "loco-video-steered")
-        wait_for_plot(page, "loco-reward", "s.lines >= 2")
-        wait_for_text(page, "loco-headline", "Steered ")
-        page.wait_for_timeout(500)
-        layout = page.evaluate(BOXES_JS)
+def test_phone_width_stacks_the_results(locomotion_page, env, tmp_path_factory):
+    with reloaded_as(locomotion_page, 390, 844):
+        open_locomotion_tab(locomotion_page)
+        wait_for_video(locomotion_page, "loco-video-steered")
+        wait_for_plot(locomotion_page, "loco-reward", "s.lines >= 2")
+        wait_for_text(locomotion_page, "loco-headline", "Steered ")
+        locomotion_page.wait_for_timeout(500)
+        layout = locomotion_page.evaluate(BOXES_JS)
         boxes = layout["boxes"]
         assert layout["scroll"] <= layout["width"] + 1, layout  # nothing off the side of the screen
         for elem_id in ("loco-headline", "loco-video-base", "loco-video-steered", "loco-returns", "loco-reward"):
@@ -246,20 +248,20 @@ def test_phone_width_stacks_the_results(page, env, tmp_path_factory):
         for upper, lower in zip(order, order[1:]):  # one above the other, full width
             assert boxes[lower]["y"] >= boxes[upper]["y"] + boxes[upper]["h"] - 1, (upper, lower, boxes)
         path = screenshot_dir(tmp_path_factory) / f"locomotion_{env}_phone.png"
-        page.screenshot(path=str(path), full_page=True)
+        locomotion_page.screenshot(path=str(path), full_page=True)
         print(f"screenshot: {path}")
 
 
-def test_dark_mode_plots_are_transparent(page, env, tmp_path_factory):
-    with reloaded_as(page, 1400, 1300, "dark"):
-        open_locomotion_tab(page)
+def test_dark_mode_plots_are_transparent(locomotion_page, env, tmp_path_factory):
+    with reloaded_as(locomotion_page, 1400, 1300, "dark"):
+        open_locomotion_tab(locomotion_page)
         for elem_id in ("loco-returns", "loco-reward"):
-            state = wait_for_plot(page, elem_id, "s.lines >= 2")
+            state = wait_for_plot(locomotion_page, elem_id, "s.lines >= 2")
             assert state["paper"] == state["plot"] == "rgba(0, 0, 0, 0)", state
-        wait_for_video(page, "loco-video-base")
-        page.wait_for_timeout(500)
+        wait_for_video(locomotion_page, "loco-video-base")
+        locomotion_page.wait_for_timeout(500)
         path = screenshot_dir(tmp_path_factory) / f"locomotion_{env}_dark.png"
-        page.screenshot(path=str(path), full_page=True)
+        locomotion_page.screenshot(path=str(path), full_page=True)
         print(f"screenshot: {path}")
 
 
@@ -269,28 +271,29 @@ REWARD_CHOICE_JS = """() => [...document.querySelectorAll('#loco-reward-choice l
   .map(l => [l.innerText.trim(), l.querySelector('input[type=radio]').checked])"""
 
 
-def test_reward_choice_offers_the_envs_rewards_and_resets_the_steering(page, env):
+def test_reward_choice_offers_the_envs_rewards_and_resets_the_steering(locomotion_page, env):
     """Issue 24: the paper's reward first; picking a reward sets its steering and says what it is; an env without
     the on-policy extension offers the paper's reward only."""
     from reward_demo.locomotion import demo
     from reward_demo.locomotion.planner import REWARD_LABELS
 
-    open_locomotion_tab(page)
-    wait_for_text(page, "loco-headline", "Steered ")
-    choices = page.evaluate(REWARD_CHOICE_JS)
+    open_locomotion_tab(locomotion_page)
+    wait_for_text(locomotion_page, "loco-headline", "Steered ")
+    choices = locomotion_page.evaluate(REWARD_CHOICE_JS)
     assert [label for label, _ in choices] == [REWARD_LABELS[r] for r in demo.rewards_of(env)], choices
     assert choices[0][0] == "paper (offline)"
-    page.locator("#loco-reward-choice").get_by_text("paper (offline)").click()
+    locomotion_page.locator("#loco-reward-choice").get_by_text("paper (offline)").click()
     steering = demo.reward_steering(env, "paper")
-    wait_for_text(page, "loco-reward-note", "^paper \\(offline\\): the paper's reward")
-    page.wait_for_function("([v]) => Number(document.querySelector('#loco-scale input[type=number]').value) === v",
-                           arg=[steering["scale"]], timeout=TIMEOUT_MS)
-    assert int(page.locator("#loco-t-stopgrad input[type=number]").input_value()) == steering["t_stopgrad"]
-    assert page.evaluate(REWARD_CHOICE_JS)[0] == ["paper (offline)", True]
+    wait_for_text(locomotion_page, "loco-reward-note", "^paper \\(offline\\): the paper's reward")
+    locomotion_page.wait_for_function(
+        "([v]) => Number(document.querySelector('#loco-scale input[type=number]').value) === v",
+        arg=[steering["scale"]], timeout=TIMEOUT_MS)
+    assert int(locomotion_page.locator("#loco-t-stopgrad input[type=number]").input_value()) == steering["t_stopgrad"]
+    assert locomotion_page.evaluate(REWARD_CHOICE_JS)[0] == ["paper (offline)", True]
     others = [e for e in demo.trained_envs() if demo.rewards_of(e) == ["paper"]]
     if others:  # e.g. HalfCheetah: the extension is not offered, and the note says why
-        page.locator("#loco-env input").click()
-        page.get_by_role("option", name=re.compile(f"^{others[0]} ")).click()
-        wait_for_text(page, "loco-reward-note", "has no on-policy extension")
-        assert [label for label, _ in page.evaluate(REWARD_CHOICE_JS)] == ["paper (offline)"]
-    page.reload(wait_until="domcontentloaded")
+        locomotion_page.locator("#loco-env input").click()
+        locomotion_page.get_by_role("option", name=re.compile(f"^{others[0]} ")).click()
+        wait_for_text(locomotion_page, "loco-reward-note", "has no on-policy extension")
+        assert [label for label, _ in locomotion_page.evaluate(REWARD_CHOICE_JS)] == ["paper (offline)"]
+    locomotion_page.reload(wait_until="domcontentloaded")

@@ -32,24 +32,22 @@ CELL_PIXEL_JS = """([row, col]) => {
 }"""
 
 
-def pick_maze() -> str:
-    """medium if its models are there, else another maze that has models (not the page's default)."""
-    from reward_demo.ui.maze_tab import default_maze
-
+def pick_maze(service) -> str:
+    """medium if its models are there, else another maze that has models (not the page's default: ``service``'s)."""
     candidates = [m for m in ("medium", "large", "umaze") if maze_models_present(m)]
     if not candidates:
         pytest.skip("no maze has trained models (train with `python -m reward_demo maze train --maze umaze`)")
-    others = [m for m in candidates if m != default_maze()]
+    others = [m for m in candidates if m != service.default_maze()]
     return (others or candidates)[0]
 
 
 @pytest.fixture(scope="module")
-def maze():
-    return pick_maze()
+def maze(app_services):
+    return pick_maze(app_services.maze)
 
 
 @pytest.fixture(scope="module")
-def page(maze, request, tmp_path_factory):
+def maze_page(maze, request, tmp_path_factory):
     app_url = request.getfixturevalue("app_url")  # after pick_maze: no server when there are no models
     profile = tmp_path_factory.mktemp("chromium-profile")
     with open_page(app_url, profile, TIMEOUT_MS, height=1200) as page:
@@ -65,66 +63,67 @@ def summary_text(page) -> str:
     return page.locator("#maze-summary").inner_text()
 
 
-def test_heatmap_renders_and_goal_can_be_picked(page, maze, tmp_path_factory):
+def test_heatmap_renders_and_goal_can_be_picked(maze_page, maze, tmp_path_factory):
     from reward_demo.maze.layouts import get_layout
 
     layout = get_layout(maze)
     # 1. the page-load heatmap
-    state = wait_for_plot(page, "s.traces.some(t => t[0] === 'heatmap') && s.heatmapImages > 0")
+    state = wait_for_plot(maze_page, "s.traces.some(t => t[0] === 'heatmap') && s.heatmapImages > 0")
     assert ["heatmap", "reward"] in state["traces"] and ["heatmap", "walls"] in state["traces"]
     assert ["scatter", "goal"] in state["traces"]
 
     # 2. choose the maze in the dropdown
-    page.locator("#maze-name input").click()
-    page.get_by_role("option", name=re.compile(rf"^{maze}")).click()
-    state = wait_for_plot(page, f"s.meta && s.meta.maze === '{maze}'")
+    maze_page.locator("#maze-name input").click()
+    maze_page.get_by_role("option", name=re.compile(rf"^{maze}")).click()
+    state = wait_for_plot(maze_page, f"s.meta && s.meta.maze === '{maze}'")
     assert state["meta"] == {"maze": maze, "height": layout.height, "width": layout.width}
-    page.wait_for_function(f"() => document.querySelector('#maze-summary').innerText.includes('{maze}')")
+    maze_page.wait_for_function(f"() => document.querySelector('#maze-summary').innerText.includes('{maze}')")
 
     # 3. type a goal (a free cell other than the maze's default) and compute
     default = layout.d4rl_goal_cell
     free = [c for c in layout.free_cells() if c != default]
     goal = free[len(free) // 2]
-    page.locator("#maze-goal-row input").fill(str(goal[0]))
-    page.locator("#maze-goal-col input").fill(str(goal[1]))
-    page.locator("#maze-compute").click()
-    state = wait_for_plot(page, f"s.title.includes('goal row {goal[0]}, col {goal[1]}')")
+    maze_page.locator("#maze-goal-row input").fill(str(goal[0]))
+    maze_page.locator("#maze-goal-col input").fill(str(goal[1]))
+    maze_page.locator("#maze-compute").click()
+    state = wait_for_plot(maze_page, f"s.title.includes('goal row {goal[0]}, col {goal[1]}')")
     assert state["heatmapImages"] >= 1 and state["colorbars"] >= 1 and state["stars"] >= 2
-    page.wait_for_function(f"() => document.querySelector('#maze-summary').innerText.includes('{maze}')")
-    text = summary_text(page)
+    maze_page.wait_for_function(f"() => document.querySelector('#maze-summary').innerText.includes('{maze}')")
+    text = summary_text(maze_page)
     assert "argmax_cell" in text and "hit" in text
     shots = screenshot_dir(tmp_path_factory)
     first = shots / f"maze_{maze}_goal_{goal[0]}_{goal[1]}.png"
-    page.locator("#maze-plot").screenshot(path=str(first))
+    maze_page.locator("#maze-plot").screenshot(path=str(first))
 
     # 4. click another free cell on the plot: it becomes the goal
     target = free[0] if free[0] != goal else free[-1]
-    x, y = page.evaluate(CELL_PIXEL_JS, list(target))
-    page.mouse.move(x, y)
-    page.wait_for_timeout(150)
-    page.mouse.click(x, y)
-    state = wait_for_plot(page, f"s.title.includes('goal row {target[0]}, col {target[1]}')")
-    assert page.locator("#maze-goal-row input").input_value() == str(target[0])
-    assert page.locator("#maze-goal-col input").input_value() == str(target[1])
+    x, y = maze_page.evaluate(CELL_PIXEL_JS, list(target))
+    maze_page.mouse.move(x, y)
+    maze_page.wait_for_timeout(150)
+    maze_page.mouse.click(x, y)
+    state = wait_for_plot(maze_page, f"s.title.includes('goal row {target[0]}, col {target[1]}')")
+    assert maze_page.locator("#maze-goal-row input").input_value() == str(target[0])
+    assert maze_page.locator("#maze-goal-col input").input_value() == str(target[1])
     second = shots / f"maze_{maze}_clicked_goal_{target[0]}_{target[1]}.png"
-    page.wait_for_timeout(300)  # let the plot finish drawing before the screenshot
-    page.locator("#maze-plot").screenshot(path=str(second))
+    maze_page.wait_for_timeout(300)  # let the plot finish drawing before the screenshot
+    maze_page.locator("#maze-plot").screenshot(path=str(second))
 
     # 5. sample trajectories (default samplers: expert and steered) and draw them on the heatmap
-    page.locator("#maze-sample").click()
-    state = wait_for_plot(page, "s.traces.some(t => t[1].startsWith('expert')) && s.traces.some(t => t[1].startsWith('steered'))")
+    maze_page.locator("#maze-sample").click()
+    state = wait_for_plot(maze_page, "s.traces.some(t => t[1].startsWith('expert')) && "
+                                     "s.traces.some(t => t[1].startsWith('steered'))")
     assert f"goal row {target[0]}, col {target[1]}" in state["title"]
     # 6. downloads: PNG and CSV of what is shown
-    page.locator("#maze-downloads").get_by_text("Downloads: heatmap PNG and values CSV").click()
-    page.locator("#maze-export").click()
-    page.wait_for_function("() => /\\.png/.test(document.querySelector('#maze-png').innerText) && "
-                           "/\\.csv/.test(document.querySelector('#maze-csv').innerText)")
-    page.wait_for_timeout(300)
+    maze_page.locator("#maze-downloads").get_by_text("Downloads: heatmap PNG and values CSV").click()
+    maze_page.locator("#maze-export").click()
+    maze_page.wait_for_function("() => /\\.png/.test(document.querySelector('#maze-png').innerText) && "
+                                "/\\.csv/.test(document.querySelector('#maze-csv').innerText)")
+    maze_page.wait_for_timeout(300)
     third = shots / f"maze_{maze}_trajectories_page.png"
-    page.screenshot(path=str(third), full_page=True)
+    maze_page.screenshot(path=str(third), full_page=True)
     print(f"screenshots: {first} {second} {third}")
     assert all(p.stat().st_size > 10_000 for p in (first, second, third))
-    assert not [e for e in page.errors if "plotly" in e.lower() or "maze" in e.lower()], page.errors
+    assert not [e for e in maze_page.errors if "plotly" in e.lower() or "maze" in e.lower()], maze_page.errors
 
 
 # ------------------------------------------------------------------ issue 25: what a visitor sees on bad input
@@ -175,102 +174,102 @@ def assert_last_plot_kept(page, title: str, summary: str):
     assert page.evaluate(BADGES_JS) == []
 
 
-def test_bad_inputs_toast_their_message_and_keep_the_plot(page, maze):
+def test_bad_inputs_toast_their_message_and_keep_the_plot(maze_page, maze):
     from reward_demo.maze.layouts import get_layout
 
-    close_toasts(page)
-    current = wait_for_plot(page, "s.heatmapImages > 0")["meta"]["maze"]
+    close_toasts(maze_page)
+    current = wait_for_plot(maze_page, "s.heatmapImages > 0")["meta"]["maze"]
     layout = get_layout(current)
     free = layout.free_cells()
     wall = next((r, c) for r in range(layout.height) for c in range(layout.width) if not layout.is_free(r, c))
     inner_wall = next((r, c) for r in range(1, layout.height - 1) for c in range(1, layout.width - 1)
                       if not layout.is_free(r, c))
     goal = free[1]
-    type_goal(page, *goal)
-    title = wait_for_plot(page, f"s.title.includes('goal row {goal[0]}, col {goal[1]} ')")["title"]
-    page.wait_for_function("() => document.querySelector('#maze-summary').innerText.includes('argmax_cell')")
-    summary = result_text(page)
+    type_goal(maze_page, *goal)
+    title = wait_for_plot(maze_page, f"s.title.includes('goal row {goal[0]}, col {goal[1]} ')")["title"]
+    maze_page.wait_for_function("() => document.querySelector('#maze-summary').innerText.includes('argmax_cell')")
+    summary = result_text(maze_page)
     # the free-cell list follows a typed goal
-    page.wait_for_function(f"() => document.querySelector('#maze-goal-cell input').value === "
-                           f"'row {goal[0]}, col {goal[1]}'")
+    maze_page.wait_for_function(f"() => document.querySelector('#maze-goal-cell input').value === "
+                                f"'row {goal[0]}, col {goal[1]}'")
 
     # 1. a goal on a wall, typed + Enter
-    type_goal(page, *wall)
-    message = expect_toast(page, "is a wall")
+    type_goal(maze_page, *wall)
+    message = expect_toast(maze_page, "is a wall")
     assert f"Goal row {wall[0]}, Goal column {wall[1]}" in message and str(free[0]) in message
-    assert_last_plot_kept(page, title, summary)
-    type_goal(page, *goal)
-    page.wait_for_function("() => !document.querySelector('#maze-status .error')")
+    assert_last_plot_kept(maze_page, title, summary)
+    type_goal(maze_page, *goal)
+    maze_page.wait_for_function("() => !document.querySelector('#maze-status .error')")
 
     # 2. t = 99 and t = -3 typed + Enter: the message names the input and its range
-    t_max = int(page.locator("#maze-t input[type=range]").get_attribute("max"))
+    t_max = int(maze_page.locator("#maze-t input[type=range]").get_attribute("max"))
     for bad in (99, -3):
-        type_t(page, bad)
-        message = expect_toast(page, "Diffusion step t must be a whole number")
+        type_t(maze_page, bad)
+        message = expect_toast(maze_page, "Diffusion step t must be a whole number")
         assert f"from 0 to {t_max}" in message and str(bad) in message
-        assert_last_plot_kept(page, title, summary)
+        assert_last_plot_kept(maze_page, title, summary)
 
     # 3. a typed t recomputes (typed + Enter did nothing before)
-    type_t(page, 1)
-    title = wait_for_plot(page, "s.title.includes('t=1 ')")["title"]
-    page.wait_for_function(r"""() => /"t"\s*:\s*1\b/.test(document.querySelector('#maze-summary').innerText)""")
-    summary = result_text(page)
+    type_t(maze_page, 1)
+    title = wait_for_plot(maze_page, "s.title.includes('t=1 ')")["title"]
+    maze_page.wait_for_function(r"""() => /"t"\s*:\s*1\b/.test(document.querySelector('#maze-summary').innerText)""")
+    summary = result_text(maze_page)
 
     # 4. the free-cell list opened and left without a choice: nothing happens (it blanked the tab)
-    page.locator("#maze-goal-cell input").click()
-    page.get_by_role("option").first.wait_for()
-    page.locator("#maze-status").click()
-    page.wait_for_timeout(800)
-    assert page.evaluate(TOASTS_JS) == []
-    assert_last_plot_kept(page, title, summary)
+    maze_page.locator("#maze-goal-cell input").click()
+    maze_page.get_by_role("option").first.wait_for()
+    maze_page.locator("#maze-status").click()
+    maze_page.wait_for_timeout(800)
+    assert maze_page.evaluate(TOASTS_JS) == []
+    assert_last_plot_kept(maze_page, title, summary)
 
     # 5. a click on a wall of the plot: a message says it is a wall and names the free cells
-    x, y = page.evaluate(CELL_PIXEL_JS, list(inner_wall))
-    page.mouse.move(x, y)
-    page.wait_for_timeout(150)
-    page.mouse.click(x, y)
-    message = expect_toast(page, "is a wall")
+    x, y = maze_page.evaluate(CELL_PIXEL_JS, list(inner_wall))
+    maze_page.mouse.move(x, y)
+    maze_page.wait_for_timeout(150)
+    maze_page.mouse.click(x, y)
+    message = expect_toast(maze_page, "is a wall")
     assert f"cell ({inner_wall[0]}, {inner_wall[1]})" in message and str(free[0]) in message
-    assert_last_plot_kept(page, title, summary)
+    assert_last_plot_kept(maze_page, title, summary)
 
     # 6. a click on a free cell: the goal, and the free-cell list follows it (it went stale)
     target = free[-1]
-    x, y = page.evaluate(CELL_PIXEL_JS, list(target))
-    page.mouse.move(x, y)
-    page.wait_for_timeout(150)
-    page.mouse.click(x, y)
-    wait_for_plot(page, f"s.title.includes('goal row {target[0]}, col {target[1]} ')")
-    page.wait_for_function(f"() => document.querySelector('#maze-goal-cell input').value === "
-                           f"'row {target[0]}, col {target[1]}'")
-    assert page.evaluate(TOASTS_JS) == []
+    x, y = maze_page.evaluate(CELL_PIXEL_JS, list(target))
+    maze_page.mouse.move(x, y)
+    maze_page.wait_for_timeout(150)
+    maze_page.mouse.click(x, y)
+    wait_for_plot(maze_page, f"s.title.includes('goal row {target[0]}, col {target[1]} ')")
+    maze_page.wait_for_function(f"() => document.querySelector('#maze-goal-cell input').value === "
+                                f"'row {target[0]}, col {target[1]}'")
+    assert maze_page.evaluate(TOASTS_JS) == []
 
 
-def test_steering_scale_follows_the_maze(page):
+def test_steering_scale_follows_the_maze(maze_page):
     from reward_demo.maze.models import RECOMMENDED_SETTINGS
 
     mazes = [m for m in ("large", "umaze") if maze_models_present(m)]
     if len(mazes) < 2:
         pytest.skip("needs the large and umaze models")
     for name in mazes:
-        page.locator("#maze-name input").click()
-        page.get_by_role("option", name=re.compile(rf"^{name}")).click()
-        wait_for_plot(page, f"s.meta && s.meta.maze === '{name}'")
-        page.wait_for_function(f"() => Number(document.querySelector('#maze-scale input[type=number]').value) === "
-                               f"{RECOMMENDED_SETTINGS[name]['scale']}")
-        d4rl = page.evaluate("() => document.querySelector('#maze-goal-cell input').value")
+        maze_page.locator("#maze-name input").click()
+        maze_page.get_by_role("option", name=re.compile(rf"^{name}")).click()
+        wait_for_plot(maze_page, f"s.meta && s.meta.maze === '{name}'")
+        maze_page.wait_for_function(f"() => Number(document.querySelector('#maze-scale input[type=number]').value) === "
+                                    f"{RECOMMENDED_SETTINGS[name]['scale']}")
+        d4rl = maze_page.evaluate("() => document.querySelector('#maze-goal-cell input').value")
         assert d4rl.startswith("row ")  # the maze's goal cell, shown in the free-cell list
 
 
-def test_phone_width_and_dark_mode(page, tmp_path_factory):
+def test_phone_width_and_dark_mode(maze_page, tmp_path_factory):
     """At 390 px the controls stack above the plot, nothing is cut off or wider than the screen, and labels
     read across (not letter by letter); in dark mode the figure's background lets the page's colour through."""
     shots = screenshot_dir(tmp_path_factory)
     try:
-        page.set_viewport_size({"width": 390, "height": 844})
-        page.emulate_media(color_scheme="dark")
-        page.wait_for_timeout(800)
-        wait_for_plot(page, "s.heatmapImages > 0")
-        sizes = page.evaluate("""() => {
+        maze_page.set_viewport_size({"width": 390, "height": 844})
+        maze_page.emulate_media(color_scheme="dark")
+        maze_page.wait_for_timeout(800)
+        wait_for_plot(maze_page, "s.heatmapImages > 0")
+        sizes = maze_page.evaluate("""() => {
           const box = sel => document.querySelector(sel).getBoundingClientRect();
           const labels = Array.from(document.querySelectorAll('#maze-name, #maze-goal-row, #maze-goal-col, '
             + '#maze-goal-cell, #maze-t, #maze-view, #maze-scale, #maze-n, #maze-seed'))
@@ -286,8 +285,8 @@ def test_phone_width_and_dark_mode(page, tmp_path_factory):
             assert width >= 60 and left >= 0 and right <= 390, (name, width, left, right)
         assert sizes["area"] >= 150, sizes  # the maze itself, not squeezed by the colour bar
         assert sizes["paper"].replace(" ", "") == "rgba(0,0,0,0)"
-        page.locator("#maze-plot").scroll_into_view_if_needed()
-        page.screenshot(path=str(shots / "maze_phone_390_dark.png"), full_page=True)
+        maze_page.locator("#maze-plot").scroll_into_view_if_needed()
+        maze_page.screenshot(path=str(shots / "maze_phone_390_dark.png"), full_page=True)
     finally:
-        page.emulate_media(color_scheme="light")
-        page.set_viewport_size({"width": 1400, "height": 1200})
+        maze_page.emulate_media(color_scheme="light")
+        maze_page.set_viewport_size({"width": 1400, "height": 1200})

@@ -19,34 +19,25 @@ ENDPOINTS = {"/images_score", "/images_threshold", "/images_example", "/images_d
 
 
 # ------------------------------------------------------------------ the app's API (shipped models)
-def _default_threshold() -> float:
-    from reward_demo.ui import images_tab
+def images_service():
+    """An Images service configured as the app's (by the environment)."""
+    from reward_demo.services import build_services
 
-    return images_tab.default_threshold()
-
-
-def _default_half_width() -> float:
-    from reward_demo.ui import images_tab
-
-    return images_tab.default_half_width()
+    return build_services().images
 
 
 #: the threshold the app starts with (its slider's range is around it) and its uncertain band's half-width
-T0 = _default_threshold()
-HALF_WIDTH = _default_half_width()
+T0 = images_service().default_threshold()
+HALF_WIDTH = images_service().default_half_width()
 
 
 def image_models_present() -> bool:
-    from reward_demo.ui import images_tab
-
-    return images_tab.models_missing() is None
+    return images_service().models_missing() is None
 
 
 @pytest.fixture(scope="module")
-def client(request):
-    from reward_demo.ui import images_tab
-
-    missing = images_tab.models_missing()
+def images_client(request, app_services):
+    missing = app_services.images.models_missing()
     if missing:
         pytest.skip(f"the shipped image models are missing ({missing})")
     return request.getfixturevalue("api_client")
@@ -133,19 +124,17 @@ def test_example_endpoint(api_client):
 
 
 @pytest.fixture(scope="module")
-def scored(client):
+def scored(images_client):
     start = time.perf_counter()
-    out = client.predict("a red circle\na pistol on a white background", None, 1, 4, "max", T0,
-                         api_name="/images_score")
+    out = images_client.predict("a red circle\na pistol on a white background", None, 1, 4, "max", T0,
+                                api_name="/images_score")
     return out, time.perf_counter() - start
 
 
 @pytest.mark.slow
 def test_score_round_trip(scored):
     (table, gallery, plot, results), seconds = scored
-    from reward_demo.ui import images_tab
-
-    threshold = images_tab.default_threshold()
+    threshold = images_service().default_threshold()
     assert [row[1] for row in table["data"]] == ["a red circle", "a pistol on a white background"]
     assert table["headers"] == images_plots.TABLE_HEADERS
     for row, scored_row in zip(table["data"], results["rows"]):
@@ -167,26 +156,26 @@ def test_score_round_trip(scored):
 
 
 @pytest.mark.slow
-def test_same_seed_same_scores(client, scored):
+def test_same_seed_same_scores(images_client, scored):
     (_, _, _, results), _ = scored
-    again = client.predict("a red circle", None, 1, 4, "max", T0, api_name="/images_score")[3]
+    again = images_client.predict("a red circle", None, 1, 4, "max", T0, api_name="/images_score")[3]
     assert again["rows"][0]["base_reward"] == pytest.approx(results["rows"][0]["base_reward"], abs=1e-5)
 
 
 @pytest.mark.slow
-def test_threshold_and_download_round_trip(client, scored):
+def test_threshold_and_download_round_trip(images_client, app_services, scored):
     from reward_demo.ui import images_tab
 
     (_, _, _, results), _ = scored
     rewards = [r["base_reward"] for r in results["rows"]]
-    low, high = images_tab.threshold_range(T0)  # the slider's range
+    low, high = images_tab.threshold_range(T0, app_services.images.example_rows())  # the slider's range
     for threshold in (low, high, (rewards[0] + rewards[1]) / 2):
         if not low <= threshold <= high:
             continue
-        table, gallery, plot = client.predict(results, threshold, api_name="/images_threshold")
+        table, gallery, plot = images_client.predict(results, threshold, api_name="/images_threshold")
         assert [row[6] for row in table["data"]] == [verdict(r, threshold, HALF_WIDTH) for r in rewards]
         assert len(gallery) == 4 and json.loads(plot["plot"])["layout"]["meta"]["threshold"] == pytest.approx(threshold)
-    path = client.predict(results, high, api_name="/images_download")
+    path = images_client.predict(results, high, api_name="/images_download")
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert [r["prompt"] for r in rows] == ["a red circle", "a pistol on a white background"]
@@ -196,9 +185,8 @@ def test_threshold_and_download_round_trip(client, scored):
 
 
 @pytest.mark.slow
-def test_missing_reward_gives_clear_error(client, monkeypatch):
+def test_missing_reward_gives_clear_error(images_client, app_services, monkeypatch):
     """The app runs in this process: make the reward loader fail as it does without a checkpoint."""
-    from reward_demo.ui import images_tab
 
     def missing(*args, **kwargs):
         raise FileNotFoundError(
@@ -207,7 +195,7 @@ def test_missing_reward_gives_clear_error(client, monkeypatch):
 
     module = images_examples.scoring()
     monkeypatch.setattr(module, "load_reward", missing)
-    assert "train" in images_tab.models_missing()
+    assert "train" in app_services.images.models_missing()
     with pytest.raises(Exception) as info:
-        client.predict("a cat", None, 0, 3, "max", T0, api_name="/images_score")
+        images_client.predict("a cat", None, 0, 3, "max", T0, api_name="/images_score")
     assert "no reward checkpoint" in str(info.value) and "Traceback" not in str(info.value)

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from images_support import LABELS, PROMPTS, tiny_folder, tiny_pipes, tiny_record, tiny_reward  # noqa: F401
+from images_support import LABELS, PROMPTS, tiny_pipes, tiny_record, tiny_reward, tiny_sd_folder  # noqa: F401
 
 
 def _cli(*args):
@@ -16,12 +16,12 @@ def _cli(*args):
     return main(["images", *args])
 
 
-def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
+def test_cli_record_train_score(tiny_sd_folder, tmp_path, capsys):
     prompts = tmp_path / "prompts.csv"
     prompts.write_text("prompt,label\n" + "\n".join(f"{p},{lab}" for p, lab in zip(PROMPTS[:5], LABELS[:5])) + "\n")
     data, reward = tmp_path / "chains", tmp_path / "reward"
-    run = _cli("record", "--model", str(tiny_folder), "--prompts", str(prompts), "--out", str(data), "--n-steps", "4",
-               "--shard-size", "2", "--no-progress")
+    run = _cli("record", "--model", str(tiny_sd_folder), "--prompts", str(prompts), "--out", str(data),
+               "--n-steps", "4", "--shard-size", "2", "--no-progress")
     assert run == 0, capsys.readouterr().err
     assert len(list(data.glob("shard_*.safetensors"))) == 3
     run = _cli("train-reward", "--data", str(data), "--out", str(reward), "--steps", "20", "--dim", "8",
@@ -29,7 +29,7 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
     assert run == 0, capsys.readouterr().err
     assert (reward / "model.safetensors").is_file() and (reward / "split.json").is_file()
     out = tmp_path / "scores.json"
-    run = _cli("score", "--prompts", str(prompts), "--model", str(tiny_folder), "--reward", str(reward), "--json",
+    run = _cli("score", "--prompts", str(prompts), "--model", str(tiny_sd_folder), "--reward", str(reward), "--json",
                str(out), "--n-steps", "4")
     assert run == 0, capsys.readouterr().err
     scored = json.loads(out.read_text())
@@ -39,12 +39,12 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
     # per prompt: what the text encoder cut, and the words the model does not know (not known for this model)
     assert all(s["unknown_words"] is None and isinstance(s["truncated"], bool) for s in scores)
     assert [s["truncated"] for s in scores] == [s["n_tokens"] > s["token_limit"] for s in scores]
-    bad = _cli("score", "--prompts", str(prompts), "--model", str(tiny_folder), "--reward", str(reward), "--json",
+    bad = _cli("score", "--prompts", str(prompts), "--model", str(tiny_sd_folder), "--reward", str(reward), "--json",
                str(out), "--preset", "extreme")
     assert bad == 2 and "unknown safety preset" in capsys.readouterr().err
     # comparing rewards scores each only on the prompts it was not trained on
     compared = tmp_path / "compared.json"
-    run = _cli("compare-rewards", "--rewards", str(reward), "--data", str(data), "--model", str(tiny_folder),
+    run = _cli("compare-rewards", "--rewards", str(reward), "--data", str(data), "--model", str(tiny_sd_folder),
                "--json", str(compared))
     assert run == 0, capsys.readouterr().err
     entry = json.loads(compared.read_text())["rewards"][0]
@@ -57,8 +57,9 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
     from reward_demo.images.prompts import EVAL_PROMPT_BATCHES, EVAL_PROMPTS
 
     report_path, figure = tmp_path / "eval.json", tmp_path / "eval.png"
-    run = _cli("evaluate", "--model", str(tiny_folder), "--reward", str(reward), "--data", str(data), "--n-seeds", "1",
-               "--n-steps", "2", "--batch-size", "32", "--json", str(report_path), "--figure", str(figure))
+    run = _cli("evaluate", "--model", str(tiny_sd_folder), "--reward", str(reward), "--data", str(data),
+               "--n-seeds", "1", "--n-steps", "2", "--batch-size", "32", "--json", str(report_path),
+               "--figure", str(figure))
     captured = capsys.readouterr()
     assert run == 0, captured.err
     assert (
@@ -78,7 +79,7 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
     from reward_demo.images.prompts import CALIBRATION_PROMPTS
 
     before = json.loads((reward / "config.json").read_text())["metadata"]
-    calibrate = ("calibrate-threshold", "--model", str(tiny_folder), "--reward", str(reward))
+    calibrate = ("calibrate-threshold", "--model", str(tiny_sd_folder), "--reward", str(reward))
     run = _cli(*calibrate, "--n-seeds", "1", "--n-steps", "2", "--batch-size", "40")
     assert run == 0, capsys.readouterr().err
     after = json.loads((reward / "config.json").read_text())["metadata"]
@@ -106,11 +107,11 @@ def test_cli_record_train_score(tiny_folder, tmp_path, capsys):
         rewards[labels == "safe"], rewards[labels == "unsafe"], after["threshold"], 0.99, 0.2
     )
     assert "uncertain band: +-" in capsys.readouterr().out
-    assert _cli("calibrate-threshold", "--reward", str(reward), "--model", str(tiny_folder), "--n-seeds", "0") == 2
+    assert _cli("calibrate-threshold", "--reward", str(reward), "--model", str(tiny_sd_folder), "--n-seeds", "0") == 2
     assert "n_seeds must be in 1..16" in capsys.readouterr().err
 
 
-def test_batched_requests_score_as_if_each_ran_alone(tiny_folder, tiny_reward, monkeypatch):
+def test_batched_requests_score_as_if_each_ran_alone(tiny_sd_folder, tiny_reward, monkeypatch):
     """The scoring queue runs requests that wait together as one batch, each with its own seed: every request's
     rewards and images are those it gets alone (each x_T has its own generator; the long prompt gets its own
     pipeline call inside the batch)."""
@@ -123,7 +124,7 @@ def test_batched_requests_score_as_if_each_ran_alone(tiny_folder, tiny_reward, m
     from reward_demo.images.scoring import REWARD_ENV
 
     monkeypatch.setenv(REWARD_ENV, str(tiny_reward[0]))
-    settings = {"n_steps": 3, "preset": "max", "guidance_scale": 7.5, "model": str(tiny_folder)}
+    settings = {"n_steps": 3, "preset": "max", "guidance_scale": 7.5, "model": str(tiny_sd_folder)}
     requests = [(["a knife", "a cat"], 3), (["a cat"], 7), (["a knife next to a cat on a lawn"], 3), (["fire"], 0)]
     alone = [score_items([PromptItem(p) for p in prompts], seed=seed, **settings) for prompts, seed in requests]
 

@@ -132,7 +132,7 @@ def test_text_encoder_masks_padding_itself():
 # ---------------------------------------------------------------- tiny model, both pipelines
 
 @pytest.fixture(scope="module")
-def tiny_folder(tmp_path_factory):
+def tiny_embedded_folder(tmp_path_factory):
     from reward_demo.images.embedded.model import CONCEPTS, ConceptClassifier, build_unet, build_vae, write_model_folder
 
     torch.manual_seed(0)
@@ -143,12 +143,12 @@ def tiny_folder(tmp_path_factory):
     return folder
 
 
-def test_tiny_model_round_trip_and_both_pipelines(tiny_folder):
+def test_tiny_model_round_trip_and_both_pipelines(tiny_embedded_folder):
     from diffusers.pipelines.deprecated.stable_diffusion_safe import SafetyConfig
 
     from reward_demo.images.embedded.model import build_pipelines, load_concept_classifier, load_embedded_components
 
-    components = load_embedded_components(str(tiny_folder))
+    components = load_embedded_components(str(tiny_embedded_folder))
     assert set(components) == {"vae", "unet", "scheduler", "text_encoder", "tokenizer"}
     assert components["unet"].dtype == torch.float32  # fp16 on disk, float32 in memory
     assert components["unet"].config.cross_attention_dim == 384
@@ -161,15 +161,16 @@ def test_tiny_model_round_trip_and_both_pipelines(tiny_folder):
     assert a.shape == (1, 64, 64, 3)
     assert np.abs(a - b).max() < 1e-4  # same seed, no safety guidance: the same image
     assert np.abs(a - c).max() > 1e-3  # safety guidance changes it
-    assert load_concept_classifier(str(tiny_folder))(torch.zeros(2, 3, 64, 64)).shape == (2, len(D.TRAIN_CONCEPTS))
+    classifier = load_concept_classifier(str(tiny_embedded_folder))
+    assert classifier(torch.zeros(2, 3, 64, 64)).shape == (2, len(D.TRAIN_CONCEPTS))
 
 
-def test_concept_classifier_for_finds_the_classifier_of_an_embedded_folder(tiny_folder, tmp_path):
+def test_concept_classifier_for_finds_the_classifier_of_an_embedded_folder(tiny_embedded_folder, tmp_path):
     """A folder given as the model brings its own classifier; Stable Diffusion models and bare folders have none."""
     from reward_demo.images.embedded.model import ConceptClassifier
     from reward_demo.images.evidence import concept_classifier_for
 
-    found = concept_classifier_for(str(tiny_folder))
+    found = concept_classifier_for(str(tiny_embedded_folder))
     assert isinstance(found, ConceptClassifier) and found.config["width"] == 8  # the folder's, not the shipped one
     assert concept_classifier_for("someone/stable-diffusion") is None
     assert concept_classifier_for(str(tmp_path)) is None

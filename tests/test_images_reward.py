@@ -12,10 +12,10 @@ from images_support import (  # noqa: F401
     STEPS,
     TINY_REWARD_OPTIONS,
     character_tokenizer,
-    tiny_folder,
     tiny_pipes,
     tiny_record,
     tiny_reward,
+    tiny_sd_folder,
 )
 from reward_demo.images import pipelines as P
 from reward_demo.images.prompts import AUROC_PROMPTS
@@ -24,13 +24,13 @@ from reward_demo.images.recording import initial_latents, load_records, record_c
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_pipelines_share_weights_and_use_ddim(tiny_folder, tiny_pipes):
+def test_pipelines_share_weights_and_use_ddim(tiny_sd_folder, tiny_pipes):
     from diffusers import DDIMScheduler
 
     base, safe = tiny_pipes
     assert base.unet is safe.unet and base.vae is safe.vae and base.text_encoder is safe.text_encoder
     assert isinstance(base.scheduler, DDIMScheduler) and base.scheduler is safe.scheduler
-    again = P.load_pipelines(str(tiny_folder), device="cpu")
+    again = P.load_pipelines(str(tiny_sd_folder), device="cpu")
     assert again[0] is base and again[1] is safe  # loaded once
 
 
@@ -208,7 +208,7 @@ def test_reward_gradient_has_the_latent_shape(tiny_reward):
         result.model(torch.randn(2, 4, 16, 16), torch.zeros(2))
 
 
-def test_score_prompts_shapes_and_same_seed(tiny_folder, tiny_reward):
+def test_score_prompts_shapes_and_same_seed(tiny_sd_folder, tiny_reward):
     from reward_demo.images.scoring import PromptScore, score_prompts, verdict
 
     out, _, _ = tiny_reward
@@ -217,7 +217,7 @@ def test_score_prompts_shapes_and_same_seed(tiny_folder, tiny_reward):
         ["a knife", "a cat", "a knife"],
         seed=3,
         n_steps=5,
-        model=str(tiny_folder),
+        model=str(tiny_sd_folder),
         reward=str(out),
         batch_size=2,
         progress=lambda d, t: calls.append((d, t)),
@@ -246,13 +246,13 @@ def test_prompt_batches_give_a_prompt_over_the_token_limit_its_own_call():
     assert P.prompt_batches(tokenizer, ["a"] * 5, batch_size=2) == [slice(0, 2), slice(2, 4), slice(4, 5)]
 
 
-def test_score_prompts_takes_a_prompt_longer_than_the_tokenizer_reads(tiny_folder, tiny_reward):
+def test_score_prompts_takes_a_prompt_longer_than_the_tokenizer_reads(tiny_sd_folder, tiny_reward):
     """The Safe pipeline re-tokenizes a batch untruncated; a long prompt among short ones used to fail there.
     Now it is scored, cut to the tokenizer's limit as Stable Diffusion cuts it, and as if it ran alone."""
     from reward_demo.images.scoring import score_prompts
 
     long = "a knife next to a cat on a lawn"  # 31 characters: over the tiny tokenizer's 16
-    args = {"seed": 1, "n_steps": 3, "model": str(tiny_folder), "reward": str(tiny_reward[0]), "device": "cpu"}
+    args = {"seed": 1, "n_steps": 3, "model": str(tiny_sd_folder), "reward": str(tiny_reward[0]), "device": "cpu"}
     together = score_prompts(["a cat", long, "a knife"], batch_size=8, **args)
     alone = score_prompts([long], batch_size=8, **args)
     assert [s.prompt for s in together] == ["a cat", long, "a knife"]
@@ -272,10 +272,10 @@ def test_score_prompts_takes_a_prompt_longer_than_the_tokenizer_reads(tiny_folde
         ({"prompts": "a single string"}, "list of strings"),
     ],
 )
-def test_score_prompts_rejects_bad_input(kwargs, message, tiny_folder, tiny_reward):
+def test_score_prompts_rejects_bad_input(kwargs, message, tiny_sd_folder, tiny_reward):
     from reward_demo.images.scoring import score_prompts
 
-    args = {"prompts": ["a cat"], "model": str(tiny_folder), "reward": str(tiny_reward[0])}
+    args = {"prompts": ["a cat"], "model": str(tiny_sd_folder), "reward": str(tiny_reward[0])}
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         score_prompts(**args)

@@ -255,6 +255,9 @@ class StubScoring:
     def reward_folder(self, *args):
         return "stub-reward"
 
+    def shipped_reward_folder(self, model=None):
+        return "stub-reward"
+
     def reward_half_width(self, folder):
         return self.HALF_WIDTH
 
@@ -265,7 +268,7 @@ class StubScoring:
         return None  # the vocabulary then shows the shipped model's concept set
 
     def score_prompts(self, prompts, seed=0, n_steps=50, preset="max", guidance_scale=7.5, progress=None, model=None,
-                      seeds=None, batch_size=8):
+                      seeds=None, batch_size=8, reward=None, device=None):
         seeds = [seed] * len(prompts) if seeds is None else list(seeds)
         self.calls.append(dict(prompts=list(prompts), seeds=seeds, n_steps=n_steps, preset=preset))
         out = []
@@ -282,13 +285,22 @@ class StubScoring:
 
 @pytest.fixture
 def stub(monkeypatch, tmp_path):
-    from reward_demo.ui import images_tab
-
     backend = StubScoring()
     monkeypatch.setattr(images_examples, "scoring", lambda: backend)
-    monkeypatch.setattr(images_tab, "load_models", lambda: None)
     monkeypatch.setattr(images_examples, "model_name", lambda model: "stub")
     return backend
+
+
+@pytest.fixture
+def images_handlers(stub, tmp_path):
+    """The Images tab's handlers on a service whose scoring is the stub (nothing to load) and whose runs go to
+    ``tmp_path``."""
+    from reward_demo.images.demo import ImagesDemo
+    from reward_demo.ui.images_tab import ImagesHandlers
+
+    service = ImagesDemo(runs_dir=tmp_path / "runs")
+    service.load_models = lambda: None
+    return ImagesHandlers(service)
 
 
 def no_progress(*args, **kwargs):
@@ -300,12 +312,11 @@ def cells(styled) -> list:
     return styled.data.values.tolist()
 
 
-def test_score_handler_on_stub(stub, tmp_path):
-    from reward_demo.ui import images_tab
-
+def test_score_handler_on_stub(stub, images_handlers, tmp_path):
     upload = tmp_path / "more.csv"
     upload.write_text("prompt,label\na gun,unsafe\n")
-    styled, gallery, plot, results = images_tab.score("a cat", str(upload), 4, 3, "strong", 0.0, progress=no_progress)
+    styled, gallery, plot, results = images_handlers.score("a cat", str(upload), 4, 3, "strong", 0.0,
+                                                           progress=no_progress)
     table = cells(styled)
     assert stub.calls == [dict(prompts=["a cat", "a gun"], seeds=[4, 4], n_steps=3, preset="strong")]
     assert [row[1:3] for row in table] == [["a cat", ""], ["a gun", "unsafe"]]
@@ -320,87 +331,79 @@ def test_score_handler_on_stub(stub, tmp_path):
     figure = json.loads(plot.plot)
     assert figure["layout"]["shapes"][0]["y0"] == 0.0
     # a new threshold changes the verdicts without scoring again
-    table2 = cells(images_tab.rethreshold(results, 2.0)[0])
+    table2 = cells(images_handlers.rethreshold(results, 2.0)[0])
     assert [row[6:8] for row in table2] == [["unsafe", "unsafe"], ["unsafe", "unsafe"]] and len(stub.calls) == 1
-    path = images_tab.download(results, 0.0)
+    path = images_handlers.download(results, 0.0)
     assert Path(path).read_text().count("\n") == 3
 
 
-def test_results_json_can_not_serve_other_files(stub):
+def test_results_json_can_not_serve_other_files(images_handlers):
     from reward_demo.ui import images_tab
 
     forged = {"rows": [dict(ROWS[0], base_image=str(Path(images_tab.__file__)), safe_image="/etc/passwd")]}
-    table, gallery, _ = images_tab.rethreshold(forged, 0.0)
+    table, gallery, _ = images_handlers.rethreshold(forged, 0.0)
     assert len(cells(table)) == 1 and gallery == []
 
 
-def test_evaluation_summary_quotes_the_report_only_for_the_reward_it_is_about(monkeypatch, tmp_path):
+def test_evaluation_summary_quotes_the_report_only_for_the_reward_it_is_about(tmp_path):
+    from reward_demo.images.demo import ImagesDemo
     from reward_demo.images.evaluate import EVAL_JSON
-    from reward_demo.ui import images_tab
 
-    monkeypatch.delenv("REWARD_DEMO_SD_REWARD", raising=False)
-    monkeypatch.delenv("REWARD_DEMO_SD_MODEL", raising=False)
+    shipped = ImagesDemo()  # the shipped model and reward
     report = json.loads(EVAL_JSON.read_text())
     novel = report["heldout_novel_prompts"]
-    summary = images_tab.evaluation_summary()
+    summary = shipped.evaluation_summary()
     assert summary is not None and f"{novel['b_prompt_auroc']:.2f} (AUROC)" in summary
     assert f"balanced accuracy {novel['b_verdict_balanced_accuracy']:.2f}" in summary
     assert f"on {novel['n_prompts']} held-out prompts" in summary
     # the uncertain band: what it does on the same held-out prompts (it was chosen on the calibration prompts)
     from reward_demo.images.verdicts import decided_balanced_accuracy
 
-    half_width = images_tab.default_half_width()
+    half_width = shipped.default_half_width()
     rows = report["rows"]
     accuracy, uncertain = decided_balanced_accuracy([r["base_reward"] for r in rows if r["label"] == "safe"],
                                                     [r["base_reward"] for r in rows if r["label"] == "unsafe"],
-                                                    images_tab.default_threshold(), half_width)
+                                                    shipped.default_threshold(), half_width)
     assert f"Within {half_width:g} of the threshold the verdict is *uncertain*" in summary
     assert f"{100 * uncertain:.0f} % of the images uncertain" in summary and f"balanced accuracy {accuracy:.2f}." in summary
-    monkeypatch.setenv("REWARD_DEMO_SD_REWARD", str(tmp_path))  # another reward: the report is not about it
-    assert images_tab.evaluation_summary() is None
+    assert ImagesDemo(reward=tmp_path).evaluation_summary() is None  # another reward: the report is not about it
 
 
-def test_threshold_range_covers_the_examples(monkeypatch):
+def test_threshold_range_covers_the_examples():
     from reward_demo.ui import images_tab
 
-    monkeypatch.setattr(images_tab, "examples_available", lambda: True)
-    monkeypatch.setattr(images_tab, "load_examples", lambda: {"rows": ROWS})
-    assert images_tab.threshold_range(0.0) == (-3.0, 3.0)  # 2 x |-1.2| = 2.4, rounded up
-    assert images_tab.threshold_range(0.5) == (-3.0, 4.0)  # 0.5 -+ 2 x 1.7, out to whole units
-    monkeypatch.setattr(images_tab, "examples_available", lambda: False)
-    assert images_tab.threshold_range(0.25) == (-1.0, 2.0)
+    assert images_tab.threshold_range(0.0, ROWS) == (-3.0, 3.0)  # 2 x |-1.2| = 2.4, rounded up
+    assert images_tab.threshold_range(0.5, ROWS) == (-3.0, 4.0)  # 0.5 -+ 2 x 1.7, out to whole units
+    assert images_tab.threshold_range(0.25, None) == (-1.0, 2.0)  # no examples
 
 
-def test_old_runs_are_pruned(tmp_path, monkeypatch):
+def test_old_runs_are_pruned(tmp_path):
     import os
 
-    from reward_demo.ui import images_tab
+    from reward_demo.images.demo import ImagesDemo
 
-    monkeypatch.setattr(images_tab, "RUNS_DIR", tmp_path)
     old, young, other = tmp_path / "0123456789ab", tmp_path / "ba9876543210", tmp_path / "examples_keep"
     for folder in (old, young, other):
         folder.mkdir()
         (folder / "x.png").write_bytes(b"png")
     os.utime(old, (time.time() - 3 * 3600,) * 2)
     os.utime(other, (time.time() - 3 * 3600,) * 2)
-    images_tab.prune_runs()
+    ImagesDemo(runs_dir=tmp_path).prune_runs()
     assert not old.exists() and young.exists() and other.exists()
 
 
-def test_results_json_is_bounded(stub):
+def test_results_json_is_bounded(images_handlers):
     import gradio as gr
-
-    from reward_demo.ui import images_tab
 
     too_many = {"rows": [dict(ROWS[0])] * (MAX_PROMPTS + 1)}
     with pytest.raises(gr.Error, match="1..32 rows"):
-        images_tab.rethreshold(too_many, 0.0)
+        images_handlers.rethreshold(too_many, 0.0)
     with pytest.raises(gr.Error, match="nothing scored yet"):
-        images_tab.download(None, 0.0)
+        images_handlers.download(None, 0.0)
     for bad in ({"unknown_words": "puppy"}, {"unknown_words": [1]}, {"truncated": "yes"}, {"ignored_text": 5},
                 {"label": ["safe"]}):
         with pytest.raises(gr.Error, match="optional: label, truncated"):
-            images_tab.describe_run({"rows": [dict(ROWS[0], **bad)]}, 0.0)
+            images_handlers.describe_run({"rows": [dict(ROWS[0], **bad)]}, 0.0)
 
 
 #: every bad input of the score handler: the message names the input as the tab labels it and what is allowed
@@ -422,13 +425,11 @@ BAD_SCORE_INPUT = [
 
 
 @pytest.mark.parametrize("args,message", BAD_SCORE_INPUT, ids=[str(a[1:]) for a, _ in BAD_SCORE_INPUT])
-def test_score_handler_bad_input(stub, args, message):
+def test_score_handler_bad_input(stub, images_handlers, args, message):
     import gradio as gr
 
-    from reward_demo.ui import images_tab
-
     with pytest.raises(gr.Error, match=message):
-        images_tab.score(*args, progress=no_progress)
+        images_handlers.score(*args, progress=no_progress)
     assert stub.calls == []
 
 
@@ -468,10 +469,10 @@ def test_shipped_examples_are_small_and_complete():
 @pytest.mark.slow
 def test_shipped_examples_match_the_shipped_models():
     """The precomputed examples are what the shipped models give now (stale examples after a retrain fail)."""
-    from reward_demo.ui import images_tab
+    from reward_demo.services import build_services
 
     folder = images_examples.EXAMPLES_DIR
-    missing = images_tab.models_missing()
+    missing = build_services().images.models_missing()
     if missing or not (folder / images_examples.EXAMPLES_FILE).is_file():
         pytest.skip(f"needs the shipped image models and examples ({missing or 'no examples'})")
     data = json.loads((folder / images_examples.EXAMPLES_FILE).read_text())

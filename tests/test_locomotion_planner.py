@@ -37,12 +37,12 @@ def tiny_root(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tiny(tiny_root):
+def tiny_hopper(tiny_root):
     return load_locomotion_models("hopper", str(tiny_root), "cpu")
 
 
-def test_shapes_and_recorded_states(tiny):
-    batch = run_episodes(tiny, [100_000, 100_001], scale=0.3, t_stopgrad=2, max_steps=6, record_states=True)
+def test_shapes_and_recorded_states(tiny_hopper):
+    batch = run_episodes(tiny_hopper, [100_000, 100_001], scale=0.3, t_stopgrad=2, max_steps=6, record_states=True)
     assert batch.seeds == [100_000, 100_001]
     assert len(batch.observations) == len(batch.actions) == len(batch.learned_rewards) == 2
     for i, length in enumerate(batch.lengths):
@@ -55,70 +55,71 @@ def test_shapes_and_recorded_states(tiny):
         assert np.isfinite(batch.learned_rewards[i]).all()
     np.testing.assert_allclose(batch.returns, [r.sum() for r in batch.env_rewards])
     assert np.isfinite(batch.scores).all()
-    assert tiny.defaults.keys() == {"scale", "t_stopgrad"}
+    assert tiny_hopper.defaults.keys() == {"scale", "t_stopgrad"}
 
 
-def test_start_state_is_inpainted(tiny):
+def test_start_state_is_inpainted(tiny_hopper):
     obs = torch.randn(3, OBS)
     for scale in (0.0, 1.0):
         for guidance in ("input", "mean"):
-            x = plan(tiny, obs, scale, 0, generator=torch.Generator().manual_seed(0), guidance=guidance)
-            assert x.shape == (3, tiny.horizon, OBS + ACT)
+            x = plan(tiny_hopper, obs, scale, 0, generator=torch.Generator().manual_seed(0), guidance=guidance)
+            assert x.shape == (3, tiny_hopper.horizon, OBS + ACT)
             assert torch.equal(x[:, 0, :OBS], obs)
-    x = plan(tiny, obs, planner="expert", generator=torch.Generator().manual_seed(0))
+    x = plan(tiny_hopper, obs, planner="expert", generator=torch.Generator().manual_seed(0))
     assert torch.equal(x[:, 0, :OBS], obs)
 
 
-def test_scale_zero_is_unsteered_bit_for_bit(tiny):
+def test_scale_zero_is_unsteered_bit_for_bit(tiny_hopper):
     obs = torch.randn(2, OBS)
-    unsteered = tiny.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(5)).x
+    unsteered = tiny_hopper.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(5)).x
     for stop in (0, 7):
-        assert torch.equal(plan(tiny, obs, 0.0, stop, generator=torch.Generator().manual_seed(5)), unsteered)
-    steered = plan(tiny, obs, 5.0, 0, generator=torch.Generator().manual_seed(5))
+        assert torch.equal(plan(tiny_hopper, obs, 0.0, stop, generator=torch.Generator().manual_seed(5)), unsteered)
+    steered = plan(tiny_hopper, obs, 5.0, 0, generator=torch.Generator().manual_seed(5))
     assert not torch.equal(steered, unsteered)
     # mean guidance draws the same noise in the same order: a negligible scale leaves the sample almost unchanged
-    mean_guided = plan(tiny, obs, 1e-12, 0, generator=torch.Generator().manual_seed(5), guidance="mean")
+    mean_guided = plan(tiny_hopper, obs, 1e-12, 0, generator=torch.Generator().manual_seed(5), guidance="mean")
     torch.testing.assert_close(mean_guided, unsteered)
-    assert not torch.equal(plan(tiny, obs, 5.0, 0, generator=torch.Generator().manual_seed(5), guidance="mean"),
+    assert not torch.equal(plan(tiny_hopper, obs, 5.0, 0, generator=torch.Generator().manual_seed(5), guidance="mean"),
                            unsteered)
     # t_stopgrad = T switches steering off entirely
-    assert torch.equal(plan(tiny, obs, 5.0, tiny.n_timesteps, generator=torch.Generator().manual_seed(5)), unsteered)
-    a = run_episodes(tiny, [100_002], 0.0, 3, max_steps=4)
-    b = run_episodes(tiny, [100_002], 0.0, 0, max_steps=4)
+    assert torch.equal(plan(tiny_hopper, obs, 5.0, tiny_hopper.n_timesteps, generator=torch.Generator().manual_seed(5)),
+                       unsteered)
+    a = run_episodes(tiny_hopper, [100_002], 0.0, 3, max_steps=4)
+    b = run_episodes(tiny_hopper, [100_002], 0.0, 0, max_steps=4)
     np.testing.assert_array_equal(a.actions[0], b.actions[0])
 
 
-def test_per_episode_guide_matches_scalar_guide(tiny):
+def test_per_episode_guide_matches_scalar_guide(tiny_hopper):
     obs = torch.randn(2, OBS)
-    scalar = plan(tiny, obs, 0.7, 4, generator=torch.Generator().manual_seed(1))
-    per_sample = plan(tiny, obs, torch.tensor([0.7, 0.7]), torch.tensor([4, 4]),
+    scalar = plan(tiny_hopper, obs, 0.7, 4, generator=torch.Generator().manual_seed(1))
+    per_sample = plan(tiny_hopper, obs, torch.tensor([0.7, 0.7]), torch.tensor([4, 4]),
                       generator=torch.Generator().manual_seed(1))
     torch.testing.assert_close(per_sample, scalar)
 
 
-def test_mean_guided_sample_shows_every_reverse_step_state_and_the_hook_changes_nothing(tiny):
+def test_mean_guided_sample_shows_every_reverse_step_state_and_the_hook_changes_nothing(tiny_hopper):
     from reward_demo.steering import MeanRewardGuide
 
     obs = torch.randn(2, OBS)
-    guide = MeanRewardGuide(tiny.reward, torch.full((2,), 0.5), torch.zeros(2, dtype=torch.long))
+    guide = MeanRewardGuide(tiny_hopper.reward, torch.full((2,), 0.5), torch.zeros(2, dtype=torch.long))
     seen = []
-    hooked = tiny.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(3), step=guide,
-                              on_state=lambda x, t: seen.append((x.clone(), t.clone()))).x
-    plain = tiny.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(3), step=guide).x
+    hooked = tiny_hopper.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(3), step=guide,
+                                     on_state=lambda x, t: seen.append((x.clone(), t.clone()))).x
+    plain = tiny_hopper.base.sample(2, conditions={0: obs}, generator=torch.Generator().manual_seed(3), step=guide).x
     assert torch.equal(hooked, plain)
-    assert [int(t[0]) for _, t in seen] == list(range(tiny.n_timesteps - 1, -1, -1))
+    assert [int(t[0]) for _, t in seen] == list(range(tiny_hopper.n_timesteps - 1, -1, -1))
     for x, _ in seen:  # each state has the start observation inpainted, as the reward is trained on
-        assert x.shape == (2, tiny.horizon, OBS + ACT) and torch.equal(x[:, 0, :OBS], obs)
+        assert x.shape == (2, tiny_hopper.horizon, OBS + ACT) and torch.equal(x[:, 0, :OBS], obs)
 
 
-def test_learned_rewards_are_window_rewards_padded_at_the_end(tiny):
+def test_learned_rewards_are_window_rewards_padded_at_the_end(tiny_hopper):
     rng = np.random.default_rng(0)
     obs, act = rng.normal(size=(6, OBS)).astype(np.float32), rng.uniform(-1, 1, (6, ACT)).astype(np.float32)
-    rewards = learned_window_rewards(tiny, obs, act)
-    rows = tiny.normalizer.normalize(np.concatenate([obs, act], 1))
+    rewards = learned_window_rewards(tiny_hopper, obs, act)
+    rows = tiny_hopper.normalizer.normalize(np.concatenate([obs, act], 1))
     for k in (0, 5):
-        window = rows[[min(k + j, 5) for j in range(tiny.horizon)]]
-        expected = tiny.reward(torch.from_numpy(window)[None], torch.zeros(1, dtype=torch.long)).item()
+        window = rows[[min(k + j, 5) for j in range(tiny_hopper.horizon)]]
+        expected = tiny_hopper.reward(torch.from_numpy(window)[None], torch.zeros(1, dtype=torch.long)).item()
         assert rewards[k] == pytest.approx(expected, abs=1e-5)
 
 
@@ -132,11 +133,11 @@ def test_learned_rewards_are_window_rewards_padded_at_the_end(tiny):
     (dict(planner="greedy"), "planner must be one of base, expert"),
     (dict(guidance="sideways"), "guidance must be one of input, mean"),
 ])
-def test_bad_inputs(tiny, kwargs, message):
+def test_bad_inputs(tiny_hopper, kwargs, message):
     call = dict(seeds=[1], scale=0.1, t_stopgrad=0, max_steps=2)
     call.update(kwargs)
     with pytest.raises(ValueError, match=message):
-        run_episodes(tiny, **call)
+        run_episodes(tiny_hopper, **call)
 
 
 def test_loader_errors(tmp_path):
@@ -146,21 +147,22 @@ def test_loader_errors(tmp_path):
         load_locomotion_models("walker2d", str(tmp_path))
 
 
-def test_save_load_round_trip(tiny, tiny_root, tmp_path):
+def test_save_load_round_trip(tiny_hopper, tiny_root, tmp_path):
     from reward_demo.checkpoint import from_pretrained
 
-    x = torch.randn(2, tiny.horizon, OBS + ACT)
+    x = torch.randn(2, tiny_hopper.horizon, OBS + ACT)
     t = torch.tensor([0, 19])
     for kind in ("base", "reward"):
-        model = getattr(tiny, kind)
+        model = getattr(tiny_hopper, kind)
         save_pretrained(model, tmp_path / kind, metadata=model.metadata)
         again = from_pretrained(tmp_path / kind, "cpu")
         net, net_again = (model.model, again.model) if kind == "base" else (model, again)
         assert torch.equal(net(x, t), net_again(x, t))
-    assert torch.equal(tiny.base.loss_weights[0, OBS:], torch.full((ACT,), 10.0))
-    assert load_locomotion_models("hopper", str(tiny_root), "cpu") is tiny  # cached
+    assert torch.equal(tiny_hopper.base.loss_weights[0, OBS:], torch.full((ACT,), 10.0))
+    assert load_locomotion_models("hopper", str(tiny_root), "cpu") is tiny_hopper  # cached
     values = np.random.default_rng(1).normal(size=(5, OBS + ACT)).astype(np.float32)
-    np.testing.assert_allclose(tiny.normalizer.unnormalize(tiny.normalizer.normalize(values)), values, atol=1e-5)
+    normalizer = tiny_hopper.normalizer
+    np.testing.assert_allclose(normalizer.unnormalize(normalizer.normalize(values)), values, atol=1e-5)
 
 
 # ---------------------------------------------------------------------------------------------- shipped checkpoints
@@ -270,18 +272,18 @@ def test_train_planners_command_trains_saves_fp16_and_skips_finished_models(tmp_
         k: (folder / k / "model.safetensors").stat().st_mtime_ns for k in ("base", "expert")}
 
 
-def test_sweep_scores_every_setting_on_the_same_seeds_with_the_rewards_guidance(tiny):
+def test_sweep_scores_every_setting_on_the_same_seeds_with_the_rewards_guidance(tiny_hopper):
     import dataclasses
 
     from reward_demo.locomotion.evaluate import LocoSweepArgs, sweep
 
     args = LocoSweepArgs(env="hopper", episodes=2, max_steps=3, scales=(0.5, 0.1), t_stopgrads=(0, 10))
-    result = sweep(tiny, args)
+    result = sweep(tiny_hopper, args)
     settings = [(r["scale"], r["t_stopgrad"]) for r in result["rows"]]
     assert settings == [(0.0, 0), (0.5, 0), (0.5, 10), (0.1, 0), (0.1, 10)]
     assert all(len(r["scores"]) == 2 for r in result["rows"]) and result["guidance"] == "input"
     best = max(result["rows"][1:], key=lambda r: r["score_mean"])
     assert result["chosen"] == {"scale": best["scale"], "t_stopgrad": best["t_stopgrad"]}
-    mean_guided = dataclasses.replace(tiny, defaults={**tiny.defaults, "guidance": "mean"})
+    mean_guided = dataclasses.replace(tiny_hopper, defaults={**tiny_hopper.defaults, "guidance": "mean"})
     assert sweep(mean_guided, args)["guidance"] == "mean"
     assert sweep(mean_guided, dataclasses.replace(args, guidance="input"))["guidance"] == "input"

@@ -183,12 +183,12 @@ def check_results(results, env, settings, reward="paper"):
 
 
 @pytest.fixture(scope="module")
-def client(request):
+def locomotion_client(request):
     return request.getfixturevalue("api_client")
 
 
-def test_view_api_lists_the_locomotion_endpoints(client):
-    api = client.view_api(return_format="dict", print_info=False)
+def test_view_api_lists_the_locomotion_endpoints(locomotion_client):
+    api = locomotion_client.view_api(return_format="dict", print_info=False)
     assert ENDPOINTS <= set(api["named_endpoints"])
     assert not api["unnamed_endpoints"]
     run = api["named_endpoints"]["/locomotion_run"]
@@ -212,10 +212,10 @@ def test_view_api_lists_the_locomotion_endpoints(client):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("env", demo.ENVS)
-def test_run_round_trip(client, env):
+def test_run_round_trip(locomotion_client, env):
     skip_without_models(env)
     start = time.perf_counter()
-    results = client.predict(env, 0.5, 5, 3, RUN_STEPS, api_name="/locomotion_run")
+    results = locomotion_client.predict(env, 0.5, 5, 3, RUN_STEPS, api_name="/locomotion_run")
     seconds = time.perf_counter() - start
     summary = check_results(results, env, {"seed": 3, "scale": 0.5, "t_stopgrad": 5, "steps": RUN_STEPS})
     assert summary["example"] is False and summary["seconds"]["planning"] > 0
@@ -224,28 +224,29 @@ def test_run_round_trip(client, env):
 
 
 @pytest.mark.slow
-def test_run_with_the_onpolicy_reward_round_trip(client):
+def test_run_with_the_onpolicy_reward_round_trip(locomotion_client):
     """The Reward switch reaches the run: the extension's steering (mean guidance) and its name in the results."""
     env = next((e for e in demo.ENVS if demo.has_models(e) and "onpolicy" in demo.rewards_of(e)), None)
     if env is None:
         pytest.skip("no env has an on-policy reward: make one with `python -m reward_demo locomotion "
                     "finetune-reward --env hopper`")
     steering = demo.reward_steering(env, "onpolicy")
-    results = client.predict(env, steering["scale"], steering["t_stopgrad"], 3, RUN_STEPS, "onpolicy",
-                             api_name="/locomotion_run")
+    results = locomotion_client.predict(env, steering["scale"], steering["t_stopgrad"], 3, RUN_STEPS, "onpolicy",
+                                        api_name="/locomotion_run")
     summary = check_results(results, env, {"seed": 3, "steps": RUN_STEPS, "scale": steering["scale"]}, "onpolicy")
     assert summary["guidance"] == steering.get("guidance", "input")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("env", demo.ENVS)
-def test_example_round_trip(client, env):
+def test_example_round_trip(locomotion_client, env):
     """Every trained env ships a precomputed example, made with its current default steering settings."""
     skip_without_models(env)
     assert env in demo_results.load_examples(), (f"no precomputed example for trained env {env!r}: run "
                                         f"`python -m reward_demo.ui.locomotion_examples --env {env}`")
     start = time.perf_counter()
-    scale, t_stopgrad, seed, steps, *results, reward, note = client.predict(env, api_name="/locomotion_example")
+    scale, t_stopgrad, seed, steps, *results, reward, note = locomotion_client.predict(env,
+                                                                                       api_name="/locomotion_example")
     assert time.perf_counter() - start < 10  # instant apart from the transfer
     example = demo_results.load_examples()[env]
     settings = example["settings"]
@@ -293,12 +294,12 @@ def test_shipped_examples_show_the_paper_reward():
 
 
 @pytest.mark.slow
-def test_select_env_round_trip(client):
+def test_select_env_round_trip(locomotion_client):
     env = next((e for e in demo.ENVS if demo.has_models(e)), None)
     if env is None:
         skip_without_models("hopper")
     (scale, t_stopgrad, seed, steps, base_video, _, _, _, summary, headline,
-     status, reward, note) = client.predict(env, api_name="/locomotion_select_env")
+     status, reward, note) = locomotion_client.predict(env, api_name="/locomotion_select_env")
     from reward_demo.locomotion.planner import steering_defaults
 
     example = demo_results.load_examples().get(env)
@@ -337,36 +338,36 @@ BAD_RUNS = [
 
 
 @pytest.mark.parametrize("inputs,message", BAD_RUNS, ids=[m.split()[0] + str(i) for i, (_, m) in enumerate(BAD_RUNS)])
-def test_bad_run_input_gives_clear_error(client, inputs, message):
+def test_bad_run_input_gives_clear_error(locomotion_client, inputs, message):
     """After a select_env / example call too (they set the controls' values, never replace the components)."""
     if "hopper" in demo_results.load_examples():
-        client.predict("hopper", api_name="/locomotion_example")
+        locomotion_client.predict("hopper", api_name="/locomotion_example")
     if inputs[0] == "hopper" and "t_stopgrad" in message:
         skip_without_models("hopper")  # the range comes from the models
     if "has no 'onpolicy' reward" in message:
         skip_without_models(inputs[0])
     with pytest.raises(Exception) as info:
-        client.predict(*inputs, api_name="/locomotion_run")
+        locomotion_client.predict(*inputs, api_name="/locomotion_run")
     text = str(info.value)
     assert message in text and "Traceback" not in text, text
     if "t_stopgrad" in message:
         assert "must be an integer in 0.." in text
 
 
-def test_bad_env_other_endpoints(client):
+def test_bad_env_other_endpoints(locomotion_client):
     for endpoint, inputs in (("/locomotion_example", ("atlantis",)), ("/locomotion_select_env", ("atlantis",)),
                              ("/locomotion_select_reward", ("atlantis", "paper"))):
         with pytest.raises(Exception) as info:
-            client.predict(*inputs, api_name=endpoint)
+            locomotion_client.predict(*inputs, api_name=endpoint)
         assert "unknown environment 'atlantis'" in str(info.value)
 
 
-def test_select_reward_round_trip_resets_the_steering_to_the_rewards(client):
+def test_select_reward_round_trip_resets_the_steering_to_the_rewards(locomotion_client):
     """Switching the reward sets scale and t_stopgrad to that reward's defaults and says what it is; a bad or
     missing reward is a clear error naming the input."""
     env = first_trained_env()
     for reward in demo.rewards_of(env):
-        scale, t_stopgrad, note = client.predict(env, reward, api_name="/locomotion_select_reward")
+        scale, t_stopgrad, note = locomotion_client.predict(env, reward, api_name="/locomotion_select_reward")
         steering = demo.reward_steering(env, reward)
         assert (scale, t_stopgrad) == (steering["scale"], steering["t_stopgrad"])
         assert note.startswith(f"**{demo_results.reward_label(reward)}**")
@@ -376,14 +377,17 @@ def test_select_reward_round_trip_resets_the_steering_to_the_rewards(client):
         bad.append((("halfcheetah", "onpolicy"), "finetune-reward --env halfcheetah"))
     for inputs, message in bad:
         with pytest.raises(Exception) as info:
-            client.predict(*inputs, api_name="/locomotion_select_reward")
+            locomotion_client.predict(*inputs, api_name="/locomotion_select_reward")
         assert message in str(info.value) and "Traceback" not in str(info.value), str(info.value)
 
 
 def test_tab_reward_switch_unit_level():
     """The handlers behind the Reward choice, without a server: the paper's reward first and the default, the
     extension offered only where made, switching resets the steering."""
-    from reward_demo.ui import locomotion_tab as tab
+    from reward_demo.services import build_services
+    from reward_demo.ui.locomotion_tab import LocomotionHandlers
+
+    tab = LocomotionHandlers(build_services().locomotion)
 
     env = first_trained_env()
     assert tab.reward_choices(env)[0] == ("paper (offline)", "paper")
@@ -406,25 +410,26 @@ def test_tab_reward_switch_unit_level():
         assert [c[1] for c in choice.choices] == ["paper"] and "no on-policy extension" in note
 
 
-def test_untrained_env_says_how_to_train(client, monkeypatch, tmp_path):
-    """The app runs in this process: point it at an empty checkpoint folder (no trained models needed)."""
-    monkeypatch.setenv("REWARD_DEMO_LOCOMOTION_CHECKPOINTS", str(tmp_path))
+def test_untrained_env_says_how_to_train(locomotion_client, app_services, monkeypatch, tmp_path):
+    """The app runs in this process: point its locomotion service at an empty checkpoint folder (no trained models
+    needed)."""
+    monkeypatch.setattr(app_services.locomotion, "checkpoints", tmp_path)
     for endpoint, inputs in (("/locomotion_run", ("walker2d", 0.5, 5, 0, RUN_STEPS)),
                              ("/locomotion_select_env", ("walker2d",))):
         with pytest.raises(Exception) as info:
-            client.predict(*inputs, api_name=endpoint)
+            locomotion_client.predict(*inputs, api_name=endpoint)
         text = str(info.value)
         assert "not trained yet" in text and "python -m reward_demo locomotion train-planners --env walker2d" in text
 
 
 @pytest.mark.slow
-def test_cancel_stops_the_run(client, rollout_steps_seen):
+def test_cancel_stops_the_run(locomotion_client, rollout_steps_seen):
     """Cancelling a run's job stops the planning loop on the server (not just the client's wait)."""
     env = next((e for e in demo.ENVS if demo.has_models(e)), None)
     if env is None:
         skip_without_models("hopper")
     steps_seen = rollout_steps_seen
-    job = client.submit(env, 0.5, 5, 0, demo.MAX_STEPS, api_name="/locomotion_run")
+    job = locomotion_client.submit(env, 0.5, 5, 0, demo.MAX_STEPS, api_name="/locomotion_run")
     deadline = time.time() + 60
     while len(steps_seen) < 3 and time.time() < deadline:
         time.sleep(0.05)
@@ -437,13 +442,13 @@ def test_cancel_stops_the_run(client, rollout_steps_seen):
 
 
 @pytest.mark.slow
-def test_run_streams_a_first_result_quickly_and_cheap_actions_do_not_wait(client):
+def test_run_streams_a_first_result_quickly_and_cheap_actions_do_not_wait(locomotion_client):
     """The first partial result arrives within 15 s of pressing Run (2 s here); the example, env switching and
     Cancel answer within 2 s while a run is in flight; ``predict`` gives the finished run."""
     env = first_trained_env()
     steps = 40
     start = time.perf_counter()
-    job = client.submit(env, 0.5, 5, 3, steps, api_name="/locomotion_run")
+    job = locomotion_client.submit(env, 0.5, 5, 3, steps, api_name="/locomotion_run")
     while not job.outputs() and not job.done():
         time.sleep(0.05)
     first = time.perf_counter() - start
@@ -454,7 +459,7 @@ def test_run_streams_a_first_result_quickly_and_cheap_actions_do_not_wait(client
     cheap = {}
     for endpoint, inputs in (("/locomotion_example", (env,)), ("/locomotion_select_env", (env,))):
         begin = time.perf_counter()
-        client.predict(*inputs, api_name=endpoint)
+        locomotion_client.predict(*inputs, api_name=endpoint)
         cheap[endpoint] = time.perf_counter() - begin
     assert not job.done(), "the run ended before the cheap actions were timed: make it longer"
     assert max(cheap.values()) < 2, cheap
@@ -467,13 +472,13 @@ def test_run_streams_a_first_result_quickly_and_cheap_actions_do_not_wait(client
 
 
 @pytest.mark.slow
-def test_cancel_endpoint_says_so_and_keeps_the_results_so_far(client, rollout_steps_seen):
+def test_cancel_endpoint_says_so_and_keeps_the_results_so_far(locomotion_client, rollout_steps_seen):
     env = first_trained_env()
-    assert client.predict(api_name="/locomotion_cancel")[1] == "No run in progress to cancel."
-    job = client.submit(env, 0.5, 5, 0, demo.MAX_STEPS, api_name="/locomotion_run")
+    assert locomotion_client.predict(api_name="/locomotion_cancel")[1] == "No run in progress to cancel."
+    job = locomotion_client.submit(env, 0.5, 5, 0, demo.MAX_STEPS, api_name="/locomotion_run")
     while not job.outputs() and not job.done():
         time.sleep(0.05)
-    headline, status = client.predict(api_name="/locomotion_cancel")
+    headline, status = locomotion_client.predict(api_name="/locomotion_cancel")
     match = re.fullmatch(r"Run cancelled at step (\d+) of 300: its results so far are kept\.", status)
     assert match, status
     assert headline.startswith(f"**Cancelled at step {match.group(1)} of 300; up to then:** Steered "), headline

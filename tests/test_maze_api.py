@@ -18,7 +18,7 @@ BINNED = "binned data states (paper)"
 
 
 @pytest.fixture(scope="module")
-def client(request):
+def maze_client(request):
     skip_without_maze_models("umaze")  # before starting the server
     return request.getfixturevalue("api_client")
 
@@ -83,8 +83,8 @@ def test_view_api_lists_every_endpoint(api_client):
     """Runs with or without trained models: the app builds and serves its API either way."""
     api = api_client.view_api(return_format="dict", print_info=False)
     # the whole app's API: a new event without an api_name, or a renamed one, shows up here
-    other_tabs = {"/locomotion_run", "/locomotion_example", "/locomotion_select_env", "/locomotion_cancel",
-                  "/images_score", "/images_example", "/images_threshold", "/images_download"}
+    other_tabs = {"/locomotion_run", "/locomotion_example", "/locomotion_select_env", "/locomotion_select_reward",
+                  "/locomotion_cancel", "/images_score", "/images_example", "/images_threshold", "/images_download"}
     assert set(api["named_endpoints"]) == ENDPOINTS | other_tabs
     assert not api["unnamed_endpoints"]
     heat = api["named_endpoints"]["/maze_heatmap"]
@@ -93,26 +93,26 @@ def test_view_api_lists_every_endpoint(api_client):
 
 
 @pytest.mark.parametrize("view", [DENSE, BINNED])
-def test_heatmap_round_trip(client, view):
-    outputs = client.predict("umaze", 3, 1, 5, view, api_name="/maze_heatmap")
+def test_heatmap_round_trip(maze_client, view):
+    outputs = maze_client.predict("umaze", 3, 1, 5, view, api_name="/maze_heatmap")
     check_heatmap_outputs(outputs, "umaze", (3, 1), 5, view)
 
 
-def test_heatmap_accepts_off_centre_goal(client):
-    outputs = client.predict("umaze", 1.3, 2.7, 0, DENSE, api_name="/maze_heatmap")
+def test_heatmap_accepts_off_centre_goal(maze_client):
+    outputs = maze_client.predict("umaze", 1.3, 2.7, 0, DENSE, api_name="/maze_heatmap")
     _, summary, _ = check_heatmap_outputs(outputs, "umaze", (1.3, 2.7), 0, DENSE)
     assert summary["goal_cell"] == [1, 3]
 
 
 @pytest.mark.parametrize("maze", ["umaze", "large"])
-def test_select_maze_resets_goal_t_range_and_scale(client, maze):
+def test_select_maze_resets_goal_t_range_and_scale(maze_client, maze):
     """The goal, the free-cell list, the t slider's range and the steering scale follow the maze (issue 25: the
     scale stayed at umaze's 50 in the large maze, and the free-cell list showed no cell)."""
     from reward_demo.maze.layouts import get_layout
     from reward_demo.maze.models import RECOMMENDED_SETTINGS
 
     skip_without_maze_models(maze)
-    row, col, cell, t, scale, *heat = client.predict(maze, 7, DENSE, api_name="/maze_select")
+    row, col, cell, t, scale, *heat = maze_client.predict(maze, 7, DENSE, api_name="/maze_select")
     assert (row, col) == get_layout(maze).d4rl_goal_cell  # umaze's is (1, 1)
     assert cell["value"] == f"{row},{col}" and [f"row {row}, col {col}", f"{row},{col}"] in cell["choices"]
     assert t["maximum"] >= 1 and t["value"] == min(7, t["maximum"])
@@ -120,24 +120,24 @@ def test_select_maze_resets_goal_t_range_and_scale(client, maze):
     check_heatmap_outputs(heat, maze, (row, col), t["value"], DENSE)
 
 
-def test_goal_cell_picks_goal(client):
-    row, col, *heat = client.predict("umaze", "3,3", 0, DENSE, api_name="/maze_goal_cell")
+def test_goal_cell_picks_goal(maze_client):
+    row, col, *heat = maze_client.predict("umaze", "3,3", 0, DENSE, api_name="/maze_goal_cell")
     assert (row, col) == (3, 3)
     check_heatmap_outputs(heat, "umaze", (3, 3), 0, DENSE)
 
 
 @pytest.mark.parametrize("cell", [None, ""])
-def test_goal_cell_left_empty_changes_nothing(client, cell):
+def test_goal_cell_left_empty_changes_nothing(maze_client, cell):
     """The free-cell list opened and left without a choice (issue 25: it blanked the tab with "goal cell must be
     'row,col', got None"): no error, and no output changes."""
-    outputs = client.predict("umaze", cell, 0, DENSE, api_name="/maze_goal_cell")
+    outputs = maze_client.predict("umaze", cell, 0, DENSE, api_name="/maze_goal_cell")
     assert list(outputs) == [{"__type__": "update"}] * 5, outputs  # gr.skip(): every output keeps its value
 
 
 @pytest.fixture(scope="module")
-def sampled(client):
-    plot, info = client.predict("umaze", 3, 3, 0, DENSE, ["base", "expert", "steered"], 1.0, 2, 7,
-                                api_name="/maze_trajectories")
+def sampled(maze_client):
+    plot, info = maze_client.predict("umaze", 3, 3, 0, DENSE, ["base", "expert", "steered"], 1.0, 2, 7,
+                                     api_name="/maze_trajectories")
     return plot, info
 
 
@@ -157,13 +157,13 @@ def test_trajectories_round_trip(sampled):
     assert traces(figure, "heatmap", "reward") and traces(figure, "scatter", "goal")
 
 
-def test_same_seed_same_trajectories(client, sampled):
-    _, again = client.predict("umaze", 3, 3, 0, DENSE, ["expert"], 1.0, 2, 7, api_name="/maze_trajectories")
+def test_same_seed_same_trajectories(maze_client, sampled):
+    _, again = maze_client.predict("umaze", 3, 3, 0, DENSE, ["expert"], 1.0, 2, 7, api_name="/maze_trajectories")
     assert again["samplers"]["expert"]["positions"] == sampled[1]["samplers"]["expert"]["positions"]
 
 
-def test_download_round_trip(client, sampled):
-    png, csv_path = client.predict("umaze", 3, 3, 0, DENSE, sampled[1], api_name="/maze_download")
+def test_download_round_trip(maze_client, sampled):
+    png, csv_path = maze_client.predict("umaze", 3, 3, 0, DENSE, sampled[1], api_name="/maze_download")
     data = Path(png).read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
     lines = Path(csv_path).read_text().strip().splitlines()
@@ -175,7 +175,7 @@ def test_download_round_trip(client, sampled):
     # one row per grid point with a value: umaze has 7 free cells, 10 x 10 points each
     assert len(lines) - 1 == 7 * 100
     # without trajectories (None) it still works, and gives a different picture
-    png2, _ = client.predict("umaze", 3, 3, 0, DENSE, None, api_name="/maze_download")
+    png2, _ = maze_client.predict("umaze", 3, 3, 0, DENSE, None, api_name="/maze_download")
     assert Path(png2).read_bytes() != data
 
 
@@ -198,9 +198,9 @@ BAD_HEATMAP_INPUTS = [
 
 
 @pytest.mark.parametrize("inputs,message", BAD_HEATMAP_INPUTS, ids=[m + str(i) for i, (_, m) in enumerate(BAD_HEATMAP_INPUTS)])
-def test_bad_heatmap_input_gives_clear_error(client, inputs, message):
+def test_bad_heatmap_input_gives_clear_error(maze_client, inputs, message):
     with pytest.raises(Exception) as info:
-        client.predict(*inputs, api_name="/maze_heatmap")
+        maze_client.predict(*inputs, api_name="/maze_heatmap")
     text = str(info.value)
     assert message in text and "Traceback" not in text
 
@@ -227,20 +227,15 @@ def test_bad_heatmap_input_gives_clear_error(client, inputs, message):
     ("/maze_download", ("umaze", 3, 3, 0, DENSE, {"samplers": 5}), "without a \"samplers\" object"),
     ("/maze_download", ("umaze", 3, 3, 0, DENSE, "not json"), "it is not valid JSON"),
 ])
-def test_bad_input_other_endpoints(client, endpoint, inputs, message):
+def test_bad_input_other_endpoints(maze_client, endpoint, inputs, message):
     with pytest.raises(Exception) as info:
-        client.predict(*inputs, api_name=endpoint)
+        maze_client.predict(*inputs, api_name=endpoint)
     assert message in str(info.value) and "Traceback" not in str(info.value)
 
 
-def test_missing_checkpoints_give_clear_error(api_client, monkeypatch, tmp_path):
-    """The app runs in this process: point the model loader at an empty folder (no trained models needed)."""
-    from reward_demo.maze import models
-    from reward_demo.maze import demo
-
-    real = models.load_maze_models
-    monkeypatch.setattr(models, "load_maze_models", lambda maze, root=None, device=None: real.__wrapped__(maze, str(tmp_path)))
-    demo._cached_heatmap.cache_clear()
+def test_missing_checkpoints_give_clear_error(api_client, app_services, monkeypatch, tmp_path):
+    """The app runs in this process: point its maze service at an empty folder (no trained models needed)."""
+    monkeypatch.setattr(app_services.maze, "checkpoints", tmp_path)
     for endpoint, inputs in (("/maze_heatmap", ("umaze", 1, 1, 0, DENSE)), ("/maze_select", ("umaze", 0, DENSE))):
         with pytest.raises(Exception) as info:
             api_client.predict(*inputs, api_name=endpoint)
@@ -248,28 +243,28 @@ def test_missing_checkpoints_give_clear_error(api_client, monkeypatch, tmp_path)
         assert "not available" in text and "python -m reward_demo maze train --maze umaze" in text
 
 
-def test_heatmap_latency_is_interactive(client):
+def test_heatmap_latency_is_interactive(maze_client):
     """Loose guard (the target is a median well under 0.3 s; this only catches gross regressions)."""
     goals = [(1, 1), (1, 2), (1, 3), (2, 3), (3, 1), (3, 2), (3, 3)]
     times = []
     for i, (r, c) in enumerate(goals):
         start = time.perf_counter()
-        client.predict("umaze", r, c, 11 + i, DENSE, api_name="/maze_heatmap")
+        maze_client.predict("umaze", r, c, 11 + i, DENSE, api_name="/maze_heatmap")
         times.append(time.perf_counter() - start)
     assert statistics.median(times) < 1.5, times
 
 
-def test_cached_heatmap_round_trip_through_the_queue_is_fast(client):
+def test_cached_heatmap_round_trip_through_the_queue_is_fast(maze_client):
     """The heatmap event is queued (issue 25: so that its errors reach the screen); a cached heatmap's round
     trip through the queue and gradio_client stays well under the 2 s a click may take."""
     goals = [(1, 1), (1, 2), (1, 3), (2, 3), (3, 1)]
     for r, c in goals:  # fill the cache
-        client.predict("umaze", r, c, 0, DENSE, api_name="/maze_heatmap")
+        maze_client.predict("umaze", r, c, 0, DENSE, api_name="/maze_heatmap")
     times = []
     for i in range(20):
         r, c = goals[i % len(goals)]
         start = time.perf_counter()
-        client.predict("umaze", r, c, 0, DENSE, api_name="/maze_heatmap")
+        maze_client.predict("umaze", r, c, 0, DENSE, api_name="/maze_heatmap")
         times.append(time.perf_counter() - start)
     print(f"cached maze_heatmap round trip through gradio_client: median {statistics.median(times):.3f} s, "
           f"max {max(times):.3f} s over {len(times)} calls")
@@ -278,7 +273,7 @@ def test_cached_heatmap_round_trip_through_the_queue_is_fast(client):
 
 @pytest.mark.skipif(not uses_shipped_checkpoints(), reason="argmax-at-goal needs the shipped (trained) checkpoints, "
                     "not $REWARD_DEMO_MAZE_CHECKPOINTS")
-def test_umaze_reward_argmax_at_reference_goals(client):
+def test_umaze_reward_argmax_at_reference_goals(maze_client):
     """Integration test of the shipped umaze checkpoints: at t = 0 the dense reward peaks in or next to the goal
     cell for at least 6 of the 8 reference goals (75 %; a reward that ignored its goal would hit about a third)."""
     from reward_demo.maze.layouts import reference_goals
@@ -286,7 +281,7 @@ def test_umaze_reward_argmax_at_reference_goals(client):
     goals = [(float(r), float(c)) for r, c in reference_goals("umaze")]
     misses = []
     for row, col in goals:
-        _, summary, values = client.predict("umaze", row, col, 0, DENSE, api_name="/maze_heatmap")
+        _, summary, values = maze_client.predict("umaze", row, col, 0, DENSE, api_name="/maze_heatmap")
         assert summary["argmax_cell"] == values["argmax_cell"]
         ar, ac = values["argmax_cell"]
         assert summary["hit"] == (abs(ar - round(row)) + abs(ac - round(col)) <= 1)

@@ -122,45 +122,48 @@ def test_trajectories_json_of_another_goal_or_maze_is_left_out():
 
 # ------------------------------------------------------------------ handlers and figure (umaze models)
 @pytest.fixture(scope="module")
-def tab():
+def maze_handlers():
+    """The Maze tab's handlers on the maze service the environment configures (no server)."""
     from conftest import skip_without_maze_models
 
     skip_without_maze_models("umaze")
-    from reward_demo.ui import maze_tab
+    from reward_demo.services import build_services
+    from reward_demo.ui.maze_tab import MazeHandlers
 
-    return maze_tab
+    return MazeHandlers(build_services().maze)
 
 
-def test_handlers_raise_the_named_message(tab):
+def test_handlers_raise_the_named_message(maze_handlers):
     with pytest.raises(gr.Error, match="Diffusion step t must be a whole number from 0 to 49"):
-        tab.heatmap("umaze", 1, 1, 99, tab.VIEW_DENSE)
+        maze_handlers.heatmap("umaze", 1, 1, 99, inputs.VIEW_DENSE)
     with pytest.raises(gr.Error, match="must be a free cell of the umaze maze"):
-        tab.pick_cell("umaze", "0,0", 0, tab.VIEW_DENSE)
+        maze_handlers.pick_cell("umaze", "0,0", 0, inputs.VIEW_DENSE)
     with pytest.raises(gr.Error, match="Seed must be a whole number"):
-        tab.trajectories("umaze", 1, 1, 0, tab.VIEW_DENSE, ["base"], 1.0, 2, "x", progress=lambda *a, **k: None)
+        maze_handlers.trajectories("umaze", 1, 1, 0, inputs.VIEW_DENSE, ["base"], 1.0, 2, "x",
+                                   progress=lambda *a, **k: None)
     with pytest.raises(gr.Error, match=r"Sampled trajectories \(JSON\)"):
-        tab.download("umaze", 3, 3, 0, tab.VIEW_DENSE, {"samplers": []})
+        maze_handlers.download("umaze", 3, 3, 0, inputs.VIEW_DENSE, {"samplers": []})
 
 
 @pytest.mark.parametrize("cell", [None, ""])
-def test_free_cell_list_left_empty_skips_every_output(tab, cell):
-    outputs = tab.pick_cell("umaze", cell, 0, tab.VIEW_DENSE)
+def test_free_cell_list_left_empty_skips_every_output(maze_handlers, cell):
+    outputs = maze_handlers.pick_cell("umaze", cell, 0, inputs.VIEW_DENSE)
     assert len(outputs) == 5 and all(o == gr.skip() for o in outputs)
 
 
-def test_select_maze_sets_the_mazes_recommended_scale(tab):
+def test_select_maze_sets_the_mazes_recommended_scale(maze_handlers):
     from conftest import maze_models_present
 
     from reward_demo.maze.models import RECOMMENDED_SETTINGS
 
     for maze in [m for m in ("umaze", "large", "medium") if maze_models_present(m)]:
-        row, col, cell, t, scale, *_ = tab.select_maze(maze, 0, tab.VIEW_DENSE)
+        row, col, cell, t, scale, *_ = maze_handlers.select_maze(maze, 0, inputs.VIEW_DENSE)
         assert scale.value == RECOMMENDED_SETTINGS[maze]["scale"]
         assert cell.value == f"{row},{col}" and t.value == RECOMMENDED_SETTINGS[maze]["t"]
 
 
-def test_heatmap_figure_hover_legend_and_background(tab):
-    plot, _, _ = tab.heatmap("umaze", 3, 1, 0, tab.VIEW_DENSE)
+def test_heatmap_figure_hover_legend_and_background(maze_handlers):
+    plot, _, _ = maze_handlers.heatmap("umaze", 3, 1, 0, inputs.VIEW_DENSE)
     figure = json.loads(plot.plot)
     reward = next(t for t in figure["data"] if t.get("name") == "reward")
     assert reward["hovertemplate"].startswith("row %{customdata[0]}, col %{customdata[1]}")
@@ -170,6 +173,9 @@ def test_heatmap_figure_hover_legend_and_background(tab):
     assert figure["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)"
     assert all(len(line) <= 48 for line in figure["layout"]["title"]["text"].split("<br>"))
     paths = {"base": np.zeros((2, 5, 2)), "steered": np.ones((2, 5, 2))}
-    figure = json.loads(tab._plot(tab.compute_heatmap("umaze", 3, 1, 0, tab.VIEW_DENSE), tab.VIEW_DENSE, paths).plot)
+    from reward_demo.ui.maze_tab import heatmap_plot
+
+    heatmap = maze_handlers.service.compute_heatmap("umaze", 3, 1, 0, inputs.VIEW_DENSE)
+    figure = json.loads(heatmap_plot(heatmap, inputs.VIEW_DENSE, paths).plot)
     legend = [t["name"] for t in figure["data"] if t.get("showlegend", True) and t.get("name")]
     assert "start of a trajectory" in legend and "end of a trajectory" in legend

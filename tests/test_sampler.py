@@ -14,7 +14,7 @@ H, OBS, ACT = 4, 3, 2
 
 
 @pytest.fixture(scope="module")
-def tiny():
+def tiny_sampler():
     torch.manual_seed(0)
     base = GaussianDiffusion(TemporalUnet(H, OBS + ACT, dim=8, dim_mults=(1, 2)), (H, OBS + ACT), 10,
                              clip_denoised=True, clip_value=3.0).eval().requires_grad_(False)
@@ -44,8 +44,8 @@ EXPECTED = {
 }
 
 
-def samples(tiny):
-    base, goal_reward, reward, obs, goal = tiny
+def samples(tiny_sampler):
+    base, goal_reward, reward, obs, goal = tiny_sampler
     start = {0: obs}
     per_sample = (torch.tensor([0.0, 0.6, 2.0]), torch.tensor([0, 3, 9]))
     return {
@@ -61,16 +61,16 @@ def samples(tiny):
     }
 
 
-def test_every_guidance_form_gives_its_stored_values(tiny):
-    for name, x in samples(tiny).items():
+def test_every_guidance_form_gives_its_stored_values(tiny_sampler):
+    for name, x in samples(tiny_sampler).items():
         assert x.shape == (3, H, OBS + ACT)
-        assert torch.equal(x[:, 0, :OBS], tiny[3]), f"{name}: the start state must stay inpainted"
+        assert torch.equal(x[:, 0, :OBS], tiny_sampler[3]), f"{name}: the start state must stay inpainted"
         assert summary(x) == pytest.approx(EXPECTED[name], rel=1e-4, abs=1e-5), name
 
 
 @pytest.mark.parametrize("guide", [RewardGuide, MeanRewardGuide])
-def test_per_sample_settings_equal_the_same_numbers_bit_for_bit(tiny, guide):
-    base, _, reward, obs, _ = tiny
+def test_per_sample_settings_equal_the_same_numbers_bit_for_bit(tiny_sampler, guide):
+    base, _, reward, obs, _ = tiny_sampler
     numbers = base.sample(3, conditions={0: obs}, generator=seeded(8), step=guide(reward, 0.7, t_stopgrad=4)).x
     tensors = base.sample(3, conditions={0: obs}, generator=seeded(8), step=guide(
         reward, torch.full((3,), 0.7), t_stopgrad=torch.full((3,), 4))).x
@@ -78,16 +78,16 @@ def test_per_sample_settings_equal_the_same_numbers_bit_for_bit(tiny, guide):
 
 
 @pytest.mark.parametrize("guide", [RewardGuide, MeanRewardGuide])
-def test_zero_scale_or_stopgrad_past_T_is_the_unguided_sampler(tiny, guide):
-    base, _, reward, obs, _ = tiny
+def test_zero_scale_or_stopgrad_past_T_is_the_unguided_sampler(tiny_sampler, guide):
+    base, _, reward, obs, _ = tiny_sampler
     unguided = base.sample(3, conditions={0: obs}, generator=seeded(9), step=ddpm_step).x
     for scale, stop in ((0.0, 0), (5.0, base.n_timesteps)):
         guided = base.sample(3, conditions={0: obs}, generator=seeded(9), step=guide(reward, scale, t_stopgrad=stop))
         assert torch.equal(guided.x, unguided)
 
 
-def test_chain_and_on_state_show_every_state(tiny):
-    base, _, reward, obs, _ = tiny
+def test_chain_and_on_state_show_every_state(tiny_sampler):
+    base, _, reward, obs, _ = tiny_sampler
     seen = []
     result = base.sample(3, conditions={0: obs}, generator=seeded(10), step=MeanRewardGuide(reward, 0.5),
                          return_chain=True, on_state=lambda x, t: seen.append((x.clone(), int(t[0]))))
@@ -100,8 +100,8 @@ def test_chain_and_on_state_show_every_state(tiny):
     assert base.sample(3, generator=seeded(10)).chain is None
 
 
-def test_guides_reject_bad_settings(tiny):
-    reward = tiny[2]
+def test_guides_reject_bad_settings(tiny_sampler):
+    reward = tiny_sampler[2]
     for bad in (dict(scale=-1.0), dict(scale=torch.tensor([0.5, -0.1])), dict(scale=1.0, t_stopgrad=-1)):
         with pytest.raises(ValueError):
             RewardGuide(reward, **bad)

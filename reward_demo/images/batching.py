@@ -208,7 +208,4 @@ def describe_status(status: Dict, n_prompts: int) -> str:
     return f"scoring {n_prompts} prompt{'s' if n_prompts != 1 else ''}{batch}; {eta} left"
 
 
-#: the app's queue (one model, one worker)
-SCORING_QUEUE = ScoringQueue()
-
-__all__ = ["ScoringQueue", "Job", "SCORING_QUEUE", "MAX_BATCH_PROMPTS", "describe_status"]
+__all__ = ["ScoringQueue", "Job", "MAX_BATCH_PROMPTS", "describe_status"]

@@ -47,11 +47,12 @@ def scoring():
 def score_items(items: Sequence[PromptItem], *, seed: int = DEFAULT_SEED, n_steps: int = DEFAULT_STEPS,
                 preset: str = DEFAULT_PRESET, guidance_scale: float = GUIDANCE_SCALE, model: Optional[str] = None,
                 progress: Optional[Callable] = None, seeds: Optional[Sequence[int]] = None,
-                batch_size: Optional[int] = None) -> Dict:
+                batch_size: Optional[int] = None, reward: Optional[str] = None, device: Optional[str] = None) -> Dict:
     """Generate each prompt's base and safe image from the same seed and score both with the learned reward.
 
     ``seeds``: one seed per item instead of ``seed`` (requests batched together, ``batching.py``);
-    ``batch_size``: prompts per pipeline call (default: the scoring module's ``MAX_BATCH``).
+    ``batch_size``: prompts per pipeline call (default: the scoring module's ``MAX_BATCH``); ``reward``: the reward
+    checkpoint folder and ``device`` the torch device (defaults: the scoring module's).
 
     Returns ``{"settings": {...}, "seconds": float, "rows": [{prompt, label, base_reward, safe_reward,
     difference, truncated, n_tokens, token_limit, ignored_text, unknown_words, base_image: PIL, safe_image:
@@ -63,7 +64,8 @@ def score_items(items: Sequence[PromptItem], *, seed: int = DEFAULT_SEED, n_step
     start = time.perf_counter()
     scores = module.score_prompts([item.prompt for item in items], seed=seed, n_steps=n_steps, preset=preset,
                                   guidance_scale=guidance_scale, progress=progress, model=model, seeds=seeds,
-                                  **({"batch_size": batch_size} if batch_size else {}))
+                                  **{k: v for k, v in (("batch_size", batch_size), ("reward", reward),
+                                                       ("device", device)) if v})
     seconds = time.perf_counter() - start
     concepts = module.model_concept_set(model)  # None for a model whose training captions are not known
     rows = []

@@ -119,6 +119,12 @@ def reward_folder(model: Optional[str] = None, reward: Optional[str] = None) -> 
     override = image_reward_override()
     if override is not None:
         return override
+    return shipped_reward_folder(model)
+
+
+def shipped_reward_folder(model: Optional[str] = None) -> Path:
+    """The shipped reward checkpoint, which belongs to the embedded model: a FileNotFoundError naming the commands
+    that make one for another ``model``."""
     name = resolve_model(model)
     if name != EMBEDDED and not _is_shipped_embedded(name):
         raise FileNotFoundError(
@@ -279,5 +285,5 @@ def score_prompts(prompts: Sequence[str], seed: int = 0, n_steps: int = 50, pres
 
 
 __all__ = ["PromptScore", "score_prompts", "verdict", "load_reward", "DEFAULT_THRESHOLD", "MIN_STEPS", "MAX_STEPS",
-           "reward_threshold", "reward_half_width", "reward_folder", "is_embedded_model", "model_concept_set",
-           "token_report"]
+           "reward_threshold", "reward_half_width", "reward_folder", "shipped_reward_folder", "is_embedded_model",
+           "model_concept_set", "token_report"]

@@ -25,7 +25,7 @@ from typing import Callable, Dict, Iterator, List, Optional  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from ..options import locomotion_checkpoints_override  # noqa: E402
+from .. import options  # noqa: E402
 
 ENVS = ("hopper", "halfcheetah", "walker2d")
 GYM_IDS = {"hopper": "Hopper-v5", "halfcheetah": "HalfCheetah-v5", "walker2d": "Walker2d-v5"}
@@ -49,22 +49,22 @@ RENDER_S_PER_FRAME = 0.05
 
 
 # ------------------------------------------------------------------ environments and models
-def checkpoint_root() -> Path:
-    """$REWARD_DEMO_LOCOMOTION_CHECKPOINTS (development) or the shipped checkpoints/locomotion."""
-    from .planner import checkpoint_root as planner_checkpoint_root
+# Each takes the checkpoint root (default: $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else the shipped
+# checkpoints/locomotion); the tab's ``LocomotionDemo`` passes the one it was built with.
+def checkpoint_root(root=None) -> Path:
+    """``root``, else $REWARD_DEMO_LOCOMOTION_CHECKPOINTS (development), else the shipped checkpoints/locomotion."""
+    return options.locomotion_checkpoints(root)
 
-    return planner_checkpoint_root()
 
-
-def has_models(env: str) -> bool:
+def has_models(env: str, root=None) -> bool:
     """True when the env's base, expert and reward checkpoints (config.json + model.safetensors) are present."""
     from ..checkpoint import saved_modules_present
 
-    return saved_modules_present(checkpoint_root() / env, ("base", "expert", "reward"))
+    return saved_modules_present(checkpoint_root(root) / env, ("base", "expert", "reward"))
 
 
-def trained_envs() -> List[str]:
-    return [e for e in ENVS if has_models(e)]
+def trained_envs(root=None) -> List[str]:
+    return [e for e in ENVS if has_models(e, root)]
 
 
 def check_env(env) -> str:
@@ -76,65 +76,65 @@ def check_env(env) -> str:
     raise ValueError(f"unknown environment {env!r}: choose one of {list(ENVS)}")
 
 
-def check_trained(env) -> str:
+def check_trained(env, root=None) -> str:
     env = check_env(env)
-    if not has_models(env):
+    if not has_models(env, root):
         raise FileNotFoundError(f"environment {env!r} is not trained yet (no base/expert/reward checkpoints in "
-                                f"{checkpoint_root() / env}); trained: {trained_envs() or 'none'}. "
+                                f"{checkpoint_root(root) / env}); trained: {trained_envs(root) or 'none'}. "
                                 f"Train it with `{TRAIN_COMMAND.format(env=env)}`")
     return env
 
 
-def rewards_of(env: str) -> List[str]:
+def rewards_of(env: str, root=None) -> List[str]:
     """The rewards a trained env can plan with (``planner.REWARDS`` names, the paper's first)."""
     from .planner import available_rewards
 
-    return available_rewards(env, str(checkpoint_root()))
+    return available_rewards(env, str(checkpoint_root(root)))
 
 
-def check_reward(env: str, reward) -> str:
+def check_reward(env: str, reward, root=None) -> str:
     """``reward`` when it is a reward name (``planner.REWARDS``) that ``env`` has, else an error naming the input,
     the allowed values and (for a missing one) the command that makes it."""
     from .planner import check_reward as check_name
     from .planner import reward_folder
 
     name = check_name(reward)
-    reward_folder(env, checkpoint_root() / env, name)  # FileNotFoundError when the env has no such reward
+    reward_folder(env, checkpoint_root(root) / env, name)  # FileNotFoundError when the env has no such reward
     return name
 
 
-def reward_steering(env: str, reward=DEFAULT_REWARD) -> dict:
+def reward_steering(env: str, reward=DEFAULT_REWARD, root=None) -> dict:
     """{"scale", "t_stopgrad"[, "guidance"]}: the steering ``reward`` of ``env`` is meant for, from its config."""
     from .planner import steering_defaults
 
-    return steering_defaults(env, str(checkpoint_root()), check_reward(env, reward))
+    return steering_defaults(env, str(checkpoint_root(root)), check_reward(env, reward, root))
 
 
-def get_models(env, reward=DEFAULT_REWARD):
+def get_models(env, reward=DEFAULT_REWARD, root=None, device: Optional[str] = None):
     """The env's models with the reward ``reward`` ("paper" or "onpolicy"), loaded once per process
     (``load_locomotion_models`` caches them)."""
     from .planner import load_locomotion_models
 
-    env = check_trained(env)
-    reward = check_reward(env, reward)
-    root = locomotion_checkpoints_override()
-    return load_locomotion_models(env, root=root, reward=reward) if root else load_locomotion_models(env,
-                                                                                                     reward=reward)
+    env = check_trained(env, root)
+    reward = check_reward(env, reward, root)
+    # the loader's cache is keyed by the arguments as given: a root or device only when there is one
+    given = {"root": str(root) if root else options.locomotion_checkpoints_override(), "device": device}
+    return load_locomotion_models(env, reward=reward, **{k: v for k, v in given.items() if v})
 
 
-def configured_timesteps(env: str, fallback: int = 20) -> int:
+def configured_timesteps(env: str, fallback: int = 20, root=None) -> int:
     """The base planner's diffusion steps T from its config.json (without loading weights), for the slider range."""
     try:
-        config = json.loads((checkpoint_root() / env / "base" / "config.json").read_text())
+        config = json.loads((checkpoint_root(root) / env / "base" / "config.json").read_text())
         return int(config["config"]["n_timesteps"])
     except (OSError, ValueError, KeyError, TypeError):
         return fallback
 
 
-def default_steering(reward: str = DEFAULT_REWARD) -> Dict[str, dict]:
+def default_steering(reward: str = DEFAULT_REWARD, root=None) -> Dict[str, dict]:
     """{env: {"scale", "t_stopgrad"[, "guidance"]}} of each trained env that has ``reward``: the steering that
     reward is meant for (``planner.steering_defaults``), read from the configs without loading a model."""
-    return {e: reward_steering(e, reward) for e in trained_envs() if reward in rewards_of(e)}
+    return {e: reward_steering(e, reward, root) for e in trained_envs(root) if reward in rewards_of(e, root)}
 
 
 # ------------------------------------------------------------------ input checks
@@ -407,3 +407,72 @@ def render_videos(env: str, episodes: Dict[str, Episode], folder: Path, stem: st
         done += result.frames
         paths[planner] = str(result.path)
     return paths
+
+
+# ------------------------------------------------------------------ the tab's service
+@dataclass
+class LocomotionDemo:
+    """What the Locomotion tab calls, built once (``reward_demo.services.build_services``): the checkpoints it plans
+    with, the folder of its precomputed examples (``demo_results``) and the torch device (None: the default). The
+    models are loaded once per process (``planner.load_locomotion_models`` caches them)."""
+
+    checkpoints: Path = options.LOCOMOTION_CHECKPOINTS
+    assets: Path = options.LOCOMOTION_ASSETS
+    device: Optional[str] = None
+
+    def trained_envs(self) -> List[str]:
+        return trained_envs(self.checkpoints)
+
+    def check_trained(self, env) -> str:
+        return check_trained(env, self.checkpoints)
+
+    def rewards_of(self, env: str) -> List[str]:
+        return rewards_of(env, self.checkpoints)
+
+    def check_reward(self, env: str, reward) -> str:
+        return check_reward(env, reward, self.checkpoints)
+
+    def reward_steering(self, env: str, reward=DEFAULT_REWARD) -> dict:
+        return reward_steering(env, reward, self.checkpoints)
+
+    def configured_timesteps(self, env: str, fallback: int = 20) -> int:
+        return configured_timesteps(env, fallback, self.checkpoints)
+
+    def get_models(self, env, reward=DEFAULT_REWARD):
+        return get_models(env, reward, self.checkpoints, self.device)
+
+    def fresh_settings(self, env, reward=DEFAULT_REWARD) -> dict:
+        """The settings of a fresh run of ``env`` steered by ``reward`` as that reward is meant to (models loaded)."""
+        models = self.get_models(env, reward)
+        return {"seed": DEFAULT_SEED, "scale": float(models.defaults["scale"]),
+                "t_stopgrad": int(models.defaults["t_stopgrad"]), "steps": DEFAULT_STEPS, "guidance": models.guidance,
+                "reward": reward}
+
+    def start_run(self, env, scale, t_stopgrad, seed, steps, reward, check: Callable[[], None] = lambda: None,
+                  progress: Optional[Callable[[str, int, int, str], None]] = None) -> tuple:
+        """Check a run's inputs (every message names its input), load the models and start ``stream_pair``:
+        (env, settings, the stream of ``RunUpdate``s)."""
+        env = self.check_trained(env)
+        reward = self.check_reward(env, reward)
+        scale, steps, seed = parse_scale(scale), parse_steps(steps), parse_seed(seed)
+        models = self.get_models(env, reward)
+        settings = {"seed": seed, "scale": scale, "t_stopgrad": parse_t_stopgrad(t_stopgrad, models), "steps": steps,
+                    "guidance": models.guidance, "reward": reward}
+        stream = stream_pair(models, seed, scale, settings["t_stopgrad"], steps, f"{env}_seed{seed}", check=check,
+                             progress=progress)
+        return env, settings, stream
+
+    def load_examples(self) -> dict:
+        from .demo_results import load_examples
+
+        return load_examples(self.assets)
+
+    def example_run(self, env: str) -> dict:
+        from .demo_results import example_run
+
+        return example_run(env, self.assets)
+
+    def default_env(self, trained) -> str:
+        from .demo_results import default_env
+
+        return default_env(trained, self.assets)

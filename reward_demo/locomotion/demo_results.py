@@ -124,8 +124,9 @@ def summary_json(env: str, settings: dict, episodes: Dict[str, dict], **extra) -
 
 
 # ------------------------------------------------------------------ the shipped examples
-def examples_json() -> Path:
-    return assets_dir() / "examples.json"
+def examples_json(assets=None) -> Path:
+    """``assets``/examples.json (default folder: $REWARD_DEMO_LOCOMOTION_ASSETS, else the shipped assets)."""
+    return (Path(assets) if assets else assets_dir()) / "examples.json"
 
 
 @functools.lru_cache(maxsize=4)
@@ -133,9 +134,9 @@ def _examples_file(path: Path, mtime: float) -> dict:
     return json.loads(path.read_text())
 
 
-def load_examples() -> dict:
-    """{env: example} of examples.json ({} when absent)."""
-    path = examples_json()
+def load_examples(assets=None) -> dict:
+    """{env: example} of examples.json in ``assets`` ({} when absent)."""
+    path = examples_json(assets)
     try:
         return _examples_file(path, path.stat().st_mtime)["envs"]
     except FileNotFoundError:
@@ -148,16 +149,16 @@ def example_reward(example: dict) -> str:
     return example["settings"].get("reward") or UNKNOWN_REWARD
 
 
-def example_run(env: str) -> dict:
-    """The env's shipped example: its examples.json entry with ``videos`` as paths of copies in the temp dir
-    (Gradio serves files from there whatever the working directory); its settings name its reward
+def example_run(env: str, assets=None) -> dict:
+    """The env's shipped example (in ``assets``): its examples.json entry with ``videos`` as paths of copies in the
+    temp dir (Gradio serves files from there whatever the working directory); its settings name its reward
     (``example_reward``)."""
-    examples = load_examples()
+    examples = load_examples(assets)
     if env not in examples:
-        raise FileNotFoundError(f"no precomputed example for {env!r} in {examples_json()} (examples: "
+        raise FileNotFoundError(f"no precomputed example for {env!r} in {examples_json(assets)} (examples: "
                                 f"{sorted(examples) or 'none'}); make them with `{EXAMPLES_COMMAND}`")
     example = examples[env]
-    assets = assets_dir()
+    assets = Path(assets) if assets else assets_dir()
     folder = RUN_DIR / "examples" / hashlib.sha1(str(assets.resolve()).encode()).hexdigest()[:10]
     folder.mkdir(parents=True, exist_ok=True)
     videos = {}
@@ -170,7 +171,7 @@ def example_run(env: str) -> dict:
     return {**example, "settings": {**example["settings"], "reward": example_reward(example)}, "videos": videos}
 
 
-def default_env(trained) -> str:
-    """The first of ``trained`` with a shipped example, else the first trained env, else hopper."""
-    with_example = [e for e in trained if e in load_examples()]
+def default_env(trained, assets=None) -> str:
+    """The first of ``trained`` with an example in ``assets``, else the first trained env, else hopper."""
+    with_example = [e for e in trained if e in load_examples(assets)]
     return (with_example or list(trained) or [ENVS[0]])[0]

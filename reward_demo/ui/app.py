@@ -1,17 +1,19 @@
-"""``build_app()``: the Gradio Blocks of the demo: title, a paragraph on the paper and method, one tab per
-domain (Maze, Locomotion, Images), and the stylesheet they share."""
+"""``build_app(services)``: the Gradio Blocks of the demo: title, a paragraph on the paper and method, one tab per
+domain (Maze, Locomotion, Images), each laid out around the domain's service (``reward_demo.services``), and the
+stylesheet they share."""
 from __future__ import annotations
 
 import os
+from typing import Optional
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("MUJOCO_GL", "egl")  # off-screen MuJoCo rendering (Locomotion tab); before mujoco is imported
 
 import gradio as gr  # noqa: E402
 
-from . import locomotion_tab, maze_tab  # noqa: E402
-from . import images_tab  # noqa: E402
 from ..options import torch_threads  # noqa: E402
+from ..services import Services, build_services  # noqa: E402
+from . import images_tab, locomotion_tab, maze_tab  # noqa: E402
 
 TITLE = "Extracting Reward Functions from Diffusion Models"
 
@@ -52,15 +54,18 @@ def configure_torch() -> None:
         torch.set_num_threads(threads)
 
 
-def build_app() -> gr.Blocks:
+def build_app(services: Optional[Services] = None) -> gr.Blocks:
+    """The app, each tab wired to its service of ``services`` (default: ``build_services()``, as the environment
+    configures them)."""
     configure_torch()
+    services = services if services is not None else build_services()
     builders = {"maze": maze_tab.build_tab, "locomotion": locomotion_tab.build_tab, "images": images_tab.build_tab}
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(INTRO, elem_id="intro")
         with gr.Tabs():
             for tab_id, label in TABS:
                 with gr.Tab(label, id=tab_id, elem_id=f"tab-{tab_id}"):
-                    builders[tab_id](demo)
+                    builders[tab_id](getattr(services, tab_id), demo)
         # a js-only page-load event (no Python function, so no API endpoint): click-to-pick-goal on the plot
         demo.load(None, js=maze_tab.CLICK_TO_PICK_GOAL_JS)
     return demo

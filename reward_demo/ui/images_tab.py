@@ -10,61 +10,42 @@ API endpoints (every event has an ``api_name``; see ``build_tab``):
 ``images_example(threshold) -> (prompts, seed, n_steps, preset, table, gallery, plot, results)``
 ``images_download(results, threshold) -> csv file``
 
-The handlers are plain functions of this module, so they can be called without a server. Bad input raises
-``gr.Error`` with a readable message naming the input (the domain's checks, ``images.run_settings``), never a
-stack trace. Scoring requests go through one queue (``images.batching``) that batches concurrent requests with the
-same settings; the status line shows a request's place in it and its expected wait.
+The handlers are the methods of ``ImagesHandlers`` on the ``images.demo.ImagesDemo`` service the tab is given
+(``build_tab(service)``), so they can be called without a server. Bad input raises ``gr.Error`` with a readable
+message naming the input (the domain's checks, ``images.run_settings``), never a stack trace. Scoring requests go
+through one queue (``images.batching``, the service's) that batches concurrent requests with the same settings;
+the status line shows a request's place in it and its expected wait.
 """
 from __future__ import annotations
 
 import json
 import logging
 import math
-import shutil
-import time
-import uuid
-from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import gradio as gr
 from gradio.components.plot import PlotData
 
-from .errors import checked_by_handler, user_errors
-from ..images import examples as images_examples
 from ..images import prompt_input
-from ..images.demo import (THRESHOLD_DIGITS, default_half_width, default_threshold,
-                           evaluation_summary, judge, load_models, models_missing, presets)
-from ..images.batching import SCORING_QUEUE, describe_status
-from ..images.examples import (DEFAULT_PRESET, DEFAULT_SEED, DEFAULT_STEPS, GUIDANCE_SCALE, MAX_STEPS, MIN_STEPS,
-                               RUNS_DIR, load_examples)
+from ..images.batching import describe_status
+from ..images.demo import THRESHOLD_DIGITS, ImagesDemo, judge, presets
+from ..images.examples import DEFAULT_PRESET, DEFAULT_SEED, DEFAULT_STEPS, GUIDANCE_SCALE, MAX_STEPS, MIN_STEPS
 from ..images.prompt_input import LIMITS_TEXT, PromptItem
 from ..images.run_settings import (PRESET_LABEL, SEED_LABEL, STEPS_LABEL, THRESHOLD_LABEL, check_preset, check_seed,
                                    check_steps, check_threshold)
-from ..images.embedded.text_encoder import MAX_TOKENS
-from ..images.embedded.vocabulary import vocabulary_markdown
 from . import images_plots
+from .errors import checked_by_handler, user_errors
 
 log = logging.getLogger(__name__)
 
 #: threshold slider: default threshold +- this, or +- twice the examples' largest distance from it if larger
 #: (the reward's scale is set by its training)
 THRESHOLD_HALF_RANGE = 1.0
-RUN_MAX_AGE_S = 2 * 3600
 #: scoring requests the app lets wait at once in the scoring queue (they are batched while they wait)
 MAX_WAITING_REQUESTS = 32
 
 
 # ------------------------------------------------------------------ input checks
-def threshold_limits() -> Tuple[float, float]:
-    """The threshold slider's range, which the handlers enforce too."""
-    return threshold_range(default_threshold())
-
-
-def check_settings(seed, n_steps, preset, threshold) -> Tuple[int, int, str, float]:
-    return (check_seed(seed), check_steps(n_steps, MIN_STEPS, MAX_STEPS), check_preset(preset, presets()),
-            check_threshold(threshold, *threshold_limits()))
-
-
 def parse_results(results) -> Dict:
     """A results JSON (dict or JSON text) as produced by images_score / images_example, checked."""
     if isinstance(results, str):
@@ -105,84 +86,24 @@ def _check_notes(row: Dict) -> None:
             raise TypeError
 
 
+def threshold_range(threshold0: float, example_rows: Optional[Sequence[Dict]] = None) -> Tuple[float, float]:
+    """(min, max) of the threshold slider: wide enough for every example's rewards (``example_rows``) twice over."""
+    half = THRESHOLD_HALF_RANGE
+    if example_rows:
+        try:
+            rewards = [float(row[key]) for row in example_rows for key in ("base_reward", "safe_reward")]
+            half = max(half, 2 * max(abs(r - threshold0) for r in rewards))
+        except (ValueError, KeyError, TypeError):
+            pass
+    step = 10 ** math.floor(math.log10(half))  # round ends: multiples of the leading digit's unit
+    return (round(math.floor((threshold0 - half) / step) * step, 6),
+            round(math.ceil((threshold0 + half) / step) * step, 6))
+
+
 # ------------------------------------------------------------------ outputs
 def _plot(results: Dict, threshold: float, half_width: float) -> PlotData:
     figure = images_plots.scores_figure(results["rows"], threshold, half_width=half_width)
     return PlotData(type="plotly", plot=images_plots.figure_json(figure))
-
-
-def _served_image(path) -> bool:
-    """Only images this tab wrote itself are shown: a results JSON sent through the API must not make the
-    server hand out other files."""
-    try:
-        resolved = Path(path).resolve()
-        return resolved.suffix == ".png" and resolved.is_file() and RUNS_DIR.resolve() in resolved.parents
-    except (OSError, TypeError, ValueError):
-        return False
-
-
-def _gallery(results: Dict) -> List[tuple]:
-    return [(path, caption) for path, caption in images_plots.gallery_items(results["rows"]) if _served_image(path)]
-
-
-def _views(results: Dict, threshold: float):
-    """(table, gallery, plot) of a scored run at a threshold; verdicts "uncertain" within the reward's band."""
-    half_width = default_half_width()
-    table = images_plots.table_rows(results["rows"], threshold, judge(half_width))
-    return images_plots.styled_table(table), _gallery(results), _plot(results, threshold, half_width)
-
-
-def prune_runs(max_age_s: float = RUN_MAX_AGE_S) -> None:
-    """Delete the images and CSVs of runs older than ``max_age_s`` (Gradio keeps its own copies for an hour)."""
-    cutoff = time.time() - max_age_s
-    for folder in [*RUNS_DIR.glob("[0-9a-f]" * 12), *(RUNS_DIR / "downloads").glob("[0-9a-f]" * 12)]:
-        try:
-            if folder.is_dir() and folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
-        except OSError:
-            pass
-
-
-# ------------------------------------------------------------------ handlers (one per API endpoint)
-@user_errors
-def score(prompts, file, seed, n_steps, preset, threshold, progress=gr.Progress()):
-    """images_score: generate each prompt with and without safety guidance and score both images (through the
-    scoring queue, which batches this request with concurrent ones of the same settings)."""
-    items: List[PromptItem] = prompt_input.collect_prompts(prompts, file)
-    seed, n_steps, preset, threshold = check_settings(seed, n_steps, preset, threshold)
-    progress(0.0, desc="loading the models")
-    load_models()
-    job = SCORING_QUEUE.submit(items, seed=seed, n_steps=n_steps, preset=preset, guidance_scale=GUIDANCE_SCALE)
-
-    def report(status):
-        try:
-            progress(status["fraction"], desc=describe_status(status, len(items)))
-        except (TypeError, ValueError):  # progress is cosmetic: never fail a run because of it
-            pass
-
-    results = SCORING_QUEUE.wait(job, report)
-    prune_runs()
-    results = images_examples.save_images(results, RUNS_DIR / uuid.uuid4().hex[:12])
-    results["threshold"] = threshold
-    return (*_views(results, threshold), results)
-
-
-@user_errors
-def rethreshold(results, threshold):
-    """images_threshold: the verdicts, table, gallery captions and plot of a scored run at a new threshold."""
-    results = parse_results(results)
-    threshold = check_threshold(threshold, *threshold_limits())
-    return _views(results, threshold)
-
-
-@user_errors
-def describe_run(results, threshold):
-    """(status line, notes above the table) of a scored run: how it ran, how its verdicts agree with the labels
-    given, and what the model cut or did not know of each prompt. Chained after every event (no API)."""
-    results = parse_results(results)
-    threshold = check_threshold(threshold, *threshold_limits())
-    notes = images_plots.notes_markdown(results["rows"], threshold, judge(default_half_width()))
-    return run_status(results), notes
 
 
 def run_status(results: Dict) -> str:
@@ -199,50 +120,90 @@ def run_status(results: Dict) -> str:
     return text + "."
 
 
-def threshold_range(threshold0: float) -> Tuple[float, float]:
-    """(min, max) of the threshold slider: wide enough for every example's rewards twice over."""
-    half = THRESHOLD_HALF_RANGE
-    if examples_available():
-        try:
-            rewards = [float(row[key]) for row in load_examples()["rows"] for key in ("base_reward", "safe_reward")]
-            half = max(half, 2 * max(abs(r - threshold0) for r in rewards))
-        except (ValueError, FileNotFoundError, KeyError, TypeError):
-            pass
-    step = 10 ** math.floor(math.log10(half))  # round ends: multiples of the leading digit's unit
-    return (round(math.floor((threshold0 - half) / step) * step, 6),
-            round(math.ceil((threshold0 + half) / step) * step, 6))
-
-
-def examples_available() -> bool:
-    return (images_examples.EXAMPLES_DIR / images_examples.EXAMPLES_FILE).is_file()
-
-
 def example_text(results: Dict) -> str:
     return "\n".join(row["prompt"] for row in results["rows"])
 
 
-@user_errors
-def example(threshold):
-    """images_example: the precomputed examples (instant: nothing is generated)."""
-    threshold = check_threshold(threshold, *threshold_limits())
-    results = load_examples()
-    settings = results.get("settings", {})
-    view = {**{k: v for k, v in results.items() if k != "command"}, "threshold": threshold, "example": True}
-    return (example_text(results), settings.get("seed", DEFAULT_SEED), settings.get("n_steps", DEFAULT_STEPS),
-            settings.get("preset", DEFAULT_PRESET), *_views(results, threshold), view)
+# ------------------------------------------------------------------ handlers (one per API endpoint)
+class ImagesHandlers:
+    """The tab's event handlers, on the ``ImagesDemo`` they are given; callable without a server."""
 
+    def __init__(self, service: ImagesDemo):
+        self.service = service
 
-@user_errors
-def download(results, threshold):
-    """images_download: the scored run as a CSV (one row per prompt, verdicts at the threshold, settings)."""
-    results = parse_results(results)
-    threshold = check_threshold(threshold, *threshold_limits())
-    folder = RUNS_DIR / "downloads" / uuid.uuid4().hex[:12]
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"image_rewards_{len(results['rows'])}_prompts.csv"
-    half_width = default_half_width()
-    images_plots.save_csv(path, results, threshold, judge(half_width), half_width)
-    return str(path)
+    def threshold_limits(self) -> Tuple[float, float]:
+        """The threshold slider's range, which the handlers enforce too."""
+        return threshold_range(self.service.default_threshold(), self.service.example_rows())
+
+    def check_settings(self, seed, n_steps, preset, threshold) -> Tuple[int, int, str, float]:
+        return (check_seed(seed), check_steps(n_steps, MIN_STEPS, MAX_STEPS), check_preset(preset, presets()),
+                check_threshold(threshold, *self.threshold_limits()))
+
+    def _gallery(self, results: Dict) -> List[tuple]:
+        return [(path, caption) for path, caption in images_plots.gallery_items(results["rows"])
+                if self.service.served_image(path)]
+
+    def _views(self, results: Dict, threshold: float):
+        """(table, gallery, plot) of a scored run at a threshold; verdicts "uncertain" within the reward's band."""
+        half_width = self.service.default_half_width()
+        table = images_plots.table_rows(results["rows"], threshold, judge(half_width))
+        return images_plots.styled_table(table), self._gallery(results), _plot(results, threshold, half_width)
+
+    @user_errors
+    def score(self, prompts, file, seed, n_steps, preset, threshold, progress=gr.Progress()):
+        """images_score: generate each prompt with and without safety guidance and score both images (through the
+        scoring queue, which batches this request with concurrent ones of the same settings)."""
+        items: List[PromptItem] = prompt_input.collect_prompts(prompts, file)
+        seed, n_steps, preset, threshold = self.check_settings(seed, n_steps, preset, threshold)
+        progress(0.0, desc="loading the models")
+        self.service.load_models()
+
+        def report(status):
+            try:
+                progress(status["fraction"], desc=describe_status(status, len(items)))
+            except (TypeError, ValueError):  # progress is cosmetic: never fail a run because of it
+                pass
+
+        results = self.service.score(items, seed=seed, n_steps=n_steps, preset=preset, guidance_scale=GUIDANCE_SCALE,
+                                     report=report)
+        results["threshold"] = threshold
+        return (*self._views(results, threshold), results)
+
+    @user_errors
+    def rethreshold(self, results, threshold):
+        """images_threshold: the verdicts, table, gallery captions and plot of a scored run at a new threshold."""
+        results = parse_results(results)
+        threshold = check_threshold(threshold, *self.threshold_limits())
+        return self._views(results, threshold)
+
+    @user_errors
+    def describe_run(self, results, threshold):
+        """(status line, notes above the table) of a scored run: how it ran, how its verdicts agree with the
+        labels given, and what the model cut or did not know of each prompt. Chained after every event (no API)."""
+        results = parse_results(results)
+        threshold = check_threshold(threshold, *self.threshold_limits())
+        notes = images_plots.notes_markdown(results["rows"], threshold, judge(self.service.default_half_width()))
+        return run_status(results), notes
+
+    @user_errors
+    def example(self, threshold):
+        """images_example: the precomputed examples (instant: nothing is generated)."""
+        threshold = check_threshold(threshold, *self.threshold_limits())
+        results = self.service.load_examples()
+        settings = results.get("settings", {})
+        view = {**{k: v for k, v in results.items() if k != "command"}, "threshold": threshold, "example": True}
+        return (example_text(results), settings.get("seed", DEFAULT_SEED), settings.get("n_steps", DEFAULT_STEPS),
+                settings.get("preset", DEFAULT_PRESET), *self._views(results, threshold), view)
+
+    @user_errors
+    def download(self, results, threshold):
+        """images_download: the scored run as a CSV (one row per prompt, verdicts at the threshold, settings)."""
+        results = parse_results(results)
+        threshold = check_threshold(threshold, *self.threshold_limits())
+        path = self.service.download_folder() / f"image_rewards_{len(results['rows'])}_prompts.csv"
+        half_width = self.service.default_half_width()
+        images_plots.save_csv(path, results, threshold, judge(half_width), half_width)
+        return str(path)
 
 
 # ------------------------------------------------------------------ layout
@@ -255,9 +216,10 @@ INTRO = (
     "(at or above: *safe*). The embedded model draws simple 64x64 scenes of about twenty things (list below); "
     "its unsafe family (weapons, blood, fire) is drawn as plain shapes.")
 
-#: what the text encoder reads of a long prompt (the pipelines cut the rest, as Stable Diffusion does)
-TOKEN_LIMIT_TEXT = (f"The embedded model reads a prompt's first {MAX_TOKENS} tokens (about {MAX_TOKENS - 6} words; "
-                    "Stable Diffusion 1.x: 77) and ignores the rest; the table flags a prompt it cut.")
+def token_limit_text(max_tokens: int) -> str:
+    """What the text encoder reads of a long prompt (the pipelines cut the rest, as Stable Diffusion does)."""
+    return (f"The embedded model reads a prompt's first {max_tokens} tokens (about {max_tokens - 6} words; "
+            "Stable Diffusion 1.x: 77) and ignores the rest; the table flags a prompt it cut.")
 
 
 def band_text(half_width: float) -> str:
@@ -267,23 +229,18 @@ def band_text(half_width: float) -> str:
             f"between (band chosen on calibration prompts)")
 
 
-def uses_embedded_model() -> bool:
-    try:
-        return bool(images_examples.scoring().is_embedded_model())
-    except (ImportError, AttributeError, FileNotFoundError, ValueError):
-        return False
-
-
-def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Component]:
-    """Build the Images tab's components and events inside the current Blocks / Tab context.
+def build_tab(service: ImagesDemo, demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Component]:
+    """Build the Images tab's components and events, wired to ``service``, inside the current Blocks / Tab
+    context.
 
     ``demo``: the enclosing Blocks; when given, the precomputed examples are shown on page load.
     Returns the components by name (for tests).
     """
-    missing = models_missing()
-    threshold0, half_width = default_threshold(), default_half_width()
+    handlers = ImagesHandlers(service)
+    missing = service.models_missing()
+    threshold0, half_width = service.default_threshold(), service.default_half_width()
     gr.Markdown(INTRO)
-    summary = evaluation_summary()
+    summary = service.evaluation_summary()
     if summary:
         gr.Markdown(summary, elem_id="images-evaluation")
     if missing:
@@ -294,11 +251,11 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
             prompts = checked_by_handler(gr.Textbox(
                 label="Prompts (one per line)", lines=6, max_lines=20, elem_id="images-prompts",
                 placeholder="a red apple on a wooden table\na house on fire",
-                info=f"Limits: {LIMITS_TEXT}. {TOKEN_LIMIT_TEXT}"))
-            if uses_embedded_model():
+                info=f"Limits: {LIMITS_TEXT}. {token_limit_text(service.token_limit())}"))
+            if service.uses_embedded_model():
                 with gr.Accordion("What the model can draw (its whole vocabulary)", open=False,
                                   elem_id="images-vocabulary"):
-                    gr.Markdown(vocabulary_markdown(images_examples.scoring().model_concept_set()))
+                    gr.Markdown(service.vocabulary_markdown())
             file = gr.File(label="...and/or a prompt file (.txt or .csv with a 'prompt' column, max 1 MB)",
                            file_types=[".txt", ".csv"], type="filepath", elem_id="images-file", height=120)
             with gr.Row():
@@ -310,7 +267,7 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                 list(presets()), value=DEFAULT_PRESET, label=PRESET_LABEL, elem_id="images-preset",
                 info="strength of Safe Latent Diffusion's guidance; the paper used 'max'"))
             threshold = checked_by_handler(gr.Slider(
-                *threshold_range(threshold0), value=threshold0, step=10 ** -THRESHOLD_DIGITS,
+                *threshold_range(threshold0, service.example_rows()), value=threshold0, step=10 ** -THRESHOLD_DIGITS,
                 label=f"{THRESHOLD_LABEL} (default {threshold0:g})", elem_id="images-threshold",
                 info=band_text(half_width)))
             with gr.Row():
@@ -334,16 +291,17 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
 
     views = [table, gallery, plot]
     on_status = {"show_progress_on": [status]}
-    described = {"fn": describe_run, "inputs": [results, threshold], "outputs": [status, notes],
+    described = {"fn": handlers.describe_run, "inputs": [results, threshold], "outputs": [status, notes],
                  "api_visibility": "private", **on_status}
-    run.click(score, [prompts, file, seed, n_steps, preset, threshold], [*views, results], api_name="images_score",
-              concurrency_id="images_score", concurrency_limit=MAX_WAITING_REQUESTS, **on_status).success(**described)
-    threshold.release(rethreshold, [results, threshold], views, api_name="images_threshold",
+    run.click(handlers.score, [prompts, file, seed, n_steps, preset, threshold], [*views, results],
+              api_name="images_score", concurrency_id="images_score", concurrency_limit=MAX_WAITING_REQUESTS,
+              **on_status).success(**described)
+    threshold.release(handlers.rethreshold, [results, threshold], views, api_name="images_threshold",
                       **on_status).success(**described)
-    triggers = [examples.click] + ([demo.load] if demo is not None and examples_available() else [])
-    gr.on(triggers, example, [threshold], [prompts, seed, n_steps, preset, *views, results],
+    triggers = [examples.click] + ([demo.load] if demo is not None and service.examples_available() else [])
+    gr.on(triggers, handlers.example, [threshold], [prompts, seed, n_steps, preset, *views, results],
           api_name="images_example", **on_status).success(**described)
-    export.click(download, [results, threshold], [csv_file], api_name="images_download",
+    export.click(handlers.download, [results, threshold], [csv_file], api_name="images_download",
                  concurrency_id="images_download", **on_status)
     return {"prompts": prompts, "file": file, "seed": seed, "n_steps": n_steps, "preset": preset,
             "threshold": threshold, "score": run, "examples": examples, "table": table, "gallery": gallery,

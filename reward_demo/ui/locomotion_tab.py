@@ -22,8 +22,10 @@ setting that reward is meant for (its guidance comes with the reward) and says w
 (headline, status); its results so far stay shown. (An API client can also cancel its own job.)
 
 Only environments whose checkpoints exist are offered. The runs, the input checks and what is said about a
-run live in ``reward_demo.locomotion.demo`` / ``demo_results``; this module lays out and wires. Bad input raises
-``gr.Error`` naming the input and what is allowed.
+run live in ``reward_demo.locomotion.demo`` / ``demo_results``; this module lays out and wires the events to the
+``LocomotionDemo`` service it is given (``build_tab(service)``; the handlers are the methods of
+``LocomotionHandlers``, callable without a server). Bad input raises ``gr.Error`` naming the input and what is
+allowed.
 """
 from __future__ import annotations
 
@@ -34,13 +36,11 @@ from typing import Dict, Optional
 import gradio as gr
 
 from ..locomotion.demo import (DEFAULT_REWARD, DEFAULT_SEED, DEFAULT_STEPS, ENVS, GYM_IDS, MAX_SCALE, MAX_STEPS,
-                               MIN_STEPS, TRAIN_COMMAND, UPDATE_EVERY_S, check_env, check_reward, check_trained,
-                               configured_timesteps, get_models, parse_scale, parse_seed, parse_steps,
-                               parse_t_stopgrad, reward_steering, rewards_of, stream_pair, trained_envs)
-from ..locomotion.demo_results import (REWARD_TEXT, default_env, example_run, headline, load_examples, reward_label,
-                                       reward_note, summary_json)
+                               MIN_STEPS, TRAIN_COMMAND, UPDATE_EVERY_S, LocomotionDemo, check_env)
+from ..locomotion.demo_results import REWARD_TEXT, headline, reward_label, reward_note, summary_json
 from .errors import RunCancelled, checked_by_handler, user_errors
 from .locomotion_plots import figures
+
 
 @dataclass
 class _Run:
@@ -59,10 +59,6 @@ class _Run:
             return gr.skip(), "Run cancelled before its first results: the results shown are the earlier ones."
         return (headline(self.env, self.summaries, self.settings, "cancelled", self.step),
                 f"Run cancelled at step {self.step} of {self.settings['steps']}: its results so far are kept.")
-
-
-#: {session: its run in flight}
-_runs_in_flight: Dict[str, _Run] = {}
 
 
 def _event_alive() -> bool:
@@ -94,158 +90,154 @@ def _session(request: Optional[gr.Request]) -> str:
     return getattr(request, "session_hash", None) or ""
 
 
-# ------------------------------------------------------------------ handlers (one per API endpoint)
-@user_errors
-def _start_run(env, scale, t_stopgrad, seed, steps, reward, report):
-    env = check_trained(env)
-    reward = check_reward(env, reward)
-    scale, steps, seed = parse_scale(scale), parse_steps(steps), parse_seed(seed)
-    models = get_models(env, reward)
-    settings = {"seed": seed, "scale": scale, "t_stopgrad": parse_t_stopgrad(t_stopgrad, models), "steps": steps,
-                "guidance": models.guidance, "reward": reward}
-    state = _Run(env, settings)
-    stream = stream_pair(models, seed, scale, settings["t_stopgrad"], steps, f"{env}_seed{seed}",
-                         check=_checker(state.stop), progress=report)
-    return state, stream
-
-
 @user_errors
 def _next_update(stream):
     """The stream's next update, None once it has ended (its errors become ``gr.Error``)."""
     return next(stream, None)
 
 
-def run(env, scale, t_stopgrad, seed, steps, reward=DEFAULT_REWARD, request: gr.Request = None,
-        progress=gr.Progress()):
-    """locomotion_run: base and steered planner from the same seed, steered by ``reward`` ("paper" or
-    "onpolicy"); yields (base video, steered video, returns plot, learned-reward plot, summary, headline, status)
-    as the run goes (the videos only at the end)."""
-    progress(0.0, desc="loading the models")
+# ------------------------------------------------------------------ handlers (one per API endpoint)
+class LocomotionHandlers:
+    """The tab's event handlers, on the ``LocomotionDemo`` they are given; callable without a server."""
 
-    def report(description, done, total, unit):
-        progress((done, total), desc=description, unit=unit)
+    def __init__(self, service: LocomotionDemo):
+        self.service = service
+        #: {session: its run in flight}
+        self.runs_in_flight: Dict[str, _Run] = {}
 
-    state, stream = _start_run(env, scale, t_stopgrad, seed, steps, reward, report)
-    env, settings = state.env, state.settings
-    session = _session(request)
-    _runs_in_flight[session] = state
-    try:
-        while True:
-            try:
-                update = _next_update(stream)
-            except gr.Error:
-                if not state.stop.is_set():
-                    raise
-                yield (*[gr.skip()] * 5, *state.cancelled())  # cancelled by locomotion_cancel: say so, keep the rest
-                return
-            if update is None:
-                break
-            summaries = {p: e.summary() for p, e in update.episodes.items()}
-            state.summaries, state.step = summaries, update.step
-            plots = figures(env, {p: e.curves() for p, e in update.episodes.items()}, settings["steps"])
-            if not update.finished:
-                summary = summary_json(env, settings, summaries, steps_done=update.step, example=False)
-                # the status line is cleared under its progress bar (the last run's message would show through)
-                yield (gr.skip(), gr.skip(), *plots, summary, headline(env, summaries, settings, "running",
-                                                                      update.step), "")
-                continue
-            seconds = {"planning": round(update.planning_s, 2), "rendering": round(update.rendering_s, 2)}
-            yield (update.videos["base"], update.videos["steered"], *plots,
-                   summary_json(env, settings, summaries, seconds=seconds, example=False),
-                   headline(env, summaries, settings, "finished"),
-                   f"Finished: planned in {update.planning_s:.0f} s, videos rendered in {update.rendering_s:.0f} s.")
-    finally:
-        if _runs_in_flight.get(session) is state:
-            del _runs_in_flight[session]
+    @user_errors
+    def _start_run(self, env, scale, t_stopgrad, seed, steps, reward, report):
+        stop = threading.Event()
+        env, settings, stream = self.service.start_run(env, scale, t_stopgrad, seed, steps, reward,
+                                                       check=_checker(stop), progress=report)
+        return _Run(env, settings, stop=stop), stream
 
+    def run(self, env, scale, t_stopgrad, seed, steps, reward=DEFAULT_REWARD, request: gr.Request = None,
+            progress=gr.Progress()):
+        """locomotion_run: base and steered planner from the same seed, steered by ``reward`` ("paper" or
+        "onpolicy"); yields (base video, steered video, returns plot, learned-reward plot, summary, headline,
+        status) as the run goes (the videos only at the end)."""
+        progress(0.0, desc="loading the models")
 
-@user_errors
-def cancel_run(request: gr.Request = None):
-    """locomotion_cancel: stop this session's run and say so; its results so far stay shown."""
-    state = _runs_in_flight.pop(_session(request), None)
-    if state is None:
-        return gr.skip(), "No run in progress to cancel."
-    state.stop.set()
-    outputs = state.cancelled()
-    gr.Info(outputs[1])
-    return outputs
+        def report(description, done, total, unit):
+            progress((done, total), desc=description, unit=unit)
 
+        state, stream = self._start_run(env, scale, t_stopgrad, seed, steps, reward, report)
+        env, settings = state.env, state.settings
+        session = _session(request)
+        self.runs_in_flight[session] = state
+        try:
+            while True:
+                try:
+                    update = _next_update(stream)
+                except gr.Error:
+                    if not state.stop.is_set():
+                        raise
+                    # cancelled by locomotion_cancel: say so, keep the rest
+                    yield (*[gr.skip()] * 5, *state.cancelled())
+                    return
+                if update is None:
+                    break
+                summaries = {p: e.summary() for p, e in update.episodes.items()}
+                state.summaries, state.step = summaries, update.step
+                plots = figures(env, {p: e.curves() for p, e in update.episodes.items()}, settings["steps"])
+                if not update.finished:
+                    summary = summary_json(env, settings, summaries, steps_done=update.step, example=False)
+                    # the status line is cleared under its progress bar (the last run's message would show through)
+                    yield (gr.skip(), gr.skip(), *plots, summary, headline(env, summaries, settings, "running",
+                                                                          update.step), "")
+                    continue
+                seconds = {"planning": round(update.planning_s, 2), "rendering": round(update.rendering_s, 2)}
+                yield (update.videos["base"], update.videos["steered"], *plots,
+                       summary_json(env, settings, summaries, seconds=seconds, example=False),
+                       headline(env, summaries, settings, "finished"),
+                       f"Finished: planned in {update.planning_s:.0f} s, videos rendered in "
+                       f"{update.rendering_s:.0f} s.")
+        finally:
+            if self.runs_in_flight.get(session) is state:
+                del self.runs_in_flight[session]
 
-def reward_choices(env: str) -> list:
-    """The Reward choice's (label, name) pairs for ``env``: the paper's reward first, the extension where made."""
-    return [(reward_label(name), name) for name in rewards_of(env)]
+    @user_errors
+    def cancel_run(self, request: gr.Request = None):
+        """locomotion_cancel: stop this session's run and say so; its results so far stay shown."""
+        state = self.runs_in_flight.pop(_session(request), None)
+        if state is None:
+            return gr.skip(), "No run in progress to cancel."
+        state.stop.set()
+        outputs = state.cancelled()
+        gr.Info(outputs[1])
+        return outputs
 
+    def reward_choices(self, env: str) -> list:
+        """The Reward choice's (label, name) pairs for ``env``: the paper's reward first, the extension where
+        made."""
+        return [(reward_label(name), name) for name in self.service.rewards_of(env)]
 
-def reward_outputs(env: str, reward: str) -> tuple:
-    """(the Reward choice set to ``reward`` with ``env``'s rewards as its choices, the note on that reward)."""
-    rewards = rewards_of(env)
-    choice = gr.Radio(choices=reward_choices(env), value=reward if reward in rewards else DEFAULT_REWARD)
-    if reward not in REWARD_TEXT:  # an example made before its reward was recorded
-        return choice, f"**{reward_label(reward)} reward**: this example does not record which reward steered it."
-    if reward not in rewards:  # an example made with checkpoints other than these
-        return choice, f"**{reward_label(reward)}**: this example's reward is not among these checkpoints."
-    return choice, reward_note(env, reward, reward_steering(env, reward), rewards)
+    def reward_outputs(self, env: str, reward: str) -> tuple:
+        """(the Reward choice set to ``reward`` with ``env``'s rewards as its choices, the note on that reward)."""
+        rewards = self.service.rewards_of(env)
+        choice = gr.Radio(choices=self.reward_choices(env), value=reward if reward in rewards else DEFAULT_REWARD)
+        if reward not in REWARD_TEXT:  # an example made before its reward was recorded
+            return choice, (f"**{reward_label(reward)} reward**: this example does not record which reward "
+                            "steered it.")
+        if reward not in rewards:  # an example made with checkpoints other than these
+            return choice, f"**{reward_label(reward)}**: this example's reward is not among these checkpoints."
+        return choice, reward_note(env, reward, self.service.reward_steering(env, reward), rewards)
 
+    def example_outputs(self, env: str) -> tuple:
+        """(scale, t_stopgrad, seed, steps, base video, steered video, returns plot, reward plot, summary, headline,
+        status, reward, reward note) of the env's shipped example run; the episode length is the interactive
+        default, the Reward choice the example's reward."""
+        example = self.service.example_run(env)
+        settings = example["settings"]
+        summary = summary_json(env, settings, example["summary"], example=True, command=example.get("command"))
+        status = (f"Showing the precomputed {env} example ({reward_label(settings['reward'])} reward). *Run base + "
+                  f"steered* plans a fresh episode here: its curves update every {UPDATE_EVERY_S:g} s, its videos "
+                  "come at the end.")
+        return (settings["scale"], settings["t_stopgrad"], settings["seed"], DEFAULT_STEPS,
+                example["videos"]["base"], example["videos"]["steered"],
+                *figures(env, example["curves"]), summary, headline(env, example["summary"], settings, "example"),
+                status, *self.reward_outputs(env, settings["reward"]))
 
-def example_outputs(env: str) -> tuple:
-    """(scale, t_stopgrad, seed, steps, base video, steered video, returns plot, reward plot, summary, headline,
-    status, reward, reward note) of the env's shipped example run; the episode length is the interactive default,
-    the Reward choice the example's reward."""
-    example = example_run(env)
-    settings = example["settings"]
-    summary = summary_json(env, settings, example["summary"], example=True, command=example.get("command"))
-    status = (f"Showing the precomputed {env} example ({reward_label(settings['reward'])} reward). *Run base + "
-              f"steered* plans a fresh episode here: its curves update every {UPDATE_EVERY_S:g} s, its videos come "
-              "at the end.")
-    return (settings["scale"], settings["t_stopgrad"], settings["seed"], DEFAULT_STEPS,
-            example["videos"]["base"], example["videos"]["steered"],
-            *figures(env, example["curves"]), summary, headline(env, example["summary"], settings, "example"),
-            status, *reward_outputs(env, settings["reward"]))
+    @user_errors
+    def example(self, env):
+        """locomotion_example: the env's precomputed example run (controls set to its settings, the episode length
+        to the interactive default)."""
+        return self.example_outputs(check_env(env))
 
+    @user_errors
+    def select_env(self, env):
+        """locomotion_select_env: load the env's models (once) and show its example run (controls set to the
+        example's settings and reward, the Reward choice to the env's rewards); without an example: the paper's
+        reward, its default steering and empty outputs.
 
-@user_errors
-def example(env):
-    """locomotion_example: the env's precomputed example run (controls set to its settings, the episode length
-    to the interactive default)."""
-    return example_outputs(check_env(env))
+        The sliders and the seed get plain values, never component updates: an update would replace the session's
+        copy of the input component and with it ``checked_by_handler``'s pass-through (Gradio's range check would
+        come back). The Reward choice is updated (its choices are the env's rewards), so the events that read it
+        are registered with ``preprocess=False`` (see ``build_tab``)."""
+        env = self.service.check_trained(env)
+        examples = self.service.load_examples()
+        if env in examples:
+            reward = examples[env]["settings"].get("reward")
+            self.service.get_models(env, reward if reward in self.service.rewards_of(env) else DEFAULT_REWARD)
+            return self.example_outputs(env)
+        settings = self.service.fresh_settings(env, DEFAULT_REWARD)
+        return (settings["scale"], settings["t_stopgrad"], DEFAULT_SEED, DEFAULT_STEPS, None, None,
+                *figures(env, {}),
+                summary_json(env, settings, {}, example=False, note="no precomputed example: press Run"),
+                headline(env, {}, settings, "finished"), f"No precomputed {env} example: press *Run base + steered*.",
+                *self.reward_outputs(env, DEFAULT_REWARD))
 
-
-@user_errors
-def select_env(env):
-    """locomotion_select_env: load the env's models (once) and show its example run (controls set to the example's
-    settings and reward, the Reward choice to the env's rewards); without an example: the paper's reward, its
-    default steering and empty outputs.
-
-    The sliders and the seed get plain values, never component updates: an update would replace the session's
-    copy of the input component and with it ``checked_by_handler``'s pass-through (Gradio's range check would come
-    back). The Reward choice is updated (its choices are the env's rewards), so the events that read it are
-    registered with ``preprocess=False`` (see ``build_tab``)."""
-    env = check_trained(env)
-    if env in load_examples():
-        example = load_examples()[env]
-        reward = example["settings"].get("reward")
-        get_models(env, reward if reward in rewards_of(env) else DEFAULT_REWARD)
-        return example_outputs(env)
-    models = get_models(env, DEFAULT_REWARD)
-    defaults = models.defaults
-    settings = {"seed": DEFAULT_SEED, "scale": float(defaults["scale"]), "t_stopgrad": int(defaults["t_stopgrad"]),
-                "steps": DEFAULT_STEPS, "guidance": models.guidance, "reward": DEFAULT_REWARD}
-    return (settings["scale"], settings["t_stopgrad"], DEFAULT_SEED, DEFAULT_STEPS, None, None, *figures(env, {}),
-            summary_json(env, settings, {}, example=False, note="no precomputed example: press Run"),
-            headline(env, {}, settings, "finished"), f"No precomputed {env} example: press *Run base + steered*.",
-            *reward_outputs(env, DEFAULT_REWARD))
-
-
-@user_errors
-def select_reward(env, reward):
-    """locomotion_select_reward: the steering controls reset to the setting ``reward`` of ``env`` is meant for
-    (its guidance comes with the reward), and the note says what the reward is; the results shown stay (their
-    headline names the reward that made them)."""
-    env = check_trained(env)
-    reward = check_reward(env, reward)
-    steering = reward_steering(env, reward)
-    return (float(steering["scale"]), int(steering["t_stopgrad"]),
-            reward_note(env, reward, steering, rewards_of(env)))
+    @user_errors
+    def select_reward(self, env, reward):
+        """locomotion_select_reward: the steering controls reset to the setting ``reward`` of ``env`` is meant for
+        (its guidance comes with the reward), and the note says what the reward is; the results shown stay
+        (their headline names the reward that made them)."""
+        env = self.service.check_trained(env)
+        reward = self.service.check_reward(env, reward)
+        steering = self.service.reward_steering(env, reward)
+        return (float(steering["scale"]), int(steering["t_stopgrad"]),
+                reward_note(env, reward, steering, self.service.rewards_of(env)))
 
 
 # ------------------------------------------------------------------ layout
@@ -260,16 +252,18 @@ INTRO = (
     f"an episode is capped at {MAX_STEPS} steps; its curves show while it runs).")
 
 
-def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Component]:
-    """Build the Locomotion tab's components and events inside the current Blocks / Tab context.
+def build_tab(service: LocomotionDemo, demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Component]:
+    """Build the Locomotion tab's components and events, wired to ``service``, inside the current Blocks / Tab
+    context.
 
     ``demo``: the enclosing Blocks; when given, the default env's example run is shown on page load.
     Returns the components by name (for tests)."""
-    trained = trained_envs()
+    handlers = LocomotionHandlers(service)
+    trained = service.trained_envs()
     missing = [e for e in ENVS if e not in trained]
-    env0 = default_env(trained)
-    start = reward_steering(env0, DEFAULT_REWARD) if env0 in trained else {"scale": 0.5, "t_stopgrad": 5}
-    rewards0 = rewards_of(env0) if env0 in trained else [DEFAULT_REWARD]
+    env0 = service.default_env(trained)
+    start = service.reward_steering(env0, DEFAULT_REWARD) if env0 in trained else {"scale": 0.5, "t_stopgrad": 5}
+    rewards0 = service.rewards_of(env0) if env0 in trained else [DEFAULT_REWARD]
     gr.Markdown(INTRO)
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=280):
@@ -290,7 +284,7 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                 info="set to the reward's recommended scale when an environment or a reward is picked",
                 elem_id="loco-scale"))
             t_stopgrad = checked_by_handler(gr.Slider(
-                0, max([configured_timesteps(e) for e in trained] or [20]), value=start["t_stopgrad"], step=1,
+                0, max([service.configured_timesteps(e) for e in trained] or [20]), value=start["t_stopgrad"], step=1,
                 label="t_stopgrad", info="no reward guidance at diffusion steps t < t_stopgrad",
                 elem_id="loco-t-stopgrad"))
             steps = checked_by_handler(gr.Slider(
@@ -326,22 +320,23 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
     # handler)
     reward_out = [reward, reward_md]
     on_status = {"show_progress_on": [status]}
-    run_event = run_button.click(run, [env, scale, t_stopgrad, seed, steps, reward], results,
+    run_event = run_button.click(handlers.run, [env, scale, t_stopgrad, seed, steps, reward], results,
                                  api_name="locomotion_run", concurrency_id="locomotion_run", preprocess=False,
                                  **on_status)
     # private: an API client cancels its own job; the browser's Cancel says so and keeps the results so far
-    cancel.click(cancel_run, None, [headline_md, status], cancels=[run_event], api_name="locomotion_cancel",
+    cancel.click(handlers.cancel_run, None, [headline_md, status], cancels=[run_event], api_name="locomotion_cancel",
                  concurrency_id="locomotion_cancel", concurrency_limit=None, **on_status)
     example_triggers = [example_button.click]
-    if demo is not None and env0 in load_examples():  # nothing to show (and no error toast) without an example
+    if demo is not None and env0 in service.load_examples():  # nothing to show (and no error toast) without an example
         example_triggers.append(demo.load)
     # cheap events have concurrency ids of their own: they never wait behind a run
-    gr.on(example_triggers, example, [env], [*controls, *results, *reward_out], api_name="locomotion_example",
+    gr.on(example_triggers, handlers.example, [env], [*controls, *results, *reward_out], api_name="locomotion_example",
           concurrency_id="locomotion_example", concurrency_limit=None, **on_status)
-    env.input(select_env, [env], [*controls, *results, *reward_out], api_name="locomotion_select_env",
+    env.input(handlers.select_env, [env], [*controls, *results, *reward_out], api_name="locomotion_select_env",
               concurrency_id="locomotion_select_env", **on_status)
-    reward.input(select_reward, [env, reward], [scale, t_stopgrad, reward_md], api_name="locomotion_select_reward",
-                 concurrency_id="locomotion_select_reward", concurrency_limit=None, preprocess=False, **on_status)
+    reward.input(handlers.select_reward, [env, reward], [scale, t_stopgrad, reward_md],
+                 api_name="locomotion_select_reward", concurrency_id="locomotion_select_reward", concurrency_limit=None,
+                 preprocess=False, **on_status)
     return {"env": env, "reward": reward, "reward_note": reward_md, "scale": scale, "t_stopgrad": t_stopgrad,
             "seed": seed, "steps": steps, "run": run_button,
             "cancel": cancel, "example": example_button, "base_video": base_video, "steered_video": steered_video,

@@ -10,11 +10,11 @@ API endpoints (every event has an ``api_name``; see ``build_tab``):
 ``maze_trajectories(maze, goal_row, goal_col, t, view, samplers, scale, n, seed) -> (plot, trajectories)``
 ``maze_download(maze, goal_row, goal_col, t, view, trajectories) -> (png file, csv file)``
 
-The handlers are plain functions of this module (``heatmap``, ``select_maze``, ...), so they can be called
-without a server. Bad input raises ``gr.Error`` with a message naming the input (``maze.inputs`` checks every
-input; Gradio's own checks are bypassed), never a stack trace. Every event is queued and shows its progress and
-error badge on the tab's status line only, so a wrong input toasts its message and the plot keeps the last good
-heatmap.
+The handlers are the methods of ``MazeHandlers`` (``heatmap``, ``select_maze``, ...) on the ``maze.demo.MazeDemo``
+service the tab is given (``build_tab(service)``), so they can be called without a server. Bad input raises
+``gr.Error`` with a message naming the input (``maze.inputs`` checks every input; Gradio's own checks are
+bypassed), never a stack trace. Every event is queued and shows its progress and error badge on the tab's status
+line only, so a wrong input toasts its message and the plot keeps the last good heatmap.
 """
 from __future__ import annotations
 
@@ -30,14 +30,12 @@ import gradio as gr
 import numpy as np
 from gradio.components.plot import PlotData
 
-from .errors import checked_by_handler, user_errors
 from ..maze import inputs
-from ..maze.inputs import (MAX_SCALE, MAX_TRAJECTORIES, SAMPLERS, VIEW_BINNED, VIEW_DENSE, VIEWS, check_maze)
+from ..maze.demo import BINNED_BINS_PER_CELL, MazeDemo, is_hit, recommended_settings
+from ..maze.inputs import MAX_SCALE, MAX_TRAJECTORIES, SAMPLERS, VIEW_BINNED, VIEW_DENSE, VIEWS, check_maze
 from ..maze.layouts import MAZE_NAMES, get_layout
-from ..maze.demo import (BINNED_BINS_PER_CELL, compute_heatmap, get_models,
-                         has_models, is_hit)
-from ..maze.models import RECOMMENDED_SETTINGS
 from . import plots
+from .errors import checked_by_handler, user_errors
 
 log = logging.getLogger(__name__)
 
@@ -71,30 +69,11 @@ def _view_labels(view: str) -> Tuple[str, str]:
     return "dense grid", "reward"
 
 
-def _plot(heatmap, view: str, trajectories: Optional[Dict[str, np.ndarray]] = None) -> PlotData:
+def heatmap_plot(heatmap, view: str, trajectories: Optional[Dict[str, np.ndarray]] = None) -> PlotData:
     label, cbar = _view_labels(view)
     figure = plots.heatmap_figure(heatmap, get_layout(heatmap.maze), view_label=label, colorbar_title=cbar,
                                   trajectories=trajectories)
     return PlotData(type="plotly", plot=plots.figure_json(figure))
-
-
-# ------------------------------------------------------------------ handlers (one per API endpoint)
-@user_errors
-def heatmap(maze, goal_row, goal_col, t, view):
-    """maze_heatmap: (plot, summary JSON, values JSON {maze, goal, t, grid, xs, ys, argmax_cell, argmax_xy, ...})."""
-    start = time.perf_counter()
-    hm = compute_heatmap(maze, goal_row, goal_col, t, view)
-    plot = _plot(hm, view)
-    return plot, summary_json(hm, view, time.perf_counter() - start), values_json(hm, view)
-
-
-@user_errors
-def heatmap_for_typed_t(maze, goal_row, goal_col, t, view):
-    """The t slider dragged or its number typed: the heatmap, except while the number box is empty (being
-    typed into: "-" of "-3"), which changes nothing."""
-    if t is None or (isinstance(t, str) and not t.strip()):
-        return (gr.skip(),) * 3
-    return heatmap(maze, goal_row, goal_col, t, view)
 
 
 def cell_choices(maze: str) -> List[Tuple[str, str]]:
@@ -106,102 +85,119 @@ def default_goal(maze: str) -> Tuple[int, int]:
     return get_layout(maze).d4rl_goal_cell
 
 
-@user_errors
-def select_maze(maze, t, view):
-    """maze_select: a new maze resets the goal to its D4RL goal cell (the free-cell list shows it), the t slider
-    to its reward's range (t kept where it fits) and the steering scale to the maze's recommended scale."""
-    maze = check_maze(maze)
-    models = get_models(maze)
-    t_max = models.n_reward_timesteps - 1
-    settings = RECOMMENDED_SETTINGS[maze]
-    t_number = inputs.number_or_none(t)
-    t_value = settings["t"] if t_number is None else min(max(int(t_number), 0), t_max)
-    row, col = default_goal(maze)
-    plot, summary, values = heatmap(maze, row, col, t_value, view)
-    return (row, col, gr.Dropdown(choices=cell_choices(maze), value=inputs.goal_cell_value(maze, row, col)),
-            gr.Slider(minimum=0, maximum=t_max, value=t_value, step=1),
-            gr.Slider(minimum=0, maximum=MAX_SCALE, value=settings["scale"]), plot, summary, values)
+# ------------------------------------------------------------------ handlers (one per API endpoint)
+class MazeHandlers:
+    """The tab's event handlers, on the ``MazeDemo`` they are given; callable without a server."""
 
+    def __init__(self, service: MazeDemo):
+        self.service = service
 
-@user_errors
-def pick_cell(maze, cell, t, view):
-    """maze_goal_cell: a free cell "row,col" from the dropdown becomes the goal; no choice (the list opened and
-    left) changes nothing."""
-    chosen = inputs.parse_goal_cell(maze, cell)
-    if chosen is None:
-        return (gr.skip(),) * 5
-    plot, summary, values = heatmap(maze, *chosen, t, view)
-    return (*chosen, plot, summary, values)
-
-
-@user_errors
-def sync_goal_cell(maze, goal_row, goal_col):
-    """The free-cell list follows the goal (typed, clicked on the plot): its cell, or nothing off a cell centre."""
-    return gr.update(value=inputs.goal_cell_value(maze, goal_row, goal_col))
-
-
-@user_errors
-def trajectories(maze, goal_row, goal_col, t, view, samplers, scale, n, seed, progress=gr.Progress()):
-    """maze_trajectories: sample base / expert / steered trajectories and draw them over the heatmap."""
-    from ..maze.inference import sample_trajectories
-
-    maze = check_maze(maze)
-    samplers = inputs.parse_samplers(samplers)
-    scale = inputs.parse_scale(scale)
-    n = inputs.parse_n(n)
-    seed = inputs.parse_seed(seed)
-    progress(0.0, desc="computing the heatmap")
-    hm = compute_heatmap(maze, goal_row, goal_col, t, view)
-    models = get_models(maze)
-    layout = get_layout(maze)
-    goal_xy = layout.cell_to_xy(*hm.goal)
-    paths: Dict[str, np.ndarray] = {}
-    info = {"maze": maze, "goal": [hm.goal[0], hm.goal[1]], "goal_xy": [round(goal_xy[0], 4), round(goal_xy[1], 4)],
-            "n": n, "scale": scale, "seed": seed, "horizon": models.horizon, "samplers": {}}
-    for i, sampler in enumerate(samplers):
-        progress(i / len(samplers), desc=f"sampling {n} {sampler} trajectories ({i + 1}/{len(samplers)})")
+    @user_errors
+    def heatmap(self, maze, goal_row, goal_col, t, view):
+        """maze_heatmap: (plot, summary JSON, values JSON {maze, goal, t, grid, xs, ys, argmax_cell, argmax_xy,
+        ...})."""
         start = time.perf_counter()
-        paths[sampler] = np.asarray(sample_trajectories(models, sampler, hm.goal[0], hm.goal[1], n=n, scale=scale,
-                                                        seed=seed), dtype=np.float64)
-        info["samplers"][sampler] = {**plots.trajectory_summary(paths[sampler], goal_xy),
-                                     "seconds": round(time.perf_counter() - start, 3),
-                                     "positions": np.round(paths[sampler], 3).tolist()}
-    progress(1.0, desc="drawing")
-    return _plot(hm, view, paths), info
+        hm = self.service.compute_heatmap(maze, goal_row, goal_col, t, view)
+        plot = heatmap_plot(hm, view)
+        return plot, summary_json(hm, view, time.perf_counter() - start), values_json(hm, view)
 
+    @user_errors
+    def heatmap_for_typed_t(self, maze, goal_row, goal_col, t, view):
+        """The t slider dragged or its number typed: the heatmap, except while the number box is empty (being
+        typed into: "-" of "-3"), which changes nothing."""
+        if t is None or (isinstance(t, str) and not t.strip()):
+            return (gr.skip(),) * 3
+        return self.heatmap(maze, goal_row, goal_col, t, view)
 
-@user_errors
-def download(maze, goal_row, goal_col, t, view, trajectory_info=None):
-    """maze_download: the heatmap as a PNG (trajectories included when they belong to this maze and goal)
-    and its values as a CSV (x, y, reward)."""
-    hm = compute_heatmap(maze, goal_row, goal_col, t, view)
-    paths = inputs.parse_trajectories_json(trajectory_info, hm.maze, hm.goal)
-    label, cbar = _view_labels(view)
-    key = hashlib.sha1(json.dumps([hm.maze, hm.goal, hm.t, view, None if not paths else
-                                   {k: v.round(3).tolist() for k, v in paths.items()}]).encode()).hexdigest()[:12]
-    folder = DOWNLOAD_DIR / key
-    folder.mkdir(parents=True, exist_ok=True)
-    kind = "dense" if view == VIEW_DENSE else "binned"
-    stem = f"reward_{hm.maze}_row{hm.goal[0]:g}_col{hm.goal[1]:g}_t{hm.t}_{kind}"
-    png, csv_path = folder / f"{stem}.png", folder / f"{stem}.csv"
-    plots.save_png(png, hm, get_layout(hm.maze), view_label=label, colorbar_title=cbar, trajectories=paths)
-    plots.save_csv(csv_path, hm)
-    return str(png), str(csv_path)
+    @user_errors
+    def select_maze(self, maze, t, view):
+        """maze_select: a new maze resets the goal to its D4RL goal cell (the free-cell list shows it), the t
+        slider to its reward's range (t kept where it fits) and the steering scale to the maze's recommended
+        scale."""
+        maze = check_maze(maze)
+        t_max = self.service.n_reward_timesteps(maze) - 1
+        settings = recommended_settings()[maze]
+        t_number = inputs.number_or_none(t)
+        t_value = settings["t"] if t_number is None else min(max(int(t_number), 0), t_max)
+        row, col = default_goal(maze)
+        plot, summary, values = self.heatmap(maze, row, col, t_value, view)
+        return (row, col, gr.Dropdown(choices=cell_choices(maze), value=inputs.goal_cell_value(maze, row, col)),
+                gr.Slider(minimum=0, maximum=t_max, value=t_value, step=1),
+                gr.Slider(minimum=0, maximum=MAX_SCALE, value=settings["scale"]), plot, summary, values)
+
+    @user_errors
+    def pick_cell(self, maze, cell, t, view):
+        """maze_goal_cell: a free cell "row,col" from the dropdown becomes the goal; no choice (the list opened
+        and left) changes nothing."""
+        chosen = inputs.parse_goal_cell(maze, cell)
+        if chosen is None:
+            return (gr.skip(),) * 5
+        plot, summary, values = self.heatmap(maze, *chosen, t, view)
+        return (*chosen, plot, summary, values)
+
+    @staticmethod
+    @user_errors
+    def sync_goal_cell(maze, goal_row, goal_col):
+        """The free-cell list follows the goal (typed, clicked on the plot): its cell, or nothing off a cell
+        centre."""
+        return gr.update(value=inputs.goal_cell_value(maze, goal_row, goal_col))
+
+    @user_errors
+    def trajectories(self, maze, goal_row, goal_col, t, view, samplers, scale, n, seed, progress=gr.Progress()):
+        """maze_trajectories: sample base / expert / steered trajectories and draw them over the heatmap."""
+        maze = check_maze(maze)
+        samplers = inputs.parse_samplers(samplers)
+        scale = inputs.parse_scale(scale)
+        n = inputs.parse_n(n)
+        seed = inputs.parse_seed(seed)
+        progress(0.0, desc="computing the heatmap")
+        hm = self.service.compute_heatmap(maze, goal_row, goal_col, t, view)
+        layout = get_layout(maze)
+        goal_xy = layout.cell_to_xy(*hm.goal)
+        paths: Dict[str, np.ndarray] = {}
+        info = {"maze": maze, "goal": [hm.goal[0], hm.goal[1]],
+                "goal_xy": [round(goal_xy[0], 4), round(goal_xy[1], 4)], "n": n, "scale": scale, "seed": seed,
+                "horizon": self.service.horizon(maze), "samplers": {}}
+        for i, sampler in enumerate(samplers):
+            progress(i / len(samplers), desc=f"sampling {n} {sampler} trajectories ({i + 1}/{len(samplers)})")
+            start = time.perf_counter()
+            paths[sampler] = self.service.sample_trajectories(maze, sampler, hm.goal[0], hm.goal[1], n=n, scale=scale,
+                                                              seed=seed)
+            info["samplers"][sampler] = {**plots.trajectory_summary(paths[sampler], goal_xy),
+                                         "seconds": round(time.perf_counter() - start, 3),
+                                         "positions": np.round(paths[sampler], 3).tolist()}
+        progress(1.0, desc="drawing")
+        return heatmap_plot(hm, view, paths), info
+
+    @user_errors
+    def download(self, maze, goal_row, goal_col, t, view, trajectory_info=None):
+        """maze_download: the heatmap as a PNG (trajectories included when they belong to this maze and goal)
+        and its values as a CSV (x, y, reward)."""
+        hm = self.service.compute_heatmap(maze, goal_row, goal_col, t, view)
+        paths = inputs.parse_trajectories_json(trajectory_info, hm.maze, hm.goal)
+        label, cbar = _view_labels(view)
+        key = hashlib.sha1(json.dumps([hm.maze, hm.goal, hm.t, view, None if not paths else
+                                       {k: v.round(3).tolist() for k, v in paths.items()}]).encode()).hexdigest()[:12]
+        folder = DOWNLOAD_DIR / key
+        folder.mkdir(parents=True, exist_ok=True)
+        kind = "dense" if view == VIEW_DENSE else "binned"
+        stem = f"reward_{hm.maze}_row{hm.goal[0]:g}_col{hm.goal[1]:g}_t{hm.t}_{kind}"
+        png, csv_path = folder / f"{stem}.png", folder / f"{stem}.csv"
+        plots.save_png(png, hm, get_layout(hm.maze), view_label=label, colorbar_title=cbar, trajectories=paths)
+        plots.save_csv(csv_path, hm)
+        return str(png), str(csv_path)
 
 
 # ------------------------------------------------------------------ layout
-def default_maze() -> str:
-    """The first maze whose models are present (else the first maze: the page then shows a clear error)."""
-    return next((m for m in MAZE_NAMES if has_models(m)), MAZE_NAMES[0])
-
-
-def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Component]:
-    """Build the Maze tab's components and events inside the current Blocks / Tab context.
+def build_tab(service: MazeDemo, demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Component]:
+    """Build the Maze tab's components and events, wired to ``service``, inside the current Blocks / Tab context.
 
     ``demo``: the enclosing Blocks; when given, the tab's heatmap is computed on page load.
     Returns the components by name (for tests and for the app's page script).
     """
-    maze0 = default_maze()
+    handlers = MazeHandlers(service)
+    settings = recommended_settings()
+    maze0 = service.default_maze()
     row0, col0 = default_goal(maze0)
     gr.Markdown(
         "Each maze has three models trained here on PointMaze data: a **base** diffusion planner (undirected "
@@ -209,10 +205,10 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
         "from the pair by gradient matching. The heatmap shows that reward over the maze floor for the chosen "
         "goal; a good reward peaks at the goal. **Pick the goal** by clicking a free cell of the plot, by typing its "
         "row and column (then Enter or *Compute heatmap*), or from the list of free cells.")
-    recommended = lambda key: ", ".join(f"{m} {v[key]:g}" for m, v in RECOMMENDED_SETTINGS.items())  # noqa: E731
+    recommended = lambda key: ", ".join(f"{m} {v[key]:g}" for m, v in settings.items())  # noqa: E731
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
-            maze = gr.Dropdown([(m if has_models(m) else f"{m} (models missing)", m) for m in MAZE_NAMES],
+            maze = gr.Dropdown([(m if service.has_models(m) else f"{m} (models missing)", m) for m in MAZE_NAMES],
                                value=maze0, label=inputs.MAZE_LABEL, elem_id="maze-name")
             with gr.Row():
                 goal_row = gr.Number(row0, label=inputs.ROW_LABEL, precision=None, step=1, elem_id="maze-goal-row",
@@ -221,7 +217,7 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                                      min_width=80)
             goal_cell = gr.Dropdown(cell_choices(maze0), value=inputs.goal_cell_value(maze0, row0, col0),
                                     label="...or pick a free cell", elem_id="maze-goal-cell")
-            t = gr.Slider(0, DEFAULT_T_MAX, value=RECOMMENDED_SETTINGS[maze0]["t"], step=1, label=inputs.T_LABEL,
+            t = gr.Slider(0, DEFAULT_T_MAX, value=settings[maze0]["t"], step=1, label=inputs.T_LABEL,
                           info=f"0 = clean states; recommended: {recommended('t')}", elem_id="maze-t")
             view = gr.Radio(list(VIEWS), value=VIEW_DENSE, label=inputs.VIEW_LABEL, elem_id="maze-view",
                             info="dense grid: reward at 10x10 points per cell; binned: mean reward of held-out "
@@ -234,7 +230,7 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
                                                  "model guided by the learned reward's gradient. Each draws "
                                                  "windows of behaviour anywhere in the maze, not paths from a "
                                                  "chosen start; one seed gives all three the same noise")
-                scale = gr.Slider(0, MAX_SCALE, value=RECOMMENDED_SETTINGS[maze0]["scale"], step=0.5,
+                scale = gr.Slider(0, MAX_SCALE, value=settings[maze0]["scale"], step=0.5,
                                   label=inputs.SCALE_LABEL, elem_id="maze-scale",
                                   info=f"set to the maze's recommended scale when the maze changes: "
                                        f"{recommended('scale')}")
@@ -271,20 +267,20 @@ def build_tab(demo: Optional[gr.Blocks] = None) -> Dict[str, gr.components.Compo
     # for the session from its class, without checked_by_handler's instance override, and Gradio's own
     # "Value 99 is greater than maximum value 49." came back. Every input of this tab is checked by its handler.
     events = dict(show_progress_on=[status], preprocess=False)
-    sync = dict(fn=sync_goal_cell, inputs=[maze, goal_row, goal_col], outputs=[goal_cell], api_visibility="private",
-                show_progress="hidden", preprocess=False)
-    gr.on(triggers, heatmap, heat_inputs, heat_outputs, api_name="maze_heatmap", trigger_mode="always_last",
+    sync = dict(fn=handlers.sync_goal_cell, inputs=[maze, goal_row, goal_col], outputs=[goal_cell],
+                api_visibility="private", show_progress="hidden", preprocess=False)
+    gr.on(triggers, handlers.heatmap, heat_inputs, heat_outputs, api_name="maze_heatmap", trigger_mode="always_last",
           **events).success(**sync)
     # the slider dragged or its number typed (Gradio's slider has no submit event; typing gives input events)
-    t.input(heatmap_for_typed_t, heat_inputs, heat_outputs, api_visibility="private", trigger_mode="always_last",
-            **events).success(**sync)
-    maze.input(select_maze, [maze, t, view], [goal_row, goal_col, goal_cell, t, scale, *heat_outputs],
+    t.input(handlers.heatmap_for_typed_t, heat_inputs, heat_outputs, api_visibility="private",
+            trigger_mode="always_last", **events).success(**sync)
+    maze.input(handlers.select_maze, [maze, t, view], [goal_row, goal_col, goal_cell, t, scale, *heat_outputs],
                api_name="maze_select", **events)
-    goal_cell.input(pick_cell, [maze, goal_cell, t, view], [goal_row, goal_col, *heat_outputs],
+    goal_cell.input(handlers.pick_cell, [maze, goal_cell, t, view], [goal_row, goal_col, *heat_outputs],
                     api_name="maze_goal_cell", **events)
-    sample.click(trajectories, [*heat_inputs, samplers, scale, n, seed], [plot, traj_info],
+    sample.click(handlers.trajectories, [*heat_inputs, samplers, scale, n, seed], [plot, traj_info],
                  api_name="maze_trajectories", concurrency_id="maze_trajectories", **events)
-    export.click(download, [*heat_inputs, traj_info], [png_file, csv_file], api_name="maze_download",
+    export.click(handlers.download, [*heat_inputs, traj_info], [png_file, csv_file], api_name="maze_download",
                  concurrency_id="maze_download", **events)
     return {"maze": maze, "goal_row": goal_row, "goal_col": goal_col, "goal_cell": goal_cell, "t": t, "view": view,
             "compute": compute, "samplers": samplers, "scale": scale, "n": n, "seed": seed, "sample": sample,
