@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from reward_demo.images import examples as images_examples
 from reward_demo.images import prompt_input as pi
 from reward_demo.images.prompt_input import MAX_FILE_BYTES, MAX_PROMPT_CHARS, MAX_PROMPTS, PromptItem
-from reward_demo.images import examples as images_examples
 from reward_demo.ui import images_plots
 
 

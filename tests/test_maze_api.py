@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import skip_without_maze_models, uses_shipped_checkpoints
 
 pytestmark = pytest.mark.slow

@@ -31,8 +31,16 @@ from ..images.batching import describe_status
 from ..images.demo import THRESHOLD_DIGITS, ImagesDemo, judge, presets
 from ..images.examples import DEFAULT_PRESET, DEFAULT_SEED, DEFAULT_STEPS, GUIDANCE_SCALE, MAX_STEPS, MIN_STEPS
 from ..images.prompt_input import LIMITS_TEXT, PromptItem
-from ..images.run_settings import (PRESET_LABEL, SEED_LABEL, STEPS_LABEL, THRESHOLD_LABEL, check_preset, check_seed,
-                                   check_steps, check_threshold)
+from ..images.run_settings import (
+    PRESET_LABEL,
+    SEED_LABEL,
+    STEPS_LABEL,
+    THRESHOLD_LABEL,
+    check_preset,
+    check_seed,
+    check_steps,
+    check_threshold,
+)
 from . import images_plots
 from .errors import checked_by_handler, user_errors
 

@@ -15,10 +15,25 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..locomotion.demo import (DEFAULT_REWARD, ENVS, TRAIN_COMMAND, check_env, checkpoint_root, get_models, has_models,
-                               render_videos, run_pair)
-from ..locomotion.demo_results import (EXAMPLE_SEED, EXAMPLE_STEPS, EXAMPLES_COMMAND, assets_dir, examples_json,
-                                       load_examples)
+from ..locomotion.demo import (
+    DEFAULT_REWARD,
+    ENVS,
+    TRAIN_COMMAND,
+    check_env,
+    checkpoint_root,
+    get_models,
+    has_models,
+    render_videos,
+    run_pair,
+)
+from ..locomotion.demo_results import (
+    EXAMPLE_SEED,
+    EXAMPLE_STEPS,
+    EXAMPLES_COMMAND,
+    assets_dir,
+    examples_json,
+    load_examples,
+)
 
 
 def checkpoint_fingerprints(env: str, reward: str = DEFAULT_REWARD) -> dict:

@@ -35,8 +35,20 @@ from typing import Dict, Optional
 
 import gradio as gr
 
-from ..locomotion.demo import (DEFAULT_REWARD, DEFAULT_SEED, DEFAULT_STEPS, ENVS, GYM_IDS, MAX_SCALE, MAX_STEPS,
-                               MIN_STEPS, TRAIN_COMMAND, UPDATE_EVERY_S, LocomotionDemo, check_env)
+from ..locomotion.demo import (
+    DEFAULT_REWARD,
+    DEFAULT_SEED,
+    DEFAULT_STEPS,
+    ENVS,
+    GYM_IDS,
+    MAX_SCALE,
+    MAX_STEPS,
+    MIN_STEPS,
+    TRAIN_COMMAND,
+    UPDATE_EVERY_S,
+    LocomotionDemo,
+    check_env,
+)
 from ..locomotion.demo_results import REWARD_TEXT, headline, reward_label, reward_note, summary_json
 from .errors import RunCancelled, checked_by_handler, user_errors
 from .locomotion_plots import figures
