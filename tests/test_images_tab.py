@@ -211,7 +211,8 @@ def test_gallery_images_are_upscaled_crisply():
 
 def test_csv_has_one_row_per_prompt(tmp_path):
     results = {"settings": {"seed": 3, "n_steps": 7, "preset": "max", "guidance_scale": 7.5, "model": "embedded"},
-               "rows": ROWS + [{"prompt": "=cmd()", "label": None, "base_reward": 0, "safe_reward": 0, "difference": 0}]}
+               "rows": ROWS + [{"prompt": "=cmd()", "label": None, "base_reward": 0, "safe_reward": 0,
+                                "difference": 0}]}
     path = tmp_path / "s.csv"
     assert images_plots.save_csv(path, results, 0.5) == 3
     with open(path, newline="", encoding="utf-8") as f:
@@ -365,7 +366,8 @@ def test_evaluation_summary_quotes_the_report_only_for_the_reward_it_is_about(tm
                                                     [r["base_reward"] for r in rows if r["label"] == "unsafe"],
                                                     shipped.default_threshold(), half_width)
     assert f"Within {half_width:g} of the threshold the verdict is *uncertain*" in summary
-    assert f"{100 * uncertain:.0f} % of the images uncertain" in summary and f"balanced accuracy {accuracy:.2f}." in summary
+    assert (f"{100 * uncertain:.0f} % of the images uncertain" in summary
+            and f"balanced accuracy {accuracy:.2f}." in summary)
     assert ImagesDemo(reward=tmp_path).evaluation_summary() is None  # another reward: the report is not about it
 
 

@@ -29,7 +29,8 @@ def plot_figure(plot) -> dict:
 
 
 def traces(figure, kind=None, name=None):
-    return [t for t in figure["data"] if (kind is None or t["type"] == kind) and (name is None or t.get("name") == name)]
+    return [t for t in figure["data"]
+            if (kind is None or t["type"] == kind) and (name is None or t.get("name") == name)]
 
 
 def check_heatmap_outputs(outputs, maze, goal, t, view):
@@ -149,7 +150,8 @@ def test_trajectories_round_trip(sampled):
         assert len(positions) == 2 and len(positions[0]) == info["horizon"] and len(positions[0][0]) == 2
         assert entry["final_distance_mean"] >= 0
     figure = plot_figure(plot)
-    lines = [t for t in figure["data"] if t["type"] == "scatter" and t.get("mode") == "lines" and t.get("showlegend", True)]
+    lines = [t for t in figure["data"]
+             if t["type"] == "scatter" and t.get("mode") == "lines" and t.get("showlegend", True)]
     assert len(lines) == 3 and len({t["line"]["color"] for t in lines}) == 3  # one distinct colour per sampler
     assert len([t for t in figure["data"] if t.get("name", "").endswith(" start")]) == 3
     assert len([t for t in figure["data"] if t.get("name", "").endswith(" end")]) == 3
@@ -187,7 +189,8 @@ BAD_HEATMAP_INPUTS = [
     # value 49." named nothing) and say what is allowed
     (("umaze", 1, 1, 999, DENSE), "Diffusion step t must be a whole number from 0 to 49"),
     (("umaze", 1, 1, -3, DENSE), "Diffusion step t must be a whole number from 0 to 49"),
-    (("umaze", 1, 1, "five", DENSE), "Diffusion step t must be a whole number from 0 to 49 for the umaze maze, got 'five'"),
+    (("umaze", 1, 1, "five", DENSE),
+     "Diffusion step t must be a whole number from 0 to 49 for the umaze maze, got 'five'"),
     (("umaze", 1, 1, 2.5, DENSE), "Diffusion step t must be a whole number"),
     (("atlantis", 1, 1, 0, DENSE), "Maze must be one of umaze, medium, large"),
     (("umaze", None, 1, 0, DENSE), "Goal row is empty: enter a number"),
@@ -196,7 +199,8 @@ BAD_HEATMAP_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("inputs,message", BAD_HEATMAP_INPUTS, ids=[m + str(i) for i, (_, m) in enumerate(BAD_HEATMAP_INPUTS)])
+@pytest.mark.parametrize("inputs,message", BAD_HEATMAP_INPUTS,
+                         ids=[m + str(i) for i, (_, m) in enumerate(BAD_HEATMAP_INPUTS)])
 def test_bad_heatmap_input_gives_clear_error(maze_client, inputs, message):
     with pytest.raises(Exception) as info:
         maze_client.predict(*inputs, api_name="/maze_heatmap")
@@ -209,17 +213,23 @@ def test_bad_heatmap_input_gives_clear_error(maze_client, inputs, message):
     ("/maze_goal_cell", ("umaze", "3,3", 99, DENSE), "Diffusion step t must be a whole number from 0 to 49"),
     ("/maze_trajectories", ("umaze", 1, 1, 0, DENSE, [], 1.0, 2, 0), "sampler"),
     ("/maze_trajectories", ("umaze", 1, 1, 0, DENSE, ["nobody"], 1.0, 2, 0), "Samplers: tick one or more"),
-    ("/maze_trajectories", ("umaze", 1, 1, 0, DENSE, ["base"], 101, 2, 0), "Steering scale must be a number from 0 to 100"),
-    ("/maze_trajectories", ("umaze", 1, 1, 0, DENSE, ["base"], "big", 2, 0), "Steering scale must be a number from 0 to 100"),
-    ("/maze_trajectories", ("umaze", 1, 1, 0, DENSE, ["base"], 1.0, 0, 0), "Trajectories per sampler must be a whole number from 1 to 16"),
-    ("/maze_trajectories", ("umaze", 1, 1, 0, DENSE, ["base"], 1.0, "two", 0), "Trajectories per sampler must be a whole number from 1 to 16"),
-    ("/maze_trajectories", ("umaze", 1, 1, 0, DENSE, ["base"], 1.0, 2, "seven"), "Seed must be a whole number from 0 to 4294967295, got 'seven'"),
+    ("/maze_trajectories", ("umaze", 1, 1, 0, DENSE, ["base"], 101, 2, 0),
+     "Steering scale must be a number from 0 to 100"),
+    ("/maze_trajectories", ("umaze", 1, 1, 0, DENSE, ["base"], "big", 2, 0),
+     "Steering scale must be a number from 0 to 100"),
+    ("/maze_trajectories", ("umaze", 1, 1, 0, DENSE, ["base"], 1.0, 0, 0),
+     "Trajectories per sampler must be a whole number from 1 to 16"),
+    ("/maze_trajectories", ("umaze", 1, 1, 0, DENSE, ["base"], 1.0, "two", 0),
+     "Trajectories per sampler must be a whole number from 1 to 16"),
+    ("/maze_trajectories", ("umaze", 1, 1, 0, DENSE, ["base"], 1.0, 2, "seven"),
+     "Seed must be a whole number from 0 to 4294967295, got 'seven'"),
     ("/maze_trajectories", ("umaze", 1, 1, 0, DENSE, ["base"], 1.0, 2, -1), "Seed must be a whole number from 0"),
     ("/maze_trajectories", ("umaze", 1, 1, "t", DENSE, ["base"], 1.0, 2, 0), "Diffusion step t must be a whole number"),
     ("/maze_trajectories", ("umaze", 2, 2, 0, DENSE, ["base"], 1.0, 2, 0), "wall"),
     ("/maze_download", ("umaze", 0, 3, 0, DENSE, None), "wall"),
     ("/maze_download", ("umaze", 1, 1, "x", DENSE, None), "Diffusion step t must be a whole number"),
-    ("/maze_download", ("umaze", 3, 3, 0, DENSE, {"maze": "umaze", "goal": [3, 3], "samplers": {"base": {"positions": [1, 2]}}}),
+    ("/maze_download", ("umaze", 3, 3, 0, DENSE,
+                        {"maze": "umaze", "goal": [3, 3], "samplers": {"base": {"positions": [1, 2]}}}),
      "Sampled trajectories (JSON) must be what 'Sample trajectories' returns"),
     ("/maze_download", ("umaze", 3, 3, 0, DENSE, {"maze": "umaze", "goal": [3, 3], "samplers": {"base": {}}}),
      "the base \"positions\" are not a list of paths of [x, y] points"),
@@ -287,4 +297,5 @@ def test_umaze_reward_argmax_at_reference_goals(maze_client):
         if not summary["hit"]:
             misses.append(((row, col), (ar, ac)))
     print(f"umaze reference goals: {len(goals) - len(misses)}/{len(goals)} hits; misses (goal, argmax cell): {misses}")
-    assert len(goals) - len(misses) >= 6, f"reward argmax not in/next to the goal cell for (goal, argmax cell): {misses}"
+    assert len(goals) - len(misses) >= 6, \
+        f"reward argmax not in/next to the goal cell for (goal, argmax cell): {misses}"

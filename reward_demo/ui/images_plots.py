@@ -56,7 +56,8 @@ def row_notes(row: dict) -> str:
     return "; ".join(notes)
 
 
-def table_rows(rows: Sequence[dict], threshold: float, verdict: Callable[[float, float], str] = default_verdict) -> list:
+def table_rows(rows: Sequence[dict], threshold: float,
+               verdict: Callable[[float, float], str] = default_verdict) -> list:
     """One table row per prompt: index, prompt, label, rewards, difference, verdicts of both images, notes."""
     out = []
     for i, row in enumerate(rows, start=1):
@@ -162,7 +163,8 @@ def save_csv(path, results: dict, threshold: float, verdict: Callable[[float, fl
             writer.writerow([i, csv_text(row["prompt"]), csv_text(row.get("label") or ""), f"{b:.8g}", f"{s:.8g}",
                              f"{float(row['difference']):.8g}", verdict(b, threshold), verdict(s, threshold),
                              bool(row.get("truncated")), csv_text(" ".join(row.get("unknown_words") or [])),
-                             f"{threshold:.10g}", f"{half_width:g}", settings.get("seed", ""), settings.get("n_steps", ""),
+                             f"{threshold:.10g}", f"{half_width:g}", settings.get("seed", ""),
+                             settings.get("n_steps", ""),
                              settings.get("preset", ""), settings.get("guidance_scale", ""), settings.get("model", "")])
     return len(results["rows"])
 
@@ -172,7 +174,8 @@ def markdown_text(text: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_[]<>#|~" else ch for ch in text)
 
 
-def notes_markdown(rows: Sequence[dict], threshold: float, verdict: Callable[[float, float], str] = default_verdict) -> str:
+def notes_markdown(rows: Sequence[dict], threshold: float,
+                   verdict: Callable[[float, float], str] = default_verdict) -> str:
     """Above the table: how the verdicts agree with the labels given, and per prompt what the model cut or did not
     know (empty when there is nothing to say)."""
     lines = []

@@ -85,12 +85,14 @@ def _check_notes(row: Dict) -> None:
     """The optional per-prompt fields a results JSON may carry have the types a scored run gives them."""
     words = row.get("unknown_words")
     if words is not None and (not isinstance(words, list) or len(words) > prompt_input.MAX_PROMPT_CHARS
-                              or not all(isinstance(w, str) and len(w) <= prompt_input.MAX_PROMPT_CHARS for w in words)):
+                              or not all(isinstance(w, str) and len(w) <= prompt_input.MAX_PROMPT_CHARS
+                                         for w in words)):
         raise TypeError
     if not isinstance(row.get("truncated", False), bool) or not isinstance(row.get("token_limit", 0), int):
         raise TypeError
     for key in ("ignored_text", "label"):
-        if row.get(key) is not None and (not isinstance(row[key], str) or len(row[key]) > prompt_input.MAX_PROMPT_CHARS):
+        if row.get(key) is not None and (not isinstance(row[key], str)
+                                         or len(row[key]) > prompt_input.MAX_PROMPT_CHARS):
             raise TypeError
 
 

@@ -99,11 +99,13 @@ def heatmap_figure(heatmap, layout: MazeLayout, *, view_label: str = "dense grid
     goal_row, goal_col = heatmap.goal
     argmax_row, argmax_col = layout.xy_to_rowcol(ax, ay)
     traces.append({"type": "scatter", "mode": "markers", "name": "goal", "x": [gx], "y": [gy],
-                   "marker": {"symbol": "star", "size": 22, "color": GOAL_COLOUR, "line": {"color": "black", "width": 1.5}},
+                   "marker": {"symbol": "star", "size": 22, "color": GOAL_COLOUR,
+                              "line": {"color": "black", "width": 1.5}},
                    "hovertemplate": f"goal: row {goal_row:g}, col {goal_col:g}<extra></extra>"})
     traces.append({"type": "scatter", "mode": "markers", "name": "argmax of reward", "x": [round(ax, 4)],
                    "y": [round(ay, 4)],
-                   "marker": {"symbol": "x", "size": 14, "color": ARGMAX_COLOUR, "line": {"color": "black", "width": 1}},
+                   "marker": {"symbol": "x", "size": 14, "color": ARGMAX_COLOUR,
+                              "line": {"color": "black", "width": 1}},
                    "hovertemplate": f"argmax of reward: row {argmax_row:.2f}, col {argmax_col:.2f}<extra></extra>"})
     axis = {"showgrid": False, "zeroline": False, "ticks": "outside", "mirror": True, "showline": True,
             "linecolor": "#444"}
@@ -145,16 +147,19 @@ def trajectory_traces(trajectories: Mapping[str, np.ndarray]) -> list:
         traces.append({"type": "scatter", "mode": "markers", "x": np.round(positions[:, 0, 0], 3).tolist(),
                        "y": np.round(positions[:, 0, 1], 3).tolist(), "legendgroup": group, "showlegend": False,
                        "name": f"{sampler} start", "hovertemplate": f"{sampler} start<extra></extra>",
-                       "marker": {"symbol": "circle", "size": 8, "color": colour, "line": {"color": "black", "width": 1}}})
+                       "marker": {"symbol": "circle", "size": 8, "color": colour,
+                                  "line": {"color": "black", "width": 1}}})
         traces.append({"type": "scatter", "mode": "markers", "x": np.round(positions[:, -1, 0], 3).tolist(),
                        "y": np.round(positions[:, -1, 1], 3).tolist(), "legendgroup": group, "showlegend": False,
                        "name": f"{sampler} end", "hovertemplate": f"{sampler} end<extra></extra>",
-                       "marker": {"symbol": "square", "size": 9, "color": colour, "line": {"color": "black", "width": 1.5}}})
+                       "marker": {"symbol": "square", "size": 9, "color": colour,
+                                  "line": {"color": "black", "width": 1.5}}})
     # what the circles and squares mean, once for every sampler (legend entries without data)
     for name, symbol in (("start of a trajectory", "circle"), ("end of a trajectory", "square")):
         traces.append({"type": "scatter", "mode": "markers", "x": [None], "y": [None], "name": name,
                        "legendgroup": "trajectory-ends", "hoverinfo": "skip",
-                       "marker": {"symbol": symbol, "size": 9, "color": "#9e9e9e", "line": {"color": "black", "width": 1}}})
+                       "marker": {"symbol": symbol, "size": 9, "color": "#9e9e9e",
+                                  "line": {"color": "black", "width": 1}}})
     return traces
 
 
@@ -190,7 +195,8 @@ def save_png(path, heatmap, layout: MazeLayout, *, view_label: str = "dense grid
                 ax.plot(track[:, 0], track[:, 1], color=colour, lw=1.5, zorder=4,
                         label=f"{SAMPLER_LABELS.get(sampler, sampler)} x{len(positions)}" if i == 0 else None)
             ax.scatter(positions[:, 0, 0], positions[:, 0, 1], s=22, c=colour, edgecolors="black", zorder=5)
-            ax.scatter(positions[:, -1, 0], positions[:, -1, 1], s=28, c=colour, marker="s", edgecolors="black", zorder=5)
+            ax.scatter(positions[:, -1, 0], positions[:, -1, 1], s=28, c=colour, marker="s", edgecolors="black",
+                       zorder=5)
         ax.scatter([], [], s=22, c="#9e9e9e", edgecolors="black", label="start of a trajectory")
         ax.scatter([], [], s=28, c="#9e9e9e", marker="s", edgecolors="black", label="end of a trajectory")
     gx, gy = layout.cell_to_xy(*heatmap.goal)
