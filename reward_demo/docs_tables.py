@@ -134,15 +134,19 @@ def locomotion_results(reports: Dict[str, dict]) -> str:
 
 #: what each additional run of assets/locomotion_eval.json was (its file name is the key)
 ADDITIONAL_RUNS = {
-    "eval_hopper_reward_short.json": "Algorithm 1 reward, 4k reward steps (first release)",
-    "eval_walker2d_reward_short.json": "Algorithm 1 reward, 3k reward steps (first release)",
-    "eval_hopper_algorithm1_reward.json": "Algorithm 1 reward, 16k steps (shipped before the on-policy reward)",
-    "eval_walker2d_algorithm1_reward.json": "Algorithm 1 reward, 12k steps (shipped before the on-policy reward)",
+    "eval_hopper_reward_short.json": "Algorithm 1 reward matched on every entry, 4k steps (first release)",
+    "eval_walker2d_reward_short.json": "Algorithm 1 reward matched on every entry, 3k steps (first release)",
+    "eval_hopper_algorithm1_reward.json": "Algorithm 1 reward matched on every entry, 16k steps",
+    "eval_walker2d_algorithm1_reward.json": "Algorithm 1 reward matched on every entry, 12k steps",
     "eval_hopper_onpolicy_experiment_run.json": "first on-policy reward, 4 rounds (the experiment script)",
     "eval_walker2d_onpolicy_experiment_run.json": "first on-policy reward, 4 rounds (the experiment script)",
-    "eval_hc_fp32_0.5_10.json": "the shipped reward's fp32 weights",
-    "eval_hc_fp16_40ep.json": "shipped (fp16) weights, 40 episodes",
-    "eval_hc_fp16_fresh_seeds_110000_40ep.json": "shipped weights, 40 reset seeds used by nothing before",
+    "eval_hc_fp32_0.5_10.json": "Algorithm 1 reward matched on every entry, its fp32 weights",
+    "eval_hc_fp16_40ep.json": "Algorithm 1 reward matched on every entry (fp16), 40 episodes",
+    "eval_hc_fp16_fresh_seeds_110000_40ep.json": "Algorithm 1 reward matched on every entry, 40 fresh seeds",
+    "eval_hopper_onpolicy_seeds100000.json": "the on-policy extension, the headline result before 2026-12-06",
+    "eval_walker2d_onpolicy_seeds100000.json": "the on-policy extension, the headline result before 2026-12-06",
+    "eval_halfcheetah_algorithm1_seeds100000.json": "Algorithm 1 reward matched on every entry, the headline result "
+                                                    "before 2026-12-06",
 }
 
 

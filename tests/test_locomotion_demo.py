@@ -17,6 +17,7 @@ pytest.importorskip("imageio_ffmpeg")
 
 from locomotion_support import check_video, first_trained_env  # noqa: E402
 from reward_demo.locomotion import demo, demo_results, render  # noqa: E402
+from reward_demo.locomotion.planner import DEFAULT_STEERING  # noqa: E402
 
 
 @pytest.mark.parametrize("fn,value,message", [
@@ -132,7 +133,7 @@ def test_the_reward_input_is_checked_per_env(tiny_checkpoints):
     assert demo.rewards_of("hopper") == ["paper", "onpolicy"]
     assert demo.check_reward("hopper", "onpolicy") == "onpolicy"
     assert demo.reward_steering("hopper", "onpolicy") == TINY_ONPOLICY_STEERING
-    assert demo.reward_steering("hopper") == {"scale": 0.01, "t_stopgrad": 10}  # the paper reward's
+    assert demo.reward_steering("hopper") == DEFAULT_STEERING["hopper"]  # the paper reward's
     assert demo.default_steering("onpolicy") == {"hopper": TINY_ONPOLICY_STEERING}
     with pytest.raises(ValueError, match=r"reward must be one of paper, onpolicy .*got 'best'"):
         demo.check_reward("hopper", "best")

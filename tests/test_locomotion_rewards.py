@@ -127,7 +127,9 @@ def test_evaluate_records_the_reward_it_used_paper_by_default(roots, tmp_path, c
     assert evaluate_cli(both, tmp_path / "onpolicy.json", "--reward", "onpolicy") == 0
     paper, onpolicy = (json.loads((tmp_path / f"{name}.json").read_text()) for name in ("paper", "onpolicy"))
     assert paper["reward"] == {"name": "paper", "label": "paper (offline)", "folder": "reward", "kind": "reward"}
-    assert (paper["scale"], paper["t_stopgrad"], paper["guidance"]) == (0.01, 10, "input")  # DEFAULT_STEERING
+    expected = DEFAULT_STEERING["hopper"]
+    assert (paper["scale"], paper["t_stopgrad"], paper["guidance"]) == (
+        expected["scale"], expected["t_stopgrad"], expected.get("guidance", "input"))
     assert onpolicy["reward"]["name"] == "onpolicy" and onpolicy["reward"]["folder"] == "reward_onpolicy"
     assert (onpolicy["scale"], onpolicy["t_stopgrad"], onpolicy["guidance"]) == (1.0, 0, "mean")
     for result in (paper, onpolicy):  # today's fields stay

@@ -283,10 +283,6 @@ def test_shipped_examples_are_small():
             check_video(shipped / name)
 
 
-@pytest.mark.xfail(reason="the shipped Hopper and Walker2d examples were made with the on-policy extension before "
-                          "issue 24 (their examples.json entries say so); remake them with the paper's reward: "
-                          "`python -m reward_demo.ui.locomotion_examples` (--reward paper is its default)",
-                   strict=False)
 def test_shipped_examples_show_the_paper_reward():
     examples = demo_results.load_examples()
     assert {env: example["settings"].get("reward") for env, example in examples.items()} == dict.fromkeys(

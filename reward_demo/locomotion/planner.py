@@ -26,12 +26,13 @@ from ..options import locomotion_checkpoints
 from .experts import env_key, gym_id, normalized_score
 from .train import GaussianNormalizer
 
-#: steering defaults per environment: the best mean score of the sweep on validation reset seeds 200000 onwards
-#: (``python -m reward_demo locomotion sweep``; assets/locomotion_eval.json, "sweep"), never the evaluation seeds
+#: the paper reward's steering per environment: the best mean score of the validation sweeps of mean and input
+#: guidance on reset seeds 200000-200005 (``python -m reward_demo locomotion sweep``; assets/locomotion_eval.json,
+#: "sweep"), never the evaluation seeds
 DEFAULT_STEERING: Dict[str, dict] = {
-    "hopper": {"scale": 0.01, "t_stopgrad": 10},
-    "halfcheetah": {"scale": 0.5, "t_stopgrad": 10},
-    "walker2d": {"scale": 0.1, "t_stopgrad": 10},
+    "hopper": {"scale": 2.0, "t_stopgrad": 0, "guidance": "mean"},
+    "halfcheetah": {"scale": 0.2, "t_stopgrad": 5, "guidance": "input"},
+    "walker2d": {"scale": 2.0, "t_stopgrad": 5, "guidance": "mean"},
 }
 PLANNERS = ("base", "expert")
 MAX_EPISODE_STEPS = 1000
