@@ -15,7 +15,12 @@ from reward_demo.locomotion.onpolicy import (  # noqa: E402
     finetune_reward_command,
     offline_windows,
 )
-from reward_demo.locomotion.planner import load_locomotion_models, models_from_folder, steering_defaults  # noqa: E402
+from reward_demo.locomotion.planner import (  # noqa: E402
+    DEFAULT_STEERING,
+    load_locomotion_models,
+    models_from_folder,
+    steering_defaults,
+)
 from reward_demo.locomotion.train import BalancedWindowSource  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -96,7 +101,7 @@ def test_finetune_reward_resumes_to_the_weights_of_one_run_and_is_planned_with(t
     assert models.defaults == meta["steering"] == steering_defaults("hopper", str(one_go / "models"), reward="onpolicy")
     assert all(torch.equal(v.float(), first[k].float()) for k, v in models.reward.state_dict().items())
     offline_models = load_locomotion_models("hopper", str(one_go / "models"), "cpu")  # the default: not preferred
-    assert offline_models.reward_name == "paper" and offline_models.defaults.keys() == {"scale", "t_stopgrad"}
+    assert offline_models.reward_name == "paper" and offline_models.defaults == DEFAULT_STEERING["hopper"]
     assert all(torch.equal(v.float(), offline[k].float()) for k, v in offline_models.reward.state_dict().items())
     with pytest.raises(ValueError, match="other lr"):
         finetune_reward_command(_args(resumed / "models", data_root, resumed / "work", lr=5e-4))

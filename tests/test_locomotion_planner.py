@@ -17,6 +17,7 @@ from locomotion_support import ACT, OBS, save_random_datasets, save_tiny_hopper_
 from reward_demo.checkpoint import save_pretrained  # noqa: E402
 from reward_demo.locomotion.planner import (  # noqa: E402
     CHECKPOINT_ROOT,
+    DEFAULT_STEERING,
     learned_window_rewards,
     load_locomotion_models,
     plan,
@@ -55,7 +56,7 @@ def test_shapes_and_recorded_states(tiny_hopper):
         assert np.isfinite(batch.learned_rewards[i]).all()
     np.testing.assert_allclose(batch.returns, [r.sum() for r in batch.env_rewards])
     assert np.isfinite(batch.scores).all()
-    assert tiny_hopper.defaults.keys() == {"scale", "t_stopgrad"}
+    assert tiny_hopper.defaults == DEFAULT_STEERING["hopper"]  # the paper reward's steering
 
 
 def test_start_state_is_inpainted(tiny_hopper):
@@ -281,7 +282,7 @@ def test_sweep_scores_every_setting_on_the_same_seeds_with_the_rewards_guidance(
     result = sweep(tiny_hopper, args)
     settings = [(r["scale"], r["t_stopgrad"]) for r in result["rows"]]
     assert settings == [(0.0, 0), (0.5, 0), (0.5, 10), (0.1, 0), (0.1, 10)]
-    assert all(len(r["scores"]) == 2 for r in result["rows"]) and result["guidance"] == "input"
+    assert all(len(r["scores"]) == 2 for r in result["rows"]) and result["guidance"] == tiny_hopper.guidance
     best = max(result["rows"][1:], key=lambda r: r["score_mean"])
     assert result["chosen"] == {"scale": best["scale"], "t_stopgrad": best["t_stopgrad"]}
     mean_guided = dataclasses.replace(tiny_hopper, defaults={**tiny_hopper.defaults, "guidance": "mean"})

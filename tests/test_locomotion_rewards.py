@@ -65,7 +65,7 @@ def test_the_loader_plans_with_the_paper_reward_unless_the_extension_is_named(ro
     assert paper.reward_name == "paper" and paper.reward_folder == "reward"
     assert same_weights(paper.reward, both / "hopper" / "reward")
     assert paper.defaults == DEFAULT_STEERING["hopper"] == steering_defaults("hopper", str(both))
-    assert paper.guidance == "input"
+    assert paper.guidance == DEFAULT_STEERING["hopper"].get("guidance", "input")
     onpolicy = load_locomotion_models("hopper", str(both), "cpu", reward="onpolicy")
     assert onpolicy.reward_name == "onpolicy" and onpolicy.reward_folder == "reward_onpolicy"
     assert same_weights(onpolicy.reward, both / "hopper" / "reward_onpolicy")

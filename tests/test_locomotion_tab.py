@@ -173,7 +173,8 @@ def check_results(results, env, settings, reward="paper"):
         learned = rewards[plots.LABELS[planner]]["y"]
         assert len(learned) == entry["length"] and all(v is None or np.isfinite(v) for v in learned)
         assert entry["learned_reward_mean"] == pytest.approx(np.mean([v for v in learned if v is not None]), abs=1e-3)
-        assert entry["distance"] is not None and abs(entry["distance"]) < 0.05 * entry["length"] + 1
+        # a running cheetah covers up to ~0.6 m per env step (12 m/s at dt 0.05)
+        assert entry["distance"] is not None and abs(entry["distance"]) < 0.75 * entry["length"] + 1
         path = video["video"] if isinstance(video, dict) else video
         states = entry["length"] + 1
         check_video(path, render.frame_count(states, render.VIEWS[env].frame_skip))
