@@ -15,7 +15,6 @@ import contextvars  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import shutil  # noqa: E402
-import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
@@ -26,10 +25,8 @@ from typing import Callable, Dict, Iterator, List, Optional  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .. import options  # noqa: E402
+from .demo_results import ENVS, GYM_IDS, PLANNERS, RUN_DIR, default_env, example_run, load_examples  # noqa: E402
 
-ENVS = ("hopper", "halfcheetah", "walker2d")
-GYM_IDS = {"hopper": "Hopper-v5", "halfcheetah": "HalfCheetah-v5", "walker2d": "Walker2d-v5"}
-PLANNERS = ("base", "steered")
 #: episode length: a 100-step run takes about half a minute on a 2-core CPU (its curves show from the first
 #: seconds on); the cap keeps the longest run near two minutes
 MIN_STEPS, MAX_STEPS, DEFAULT_STEPS = 10, 300, 100
@@ -40,7 +37,6 @@ TRAIN_COMMAND = "python -m reward_demo locomotion train-planners --env {env}"
 #: the reward a run plans with unless another is picked: the paper's (``planner.DEFAULT_REWARD``; not imported
 #: from there, which loads torch)
 DEFAULT_REWARD = "paper"
-RUN_DIR = Path(tempfile.gettempdir()) / "reward_demo_locomotion"
 RUN_DIR_MAX_AGE_S = 3600.0
 #: a streamed run shows its curves so far this often
 UPDATE_EVERY_S = 2.0
@@ -463,16 +459,10 @@ class LocomotionDemo:
         return env, settings, stream
 
     def load_examples(self) -> dict:
-        from .demo_results import load_examples
-
         return load_examples(self.assets)
 
     def example_run(self, env: str) -> dict:
-        from .demo_results import example_run
-
         return example_run(env, self.assets)
 
     def default_env(self, trained) -> str:
-        from .demo_results import default_env
-
         return default_env(trained, self.assets)

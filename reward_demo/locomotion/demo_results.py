@@ -8,12 +8,19 @@ import functools
 import hashlib
 import json
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Dict, Optional
 
 from ..options import LOCOMOTION_ASSETS as SHIPPED_ASSETS  # noqa: F401  (re-exported)
 from ..options import locomotion_assets as assets_dir
-from .demo import ENVS, GYM_IDS, PLANNERS, RUN_DIR
+
+ENVS = ("hopper", "halfcheetah", "walker2d")
+GYM_IDS = {"hopper": "Hopper-v5", "halfcheetah": "HalfCheetah-v5", "walker2d": "Walker2d-v5"}
+#: the two planners a tab run shows
+PLANNERS = ("base", "steered")
+#: where a run's videos and files go (``demo``), and where the examples' videos are copied from
+RUN_DIR = Path(tempfile.gettempdir()) / "reward_demo_locomotion"
 
 #: the shipped examples: longer than the interactive cap (computed offline), same seed for every env
 EXAMPLE_SEED = 0
