@@ -31,20 +31,10 @@ from ..options import LocomotionCheckpointsOption, LocomotionEnvOption
 from .experts import env_key, load_expert_policy, normalized_score
 from .experts import evaluate as evaluate_policy
 from .planner import DEFAULT_REWARD, REWARD_LABELS, EpisodeBatch, LocomotionModels, load_locomotion_models, rollout
+from .report import RUNS, plot_evaluations  # noqa: E402
 
-RUNS = Path("runs")
-ASSETS = Path("assets")
 #: the --reward choices (planner.REWARDS)
 RewardName = Literal["paper", "onpolicy"]
-#: what an evaluation or sweep made before --reward existed says about its reward
-UNKNOWN_REWARD = {"name": "unknown", "label": "unknown (run before --reward was recorded)", "folder": None,
-                  "kind": None}
-
-
-def reward_of(result: dict) -> dict:
-    """The ``reward`` an evaluation or sweep JSON records ({"name", "folder", "kind", ...}), ``UNKNOWN_REWARD``
-    for one made before it was recorded."""
-    return dict(result.get("reward") or UNKNOWN_REWARD)
 
 
 def summary(values: Sequence[float], n_boot: int = 10_000, seed: int = 0) -> dict:
@@ -282,8 +272,6 @@ def evaluate_command(args: LocoEvaluateArgs) -> None:
     result = evaluate_planners(models, args)
     out = _write_json(result, args.json or RUNS / f"locomotion_eval_{key}.json")
     figure = Path(args.figure or out.with_suffix(".png"))
-    from .report import plot_evaluations
-
     plot_evaluations({key: result}, figure)
     b, s, d = result["base"]["score"], result["steered"]["score"], result["difference"]
     print(f"{key} ({REWARD_LABELS[models.reward_name]} reward): base {b['mean']:.1f} +- {b['se']:.1f}  "

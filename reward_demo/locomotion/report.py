@@ -19,11 +19,22 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .evaluate import ASSETS, RUNS, reward_of
 from .experts import ENVS, env_key
+
+RUNS = Path("runs")
+ASSETS = Path("assets")
+#: what an evaluation or sweep made before --reward existed says about its reward
+UNKNOWN_REWARD = {"name": "unknown", "label": "unknown (run before --reward was recorded)", "folder": None,
+                  "kind": None}
 
 #: the target of issue 24: the steered planner's mean gain in D4RL points, with its 95 % CI above 0
 TARGET_GAIN = 10.0
+
+
+def reward_of(result: dict) -> dict:
+    """The ``reward`` an evaluation or sweep JSON records ({"name", "folder", "kind", ...}), ``UNKNOWN_REWARD``
+    for one made before it was recorded."""
+    return dict(result.get("reward") or UNKNOWN_REWARD)
 
 
 def target_met(result: dict) -> bool:
