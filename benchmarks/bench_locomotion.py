@@ -1,6 +1,7 @@
 """Locomotion planner latency on this machine: one plan (T reverse steps, start state inpainted) at batch 1 and
 16, unsteered base vs reward-steered base (each reward's default guidance, scale and t_stopgrad, and t_stopgrad
-0, the most expensive), and env steps per second of a full steered episode at batch 1.
+0, the most expensive), with eager networks and with recorded graphs replayed (``networks.Network.replay``, what
+the app and the evaluation run), and env steps per second of a full steered episode at batch 1.
 
     OMP_NUM_THREADS=1 python -m benchmarks.bench_locomotion [--envs ENV ...] [--rewards paper onpolicy] [--plans 30]
 
@@ -49,27 +50,27 @@ def main():
 
     torch.set_num_threads(args.threads)
     print(f"torch threads: {torch.get_num_threads()}, CPUs: {os.cpu_count()}")
-    print("| env | reward | horizon | default guidance, scale / t_stopgrad | plan ms, batch 1: base | steered "
-          "(default) | steered (t_stopgrad 0) | batch 16: base | steered (default) | steered (t_stopgrad 0) | "
+    print("| env | reward | horizon | default guidance, scale / t_stopgrad | batch 1, eager: base | steered | "
+          "batch 1, replayed: base | steered | steered (t_stopgrad 0) | batch 16, replayed: base | steered | "
           "steered episode: steps | env steps/s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for env, reward in [(env, reward) for env in args.envs for reward in args.rewards]:
         try:
+            eager = load_locomotion_models(env, device="cpu", reward=reward, replay=False)
             models = load_locomotion_models(env, device="cpu", reward=reward)
         except FileNotFoundError as error:
             print(f"| {env} | {reward} | missing: {str(error).splitlines()[0]} |")
             continue
         scale, stop = models.defaults["scale"], models.defaults["t_stopgrad"]
-        cells = []
-        for batch in (1, 16):
-            cells += [plan_ms(models, batch, 0.0, 0, args.plans), plan_ms(models, batch, scale, stop, args.plans),
-                      plan_ms(models, batch, scale, 0, args.plans)]
+        cells = [plan_ms(eager, 1, 0.0, 0, args.plans), plan_ms(eager, 1, scale, stop, args.plans),
+                 plan_ms(models, 1, 0.0, 0, args.plans), plan_ms(models, 1, scale, stop, args.plans),
+                 plan_ms(models, 1, scale, 0, args.plans),
+                 plan_ms(models, 16, 0.0, 0, args.plans), plan_ms(models, 16, scale, stop, args.plans)]
         episode = run_episodes(models, [100_000], scale, stop, max_steps=args.episode_steps)
         steps = int(episode.lengths[0])
         print(f"| {env} | {reward} | {models.horizon} | {models.guidance}, {scale:g} / {stop} | "
               + " | ".join(f"{c:.1f}" for c in cells) +
               f" | {steps} | {steps / episode.seconds:.1f} |", flush=True)
-
 
 if __name__ == "__main__":
     main()

@@ -5,11 +5,13 @@ Every network is called as ``net(x, t, cond)``: ``x`` of shape ``(batch, horizon
 ``(batch, features)`` for the MLPs), ``t`` integer diffusion steps ``(batch,)``, ``cond`` an optional
 ``(batch, cond_dim)`` conditioning vector (e.g. a goal). Denoisers return a tensor shaped like ``x``;
 rewards return ``(batch,)``. Constructor arguments are plain numbers: ``checkpoint.register`` records them as
-the JSON config the network is rebuilt from.
+the JSON config the network is rebuilt from. Each can also replay recorded graphs of its calls (``Network.replay``).
 """
 from __future__ import annotations
 
 import math
+import warnings
+from collections import OrderedDict
 from typing import Optional, Sequence
 
 import torch
@@ -17,6 +19,78 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .checkpoint import register
+
+
+class Network(nn.Module):
+    """Base of the networks called as ``net(x, t, cond)``; ``replay()`` makes them run as recorded graphs.
+
+    A plan calls a small network dozens of times at one input shape, and at batch 1 on a CPU most of each call
+    is the Python cost of about a hundred module calls, not arithmetic. After ``replay()``, the first call at an
+    input shape records the call's ops (a TorchScript trace, which records the tensor ops without the Python
+    around them) and later calls at that shape replay them: the same ops in the same order, so outputs and
+    gradients are bitwise those of the eager network. Graphs are per shape because the networks' only Python
+    branches are on shapes. Replay is off in training mode, and the recorded graphs are dropped whenever they
+    could go stale: a change of mode, device or dtype, loaded weights, a copy.
+    """
+
+    #: recorded graphs kept per network (least recently recorded dropped first)
+    max_graphs = 32
+    _graphs: Optional[OrderedDict] = None
+
+    def replay(self, enabled: bool = True) -> "Network":
+        """Run later eval-mode calls as recorded graphs (``enabled``), or eagerly again."""
+        self._graphs = OrderedDict() if enabled else None
+        return self
+
+    def __call__(self, x: torch.Tensor, t: torch.Tensor, cond: Optional[torch.Tensor] = None):
+        if self._graphs is None or self.training or torch.jit.is_tracing():
+            return super().__call__(x, t, cond)
+        inputs = (x, t) if cond is None else (x, t, cond)
+        key = tuple((v.shape, v.dtype, v.device) for v in inputs)
+        graph = self._graphs.get(key)
+        if graph is None:
+            graph = self._record(inputs)
+            if graph is None:
+                return super().__call__(x, t, cond)
+            self._graphs[key] = graph
+            while len(self._graphs) > self.max_graphs:
+                self._graphs.popitem(last=False)
+        return graph(*inputs)
+
+    def _record(self, inputs):
+        try:
+            with warnings.catch_warnings():
+                # trace is marked deprecated for export, not for replay; shape-dependent constants (e.g.
+                # GroupNorm's batch-size check) are what the per-shape keys are for
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)
+                return torch.jit.trace(self, inputs, check_trace=False)  # shares this network's parameters
+        except Exception as error:  # a torch without TorchScript: stay eager, correctly
+            warnings.warn(f"{type(self).__name__}: graph replay unavailable ({error}); running eagerly")
+            self._graphs = None
+            return None
+
+    def _forget_graphs(self):
+        if self._graphs:
+            self._graphs.clear()
+
+    def train(self, mode: bool = True):
+        self._forget_graphs()
+        return super().train(mode)
+
+    def _apply(self, fn, *args, **kwargs):
+        self._forget_graphs()
+        return super()._apply(fn, *args, **kwargs)
+
+    def load_state_dict(self, *args, **kwargs):
+        self._forget_graphs()
+        return super().load_state_dict(*args, **kwargs)
+
+    def __getstate__(self):
+        state = super().__getstate__().copy()
+        if state.get("_graphs") is not None:
+            state["_graphs"] = OrderedDict()  # a copy records its own graphs, over its own weights
+        return state
 
 
 class SinusoidalPosEmb(nn.Module):
@@ -86,7 +160,7 @@ def _unet_dims(transition_dim: int, dim: int, dim_mults: Sequence[int]):
 
 
 @register
-class TemporalUnet(nn.Module):
+class TemporalUnet(Network):
     """Diffuser's 1-D U-Net over the horizon (Janner et al. 2022).
 
     Args:
@@ -150,7 +224,7 @@ def _mlp(inp: int, hidden: int, n_layers: int, out: int) -> nn.Sequential:
 
 
 @register
-class MLPDenoiser(nn.Module):
+class MLPDenoiser(Network):
     """A small MLP denoiser for low-dimensional samples of any event shape (used for point data)."""
 
     def __init__(self, event_dim: int, hidden: int = 128, n_layers: int = 3, time_dim: int = 32, cond_dim: int = 0):
@@ -165,7 +239,7 @@ class MLPDenoiser(nn.Module):
 
 
 @register(omit_defaults=("t_max",))  # configs of rewards trained on every step stay as they were
-class WindowMLPReward(nn.Module):
+class WindowMLPReward(Network):
     """Reward as the mean of an MLP over non-overlapping windows of the trajectory.
 
     With ``window=1`` this is a per-state reward r(s, t), which is what the maze heatmaps show.
@@ -218,7 +292,7 @@ class WindowMLPReward(nn.Module):
 
 
 @register
-class UnetEncoderReward(nn.Module):
+class UnetEncoderReward(Network):
     """The down-sampling half of a TemporalUnet with an MLP head to a scalar (Diffuser's ValueFunction)."""
 
     def __init__(self, horizon: int, transition_dim: int, dim: int = 32, dim_mults: Sequence[int] = (1, 2, 4, 8),
@@ -261,6 +335,8 @@ class StableMish(nn.Module):
 def with_stable_mish(module: nn.Module) -> nn.Module:
     """Swap every ``nn.Mish`` inside ``module`` for ``StableMish`` in place (no parameters change, so the saved
     weights load into the plain architecture, whose first-order gradients, all that steering needs, are fine)."""
+    if isinstance(module, Network):
+        module._forget_graphs()  # they were recorded with the other Mish
     for name, child in module.named_children():
         if isinstance(child, nn.Mish):
             setattr(module, name, StableMish())

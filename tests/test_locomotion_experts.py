@@ -11,9 +11,11 @@ from reward_demo.locomotion.experts import (  # noqa: E402
     ExpertTrainArgs,
     env_key,
     episode_returns,
+    NEXT_ROWS,
     load_dataset,
     load_expert_policy,
     normalized_score,
+    save_dataset,
     train_expert,
 )
 from reward_demo.locomotion.policy import actor_from_sb3, load_actor, policy_fn, save_actor  # noqa: E402
@@ -42,6 +44,29 @@ def check_dataset(dataset, n):
     ends = dataset["terminals"] | dataset["timeouts"]
     inside = ~ends[:-1]
     np.testing.assert_array_equal(dataset["next_observations"][:-1][inside], dataset["observations"][1:][inside])
+
+
+def test_dataset_files_store_next_observations_only_where_an_episode_ends(tmp_path):
+    rng = np.random.default_rng(0)
+    observations = rng.normal(size=(9, 3)).astype(np.float32)
+    terminals = np.zeros(9, bool)
+    terminals[[3, 8]] = True
+    next_observations = np.concatenate([observations[1:], observations[-1:]])
+    next_observations[[3, 8]] = rng.normal(size=(2, 3))  # the observation each episode ended in
+    dataset = {"observations": observations, "actions": rng.normal(size=(9, 2)).astype(np.float32),
+               "rewards": rng.normal(size=9).astype(np.float32), "next_observations": next_observations,
+               "terminals": terminals, "timeouts": np.zeros(9, bool)}
+    save_dataset(dataset, tmp_path / "d.npz")
+    with np.load(tmp_path / "d.npz") as stored:
+        assert "next_observations" not in stored.files and list(stored[NEXT_ROWS]) == [3, 8]
+    loaded = load_dataset(tmp_path / "d.npz")
+    assert set(loaded) == set(dataset)
+    for key, value in dataset.items():
+        np.testing.assert_array_equal(loaded[key], value)
+        assert loaded[key].dtype == value.dtype
+    # files written in the full form still load as they are
+    np.savez_compressed(tmp_path / "full.npz", **dataset)
+    np.testing.assert_array_equal(load_dataset(tmp_path / "full.npz")["next_observations"], next_observations)
 
 
 def test_env_names_and_scores():

@@ -8,7 +8,9 @@ One CrossQ run (sb3-contrib) per environment gives both datasets of the paper's 
 - expert data, D4RL *expert*: rollouts of the final (best-evaluated) policy.
 
 Datasets are compressed ``.npz`` files with the D4RL keys (observations, actions, rewards, next_observations,
-terminals, timeouts) under ``DATA_ROOT/<env>/`` (git-ignored). The final actor is exported with the project's
+terminals, timeouts) under ``DATA_ROOT/<env>/`` (git-ignored). Within an episode ``next_observations`` repeats the
+next row of ``observations``, so a file keeps only the rows where it does not (``save_dataset``); loading
+restores the full array bit for bit. The final actor is exported with the project's
 ``checkpoint.save_pretrained`` to ``checkpoints/locomotion/<env>/expert_policy/`` (``policy.py``) and rebuilt with
 plain torch by :func:`load_expert_policy` (stable-baselines3 is only needed to train). A small copy of the
 medium-replay dataset goes next to it when it is small enough.
@@ -214,19 +216,41 @@ def dataset_summary(dataset: Dict[str, np.ndarray], env_name: str) -> dict:
             "normalized_score_mean": normalized_score(env_name, mean) if returns else float("nan")}
 
 
+#: the compact form of ``next_observations`` in a file: the rows where it is not the next observation
+NEXT_ROWS, NEXT_VALUES = "next_observations_rows", "next_observations_values"
+
+
 def save_dataset(dataset: Dict[str, np.ndarray], path: Path, dtype=np.float32) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {k: (v.astype(dtype) if v.dtype.kind == "f" else v) for k, v in dataset.items()}
+    if "next_observations" in arrays and "observations" in arrays:
+        following = _following_observations(arrays["observations"])
+        nxt = arrays.pop("next_observations")
+        rows = np.flatnonzero((nxt != following).any(axis=1))
+        arrays[NEXT_ROWS], arrays[NEXT_VALUES] = rows, nxt[rows]
     tmp = path.with_name(path.stem + ".tmp.npz")
     np.savez_compressed(tmp, **arrays)
     tmp.replace(path)
 
 
 def load_dataset(path: Path) -> Dict[str, np.ndarray]:
-    """A D4RL-style dataset .npz (floats returned as float32)."""
+    """A D4RL-style dataset .npz (floats returned as float32), in the full form whichever form the file has."""
     with np.load(Path(path), allow_pickle=False) as data:
-        return {k: (data[k].astype(np.float32) if data[k].dtype.kind == "f" else data[k]) for k in data.files}
+        dataset = {k: (data[k].astype(np.float32) if data[k].dtype.kind == "f" else data[k]) for k in data.files}
+    if NEXT_ROWS in dataset:
+        rows, values = dataset.pop(NEXT_ROWS), dataset.pop(NEXT_VALUES)
+        nxt = _following_observations(dataset["observations"])
+        nxt[rows] = values
+        dataset["next_observations"] = nxt
+    return dataset
+
+
+def _following_observations(observations: np.ndarray) -> np.ndarray:
+    """Row i + 1 of ``observations`` at row i (the last row: zeros, always stored)."""
+    following = np.zeros_like(observations)
+    following[:-1] = observations[1:]
+    return following
 
 
 def load_locomotion_dataset(env_name: str, kind: str, data_root: Optional[Path] = None,

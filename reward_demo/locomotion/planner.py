@@ -144,9 +144,10 @@ def steering_defaults(env: str, root: Optional[str] = None, reward: str = DEFAUL
 
 
 def models_from_folder(env: str, folder: Path, device: Optional[str] = None,
-                       reward: str = DEFAULT_REWARD) -> LocomotionModels:
+                       reward: str = DEFAULT_REWARD, replay: bool = True) -> LocomotionModels:
     """The models in ``folder``, the reward named ``reward`` (``REWARDS``: "paper" or "onpolicy"), with
-    ``steering_of`` that reward as the defaults."""
+    ``steering_of`` that reward as the defaults. ``replay``: the three networks run as recorded graphs
+    (``networks.Network.replay``: bitwise the same plans, about a third faster at batch 1 on a CPU)."""
     reward = check_reward(reward)
     missing = [k for k in ("base", "expert") if not (Path(folder) / k / "model.safetensors").is_file()]
     if missing:
@@ -156,8 +157,8 @@ def models_from_folder(env: str, folder: Path, device: Optional[str] = None,
     dev = default_device(device)
     base, expert, reward_model = (from_pretrained(Path(folder) / k, dev) for k in ("base", "expert", folder_name))
     meta = reward_model.metadata
-    for model in (base, expert, reward_model):
-        model.requires_grad_(False)
+    for network in (base.model, expert.model, reward_model):
+        network.requires_grad_(False).eval().replay(replay)
     normalizer = GaussianNormalizer(tuple(meta["normalizer"]["mean"]), tuple(meta["normalizer"]["std"]))
     return LocomotionModels(env, base, expert, reward_model, normalizer, int(meta["horizon"]), int(meta["obs_dim"]),
                             int(meta["action_dim"]), steering_of(env, meta), reward, folder_name,
@@ -166,14 +167,15 @@ def models_from_folder(env: str, folder: Path, device: Optional[str] = None,
 
 @functools.lru_cache(maxsize=16)
 def load_locomotion_models(env: str, root: Optional[str] = None, device: Optional[str] = None,
-                           reward: str = DEFAULT_REWARD) -> LocomotionModels:
+                           reward: str = DEFAULT_REWARD, replay: bool = True) -> LocomotionModels:
     """Load (once) the base planner, expert planner and reward of ``env`` (hopper, halfcheetah or walker2d) from
     ``root`` (default: $REWARD_DEMO_LOCOMOTION_CHECKPOINTS, else the shipped checkpoints/locomotion).
 
     ``reward``: "paper" (default: the paper's offline reward, Algorithm 1, folder ``reward``) or "onpolicy"
-    (this project's on-policy fine-tuned extension, ``reward_onpolicy``, where ``finetune-reward`` made one)."""
+    (this project's on-policy fine-tuned extension, ``reward_onpolicy``, where ``finetune-reward`` made one).
+    ``replay``: as ``models_from_folder`` (False: eager networks, for comparison)."""
     key = env_key(env)
-    return models_from_folder(key, checkpoint_root(root) / key, device, check_reward(reward))
+    return models_from_folder(key, checkpoint_root(root) / key, device, check_reward(reward), replay)
 
 
 # ---------------------------------------------------------------------------------------------- planning
