@@ -8,10 +8,10 @@ pytest.importorskip("gymnasium")
 
 from reward_demo.locomotion.experts import (  # noqa: E402
     DATASET_KEYS,
+    NEXT_ROWS,
     ExpertTrainArgs,
     env_key,
     episode_returns,
-    NEXT_ROWS,
     load_dataset,
     load_expert_policy,
     normalized_score,
