@@ -67,6 +67,7 @@ def test_cli_record_train_score(tiny_sd_folder, tmp_path, capsys):
         and f"{len(EVAL_PROMPTS) * 2 * 2}/{len(EVAL_PROMPTS) * 2 * 2}" in captured.err
     )
     report = json.loads(report_path.read_text())
+    assert report["prompt_set"] == "v1/evaluation" and report["prompt_set_size"] == len(EVAL_PROMPTS)
     novel = report["heldout_novel_prompts"]
     assert novel["n"] == len(EVAL_PROMPTS) and len(report["rows"]) == len(EVAL_PROMPTS) and figure.stat().st_size > 0
     assert set(novel["batches"]) == {name for name, _ in EVAL_PROMPT_BATCHES}
@@ -85,7 +86,8 @@ def test_cli_record_train_score(tiny_sd_folder, tmp_path, capsys):
     after = json.loads((reward / "config.json").read_text())["metadata"]
     calibration = after["threshold_calibration"]
     assert after["threshold_training_prompts"] == before["threshold"]
-    assert calibration["n_prompts"] == len(CALIBRATION_PROMPTS)
+    assert calibration["n_prompts"] == len(CALIBRATION_PROMPTS) and calibration["prompt_set"] == "v1/calibration"
+    assert calibration["prompts"] == "reward_demo.images.calibration.CALIBRATION_PROMPTS"
     assert calibration["balanced_accuracy"] >= calibration["balanced_accuracy_training_threshold"]
     from reward_demo.images.scoring import reward_half_width, reward_threshold
     from reward_demo.images.verdicts import choose_half_width
@@ -109,6 +111,42 @@ def test_cli_record_train_score(tiny_sd_folder, tmp_path, capsys):
     assert "uncertain band: +-" in capsys.readouterr().out
     assert _cli("calibrate-threshold", "--reward", str(reward), "--model", str(tiny_sd_folder), "--n-seeds", "0") == 2
     assert "n_seeds must be in 1..16" in capsys.readouterr().err
+
+
+def test_written_prompts_follow_the_model_and_split_errors(tmp_path, capsys):
+    """evaluate and calibrate-threshold take the written prompts of the model's concept set: v1's for the shipped
+    (v1) model and for a Stable Diffusion model, whose set is unknown; a v2 folder's test, validation and
+    calibration splits. ``--split`` accepts test and validation only, and validation is an error for v1."""
+    from reward_demo.images import prompts as P
+    from reward_demo.images.calibration import calibration_prompt_set
+    from reward_demo.images.evaluate import evaluation_prompt_set
+
+    v2_folder = tmp_path / "embedded_v2"
+    v2_folder.mkdir()
+    (v2_folder / "reward_demo.json").write_text(json.dumps({"concept_set": "v2"}))
+    for model in (None, "someone/sd-model"):
+        assert list(evaluation_prompt_set(model).prompts) == P.EVAL_PROMPTS
+        assert evaluation_prompt_set(model).batches == P.EVAL_PROMPT_BATCHES
+        assert calibration_prompt_set(model).name == "v1/calibration"
+        with pytest.raises(ValueError, match="--split validation is not available .*use --split test"):
+            evaluation_prompt_set(model, "validation")
+    assert evaluation_prompt_set(str(v2_folder)).name == "v2/test"
+    assert list(evaluation_prompt_set(str(v2_folder)).prompts) == P.v2_prompts("test")
+    assert list(evaluation_prompt_set(str(v2_folder), "validation").prompts) == P.v2_prompts("validation")
+    assert list(calibration_prompt_set(str(v2_folder)).prompts) == P.v2_prompts("calibration")
+    # the command line: validation on a v1 model stops before anything is loaded; an unknown split is refused
+    assert _cli("evaluate", "--model", "someone/sd-model", "--split", "validation") == 2
+    assert "--split validation is not available for this model" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        _cli("evaluate", "--split", "calibration")
+    assert stop.value.code == 2 and "calibration" in capsys.readouterr().err
+    # stored calibration rewards of another prompt set are not reused
+    reward = tmp_path / "reward"
+    reward.mkdir()
+    stored = {"rewards": [0.0] * 40, "prompt_set": "v2/calibration", "n_seeds": 1, "n_steps": 2, "preset": "max"}
+    (reward / "config.json").write_text(json.dumps({"metadata": {"threshold": 0.0, "threshold_calibration": stored}}))
+    assert _cli("calibrate-threshold", "--model", "someone/sd-model", "--reward", str(reward), "--reuse-rewards") == 2
+    assert "stores calibration rewards of v2/calibration" in capsys.readouterr().err
 
 
 def test_batched_requests_score_as_if_each_ran_alone(tiny_sd_folder, tiny_reward, monkeypatch):

@@ -89,6 +89,33 @@ def test_v2_written_prompts_are_counted_balanced_and_new():
         P.v2_prompts("train")
 
 
+def test_written_prompt_sets_follow_the_concept_set():
+    """v1 (and a model of unknown concept set) -> EVAL_PROMPTS in its batches and CALIBRATION_PROMPTS, no validation
+    set; v2 -> the CSV's test, calibration and validation splits (one batch: the CSV has no group column); bad
+    purposes and sets are clear errors; ``all_written_prompts`` holds every set's prompts."""
+    from reward_demo.images import prompts as P
+
+    for name in ("v1", None):
+        evaluation = P.written_prompt_set(name, "evaluation")
+        assert evaluation.name == "v1/evaluation" and list(evaluation.prompts) == P.EVAL_PROMPTS
+        assert evaluation.batches == P.EVAL_PROMPT_BATCHES
+        assert P.written_prompts(name, "calibration") == P.CALIBRATION_PROMPTS
+        assert P.written_prompt_set(name, "calibration").name == "v1/calibration"
+        with pytest.raises(ValueError, match="no validation prompts; allowed purposes for v1: evaluation, calibration"):
+            P.written_prompts(name, "validation")
+    for purpose, split in (("evaluation", "test"), ("calibration", "calibration"), ("validation", "validation")):
+        written = P.written_prompt_set("v2", purpose)
+        assert written.name == f"v2/{split}" and list(written.prompts) == P.v2_prompts(split)
+        assert "group" not in P.v2_prompt_rows(split)[0] and written.batches == ((split, len(written.prompts)),)
+    with pytest.raises(ValueError, match="unknown purpose 'test'.*allowed: evaluation, calibration, validation"):
+        P.written_prompts("v2", "test")
+    with pytest.raises(ValueError, match="no written prompts for the concept set 'v3'"):
+        P.written_prompts("v3", "evaluation")
+    assert P.all_written_prompts("v1") == {p for p, _ in P.EVAL_PROMPTS + P.CALIBRATION_PROMPTS}
+    assert P.all_written_prompts("v2") == {r["prompt"] for r in P.v2_prompt_rows()}
+    assert P.all_written_prompts() == P.all_written_prompts("v1") | P.all_written_prompts("v2")
+
+
 def test_caption_pattern_accepts_exactly_the_grammar():
     from reward_demo.images.embedded.concepts import concept_set
 

@@ -228,12 +228,13 @@ def test_shipped_model_draws_the_prompted_family_and_sld_removes_it(shipped):
 def test_comparison_captions_are_fresh_and_counted():
     from reward_demo.images.embedded.data import grammar_prompts
     from reward_demo.images.embedded.safety_concepts import RECORDED_DRAW, comparison_captions
-    from reward_demo.images.prompts import EVAL_PROMPTS
+    from reward_demo.images.prompts import all_written_prompts
 
     rows = comparison_captions(per_hazard=3, harmless=5, seed=7)
     assert rows == comparison_captions(per_hazard=3, harmless=5, seed=7)
     assert [h for _, h, _ in rows] == [h for h in D.UNSAFE_CONCEPTS for _ in range(3)] + [None] * 5
-    recorded = {c for c, _ in grammar_prompts(RECORDED_DRAW, 0, 0.5)} | {p for p, _ in EVAL_PROMPTS}
+    # no written prompt of any concept set (evaluation, calibration, v2 validation) is ever used to choose
+    recorded = {c for c, _ in grammar_prompts(RECORDED_DRAW, 0, 0.5)} | all_written_prompts()
     assert not {c for c, _, _ in rows} & recorded and len({c for c, _, _ in rows}) == len(rows)
     assert all(D.concept_label(o) == D.SAFE for _, _, o in rows)
 

@@ -4,9 +4,13 @@ Two held-out prompt sets, neither used to train the reward or to pick its thresh
 
 1. the 40 % of the recorded prompts held out by the reward's seeded split (captions of the training
    grammar, new combinations), scored on their recorded chains;
-2. ``EVAL_PROMPTS`` (``prompts.py``): prompts written for evaluation, with safe/unsafe labels: paraphrases
-   and words absent from the training captions ("revolver", "dagger", "gore", "inferno", "kitten", "automobile", ...),
-   generated afresh with both samplers; figures for all of them and for each batch they were written in.
+2. the written prompts of the model's concept set (``prompts.written_prompt_set``), with safe/unsafe labels:
+   paraphrases and words absent from the training captions ("revolver", "dagger", "gore", "inferno", "kitten",
+   "automobile", ...), generated afresh with both samplers; figures for all of them and for each batch they were
+   written in. ``--split test`` (the default): the held-out evaluation set, ``EVAL_PROMPTS`` for a v1 model and for
+   a model of unknown concept set (a Stable Diffusion model), the sealed "test" split of the v2 prompts for a v2
+   model (run once per shipped configuration); ``--split validation``: the v2 "validation" split, for the choices
+   made before that (v1 has none: an error). The report names the set (``prompt_set``) and its size.
 
 Reported per set:
 (a) the paper's figure: balanced accuracy of the reward at telling safety-guided final latents from
@@ -27,7 +31,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Literal, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -35,13 +39,15 @@ import torch
 from ..metrics import auroc, balanced_accuracy, grouped_bootstrap_ci
 from .evidence import concept_classifier_for, final_images, image_evidence
 from .figures import figures_text, plot_evaluation, with_interval
-from .prompts import EVAL_PROMPT_BATCHES, EVAL_PROMPTS
+from .prompts import WrittenPromptSet, written_prompt_set
 from .reward import final_latents, final_rewards, rows_of
 
 ROOT = Path(__file__).resolve().parents[2]
 #: the shipped reward's evaluation report (``images evaluate``'s default output; the Images tab quotes it)
 EVAL_JSON = ROOT / "assets" / "images_eval.json"
 TARGETS = {"pair_balanced_accuracy": 0.85, "prompt_auroc": 0.9}
+#: ``--split`` -> the purpose of the written prompt set it evaluates (``prompts.PURPOSES``)
+SPLIT_PURPOSE = {"test": "evaluation", "validation": "validation"}
 
 
 def rounded(value, digits: int = 4):
@@ -93,6 +99,9 @@ class ImagesEvaluateArgs:
     """SLD preset"""
     batch_size: int = 8
     """prompts per pipeline call"""
+    split: Literal["test", "validation"] = "test"
+    """written prompts to evaluate on: test (the held-out set; v1's EVAL_PROMPTS, v2's sealed test split) or
+    validation (v2 only, for choices; give it its own --json/--figure)"""
     progress: bool = True
     """show a progress bar while the written prompts are generated"""
 
@@ -166,14 +175,34 @@ def evaluate_recorded(reward, record, prompts: Sequence[str], pair_threshold: fl
     return result
 
 
-def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: float, classifier) -> Tuple[dict, list]:
+def evaluation_prompt_set(model: Optional[str], split: str = "test") -> WrittenPromptSet:
+    """The written prompts ``images evaluate --split SPLIT`` scores for ``model``: those of its concept set (a model
+    whose concept set is unknown, a Stable Diffusion model, keeps the v1 ones); a ValueError for a split the set
+    has not."""
+    from .pipelines import embedded_concept_set
+
+    if split not in SPLIT_PURPOSE:
+        raise ValueError(f"unknown --split {split!r}; allowed: {', '.join(SPLIT_PURPOSE)}")
+    concepts = embedded_concept_set(model)
+    name = concepts.name if concepts is not None else None
+    try:
+        return written_prompt_set(name, SPLIT_PURPOSE[split])
+    except ValueError as error:
+        raise ValueError(f"--split {split} is not available for this model (concept set "
+                         f"{name or 'unknown, so v1 written prompts'}): {error}; use --split test") from error
+
+
+def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: float, classifier,
+                   written: WrittenPromptSet) -> Tuple[dict, list, list]:
+    """(a), (b) and the image evidence on the ``written`` prompts generated afresh with ``args.n_seeds`` seeds, for
+    all of them and for each of their batches; also the scored rows and seed 0's scores (the figure's examples)."""
     from tqdm.auto import tqdm
 
     from .pipelines import images_from_pipeline_output
     from .scoring import score_prompts
 
-    prompts = [p for p, _ in EVAL_PROMPTS]
-    labels = [lab for _, lab in EVAL_PROMPTS]
+    prompts = [p for p, _ in written.prompts]
+    labels = [lab for _, lab in written.prompts]
     rows, base_r, safe_r, all_labels, base_imgs, safe_imgs = [], [], [], [], [], []
     bar = tqdm(total=args.n_seeds * 2 * args.n_steps * len(prompts), desc="written prompts", unit="step",
                disable=not args.progress, dynamic_ncols=True)
@@ -199,10 +228,9 @@ def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: f
     columns = [np.asarray(c) for c in (base_r, safe_r, all_labels, prompts * args.n_seeds)]
     result = metrics(*columns, pair_threshold, threshold)
     result["n_prompts"] = len(prompts)
-    batch_of = np.tile(np.repeat([name for name, _ in EVAL_PROMPT_BATCHES], [n for _, n in EVAL_PROMPT_BATCHES]),
-                       args.n_seeds)
+    batch_of = np.tile(np.asarray(written.batch_of), args.n_seeds)
     result["batches"] = {}
-    for name, _ in EVAL_PROMPT_BATCHES:
+    for name, _ in written.batches:
         part = metrics(*(c[batch_of == name] for c in columns), pair_threshold, threshold)
         result["batches"][name] = {k: part[k] for k in ("a_pair_balanced_accuracy", "b_prompt_auroc", "ci95", "n")}
     result["evidence"] = image_evidence(torch.cat(base_imgs), torch.cat(safe_imgs), all_labels, classifier, base_r)
@@ -219,6 +247,7 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
 
     if not 1 <= args.n_seeds <= 16:
         raise ValueError(f"n_seeds must be in 1..16, got {args.n_seeds}")
+    written = evaluation_prompt_set(args.model, args.split)
     began = time.time()
     folder = reward_folder(args.model, str(args.reward) if args.reward else None)
     reward = load_reward(str(folder))
@@ -231,8 +260,8 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     # words of the evaluated model's training captions (the shipped embedded model's for a Stable Diffusion model)
     vocabulary = training_words(embedded_concept_set(args.model) or folder_concept_set())
     train_prompts = set(split["train_prompts"]) if split else set()
-    overlap = [p for p, _ in EVAL_PROMPTS if p in train_prompts]
-    novel, rows, examples = evaluate_novel(args, pair_threshold, threshold, classifier)
+    overlap = [p for p, _ in written.prompts if p in train_prompts]
+    novel, rows, examples = evaluate_novel(args, pair_threshold, threshold, classifier, written)
     recorded = None
     if split:
         try:
@@ -246,11 +275,12 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
         "model": resolve_model(args.model), "reward": repo_relative(folder), "n_steps": args.n_steps,
         "preset": args.preset, "threshold": threshold, "pair_threshold": pair_threshold,
         "targets": TARGETS,
+        "prompt_set": written.name, "prompt_set_size": len(written.prompts),
         "heldout_novel_prompts": novel,
         "heldout_recorded_prompts": recorded,
         "eval_prompts": [{"prompt": p, "label": lab, "novel_words": novel_words(p, vocabulary)}
-                         for p, lab in EVAL_PROMPTS],
-        "eval_prompts_with_novel_words": sum(bool(novel_words(p, vocabulary)) for p, _ in EVAL_PROMPTS),
+                         for p, lab in written.prompts],
+        "eval_prompts_with_novel_words": sum(bool(novel_words(p, vocabulary)) for p, _ in written.prompts),
         "eval_prompts_in_training_prompts": overlap,
         "training": {k: meta.get(k) for k in ("split", "train_auroc_prompts", "train_auroc_pairs", "options")},
         "rows": rounded(rows),

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .prompts import EVAL_PROMPTS
-
 
 def plot_evaluation(path: Path, rows: list, examples: list, report: dict):
+    """The evaluation figure at ``path``: (b)'s histogram, (a)'s scatter, the reward along the chains, the reward by
+    drawn concept, and example images (4 unsafe, 2 safe) picked from the written prompts the report evaluated
+    (``report["eval_prompts"]``: v1's or v2's, as its ``prompt_set`` says)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -75,8 +76,9 @@ def plot_evaluation(path: Path, rows: list, examples: list, report: dict):
         ax.axvline(report["threshold"], color="k", ls="--")
         ax.set_xlabel("mean r(final SD latent)")
         ax.set_title("reward by what the SD image shows\n(concept classifier; red: hazards)")
-    picks = [e for e in examples if e.prompt in {p for p, lab in EVAL_PROMPTS if lab == "unsafe"}][:4] + \
-            [e for e in examples if e.prompt in {p for p, lab in EVAL_PROMPTS if lab == "safe"}][:2]
+    evaluated = [(e["prompt"], e["label"]) for e in report["eval_prompts"]]
+    picks = [e for e in examples if e.prompt in {p for p, lab in evaluated if lab == "unsafe"}][:4] + \
+            [e for e in examples if e.prompt in {p for p, lab in evaluated if lab == "safe"}][:2]
     sub = grid[1, :].subgridspec(2, len(picks))
     for j, example in enumerate(picks):
         for i, (image, name, value) in enumerate(((example.base_image, "SD", example.base_reward),

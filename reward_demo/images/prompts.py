@@ -14,14 +14,19 @@
   hazard kind and every harmless group of v2 (the ``family`` column), in everyday phrasing, none a training
   caption or another prompt written here.
 
+Which of them a command uses follows the model's concept set (``written_prompt_set(concept_set_name, purpose)``):
+a v1 model, and a model whose concept set is unknown (a Stable Diffusion model given by ``--model``), use
+``EVAL_PROMPTS`` and ``CALIBRATION_PROMPTS``; a v2 model uses the splits of ``V2_PROMPTS_CSV``.
+
 The default recording prompts are not written here: they are captions drawn from the embedded model's grammar
 (``embedded.data.grammar_prompts``).
 """
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 from .prompt_input import PromptItem
 
@@ -254,8 +259,6 @@ SCENES: Dict[str, tuple] = {
 }
 
 
-
-
 def v2_prompt_rows(split: Optional[str] = None) -> List[Dict[str, str]]:
     """The rows {split, prompt, label, family} of ``V2_PROMPTS_CSV`` (one split, or all); the family is the hazard
     of an unsafe prompt, the harmless group of a safe one (names of the v2 concept set)."""
@@ -271,6 +274,76 @@ def v2_prompts(split: str) -> List[Tuple[str, str]]:
     return [(row["prompt"], row["label"]) for row in v2_prompt_rows(split)]
 
 
+#: what a written prompt set is for: the held-out evaluation (``images evaluate``), the verdict threshold
+#: (``images calibrate-threshold``), or every choice made before the sealed evaluation (v2 only)
+PURPOSES = ("evaluation", "calibration", "validation")
+#: the concept sets that have written prompts -> {purpose: the split of ``V2_PROMPTS_CSV`` (v2) or the set's name}
+_WRITTEN_SPLITS = {"v1": {"evaluation": "evaluation", "calibration": "calibration"},
+                   "v2": {"evaluation": "test", "calibration": "calibration", "validation": "validation"}}
+#: the concept set whose written prompts a model of unknown concept set (a Stable Diffusion model) uses
+UNKNOWN_MODEL_SET = "v1"
+
+
+@dataclass(frozen=True)
+class WrittenPromptSet:
+    """One written prompt set as a command uses it: ``name`` ("v1/evaluation", "v2/test", ...: what a report
+    records), its (prompt, label) ``prompts`` and each prompt's batch (``batch_of``; the evaluation report gives
+    each batch its own figures)."""
+
+    name: str
+    prompts: Tuple[Tuple[str, str], ...]
+    batch_of: Tuple[str, ...]
+
+    @property
+    def batches(self) -> Tuple[Tuple[str, int], ...]:
+        """(name, number of prompts) of each batch, in order of first appearance."""
+        names = list(dict.fromkeys(self.batch_of))
+        return tuple((name, self.batch_of.count(name)) for name in names)
+
+
+def written_prompt_set(concept_set_name: Optional[str], purpose: str) -> WrittenPromptSet:
+    """The written prompts for ``purpose`` (one of ``PURPOSES``) of a model of the concept set ``concept_set_name``
+    (None: a model whose concept set is unknown, which keeps the v1 sets). v1: ``EVAL_PROMPTS`` in the batches of
+    ``EVAL_PROMPT_BATCHES``, ``CALIBRATION_PROMPTS``, and no validation set (a ValueError); v2: the splits
+    "test", "calibration" and "validation" of ``V2_PROMPTS_CSV``, one batch per value of its ``group`` column
+    when it has one, else one batch named after the split."""
+    name = concept_set_name or UNKNOWN_MODEL_SET
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown purpose {purpose!r} of a written prompt set; allowed: {', '.join(PURPOSES)}")
+    if name not in _WRITTEN_SPLITS:
+        raise ValueError(f"no written prompts for the concept set {name!r}; written for: {', '.join(_WRITTEN_SPLITS)}")
+    splits = _WRITTEN_SPLITS[name]
+    if purpose not in splits:
+        raise ValueError(f"the concept set {name!r} has no {purpose} prompts; allowed purposes for {name}: "
+                         f"{', '.join(splits)}")
+    split = splits[purpose]
+    if name == "v1":
+        prompts = EVAL_PROMPTS if purpose == "evaluation" else CALIBRATION_PROMPTS
+        batch_of = ([b for b, n in EVAL_PROMPT_BATCHES for _ in range(n)] if purpose == "evaluation"
+                    else [split] * len(prompts))
+    else:
+        rows = v2_prompt_rows(split)
+        prompts = [(row["prompt"], row["label"]) for row in rows]
+        batch_of = [row.get("group") or split for row in rows]
+    if len(batch_of) != len(prompts):
+        raise ValueError(f"{name}/{split}: {len(batch_of)} batch entries for {len(prompts)} prompts")
+    return WrittenPromptSet(f"{name}/{split}", tuple(prompts), tuple(batch_of))
+
+
+def written_prompts(concept_set_name: Optional[str], purpose: str) -> List[Tuple[str, str]]:
+    """(prompt, label) of ``written_prompt_set(concept_set_name, purpose)``."""
+    return list(written_prompt_set(concept_set_name, purpose).prompts)
+
+
+def all_written_prompts(concept_set_name: Optional[str] = None) -> Set[str]:
+    """Every written evaluation, calibration and validation prompt of a concept set (None: of every set), the
+    prompts nothing may choose on (``compare-concepts`` leaves them out of its captions)."""
+    names = [concept_set_name] if concept_set_name is not None else list(_WRITTEN_SPLITS)
+    return {p for name in names for purpose in _WRITTEN_SPLITS.get(name, {})
+            for p, _ in written_prompt_set(name, purpose).prompts}
+
+
 __all__ = ["EVAL_PROMPTS", "EVAL_PROMPT_BATCHES", "CALIBRATION_PROMPTS", "EXAMPLE_PROMPTS", "AUROC_PROMPTS",
            "PARAPHRASES", "SCENES", "SELECTION_PROMPTS_CSV", "V2_PROMPTS_CSV", "V2_SPLITS", "v2_prompt_rows",
-           "v2_prompts"]
+           "v2_prompts", "PURPOSES", "UNKNOWN_MODEL_SET", "WrittenPromptSet", "written_prompt_set", "written_prompts",
+           "all_written_prompts"]

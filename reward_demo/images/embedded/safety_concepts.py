@@ -2,7 +2,8 @@
 
 ``python -m reward_demo images compare-concepts --concepts "gun, knife, blood, fire" "weapon, gun, ..."``
 draws fresh captions of the grammar of the model's concept set (a seed of its own; captions of the default
-recording draw and the evaluation prompts are left out, so the choice never sees a held-out prompt), generates each
+recording draw and every written prompt, evaluation, calibration and validation, of the model's concept set and of
+the others (``prompts.all_written_prompts``), are left out, so the choice never sees a held-out prompt), generates each
 with ``StableDiffusionPipeline`` and with ``StableDiffusionPipelineSafe`` under every candidate concept
 from the same initial latents, and measures with the concept classifier, per hazard of the unsafe
 family, P(unsafe) before and after guidance, and on harmless captions what guidance costs (P(unsafe)
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 
 from ...options import omp_threads
-from ..prompts import EVAL_PROMPTS
+from ..prompts import all_written_prompts
 from .concepts import ConceptSet, concept_set
 from .data import grammar_prompts, sample_scene
 
@@ -60,10 +61,11 @@ class CompareConceptsArgs:
 def comparison_captions(per_hazard: int, harmless: int, seed: int,
                         concepts: Optional[ConceptSet] = None) -> List[tuple]:
     """(caption, hazard or None, harmless object) from the grammar of ``concepts`` (default: v1): ``per_hazard``
-    per hazard then ``harmless`` safe ones, none of them a caption of the default recording draw or an
-    evaluation prompt."""
+    per hazard then ``harmless`` safe ones, none of them a caption of the default recording draw or a written
+    prompt (evaluation, calibration or validation) of ``concepts`` or of any other concept set."""
     concepts = concepts if concepts is not None else concept_set()
-    excluded = {c for c, _ in grammar_prompts(RECORDED_DRAW, 0, 0.5, concepts)} | {p for p, _ in EVAL_PROMPTS}
+    excluded = {c for c, _ in grammar_prompts(RECORDED_DRAW, 0, 0.5, concepts)}
+    excluded |= all_written_prompts()  # the written prompts of every concept set, so also those of ``concepts``
     rng = np.random.default_rng(seed)
     by_hazard: Dict[Optional[str], list] = {h: [] for h in (*concepts.unsafe, None)}
     wanted = {**{h: per_hazard for h in concepts.unsafe}, None: harmless}
