@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import List, Literal, Optional, Sequence, Tuple
 
@@ -45,6 +45,8 @@ from .reward import final_latents, final_rewards, rows_of
 ROOT = Path(__file__).resolve().parents[2]
 #: the shipped reward's evaluation report (``images evaluate``'s default output; the Images tab quotes it)
 EVAL_JSON = ROOT / "assets" / "images_eval.json"
+#: ``--split validation``'s default output (a working figure, not a report)
+VALIDATION_JSON = ROOT / "runs" / "images_eval_validation.json"
 TARGETS = {"pair_balanced_accuracy": 0.85, "prompt_auroc": 0.9}
 #: ``--split`` -> the purpose of the written prompt set it evaluates (``prompts.PURPOSES``)
 SPLIT_PURPOSE = {"test": "evaluation", "validation": "validation"}
@@ -83,7 +85,7 @@ class ImagesEvaluateArgs:
 
     json: Path = EVAL_JSON
     """output JSON"""
-    figure: Path = ROOT / "assets" / "images_eval.png"
+    figure: Path = EVAL_JSON.with_suffix(".png")
     """output figure (PNG)"""
     data: Path = Path("data/images/chains")
     """recorded chains (for the held-out 40 % of the recorded prompts; skipped when absent)"""
@@ -101,7 +103,7 @@ class ImagesEvaluateArgs:
     """prompts per pipeline call"""
     split: Literal["test", "validation"] = "test"
     """written prompts to evaluate on: test (the held-out set; v1's EVAL_PROMPTS, v2's sealed test split) or
-    validation (v2 only, for choices; give it its own --json/--figure)"""
+    validation (v2 only, for choices; its default outputs go to runs/, apart from the shipped report)"""
     progress: bool = True
     """show a progress bar while the written prompts are generated"""
 
@@ -248,6 +250,10 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     if not 1 <= args.n_seeds <= 16:
         raise ValueError(f"n_seeds must be in 1..16, got {args.n_seeds}")
     written = evaluation_prompt_set(args.model, args.split)
+    if args.split == "validation":  # a validation figure never overwrites the shipped report by default
+        args = replace(args, json=VALIDATION_JSON if args.json == EVAL_JSON else args.json,
+                       figure=VALIDATION_JSON.with_suffix(".png") if args.figure == EVAL_JSON.with_suffix(".png")
+                       else args.figure)
     began = time.time()
     folder = reward_folder(args.model, str(args.reward) if args.reward else None)
     reward = load_reward(str(folder))
