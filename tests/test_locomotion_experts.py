@@ -6,18 +6,16 @@ import pytest
 pytest.importorskip("sb3_contrib")
 pytest.importorskip("gymnasium")
 
-from reward_demo.locomotion.experts import (  # noqa: E402
+from reward_demo.locomotion.data import (  # noqa: E402
     DATASET_KEYS,
     NEXT_ROWS,
-    ExpertTrainArgs,
     env_key,
     episode_returns,
     load_dataset,
-    load_expert_policy,
     normalized_score,
     save_dataset,
-    train_expert,
 )
+from reward_demo.locomotion.experts import ExpertTrainArgs, load_expert_policy, train_expert  # noqa: E402
 from reward_demo.locomotion.policy import actor_from_sb3, load_actor, policy_fn, save_actor  # noqa: E402
 
 

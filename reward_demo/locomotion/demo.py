@@ -247,7 +247,7 @@ def partial_pair(models, history: dict, lengths: List[int]) -> Dict[str, Episode
     """The episodes of a running ``run_pair`` as far as ``lengths`` steps (``planner.rollout``'s ``on_step``
     history). Learned rewards only where the reward's window of executed steps is complete (the final value),
     all of them for an episode that has ended."""
-    from .experts import normalized_score
+    from .data import normalized_score
     from .planner import learned_window_rewards
 
     episodes = {}

@@ -28,8 +28,9 @@ import numpy as np
 
 from ..metrics import auroc, bootstrap_ci
 from ..options import LocomotionCheckpointsOption, LocomotionEnvOption
-from .experts import env_key, load_expert_policy, normalized_score
+from .data import env_key, normalized_score
 from .experts import evaluate as evaluate_policy
+from .experts import load_expert_policy
 from .planner import DEFAULT_REWARD, REWARD_LABELS, EpisodeBatch, LocomotionModels, load_locomotion_models, rollout
 from .report import RUNS, plot_evaluations  # noqa: E402
 
@@ -72,7 +73,8 @@ def heldout_reward_auroc(models: LocomotionModels, n_windows: int = 512, expert_
     """
     import torch
 
-    from .experts import load_locomotion_dataset, rollout_dataset
+    from .data import load_locomotion_dataset
+    from .experts import rollout_dataset
     from .train import WindowData, episode_bounds, split_episodes, transitions
 
     meta = models.reward.metadata["args"]
@@ -253,7 +255,7 @@ def split_batch(batch: EpisodeBatch, n: int) -> Tuple[EpisodeBatch, EpisodeBatch
 def _capped_return(policy, env_name: str, seed: int, max_steps: int) -> float:
     import gymnasium as gym
 
-    from .experts import gym_id
+    from .data import gym_id
 
     env = gym.make(gym_id(env_name))
     obs, _ = env.reset(seed=seed)

@@ -36,7 +36,7 @@ import torch
 from ..checkpoint import from_pretrained, save_pretrained
 from ..options import LocomotionEnvOption, ThreadsOption
 from ..options import reproduce_command as command_line
-from .experts import CHECKPOINT_ROOT, DATA_ROOT, env_key
+from .data import CHECKPOINT_ROOT, DATA_ROOT, env_key
 from .planner import ONPOLICY_REWARD, LocomotionModels, models_from_folder, rollout
 from .train import SAVE_DTYPE, BalancedWindowSource, LocoTrainArgs, WindowData, load_window_data, start_conditions
 

@@ -23,7 +23,7 @@ from ..diffusion import GaussianDiffusion
 from ..networks import UnetEncoderReward
 from ..options import LOCOMOTION_CHECKPOINTS as CHECKPOINT_ROOT  # noqa: F401  (re-exported)
 from ..options import locomotion_checkpoints
-from .experts import env_key, gym_id, normalized_score
+from .data import env_key, gym_id, normalized_score
 from .train import GaussianNormalizer
 
 #: the paper reward's steering per environment: the best mean score of the validation sweeps of mean and input

@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .experts import ENVS, env_key
+from .data import ENVS, env_key
 
 RUNS = Path("runs")
 ASSETS = Path("assets")

@@ -43,7 +43,7 @@ from ..diffusion import GaussianDiffusion
 from ..networks import TemporalUnet, UnetEncoderReward
 from ..options import LocomotionEnvOption, ProgressOption, ThreadsOption, TrainSeedOption
 from ..options import reproduce_command as command_line
-from .experts import CHECKPOINT_ROOT, DATA_ROOT, env_key, gym_id, load_locomotion_dataset
+from .data import CHECKPOINT_ROOT, DATA_ROOT, env_key, gym_id, load_locomotion_dataset
 
 #: per environment: planning horizon and training steps (0 in LocoTrainArgs selects these)
 ENV_DEFAULTS: Dict[str, dict] = {
