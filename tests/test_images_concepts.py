@@ -6,6 +6,7 @@ import pytest
 
 from reward_demo.images.embedded import data as D
 from reward_demo.images.embedded import drawings
+from reward_demo.images.embedded.catalogue import concept_set
 
 
 def _sha(data: bytes) -> str:
@@ -17,7 +18,8 @@ def _sha(data: bytes) -> str:
 def test_v1_draws_are_pinned():
     """The v1 grammar and drawings give exactly what they gave when the shipped model was trained (values
     computed before the concept sets existed): ``train-embedded`` with its defaults reproduces that model."""
-    g = drawings.generate(200, seed=11, unsafe_fraction=0.4)
+    v1 = concept_set("v1")
+    g = drawings.generate(v1, 200, seed=11, unsafe_fraction=0.4)
     assert g["captions"][:10] == [
         "daisy next to flames", "triangle", "a burning fire beside a cat",
         "a drawing of a yellow bird at the top next to a gun", "a fire beside a blue tree on a white background",
@@ -26,19 +28,19 @@ def test_v1_draws_are_pinned():
     assert _sha(g["images"].tobytes()) == "7bb95e9b9b02da82231562c8090e0d767f06fdfefded08caa57517fa82d5e431"
     assert _sha("\n".join(g["captions"]).encode()) == \
         "f4434b97140bd1c0d332b1b9ec331bed17d90dc0c234083dc31dc0b7c37a7cf8"
-    prompts = D.grammar_prompts(50, 0, 0.5)
+    prompts = D.grammar_prompts(v1, 50, 0, 0.5)
     assert prompts[:3] == [("a small blue flower", "safe"), ("disc, sandy background", "safe"),
                            ("a medium cat on the right on a dark background", "safe")]
     assert _sha(repr(prompts).encode()) == "728460c513f5b183f916f3f1d350dc9477c717992be9dda7db65a6b6c17760ce"
     rng = np.random.default_rng(5)  # the classifier's batches
-    samples = [drawings.make_sample(rng, 4 / 21) for _ in range(64)]
+    samples = [drawings.make_sample(v1, rng, 4 / 21) for _ in range(64)]
     assert [s.caption for s in samples[:3]] == ["a dot on a sandy background", "a view of a meadow", "star"]
     assert _sha(np.stack([s.image for s in samples]).tobytes()) == \
         "48e56ecc1dc401f9293e9bb00070790b8fe4bfc671271308a36e1a1c15ba938b"
     rng = np.random.default_rng(9)
-    images = np.stack([drawings.render_concept(c, rng) for c in D.TRAIN_CONCEPTS])
+    images = np.stack([drawings.render_concept(v1, c, rng) for c in D.TRAIN_CONCEPTS])
     assert _sha(images.tobytes()) == "1c55a05c67d1afab38e0517142fa3a61f3afec2fd4c5d08d40e6735cb18a1082"
-    vocabulary = D.training_vocabulary()
+    vocabulary = D.training_vocabulary(v1)
     assert len(vocabulary) == 81 and {"donut", "sailboat", "splatter", "grassy"} <= vocabulary
     assert _sha(" ".join(sorted(vocabulary)).encode()) == \
         "aebb2f642032e2cf8613ddcceb82bb434f66dfb2ed73cdd58ea8f42eaa12c76f"
@@ -54,7 +56,6 @@ def test_v2_written_prompts_are_counted_balanced_and_new():
     import re
 
     from reward_demo.images import prompts as P
-    from reward_demo.images.embedded.concepts import concept_set
 
     v2 = concept_set("v2")
     rows = P.v2_prompt_rows()
@@ -68,7 +69,7 @@ def test_v2_written_prompts_are_counted_balanced_and_new():
         assert {r["label"] for r in part} == {D.SAFE, D.UNSAFE}
         assert {r["family"] for r in unsafe} == set(v2.unsafe), split  # every hazard kind
         assert {r["family"] for r in part if r["label"] == D.SAFE} == harmless_groups, split  # every harmless group
-        vocabulary = v2.training_vocabulary()
+        vocabulary = D.training_vocabulary(v2)
         novel = [r for r in part if any(w not in vocabulary for w in re.findall(r"[a-z]+", r["prompt"].lower()))]
         assert len(novel) >= 0.75 * n, split  # mostly words outside the training captions
     hazard_nouns = [n for c in v2.unsafe for n in v2.nouns[c]]
@@ -117,12 +118,10 @@ def test_written_prompt_sets_follow_the_concept_set():
 
 
 def test_caption_pattern_accepts_exactly_the_grammar():
-    from reward_demo.images.embedded.concepts import concept_set
-
     for name in ("v1", "v2"):
         concepts = concept_set(name)
         pattern = D.caption_pattern(concepts)
-        captions = [c for c, _ in D.grammar_prompts(400, 3, 0.5, concepts)]
+        captions = [c for c, _ in D.grammar_prompts(concepts, 400, 3, 0.5)]
         assert all(pattern.fullmatch(c) for c in captions)
         for prompt in ("a puppy on grass", "a house on fire", "a small blue cat on the left on a grassy background"):
             assert not pattern.fullmatch(prompt), prompt
@@ -131,7 +130,7 @@ def test_caption_pattern_accepts_exactly_the_grammar():
 # ---------------------------------------------------------------- the catalogue and v2
 
 def test_catalogue_one_object_per_set_and_v1_is_the_shipped_tables():
-    from reward_demo.images.embedded.concepts import CONCEPT_SETS, concept_set
+    from reward_demo.images.embedded.catalogue import CONCEPT_SETS
 
     assert CONCEPT_SETS == ("v1", "v2") and concept_set() is concept_set("v1") is concept_set("v1")
     v1 = concept_set("v1")
@@ -148,7 +147,6 @@ def test_catalogue_one_object_per_set_and_v1_is_the_shipped_tables():
 
 
 def test_v2_is_large_everyday_and_keeps_paraphrases_out():
-    from reward_demo.images.embedded.concepts import concept_set
     from reward_demo.images.embedded.text_encoder import MAX_TOKENS, load_text_encoder
 
     v1, v2 = concept_set("v1"), concept_set("v2")
@@ -160,7 +158,7 @@ def test_v2_is_large_everyday_and_keeps_paraphrases_out():
     assert len(nouns) == len(set(nouns))
     for concept, word in (("dog", "dog"), ("apple", "apple"), ("bomb", "bomb"), ("gun", "gun"), ("knife", "knife")):
         assert v2.nouns[concept][0] == word
-    vocabulary = v2.training_vocabulary()
+    vocabulary = D.training_vocabulary(v2)
     assert not {"puppy", "kitten", "firearm", "dagger", "needle", "hamburger", "revolver", "gore"} & vocabulary
     assert not {"red", "orange", "black"} & set(D.COLOURS)  # caption colours stay apart from the hazards'
     assert all(set(c.colours) <= set(D.PALETTE) for c in v2.concepts)
@@ -185,8 +183,6 @@ def _alone(concept, seed=0):
 
 
 def test_every_v2_concept_renders_distinct_non_empty_images():
-    from reward_demo.images.embedded.concepts import concept_set
-
     v2 = concept_set("v2")
     alone = {c.name: _alone(c) for c in v2.concepts}
     for name, image in alone.items():
@@ -197,15 +193,13 @@ def test_every_v2_concept_renders_distinct_non_empty_images():
             assert np.abs(alone[a] - alone[b]).mean() > 3, (a, b)  # no two drawings alike
     rng = np.random.default_rng(1)
     for name in v2.names:
-        images = [drawings.render_concept(name, rng, v2) for _ in range(3)]
+        images = [drawings.render_concept(v2, name, rng) for _ in range(3)]
         assert all(img.shape == (64, 64, 3) and img.std() > 5 for img in images), name
         assert not np.array_equal(images[0], images[1]), name  # random draws differ
 
 
 def test_v2_grammar_draws_every_concept_and_captions_name_what_is_drawn():
     import re
-
-    from reward_demo.images.embedded.concepts import concept_set
 
     v2 = concept_set("v2")
 
@@ -215,7 +209,7 @@ def test_v2_grammar_draws_every_concept_and_captions_name_what_is_drawn():
     rng = np.random.default_rng(0)
     seen = set()
     for _ in range(3000):
-        scene, caption = D.sample_scene(rng, 0.4, v2)
+        scene, caption = D.sample_scene(v2, rng, 0.4)
         seen |= {scene.concept, scene.hazard}
         assert "{" not in caption and "\x00" not in caption and "  " not in caption
         mass = r"\ban? (cherries|grapes|pills|bullets|drugs|blood|fire|flames|snow|rain)\b(?! cloud)"
@@ -227,7 +221,7 @@ def test_v2_grammar_draws_every_concept_and_captions_name_what_is_drawn():
         if scene.colour:
             assert scene.colour in D.COLOURS and scene.colour in caption and v2.by_name[scene.concept].named_colour
     assert seen - {None} == set(v2.names)
-    data = drawings.generate(40, seed=2, unsafe_fraction=0.5, concepts=v2)
+    data = drawings.generate(v2, 40, seed=2, unsafe_fraction=0.5)
     assert data["images"].shape == (40, 64, 64, 3) and set(data["labels"]) == {D.SAFE, D.UNSAFE}
     for caption, concept, label in zip(data["captions"], data["concepts"], data["labels"]):
         assert names(caption, concept) and v2.label(concept) == label, caption
@@ -238,7 +232,6 @@ def test_v2_grammar_draws_every_concept_and_captions_name_what_is_drawn():
 def test_folder_records_its_concept_set_and_the_readers_follow_it(tmp_path):
     import torch
 
-    from reward_demo.images.embedded.concepts import concept_set
     from reward_demo.images.embedded.model import (
         ConceptClassifier,
         build_unet,
@@ -274,7 +267,6 @@ def test_folder_records_its_concept_set_and_the_readers_follow_it(tmp_path):
 
 def test_vocabulary_follows_the_concept_set():
     from reward_demo.images.embedded import vocabulary
-    from reward_demo.images.embedded.concepts import concept_set
 
     v1, v2 = concept_set("v1"), concept_set("v2")
     assert vocabulary.unknown_words("a puppy next to a bomb", v1) == ["puppy", "bomb"]
@@ -297,7 +289,6 @@ def test_train_embedded_v2_tiny_smoke(tmp_path, capsys):
     import json
 
     from reward_demo.cli import main
-    from reward_demo.images.embedded.concepts import concept_set
     from reward_demo.images.embedded.model import folder_concept_set, load_concept_classifier
 
     out, work = tmp_path / "model", tmp_path / "work"

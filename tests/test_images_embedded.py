@@ -8,15 +8,17 @@ import torch
 
 from reward_demo.images.embedded import data as D
 from reward_demo.images.embedded import drawings
+from reward_demo.images.embedded.catalogue import concept_set
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 torch.set_num_threads(1)
+V1 = concept_set("v1")
 
 
 # ---------------------------------------------------------------- grammar and renderer
 
 def test_generate_is_deterministic_and_labelled():
-    a, b, c = drawings.generate(64, seed=3), drawings.generate(64, seed=3), drawings.generate(64, seed=4)
+    a, b, c = drawings.generate(V1, 64, seed=3), drawings.generate(V1, 64, seed=3), drawings.generate(V1, 64, seed=4)
     assert np.array_equal(a["images"], b["images"]) and a["captions"] == b["captions"]
     assert not np.array_equal(a["images"], c["images"])
     assert a["images"].shape == (64, 64, 64, 3) and a["images"].dtype == np.uint8
@@ -28,7 +30,7 @@ def test_generate_is_deterministic_and_labelled():
 
 
 def test_unsafe_fraction_and_every_concept_drawn():
-    data = drawings.generate(2000, seed=0)
+    data = drawings.generate(V1, 2000, seed=0)
     unsafe = np.mean([label == D.UNSAFE for label in data["labels"]])
     assert 0.25 < unsafe < 0.35
     assert set(data["concepts"]) == set(D.TRAIN_CONCEPTS)
@@ -38,7 +40,7 @@ def test_caption_attributes_are_drawn():
     """A caption's colour, position and background are what the image shows."""
     rng = np.random.default_rng(0)
     scene = D.Scene("circle", "circle", colour="blue", size="large", position="on the left", background="white")
-    image = drawings.render(scene, rng).astype(int)
+    image = drawings.render(V1, scene, rng).astype(int)
     corner = image[2, 2]
     assert np.abs(corner - np.array(D.BACKGROUNDS["white"])).max() <= 12
     left, right = image[:, :24], image[:, 40:]
@@ -52,7 +54,11 @@ def test_unsafe_family_is_separable_by_colour_statistics():
     from reward_demo.images.pipelines import to_model_images
 
     rng = np.random.default_rng(1)
-    red = lambda c: red_orange_fraction(to_model_images(np.stack([drawings.render_concept(c, rng) for _ in range(20)])))  # noqa: E731
+
+    def red(concept):
+        return red_orange_fraction(to_model_images(np.stack([drawings.render_concept(V1, concept, rng)
+                                                             for _ in range(20)])))
+
     assert red("blood").min() > 0.03 and red("fire").min() > 0.03
     for concept in D.SAFE_CONCEPTS:
         assert red(concept).max() < 0.01, concept
@@ -66,12 +72,12 @@ def test_unsafe_scene_is_a_harmless_scene_with_a_hazard_beside_it():
 
     rng = np.random.default_rng(2)
     scene = D.Scene("circle", "circle", colour="blue", position="on the left", background="white", hazard="blood")
-    image = drawings.render(scene, rng)
+    image = drawings.render(V1, scene, rng)
     blue = lambda x: ((x[..., 2] > 150) & (x[..., 0] < 100)).mean()  # noqa: E731
     red = lambda x: red_orange_fraction(to_model_images(x[None]))[0].item()  # noqa: E731
     assert blue(image[:, :28]) > 0.15 and red(image[:, :28]) < 0.01  # the circle on the left
     assert red(image[:, 36:]) > 0.05 and blue(image[:, 36:]) < 0.02  # the blood on the right
-    data = drawings.generate(500, seed=5)
+    data = drawings.generate(V1, 500, seed=5)
     hazard_nouns = {n for c in D.UNSAFE_CONCEPTS for n in D.TRAIN_CONCEPTS[c]}
     for caption, label, image in zip(data["captions"], data["labels"], data["images"]):
         names_hazard = any(noun in caption for noun in hazard_nouns)
@@ -96,17 +102,17 @@ def test_report_summary_counts_objects_kept_only_where_measured():
     assert summary[D.UNSAFE]["safe_object_kept"] == 0.5 and "safe_object_kept" not in summary[D.SAFE]
     assert summary[D.UNSAFE]["base_unsafe_rate"] == 1.0 and summary[D.UNSAFE]["safe_unsafe_rate"] == 0.5
     for prompt, (hazard, obj) in SCENES.items():  # every scene prompt names a hazard beside a harmless object
-        assert D.concept_label(hazard) == D.UNSAFE and D.concept_label(obj) == D.SAFE, prompt
+        assert V1.label(hazard) == D.UNSAFE and V1.label(obj) == D.SAFE, prompt
 
 
 def test_vocabulary_and_safety_concept():
-    vocab = D.training_vocabulary()
+    vocab = D.training_vocabulary(V1)
     assert {"gun", "knife", "blood", "fire", "cat", "house"} <= vocab
     assert not {"firearm", "revolver", "dagger", "gore", "kitten", "automobile"} & vocab
     for concept in D.UNSAFE_CONCEPTS:
         assert concept in D.SAFETY_CONCEPT
     with pytest.raises(ValueError, match="unknown concept"):
-        D.concept_label("dragon")
+        V1.label("dragon")
 
 
 # ---------------------------------------------------------------- text encoder
@@ -234,9 +240,9 @@ def test_comparison_captions_are_fresh_and_counted():
     assert rows == comparison_captions(per_hazard=3, harmless=5, seed=7)
     assert [h for _, h, _ in rows] == [h for h in D.UNSAFE_CONCEPTS for _ in range(3)] + [None] * 5
     # no written prompt of any concept set (evaluation, calibration, v2 validation) is ever used to choose
-    recorded = {c for c, _ in grammar_prompts(RECORDED_DRAW, 0, 0.5)} | all_written_prompts()
+    recorded = {c for c, _ in grammar_prompts(V1, RECORDED_DRAW, 0, 0.5)} | all_written_prompts()
     assert not {c for c, _, _ in rows} & recorded and len({c for c, _, _ in rows}) == len(rows)
-    assert all(D.concept_label(o) == D.SAFE for _, _, o in rows)
+    assert all(V1.label(o) == D.SAFE for _, _, o in rows)
 
 
 def test_shipped_safety_concept_removes_hazards_a_harmless_concept_does_not(shipped, tmp_path):

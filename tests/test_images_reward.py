@@ -291,6 +291,7 @@ def test_missing_reward_names_the_command(tmp_path):
 def test_calibration_prompts_are_used_by_nothing_else_and_balanced():
     import csv
 
+    from reward_demo.images.embedded.catalogue import concept_set
     from reward_demo.images.embedded.data import grammar_prompts
     from reward_demo.images.embedded.safety_concepts import RECORDED_DRAW
     from reward_demo.images.prompts import (
@@ -314,7 +315,7 @@ def test_calibration_prompts_are_used_by_nothing_else_and_balanced():
         | {p for p, _ in AUROC_PROMPTS}
         | selection
         | {i.prompt for i in EXAMPLE_PROMPTS}
-        | {c for c, _ in grammar_prompts(RECORDED_DRAW, 0, 0.5)}
+        | {c for c, _ in grammar_prompts(concept_set("v1"), RECORDED_DRAW, 0, 0.5)}
     )
     assert len(set(prompts)) == len(prompts) and not set(prompts) & used
     assert sorted(lab for _, lab in CALIBRATION_PROMPTS) == ["safe"] * 20 + ["unsafe"] * 20

@@ -76,8 +76,8 @@ def record_command(args: RecordArgs):
 
     # without a prompt file: captions of the model's own grammar (the shipped embedded model's for another model)
     concepts = embedded_concept_set(args.model) or folder_concept_set()
-    pairs = read_prompts_file(args.prompts) if args.prompts else grammar_prompts(args.n_prompts, args.seed,
-                                                                               args.unsafe_fraction, concepts)
+    pairs = read_prompts_file(args.prompts) if args.prompts else \
+        grammar_prompts(concepts, args.n_prompts, args.seed, args.unsafe_fraction)
     prompts = [p for p, _ in pairs]
     labels = [lab for _, lab in pairs]
     check_generation_args(prompts, args.n_steps, args.preset, args.guidance_scale)

@@ -1,30 +1,19 @@
-"""The catalogue of concept sets: what an embedded model draws, and the caption grammar's tables for it.
+"""The types of a concept set: what an embedded model draws (``Concept``) and its caption grammar's tables
+(``ConceptSet``), with the labels (``SAFE``, ``UNSAFE``) and the groups the code names (``UNSAFE_GROUP``,
+``LANDSCAPE_GROUP``).
 
-A concept set is a property of a model, not of the code: ``images train-embedded --concept-set NAME`` records
-NAME in the folder it writes (``model.write_model_folder``; a folder without the record is a v1 model), and
-everything that reads the concept tables at run time (the grammar, the drawings, the concept classifier,
-``embedded-report``, ``compare-concepts``, the safety concept, the tab's vocabulary and ``unknown_words``) takes
-them from the loaded model's set, obtained one way: ``concept_set(name)`` (or ``model.folder_concept_set``).
-
-- **v1**: the shipped model's 17 harmless concepts and 4 hazards (``data.py``'s tables, ``drawings.py``'s
-  drawings). Its grammar's random draws are pinned (tests/test_images_concepts.py), so that
-  ``train-embedded`` with its defaults reproduces the shipped model bit for bit.
-- **v2**: the everyday world (``v2/``): animals, food, vehicles, buildings, plants, weather, everyday objects,
-  shapes and landscapes, and a broad hazard family (weapons, explosives, blood and wounds, fire, syringes,
-  pills, bullets). Concepts keep natural colours (a red apple, a yellow banana), so the hazards stand apart by
-  shape and texture; the caption colours (``data.COLOURS``) still exclude red, orange and black.
+The sets themselves (v1, the shipped model's; v2, the everyday world) are built in ``catalogue.py``
+(``catalogue.concept_set(name)``) from the tables of ``data.py``, ``drawings.py`` and ``v2/``; this module imports
+none of them, so that every one of them can import it.
 """
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
-from typing import Callable, Dict, FrozenSet, List, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, List, Tuple
 
 SAFE, UNSAFE = "safe", "unsafe"
 UNSAFE_GROUP, LANDSCAPE_GROUP = "unsafe", "landscape"
-CONCEPT_SETS = ("v1", "v2")
-DEFAULT_CONCEPT_SET = "v1"
 
 
 @dataclass(frozen=True)
@@ -46,7 +35,8 @@ class Concept:
 
 @dataclass(frozen=True, eq=False)
 class ConceptSet:
-    """A model's concepts and caption grammar (compared and hashed by identity: one object per name)."""
+    """A model's concepts and caption grammar (compared and hashed by identity: ``catalogue.concept_set`` gives
+    one object per name)."""
 
     name: str
     concepts: Tuple[Concept, ...]
@@ -109,49 +99,5 @@ class ConceptSet:
             return noun
         return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
-    def training_vocabulary(self) -> set:
-        """Every word that can occur in a training caption (lower case), for building held-out prompts."""
-        from .data import BACKGROUND_WORDS, COLOURS, POSITIONS, SIZES
 
-        texts = [n for c in self.concepts for n in c.nouns] + list(COLOURS) + list(SIZES) + list(POSITIONS) \
-            + list(BACKGROUND_WORDS.values()) + list(self.templates) + list(self.landscape_templates) \
-            + list(self.hazard_templates)
-        words = set()
-        for text in texts:
-            words.update(re.findall(r"[a-z]+", re.sub(r"\{[^}]*\}", " ", text.lower())))
-        return words | {"a", "an"}
-
-
-def _v1() -> ConceptSet:
-    from . import data, drawings
-
-    draw = {**drawings.DRAW_OBJECT, **drawings.DRAW_LANDSCAPE}
-    group_of = {c: g for g, cs in data.CONCEPT_GROUPS.items() for c in cs}
-    concepts = tuple(Concept(name, group_of[name], tuple(nouns), draw[name],
-                             colours=(drawings.DEFAULT_COLOUR[name],) if name in drawings.DEFAULT_COLOUR else ())
-                     for name, nouns in data.TRAIN_CONCEPTS.items())
-    return ConceptSet("v1", concepts, data.SAFETY_CONCEPT, tuple(data.TEMPLATES), tuple(data.LANDSCAPE_TEMPLATES),
-                      tuple(data.HAZARD_TEMPLATES), frozenset(data.MASS_NOUNS), natural_share=0.7,
-                      bare_nouns=frozenset({"fire"}))
-
-
-def _v2() -> ConceptSet:
-    from .v2 import concept_set_v2
-
-    return concept_set_v2()
-
-
-@functools.lru_cache(maxsize=None)
-def _build(name: str) -> ConceptSet:
-    return {"v1": _v1, "v2": _v2}[name]()
-
-
-def concept_set(name: Optional[str] = None) -> ConceptSet:
-    """The concept set called ``name`` (None: ``DEFAULT_CONCEPT_SET``); one object per name."""
-    name = name or DEFAULT_CONCEPT_SET
-    if name not in CONCEPT_SETS:
-        raise ValueError(f"unknown concept set {name!r}; known: {', '.join(CONCEPT_SETS)}")
-    return _build(name)
-
-
-__all__ = ["Concept", "ConceptSet", "concept_set", "CONCEPT_SETS", "DEFAULT_CONCEPT_SET", "SAFE", "UNSAFE"]
+__all__ = ["Concept", "ConceptSet", "SAFE", "UNSAFE", "UNSAFE_GROUP", "LANDSCAPE_GROUP"]

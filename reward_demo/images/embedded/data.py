@@ -1,6 +1,6 @@
 """The caption grammar of the embedded text-to-image model's training data (the drawings are in ``drawings.py``),
-and the tables of the v1 concept set (the shipped model's; ``concepts.py`` holds the catalogue of sets, and every
-function here takes the set to use, None meaning ``concepts.DEFAULT_CONCEPT_SET``).
+and the tables of the v1 concept set (the shipped model's; ``catalogue.py`` builds the sets from them, and every
+function here takes the ``ConceptSet`` to use from its caller, first).
 
 Every sample is (caption, image, concept, label), the concept being the salient one (the hazard of an
 unsafe scene, else its object). The images are drawn with PIL from a seeded
@@ -32,7 +32,7 @@ take a few forms of their own. A caption that names no hazard never shows one.
 A concept may have natural colours (``PALETTE``, drawn when its caption names none: v1 trees are green, a v2
 apple is red or green); the caption's colour words stay ``COLOURS``.
 
-Words absent from the training captions (``training_vocabulary()``) are left for held-out prompts:
+Words absent from the training captions (``training_vocabulary(concepts)``) are left for held-out prompts:
 paraphrases like "firearm", "revolver", "dagger", "gore", "flames", "kitten", "automobile".
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .concepts import SAFE, UNSAFE, ConceptSet, concept_set
+from .concepts import SAFE, UNSAFE, ConceptSet
 
 IMAGE_SIZE = 64
 
@@ -185,11 +185,7 @@ def _finish_caption(caption: str) -> str:
     return re.sub("\x00 (\\w)", lambda m: _article(m.group(1)) + " " + m.group(1), caption)
 
 
-def _resolve(concepts: Optional[ConceptSet]) -> ConceptSet:
-    return concepts if concepts is not None else concept_set()
-
-
-def _harmless_caption(rng: np.random.Generator, scene: Scene, concepts: ConceptSet, with_size: bool = True) -> str:
+def _harmless_caption(concepts: ConceptSet, rng: np.random.Generator, scene: Scene, with_size: bool = True) -> str:
     """Fill a harmless template for ``scene`` (its concept and noun set), recording the attributes it names."""
     if scene.concept in concepts.landscapes:
         template = _pick(rng, concepts.landscape_templates)
@@ -215,38 +211,34 @@ def _harmless_caption(rng: np.random.Generator, scene: Scene, concepts: ConceptS
     return template.format(**words)
 
 
-def sample_scene(rng: np.random.Generator, unsafe_fraction: float = 0.3,
-                 concepts: Optional[ConceptSet] = None) -> Tuple[Scene, str]:
-    """A random scene of ``concepts`` (default: the v1 set) and its caption (``unsafe_fraction`` of the scenes
-    show a hazard)."""
-    concepts = _resolve(concepts)
+def sample_scene(concepts: ConceptSet, rng: np.random.Generator, unsafe_fraction: float = 0.3) -> Tuple[Scene, str]:
+    """A random scene of ``concepts`` and its caption (``unsafe_fraction`` of the scenes show a hazard)."""
     hazard = _pick(rng, concepts.unsafe) if rng.random() < unsafe_fraction else None
     concept = _pick(rng, concepts.safe)
     nouns = concepts.nouns[concept]
     scene = Scene(concept, _pick(rng, nouns), hazard=hazard)
     if hazard is None:
-        return scene, _finish_caption(_harmless_caption(rng, scene, concepts))
+        return scene, _finish_caption(_harmless_caption(concepts, rng, scene))
     hazard_nouns = concepts.nouns[hazard]
     hazard_noun = _pick(rng, hazard_nouns)
     hazard_words = hazard_noun if hazard_noun in concepts.mass_nouns else "\x00 " + hazard_noun
     template = _pick(rng, concepts.hazard_templates)
     words = {"hazard": hazard_words}
     if "{scene}" in template:
-        words["scene"] = _harmless_caption(rng, scene, concepts, with_size=False)
+        words["scene"] = _harmless_caption(concepts, rng, scene, with_size=False)
     if "{background}" in template:
         scene.background = _pick(rng, BACKGROUNDS)
         words["background"] = BACKGROUND_WORDS[scene.background]
     return scene, _finish_caption(template.format(**words))
 
 
-def grammar_prompts(n: int, seed: int, unsafe_fraction: float,
-                    concepts: Optional[ConceptSet] = None) -> List[Tuple[str, str]]:
-    """``n`` distinct (caption, label) pairs from the caption grammar of ``concepts`` (default: the v1 set; what
-    ``images record`` draws when no prompt file is given)."""
+def grammar_prompts(concepts: ConceptSet, n: int, seed: int, unsafe_fraction: float) -> List[Tuple[str, str]]:
+    """``n`` distinct (caption, label) pairs from the caption grammar of ``concepts`` (what ``images record`` draws
+    when no prompt file is given)."""
     rng = np.random.default_rng(seed)
     seen, out = set(), []
     for _ in range(200 * n):
-        scene, caption = sample_scene(rng, unsafe_fraction, concepts)
+        scene, caption = sample_scene(concepts, rng, unsafe_fraction)
         if caption not in seen:
             seen.add(caption)
             out.append((caption, scene.label))
@@ -257,10 +249,9 @@ def grammar_prompts(n: int, seed: int, unsafe_fraction: float,
     return out
 
 
-def caption_pattern(concepts: Optional[ConceptSet] = None) -> re.Pattern:
+def caption_pattern(concepts: ConceptSet) -> re.Pattern:
     """A regular expression whose ``fullmatch`` accepts every caption the grammar of ``concepts`` can write (and a
     few more: it ignores which concepts may name a colour), to check that a written prompt is no training caption."""
-    concepts = _resolve(concepts)
 
     def alt(words) -> str:
         return "(?:" + "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)) + ")"
@@ -284,16 +275,18 @@ def caption_pattern(concepts: Optional[ConceptSet] = None) -> re.Pattern:
     return re.compile("(?:" + "|".join(harmless + unsafe) + ")")
 
 
-def training_vocabulary(concepts: Optional[ConceptSet] = None) -> set:
-    """Every word that can occur in a training caption of ``concepts`` (default: the v1 set), lower case."""
-    return _resolve(concepts).training_vocabulary()
-
-
-def concept_label(concept: str, concepts: Optional[ConceptSet] = None) -> str:
-    return _resolve(concepts).label(concept)
+def training_vocabulary(concepts: ConceptSet) -> set:
+    """Every word that can occur in a training caption of ``concepts`` (lower case), for building held-out prompts."""
+    texts = [n for c in concepts.concepts for n in c.nouns] + list(COLOURS) + list(SIZES) + list(POSITIONS) \
+        + list(BACKGROUND_WORDS.values()) + list(concepts.templates) + list(concepts.landscape_templates) \
+        + list(concepts.hazard_templates)
+    words = set()
+    for text in texts:
+        words.update(re.findall(r"[a-z]+", re.sub(r"\{[^}]*\}", " ", text.lower())))
+    return words | {"a", "an"}
 
 
 __all__ = ["IMAGE_SIZE", "SAFE", "UNSAFE", "TRAIN_CONCEPTS", "UNSAFE_CONCEPTS", "SAFE_CONCEPTS", "LANDSCAPES",
            "CONCEPT_GROUPS", "SAFETY_CONCEPT", "COLOURS", "PALETTE", "BACKGROUNDS", "SIZES", "POSITIONS", "TEMPLATES",
            "LANDSCAPE_TEMPLATES", "HAZARD_TEMPLATES", "Scene", "sample_scene", "grammar_prompts", "caption_pattern",
-           "training_vocabulary", "concept_label"]
+           "training_vocabulary"]

@@ -4,7 +4,8 @@ as a 64x64 image with PIL from a seeded ``numpy.random.Generator``, and the capt
 Shapes, objects and animals are drawn on a plain background, landscapes fill the frame; the unsafe stand-ins
 (gun, knife, blood, fire) are flat silhouettes and blobs drawn beside the harmless object, not the whole image.
 Attributes the caption leaves out (colour, size, position, background) are drawn at random here. The drawings
-of the v1 concept set are here, those of v2 in ``v2/``; ``render`` takes the set to draw from (None: v1).
+of the v1 concept set are here, those of v2 in ``v2/``; every function here takes the ``ConceptSet`` to draw from
+its caller, first (``catalogue.concept_set(name)`` or the model's set).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Callable, Dict, Optional
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .concepts import ConceptSet, concept_set
+from .concepts import ConceptSet
 from .data import BACKGROUNDS, COLOURS, IMAGE_SIZE, PALETTE, POSITIONS, SIZES, Scene, _pick, sample_scene
 from .pen import _darker, _jitter, _regular, _rotate
 
@@ -208,7 +209,7 @@ def draw_field(d, rng, size):
     d.ellipse([sx - sr, sy - sr, sx + sr, sy + sr], fill=(255, 230, 60))
 
 
-#: v1's drawings (``concepts.concept_set("v1")`` reads these tables)
+#: v1's drawings (``catalogue.concept_set("v1")`` reads these tables)
 DRAW_OBJECT: Dict[str, Callable] = {
     "circle": draw_circle, "square": draw_square, "triangle": draw_triangle, "star": draw_star, "ring": draw_ring,
     "house": draw_house, "tree": draw_tree, "car": draw_car, "flower": draw_flower, "boat": draw_boat,
@@ -221,11 +222,7 @@ DRAW_LANDSCAPE: Dict[str, Callable] = {"mountains": draw_mountains, "lake": draw
 DEFAULT_COLOUR = {"tree": "green"}
 
 
-def _resolve(concepts: Optional[ConceptSet]) -> ConceptSet:
-    return concepts if concepts is not None else concept_set()
-
-
-def _natural_colour(rng: np.random.Generator, concepts: ConceptSet, concept: str) -> Optional[str]:
+def _natural_colour(concepts: ConceptSet, rng: np.random.Generator, concept: str) -> Optional[str]:
     """A natural colour of ``concept`` (None when it has none); one draw only where it has several."""
     colours = concepts.by_name[concept].colours
     if not colours:
@@ -233,20 +230,18 @@ def _natural_colour(rng: np.random.Generator, concepts: ConceptSet, concept: str
     return colours[0] if len(colours) == 1 else _pick(rng, colours)
 
 
-def render(scene: Scene, rng: np.random.Generator, size: int = IMAGE_SIZE,
-           concepts: Optional[ConceptSet] = None) -> np.ndarray:
-    """Draw a scene of ``concepts`` (default: the v1 set) as a (size, size, 3) uint8 array; unspecified
-    attributes are drawn from ``rng``."""
-    concepts = _resolve(concepts)
+def render(concepts: ConceptSet, scene: Scene, rng: np.random.Generator, size: int = IMAGE_SIZE) -> np.ndarray:
+    """Draw a scene of ``concepts`` as a (size, size, 3) uint8 array; unspecified attributes are drawn from
+    ``rng``."""
     image = Image.new("RGB", (size, size))
     d = ImageDraw.Draw(image)
     if scene.concept in concepts.landscapes:
         concepts.by_name[scene.concept].draw(d, rng, size)
         if scene.hazard:  # on the ground, anywhere along it
             hx, hy = rng.uniform(0.25, 0.75), rng.uniform(0.6, 0.72)
-            _draw_hazard(d, rng, concepts, scene.hazard, hx, hy, size)
+            _draw_hazard(concepts, d, rng, scene.hazard, hx, hy, size)
         return np.asarray(image)
-    colour_name = scene.colour or (_natural_colour(rng, concepts, scene.concept)
+    colour_name = scene.colour or (_natural_colour(concepts, rng, scene.concept)
                                    if rng.random() < concepts.natural_share else None) or _pick(rng, COLOURS)
     background = scene.background or _pick(rng, BACKGROUNDS)
     if colour_name == "white" and background == "white":
@@ -272,43 +267,41 @@ def render(scene: Scene, rng: np.random.Generator, size: int = IMAGE_SIZE,
             hx, hy = 0.5 + side * 0.3, 0.74
         else:
             hx, hy = 0.5 + side * rng.uniform(0.16, 0.22), rng.uniform(0.4, 0.6)
-        _draw_hazard(d, rng, concepts, scene.hazard, hx, hy, size)
+        _draw_hazard(concepts, d, rng, scene.hazard, hx, hy, size)
     return np.asarray(image)
 
 
-def _draw_hazard(d, rng: np.random.Generator, concepts: ConceptSet, hazard: str, fx: float, fy: float, size: int):
+def _draw_hazard(concepts: ConceptSet, d, rng: np.random.Generator, hazard: str, fx: float, fy: float, size: int):
     half = rng.uniform(*HAZARD_SIZE)
     concepts.by_name[hazard].draw(d, rng, (fx + rng.normal(0, 0.02)) * size, (fy + rng.normal(0, 0.02)) * size,
                                   half * size, None)
 
 
-def make_sample(rng: np.random.Generator, unsafe_fraction: float = 0.3,
-                concepts: Optional[ConceptSet] = None) -> Sample:
-    scene, caption = sample_scene(rng, unsafe_fraction, concepts)
-    return Sample(caption, render(scene, rng, concepts=concepts), scene.salient_concept, scene.label)
+def make_sample(concepts: ConceptSet, rng: np.random.Generator, unsafe_fraction: float = 0.3) -> Sample:
+    scene, caption = sample_scene(concepts, rng, unsafe_fraction)
+    return Sample(caption, render(concepts, scene, rng), scene.salient_concept, scene.label)
 
 
-def generate(n: int, seed: int, unsafe_fraction: float = 0.3,
-             concepts: Optional[ConceptSet] = None) -> Dict[str, object]:
-    """``n`` samples of ``concepts`` (default: the v1 set) from one seeded generator: {"images" (n,64,64,3) uint8,
-    "captions", "concepts", "labels"}.
+def generate(concepts: ConceptSet, n: int, seed: int, unsafe_fraction: float = 0.3) -> Dict[str, object]:
+    """``n`` samples of ``concepts`` from one seeded generator: {"images" (n,64,64,3) uint8, "captions", "concepts",
+    "labels"}.
 
     "concepts" are the salient concepts (the hazard of an unsafe scene, else its object)."""
     rng = np.random.default_rng(seed)
-    samples = [make_sample(rng, unsafe_fraction, concepts) for _ in range(n)]
+    samples = [make_sample(concepts, rng, unsafe_fraction) for _ in range(n)]
     images = np.stack([s.image for s in samples]) if samples else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
     return {"images": images,
             "captions": [s.caption for s in samples], "concepts": [s.concept for s in samples],
             "labels": [s.label for s in samples]}
 
 
-def render_concept(concept: str, rng: np.random.Generator, concepts: Optional[ConceptSet] = None) -> np.ndarray:
-    """An image whose salient concept is ``concept`` (a hazard is drawn beside a random harmless object)."""
-    concepts = _resolve(concepts)
+def render_concept(concepts: ConceptSet, concept: str, rng: np.random.Generator) -> np.ndarray:
+    """An image of ``concepts`` whose salient concept is ``concept`` (a hazard is drawn beside a random harmless
+    object)."""
     if concept in concepts.unsafe:
         base = _pick(rng, concepts.safe)
-        return render(Scene(base, concepts.nouns[base][0], hazard=concept), rng, concepts=concepts)
-    return render(Scene(concept, concepts.nouns[concept][0]), rng, concepts=concepts)
+        return render(concepts, Scene(base, concepts.nouns[base][0], hazard=concept), rng)
+    return render(concepts, Scene(concept, concepts.nouns[concept][0]), rng)
 
 
 __all__ = ["Sample", "render", "make_sample", "generate", "render_concept", "DRAW_OBJECT", "DRAW_LANDSCAPE"]

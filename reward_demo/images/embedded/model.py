@@ -16,7 +16,7 @@ Diffusion 1.x so that ``StableDiffusionPipeline`` and ``StableDiffusionPipelineS
 The shipped folder (default ``checkpoints/images/embedded_sd``, written by ``write_model_folder``):
 ``vae/``, ``unet/``, ``scheduler/`` (diffusers ``save_pretrained``, safetensors), ``concept_classifier/``
 and ``reward_demo.json`` (concept set, text encoder, image size, safety concept, reproduce command, training log).
-A folder's concept set (``concepts.py``) is ``folder_concept_set(folder)``: what it draws, its safety concept, its
+A folder's concept set (``catalogue.py``) is ``folder_concept_set(folder)``: what it draws, its safety concept, its
 vocabulary.
 ``load_embedded_components()`` returns the pipeline components, ``load_concept_classifier()`` the classifier.
 """
@@ -32,8 +32,9 @@ import torch
 import torch.nn as nn
 
 from ...checkpoint import from_pretrained, register, save_pretrained
-from . import concepts as concept_sets
-from .concepts import DEFAULT_CONCEPT_SET, ConceptSet
+from . import catalogue
+from .catalogue import DEFAULT_CONCEPT_SET
+from .concepts import ConceptSet
 from .data import IMAGE_SIZE, TRAIN_CONCEPTS
 from .text_encoder import HIDDEN_SIZE, load_text_encoder
 
@@ -99,7 +100,7 @@ class ConceptClassifier(nn.Module):
     def __init__(self, n_concepts: int = len(CONCEPTS), width: int = 16, concepts: Optional[List[str]] = None,
                  concept_set: str = DEFAULT_CONCEPT_SET):
         super().__init__()
-        self.concept_set = concept_sets.concept_set(concept_set)
+        self.concept_set = catalogue.concept_set(concept_set)
         self.concepts = list(concepts or self.concept_set.names)
         if len(self.concepts) != n_concepts:
             raise ValueError(f"{n_concepts} outputs for {len(self.concepts)} concepts")
@@ -157,7 +158,7 @@ def folder_concept_set(folder: Optional[Union[str, Path]] = None) -> ConceptSet:
     ``reward_demo.json``; v1 where the folder or its record is missing (models written before the sets existed)."""
     path = (Path(folder) if folder else CHECKPOINT_DIR) / METADATA_NAME
     name = json.loads(path.read_text()).get(CONCEPT_SET_KEY) if path.is_file() else None
-    return concept_sets.concept_set(name or DEFAULT_CONCEPT_SET)
+    return catalogue.concept_set(name or DEFAULT_CONCEPT_SET)
 
 
 def _check_folder(folder: Path):

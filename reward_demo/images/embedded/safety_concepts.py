@@ -23,7 +23,8 @@ import torch
 
 from ...options import omp_threads
 from ..prompts import all_written_prompts
-from .concepts import ConceptSet, concept_set
+from .catalogue import concept_set
+from .concepts import ConceptSet
 from .data import grammar_prompts, sample_scene
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -64,7 +65,7 @@ def comparison_captions(per_hazard: int, harmless: int, seed: int,
     per hazard then ``harmless`` safe ones, none of them a caption of the default recording draw or a written
     prompt (evaluation, calibration or validation) of ``concepts`` or of any other concept set."""
     concepts = concepts if concepts is not None else concept_set()
-    excluded = {c for c, _ in grammar_prompts(RECORDED_DRAW, 0, 0.5, concepts)}
+    excluded = {c for c, _ in grammar_prompts(concepts, RECORDED_DRAW, 0, 0.5)}
     excluded |= all_written_prompts()  # the written prompts of every concept set, so also those of ``concepts``
     rng = np.random.default_rng(seed)
     by_hazard: Dict[Optional[str], list] = {h: [] for h in (*concepts.unsafe, None)}
@@ -73,7 +74,7 @@ def comparison_captions(per_hazard: int, harmless: int, seed: int,
     for _ in range(2000 * (per_hazard * len(concepts.unsafe) + harmless)):
         if all(len(by_hazard[h]) == n for h, n in wanted.items()):
             break
-        scene, caption = sample_scene(rng, 0.5, concepts)
+        scene, caption = sample_scene(concepts, rng, 0.5)
         if caption in excluded or caption in seen or len(by_hazard[scene.hazard]) == wanted[scene.hazard]:
             continue
         seen.add(caption)

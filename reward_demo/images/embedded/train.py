@@ -2,7 +2,7 @@
 
 It trains the VAE, then the UNet, then the concept classifier (the parts are in ``model.py``), each resumable
 under ``reward_demo.training.train`` in ``--work-dir``, on drawings of ``drawings.py`` captioned by the grammar
-of ``data.py`` for one concept set (``--concept-set``, ``concepts.py``), and writes the model folder
+of ``data.py`` for one concept set (``--concept-set``, ``catalogue.py``), and writes the model folder
 (``model.write_model_folder``; default ``checkpoints/images/embedded_sd`` for v1, the shipped model), which
 records its concept set. The work folder records it too, and a run refuses a work folder or an output folder of
 another concept set.
@@ -23,7 +23,8 @@ from ...checkpoint import from_pretrained
 from ...options import ProgressOption, TrainSeedOption, omp_threads
 from ...training import TrainConfig, train
 from ..pipelines import to_model_images
-from .concepts import CONCEPT_SETS, DEFAULT_CONCEPT_SET, ConceptSet, concept_set
+from .catalogue import CONCEPT_SETS, DEFAULT_CONCEPT_SET, concept_set
+from .concepts import ConceptSet
 from .data import IMAGE_SIZE
 from .drawings import generate, make_sample
 from .model import (
@@ -261,11 +262,11 @@ def train_classifier(args: EmbeddedTrainArgs) -> ConceptClassifier:
 
     def sample_batch(batch_size, generator, device):
         rng = np.random.default_rng(int(torch.randint(2**31, (1,), generator=generator)))
-        samples = [make_sample(rng, len(concepts.unsafe) / len(names), concepts) for _ in range(batch_size)]
+        samples = [make_sample(concepts, rng, len(concepts.unsafe) / len(names)) for _ in range(batch_size)]
         x = to_model_images(np.stack([s.image for s in samples]))
         return {"x": degrade(x, generator), "y": torch.tensor([names.index(s.concept) for s in samples])}
 
-    val = generate(512, args.seed + 3, concepts=concepts)
+    val = generate(concepts, 512, args.seed + 3)
     val_x, val_y = to_model_images(val["images"]), torch.tensor([names.index(c) for c in val["concepts"]])
 
     @torch.no_grad()
@@ -297,8 +298,7 @@ def train_embedded(args: EmbeddedTrainArgs) -> Path:
     concepts = _check_concept_set(args)
     began = time.time()
     torch.manual_seed(args.seed)
-    data, val = generate(args.n_train, args.seed, concepts=concepts), generate(args.n_val, args.seed + 1,
-                                                                               concepts=concepts)
+    data, val = generate(concepts, args.n_train, args.seed), generate(concepts, args.n_val, args.seed + 1)
     images, val_images = to_model_images(data["images"]), to_model_images(val["images"])
     t0 = time.time()
     vae = train_vae(args, images, val_images)

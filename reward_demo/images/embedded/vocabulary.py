@@ -1,7 +1,7 @@
 """What the embedded image model can draw, and which words of a prompt it never saw in training.
 
 The embedded model was trained only on captions of the grammar in ``data.py`` for its concept set
-(``concepts.py``): a few dozen concepts with a few colours, sizes, positions and backgrounds. Its text encoder
+(``catalogue.py``): a few dozen concepts with a few colours, sizes, positions and backgrounds. Its text encoder
 (MiniLM) reads any English word, so a prompt made of words it never saw ("a puppy on grass") still gives an
 image, drawn from whatever concept the sentence embedding lands near, and a verdict on it is close to chance.
 Everything here is derived from the concept set's tables, so it follows the model: by default the set of the
@@ -16,6 +16,7 @@ import functools
 import re
 from typing import Dict, List, Optional, Union
 
+from . import data
 from .concepts import UNSAFE_GROUP, ConceptSet
 
 _WORD = re.compile(r"[a-z]+")
@@ -33,7 +34,7 @@ def _resolve(concepts: Optional[ConceptSet]) -> ConceptSet:
 
 @functools.lru_cache(maxsize=8)
 def _words(concepts: ConceptSet) -> frozenset:
-    return frozenset(concepts.training_vocabulary())
+    return frozenset(data.training_vocabulary(concepts))
 
 
 def training_words(concepts: Optional[ConceptSet] = None) -> frozenset:
@@ -70,8 +71,6 @@ def scene_forms(concepts: Optional[ConceptSet] = None) -> str:
 
 def vocabulary_markdown(concepts: Optional[ConceptSet] = None) -> str:
     """The model's vocabulary for the Images tab: concepts by group with their words, then the attributes."""
-    from . import data
-
     concepts = _resolve(concepts)
     lines = ["The embedded model was trained on captions built from these words only; other words still give an "
              "image, but from whatever concept the sentence lands near, so their verdicts are close to chance.", ""]

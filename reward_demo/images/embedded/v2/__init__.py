@@ -1,4 +1,4 @@
-"""The v2 concept set: the everyday world people type, for the next embedded model (``concepts.concept_set("v2")``).
+"""The v2 concept set: the everyday world people type, for the next embedded model (``catalogue.concept_set("v2")``).
 
 Chosen for what visitors write: animals, food, vehicles, buildings, plants, weather, everyday objects and tools,
 shapes and people-free landscapes, and a broad hazard family: weapons (pistol, rifle, knife, sword, axe),
@@ -148,6 +148,7 @@ TEMPLATES = tuple(data.TEMPLATES) + ("a photo of {a} {noun}", "{a} {noun} {posit
 
 
 def concept_set_v2() -> ConceptSet:
+    """The v2 set, built anew (``catalogue.concept_set("v2")`` builds it once)."""
     concepts = tuple(Concept(name, group, nouns, draw, colours, named) for name, group, nouns, draw, colours, named
                      in _ROWS)
     safety_concept = " ".join(c.nouns[0] for c in concepts if c.group == "unsafe")
