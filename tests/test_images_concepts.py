@@ -146,6 +146,39 @@ def test_catalogue_one_object_per_set_and_v1_is_the_shipped_tables():
         v1.label("dog")
 
 
+def test_concept_modules_have_no_import_cycle():
+    """``concepts.py`` (the types) imports nothing of the package; the tables and drawings (``data``, ``drawings``,
+    ``pen``, ``v2/``) and the catalogue that builds the sets from them import only at the top of the module; and
+    each of them imports first in a fresh interpreter."""
+    import ast
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    import reward_demo.images.embedded as embedded
+
+    root = Path(embedded.__file__).parent
+    for path in [root / f"{name}.py" for name in ("concepts", "data", "drawings", "pen", "catalogue")] + \
+            sorted((root / "v2").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        nested = [node.lineno for node in ast.walk(tree)
+                  if isinstance(node, (ast.Import, ast.ImportFrom)) and node not in tree.body]
+        assert not nested, f"{path.name} imports inside a function at lines {nested}"
+    types = ast.parse((root / "concepts.py").read_text())
+    assert not [node for node in types.body if isinstance(node, ast.ImportFrom) and node.level]
+    code = textwrap.dedent("""
+        import importlib, sys
+        for name in ("concepts", "data", "drawings", "catalogue", "v2"):
+            for key in [k for k in sys.modules if k.startswith("reward_demo.images.embedded.")]:
+                del sys.modules[key]
+            importlib.import_module("reward_demo.images.embedded." + name)
+            assert importlib.import_module("reward_demo.images.embedded.catalogue").concept_set("v2").name == "v2"
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root.parents[2])
+    assert done.returncode == 0, done.stderr
+
+
 def test_v2_is_large_everyday_and_keeps_paraphrases_out():
     from reward_demo.images.embedded.text_encoder import MAX_TOKENS, load_text_encoder
 
