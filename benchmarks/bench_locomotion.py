@@ -21,7 +21,7 @@ import time
 def plan_ms(models, batch: int, scale: float, t_stopgrad: int, plans: int) -> float:
     import torch
 
-    from reward_demo.locomotion.planner import plan
+    from reward_demo.locomotion.inference import plan
 
     obs = torch.randn(batch, models.obs_dim)
     generator = torch.Generator().manual_seed(0)
@@ -46,7 +46,8 @@ def main():
 
     import torch
 
-    from reward_demo.locomotion.planner import load_locomotion_models, run_episodes
+    from reward_demo.locomotion.inference import run_episodes
+    from reward_demo.locomotion.models import load_locomotion_models
 
     torch.set_num_threads(args.threads)
     print(f"torch threads: {torch.get_num_threads()}, CPUs: {os.cpu_count()}")

@@ -85,10 +85,10 @@ def api_client(app_url):
 def rollout_steps_seen(monkeypatch) -> list:
     """The environment steps the locomotion rollouts report, as they happen (the app serves from this process,
     so this shows whether the server's loop really runs or has stopped)."""
-    from reward_demo.locomotion import planner
+    from reward_demo.locomotion import inference
 
     steps_seen = []
-    real = planner.rollout
+    real = inference.rollout
 
     def counting_rollout(*args, progress=None, **kwargs):
         def on_step(step, total):
@@ -98,5 +98,5 @@ def rollout_steps_seen(monkeypatch) -> list:
 
         return real(*args, progress=on_step, **kwargs)
 
-    monkeypatch.setattr(planner, "rollout", counting_rollout)
+    monkeypatch.setattr(inference, "rollout", counting_rollout)
     return steps_seen

@@ -275,7 +275,7 @@ def test_reward_choice_offers_the_envs_rewards_and_resets_the_steering(locomotio
     """Issue 24: the paper's reward first; picking a reward sets its steering and says what it is; an env without
     the on-policy extension offers the paper's reward only."""
     from reward_demo.locomotion import demo
-    from reward_demo.locomotion.planner import REWARD_LABELS
+    from reward_demo.locomotion.models import REWARD_LABELS
 
     open_locomotion_tab(locomotion_page)
     wait_for_text(locomotion_page, "loco-headline", "Steered ")

@@ -17,7 +17,7 @@ pytest.importorskip("imageio_ffmpeg")
 
 from locomotion_support import check_video, first_trained_env  # noqa: E402
 from reward_demo.locomotion import demo, demo_results, render  # noqa: E402
-from reward_demo.locomotion.planner import DEFAULT_STEERING  # noqa: E402
+from reward_demo.locomotion.models import DEFAULT_STEERING  # noqa: E402
 
 
 @pytest.mark.parametrize("fn,value,message", [
@@ -96,10 +96,10 @@ def test_episode_distance_is_the_root_x_travelled():
 
 
 def test_rewards_are_labelled_as_the_planner_labels_them_and_the_paper_reward_is_the_default():
-    from reward_demo.locomotion import planner
+    from reward_demo.locomotion import models
 
-    assert demo.DEFAULT_REWARD == planner.DEFAULT_REWARD == "paper"
-    assert {name: text[0] for name, text in demo_results.REWARD_TEXT.items()} == planner.REWARD_LABELS
+    assert demo.DEFAULT_REWARD == models.DEFAULT_REWARD == "paper"
+    assert {name: text[0] for name, text in demo_results.REWARD_TEXT.items()} == models.REWARD_LABELS
     assert demo_results.reward_label(None) == "unknown"
     summary = demo_results.summary_json("hopper", {"seed": 0, "reward": "onpolicy"}, {})
     assert summary["reward"] == "onpolicy" and summary["reward_label"] == "on-policy fine-tuned (extension)"

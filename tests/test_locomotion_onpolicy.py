@@ -8,18 +8,18 @@ import torch
 pytest.importorskip("gymnasium")
 
 from locomotion_support import OBS, save_random_datasets, save_tiny_hopper_models  # noqa: E402
+from reward_demo.locomotion.models import (
+    DEFAULT_STEERING,
+    load_locomotion_models,
+    models_from_folder,
+    steering_defaults,
+)
 from reward_demo.locomotion.onpolicy import (  # noqa: E402
     FinetuneRewardArgs,
     MixedStateSource,
     StateRecorder,
     finetune_reward_command,
     offline_windows,
-)
-from reward_demo.locomotion.planner import (  # noqa: E402
-    DEFAULT_STEERING,
-    load_locomotion_models,
-    models_from_folder,
-    steering_defaults,
 )
 from reward_demo.locomotion.train import BalancedWindowSource  # noqa: E402
 

@@ -15,14 +15,8 @@ pytest.importorskip("gymnasium")
 
 from locomotion_support import ACT, OBS, save_random_datasets, save_tiny_hopper_models  # noqa: E402
 from reward_demo.checkpoint import save_pretrained  # noqa: E402
-from reward_demo.locomotion.planner import (  # noqa: E402
-    CHECKPOINT_ROOT,
-    DEFAULT_STEERING,
-    learned_window_rewards,
-    load_locomotion_models,
-    plan,
-    run_episodes,
-)
+from reward_demo.locomotion.inference import learned_window_rewards, plan, run_episodes
+from reward_demo.locomotion.models import CHECKPOINT_ROOT, DEFAULT_STEERING, load_locomotion_models
 from reward_demo.locomotion.train import LocoTrainArgs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,13 +19,13 @@ from locomotion_support import (  # noqa: E402
 from reward_demo import cli, docs_tables  # noqa: E402
 from reward_demo.locomotion import evaluate  # noqa: E402
 from reward_demo.locomotion import report as report_module  # noqa: E402
-from reward_demo.locomotion.planner import (  # noqa: E402
+from reward_demo.locomotion.inference import run_episodes
+from reward_demo.locomotion.models import (
     DEFAULT_STEERING,
     REWARD_LABELS,
     REWARDS,
     available_rewards,
     load_locomotion_models,
-    run_episodes,
     steering_defaults,
 )
 

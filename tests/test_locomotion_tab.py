@@ -262,7 +262,7 @@ def test_example_round_trip(locomotion_client, env):
     assert summary["example"] is True and "locomotion_examples" in summary["command"]
     assert f"--reward {settings['reward']}" in summary["command"]
     assert "Precomputed example" in results[5] and "Showing the precomputed" in results[6]
-    from reward_demo.locomotion.planner import steering_defaults
+    from reward_demo.locomotion.models import steering_defaults
 
     remake = f"remake it: `{example['command']}`"
     defaults = steering_defaults(env, str(demo.checkpoint_root()), reward=settings["reward"])
@@ -297,7 +297,7 @@ def test_select_env_round_trip(locomotion_client):
         skip_without_models("hopper")
     (scale, t_stopgrad, seed, steps, base_video, _, _, _, summary, headline,
      status, reward, note) = locomotion_client.predict(env, api_name="/locomotion_select_env")
-    from reward_demo.locomotion.planner import steering_defaults
+    from reward_demo.locomotion.models import steering_defaults
 
     example = demo_results.load_examples().get(env)
     chosen = example["settings"].get("reward", "paper") if example else "paper"

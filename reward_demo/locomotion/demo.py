@@ -34,7 +34,7 @@ MAX_SCALE = 10.0
 MAX_SEED = 2 ** 31 - 1
 DEFAULT_SEED = 0
 TRAIN_COMMAND = "python -m reward_demo locomotion train-planners --env {env}"
-#: the reward a run plans with unless another is picked: the paper's (``planner.DEFAULT_REWARD``; not imported
+#: the reward a run plans with unless another is picked: the paper's (``models.DEFAULT_REWARD``; not imported
 #: from there, which loads torch)
 DEFAULT_REWARD = "paper"
 RUN_DIR_MAX_AGE_S = 3600.0
@@ -82,17 +82,17 @@ def check_trained(env, root=None) -> str:
 
 
 def rewards_of(env: str, root=None) -> List[str]:
-    """The rewards a trained env can plan with (``planner.REWARDS`` names, the paper's first)."""
-    from .planner import available_rewards
+    """The rewards a trained env can plan with (``models.REWARDS`` names, the paper's first)."""
+    from .models import available_rewards
 
     return available_rewards(env, str(checkpoint_root(root)))
 
 
 def check_reward(env: str, reward, root=None) -> str:
-    """``reward`` when it is a reward name (``planner.REWARDS``) that ``env`` has, else an error naming the input,
+    """``reward`` when it is a reward name (``models.REWARDS``) that ``env`` has, else an error naming the input,
     the allowed values and (for a missing one) the command that makes it."""
-    from .planner import check_reward as check_name
-    from .planner import reward_folder
+    from .models import check_reward as check_name
+    from .models import reward_folder
 
     name = check_name(reward)
     reward_folder(env, checkpoint_root(root) / env, name)  # FileNotFoundError when the env has no such reward
@@ -101,7 +101,7 @@ def check_reward(env: str, reward, root=None) -> str:
 
 def reward_steering(env: str, reward=DEFAULT_REWARD, root=None) -> dict:
     """{"scale", "t_stopgrad"[, "guidance"]}: the steering ``reward`` of ``env`` is meant for, from its config."""
-    from .planner import steering_defaults
+    from .models import steering_defaults
 
     return steering_defaults(env, str(checkpoint_root(root)), check_reward(env, reward, root))
 
@@ -109,7 +109,7 @@ def reward_steering(env: str, reward=DEFAULT_REWARD, root=None) -> dict:
 def get_models(env, reward=DEFAULT_REWARD, root=None, device: Optional[str] = None):
     """The env's models with the reward ``reward`` ("paper" or "onpolicy"), loaded once per process
     (``load_locomotion_models`` caches them)."""
-    from .planner import load_locomotion_models
+    from .models import load_locomotion_models
 
     env = check_trained(env, root)
     reward = check_reward(env, reward, root)
@@ -129,7 +129,7 @@ def configured_timesteps(env: str, fallback: int = 20, root=None) -> int:
 
 def default_steering(reward: str = DEFAULT_REWARD, root=None) -> Dict[str, dict]:
     """{env: {"scale", "t_stopgrad"[, "guidance"]}} of each trained env that has ``reward``: the steering that
-    reward is meant for (``planner.steering_defaults``), read from the configs without loading a model."""
+    reward is meant for (``models.steering_defaults``), read from the configs without loading a model."""
     return {e: reward_steering(e, reward, root) for e in trained_envs(root) if reward in rewards_of(e, root)}
 
 
@@ -234,21 +234,21 @@ def run_pair(models, seed: int, scale: float, t_stopgrad: int, steps: int,
     holds, ``get_models(env, reward)``), MuJoCo states recorded.
 
     ``progress(step, steps)`` is called before every environment step (raise from it to cancel);
-    ``on_step`` after every step with the run so far (see ``planner.rollout``)."""
-    from . import planner
+    ``on_step`` after every step with the run so far (see ``inference.rollout``)."""
+    from . import inference
 
-    batch = planner.rollout(models, [seed, seed], [0.0, float(scale)], [t_stopgrad, t_stopgrad], max_steps=steps,
-                            planner="base", record_states=True, progress=progress, generator_seed=seed,
-                            guidance=models.guidance, on_step=on_step)
+    batch = inference.rollout(models, [seed, seed], [0.0, float(scale)], [t_stopgrad, t_stopgrad], max_steps=steps,
+                              planner="base", record_states=True, progress=progress, generator_seed=seed,
+                              guidance=models.guidance, on_step=on_step)
     return {name: _episode(batch, i, name, steps) for i, name in enumerate(PLANNERS)}
 
 
 def partial_pair(models, history: dict, lengths: List[int]) -> Dict[str, Episode]:
-    """The episodes of a running ``run_pair`` as far as ``lengths`` steps (``planner.rollout``'s ``on_step``
+    """The episodes of a running ``run_pair`` as far as ``lengths`` steps (``inference.rollout``'s ``on_step``
     history). Learned rewards only where the reward's window of executed steps is complete (the final value),
     all of them for an episode that has ended."""
     from .data import normalized_score
-    from .planner import learned_window_rewards
+    from .inference import learned_window_rewards
 
     episodes = {}
     for i, name in enumerate(PLANNERS):
@@ -410,7 +410,7 @@ def render_videos(env: str, episodes: Dict[str, Episode], folder: Path, stem: st
 class LocomotionDemo:
     """What the Locomotion tab calls, built once (``reward_demo.services.build_services``): the checkpoints it plans
     with, the folder of its precomputed examples (``demo_results``) and the torch device (None: the default). The
-    models are loaded once per process (``planner.load_locomotion_models`` caches them)."""
+    models are loaded once per process (``models.load_locomotion_models`` caches them)."""
 
     checkpoints: Path = options.LOCOMOTION_CHECKPOINTS
     assets: Path = options.LOCOMOTION_ASSETS

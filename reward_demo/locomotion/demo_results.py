@@ -28,7 +28,7 @@ EXAMPLE_STEPS = {"hopper": 400, "walker2d": 400, "halfcheetah": 200}
 EXAMPLES_COMMAND = "python -m reward_demo.ui.locomotion_examples"
 #: what the robots are called in a sentence
 NAMES = {"hopper": "hopper", "halfcheetah": "half-cheetah", "walker2d": "walker"}
-#: each reward (``planner.REWARDS``) in a line: its label (``planner.REWARD_LABELS``) and what it is
+#: each reward (``models.REWARDS``) in a line: its label (``models.REWARD_LABELS``) and what it is
 REWARD_TEXT = {
     "paper": ("paper (offline)", "the paper's reward: gradient matching between the base and expert planners on "
                                  "their datasets, no simulator"),

@@ -3,8 +3,8 @@
 - ``python -m reward_demo locomotion sweep --env ENV [--reward paper|onpolicy]``: on *validation* reset seeds
   (default 200000...), runs the unsteered base planner and every (scale, t_stopgrad) of a grid in one batch
   (shorter episodes), and picks the setting with the best mean normalised score: the defaults
-  (``planner.DEFAULT_STEERING``) of the Algorithm 1 rewards (an on-policy fine-tuned reward brings the steering
-  it was fitted for, ``planner.steering_of``).
+  (``models.DEFAULT_STEERING``) of the Algorithm 1 rewards (an on-policy fine-tuned reward brings the steering
+  it was fitted for, ``models.steering_of``).
 - ``python -m reward_demo locomotion evaluate --env ENV --episodes N --seed S [--reward paper|onpolicy]
   [--scale X] [--t-stopgrad K] --json OUT``: on *fresh* reset seeds S .. S+N-1 (default 100000...: the datasets
   used reset seeds 0 and 20000-20200, the expert's evaluations 1000 + 5000 k + i (i < 5) and 10000-10009), runs
@@ -31,10 +31,11 @@ from ..options import LocomotionCheckpointsOption, LocomotionEnvOption
 from .data import env_key, normalized_score
 from .experts import evaluate as evaluate_policy
 from .experts import load_expert_policy
-from .planner import DEFAULT_REWARD, REWARD_LABELS, EpisodeBatch, LocomotionModels, load_locomotion_models, rollout
+from .inference import EpisodeBatch, rollout
+from .models import DEFAULT_REWARD, REWARD_LABELS, LocomotionModels, load_locomotion_models
 from .report import RUNS, plot_evaluations  # noqa: E402
 
-#: the --reward choices (planner.REWARDS)
+#: the --reward choices (models.REWARDS)
 RewardName = Literal["paper", "onpolicy"]
 
 

@@ -8,14 +8,14 @@ chain states, gathered under steering):
 1. run the base planner steered by the current reward (mean guidance, t_stopgrad 0; scale ``scale`` and
    ``scale / 2`` on alternate episodes) on training reset seeds 300000 + 1000 r onwards, and keep a random
    ``keep`` fraction of the reverse-chain states x_t it starts each reverse step from
-   (``GaussianDiffusion.sample``'s ``on_state``, through ``planner.plan``);
+   (``GaussianDiffusion.sample``'s ``on_state``, through ``inference.plan``);
 2. fine-tune the reward ``steps`` steps by gradient matching on batches that are ``online_fraction`` states of all
    rounds so far and the rest offline base/expert windows (``train.BalancedWindowSource``), with the start
    observation inpainted into both reverse means as during planning;
 3. score it on validation reset seeds 200000 onwards (monitoring only: no choice is made on them).
 
 Reads ROOT/ENV/{base,expert,reward}; writes the last round's reward to ROOT/ENV/reward_onpolicy, which
-``planner.load_locomotion_models(..., reward="onpolicy")`` loads (``--reward onpolicy``, the tab's Reward choice;
+``models.load_locomotion_models(..., reward="onpolicy")`` loads (``--reward onpolicy``, the tab's Reward choice;
 the paper's offline reward stays the default), with the steering it was fitted for (``metadata["steering"]``) as
 its defaults. Each finished round is kept in WORK/ENV (fp32 weights, states, random state), and a
 rerun resumes after the last one; a run interrupted and resumed gives the same weights as one uninterrupted.
@@ -37,7 +37,8 @@ from ..checkpoint import from_pretrained, save_pretrained
 from ..options import LocomotionEnvOption, ThreadsOption
 from ..options import reproduce_command as command_line
 from .data import CHECKPOINT_ROOT, DATA_ROOT, env_key
-from .planner import ONPOLICY_REWARD, LocomotionModels, models_from_folder, rollout
+from .inference import rollout
+from .models import ONPOLICY_REWARD, LocomotionModels, models_from_folder
 from .train import SAVE_DTYPE, BalancedWindowSource, LocoTrainArgs, WindowData, load_window_data, start_conditions
 
 TRAIN_SEED_BASE = 300_000

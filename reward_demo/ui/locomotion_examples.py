@@ -38,11 +38,11 @@ from ..locomotion.demo_results import (
 
 def checkpoint_fingerprints(env: str, reward: str = DEFAULT_REWARD) -> dict:
     """{kind: sha256 prefix of model.safetensors} of the env's base and expert checkpoints and of the reward
-    ``reward`` ("paper" or "onpolicy", ``planner.REWARDS``): tells whether an example was made with the checkpoints
+    ``reward`` ("paper" or "onpolicy", ``models.REWARDS``): tells whether an example was made with the checkpoints
     now shipped."""
     import hashlib
 
-    from ..locomotion.planner import reward_folder
+    from ..locomotion.models import reward_folder
 
     root = checkpoint_root() / env
     return {kind: hashlib.sha256((root / folder / "model.safetensors").read_bytes()).hexdigest()[:16]
