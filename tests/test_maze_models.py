@@ -104,7 +104,7 @@ def test_reward_trained_on_early_steps_limits_the_heatmap_range_not_steering():
 def test_reproduce_command_parses_back_to_the_same_arguments():
     import tyro
 
-    from reward_demo.maze.models import MazeTrainArgs, reproduce_command
+    from reward_demo.maze.train import MazeTrainArgs, reproduce_command
 
     args = MazeTrainArgs(maze="large", reward_steps=123, reward_normalize_per_t=True, expert_dim=32, reward_max_t=8,
                          reward_base_goals="uniform")
@@ -116,7 +116,7 @@ def test_reproduce_command_parses_back_to_the_same_arguments():
 
 
 def test_train_rejects_unknown_base_goal_source_before_any_work(tmp_path):
-    from reward_demo.maze.models import MazeTrainArgs, train_command
+    from reward_demo.maze.train import MazeTrainArgs, train_command
 
     with pytest.raises(ValueError, match="--reward-base-goals must be 'expert' or 'uniform'"):
         train_command(MazeTrainArgs(maze="umaze", out=tmp_path, data_root=tmp_path, reward_base_goals="random"))

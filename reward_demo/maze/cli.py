@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .evaluate import MazeEvaluateArgs, evaluate_command
 from .inference import HeatmapArgs, heatmap_command
-from .models import MazeTrainArgs, train_command
+from .train import MazeTrainArgs, train_command
 
 COMMANDS = {"train": (MazeTrainArgs, train_command), "heatmap": (HeatmapArgs, heatmap_command),
             "evaluate": (MazeEvaluateArgs, evaluate_command)}

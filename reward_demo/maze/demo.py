@@ -98,7 +98,7 @@ class MazeDemo:
             return self._states(maze)
 
     def _binned_states(self, maze: str) -> np.ndarray:
-        from .models import maze_dataset
+        from .data import maze_dataset
 
         data = maze_dataset(maze, "base", "test", root=self.data, progress=False)
         xy = np.asarray(data["observations"][:, :2], dtype=np.float32)

@@ -24,10 +24,10 @@ from scipy.stats import spearmanr
 
 from ..metrics import auroc
 from ..options import MazeCheckpointsOption
-from .data import segment_bounds
+from .data import maze_dataset, segment_bounds
 from .inference import floor_grid, reward_heatmap, sample_trajectories, state_rewards
 from .layouts import HIT_HOPS, MAZE_NAMES, get_layout, reference_goals
-from .models import MazeModels, load_maze_models, maze_dataset
+from .models import MazeModels, load_maze_models
 
 
 @dataclass
