@@ -27,10 +27,11 @@ class Network(nn.Module):
     A plan calls a small network dozens of times at one input shape, and at batch 1 on a CPU most of each call
     is the Python cost of about a hundred module calls, not arithmetic. After ``replay()``, the first call at an
     input shape records the call's ops (a TorchScript trace, which records the tensor ops without the Python
-    around them) and later calls at that shape replay them: the same ops in the same order, so outputs and
-    gradients are bitwise those of the eager network. Graphs are per shape because the networks' only Python
-    branches are on shapes. Replay is off in training mode, and the recorded graphs are dropped whenever they
-    could go stale: a change of mode, device or dtype, loaded weights, a copy.
+    around them) and later calls at that shape replay them, unoptimised: the same ops in the same order, each
+    differentiated by autograd, so outputs and gradients are bitwise those of the eager network. Graphs are per
+    shape because the networks' only Python branches are on shapes. Replay is off in training mode, and the
+    recorded graphs are dropped whenever they could go stale: a change of mode, device or dtype, loaded weights,
+    a copy, the Mish swap.
     """
 
     #: recorded graphs kept per network (least recently recorded dropped first)
@@ -55,7 +56,10 @@ class Network(nn.Module):
             self._graphs[key] = graph
             while len(self._graphs) > self.max_graphs:
                 self._graphs.popitem(last=False)
-        return graph(*inputs)
+        # the optimising executor would differentiate some ops by its own formulas (StableMish's, for one), no
+        # longer bitwise autograd's; the flag is per thread
+        with torch.jit.optimized_execution(False):
+            return graph(*inputs)
 
     def _record(self, inputs):
         try:

@@ -40,12 +40,15 @@ def test_replayed_calls_are_bitwise_the_eager_ones(net):
     assert len(net._graphs) == 2
 
 
-def test_replayed_reward_gradient_is_bitwise_the_eager_one():
+@pytest.mark.parametrize("stable_mish", [False, True])
+def test_replayed_reward_gradient_is_bitwise_the_eager_one(stable_mish):
     reward = UnetEncoderReward(HORIZON, FEATURES, dim=8, dim_mults=(1, 2)).eval()
-    eager = copy.deepcopy(reward)
+    if stable_mish:  # the optimising TorchScript executor differentiates its ops by other formulas after a call
+        with_stable_mish(reward)
+    eager = copy.deepcopy(reward).replay(False)
     reward.replay()
-    for seed in range(3):
-        x, t, _ = inputs(reward, 2, seed)
+    for seed in range(6):  # past the executor's profiling calls
+        x, t, _ = inputs(reward, 2, seed % 2)
         assert torch.equal(reward_gradient(reward, x, t)[1], reward_gradient(eager, x, t)[1])
 
 
