@@ -79,7 +79,8 @@ class Network(nn.Module):
             self._graphs.clear()
 
     def train(self, mode: bool = True):
-        self._forget_graphs()
+        if mode != self.training:  # an .eval() on every request must not drop the graphs each time
+            self._forget_graphs()
         return super().train(mode)
 
     def _apply(self, fn, *args, **kwargs):

@@ -62,6 +62,8 @@ def test_graphs_are_dropped_when_they_could_go_stale():
     assert torch.equal(net(x, t), other.eval()(x, t))
     net(x, t)
     assert len(net._graphs) == 1
+    net.eval()  # already in eval mode: nothing to drop
+    assert len(net._graphs) == 1
     copied = copy.deepcopy(net)
     assert copied._graphs == {} and len(net._graphs) == 1  # a copy records over its own weights
     net.double()
