@@ -7,7 +7,7 @@ Default: the shipped embedded model and reward through ``score_prompts`` (exactl
 ``images score`` command run), one row per batch size: seconds per call, seconds per prompt, prompts/s.
 ``--sd15`` builds randomly initialised Stable Diffusion 1.5-shaped components (CLIP-L-sized text encoder,
 the SD 1.5 UNet and VAE, 64x64x4 latents) and a random reward of the shipped architecture for 64x64
-latents, and times the same generation path (``scoring.generate_pair`` + ``scoring.chain_rewards``), eager
+latents, and times the same generation path (``inference.generate_pair`` + ``inference.chain_rewards``), eager
 and, with ``--compile``, with the UNet under ``torch.compile``. Prints a markdown table.
 
 Run from the repository root: ``python -m`` puts it on the import path, so nothing needs installing.
@@ -63,9 +63,9 @@ def time_generation(base, safe, reward, prompts, steps, preset, repeats, sync):
     """Median seconds of one scoring call (base + safe generation + chain rewards) over ``repeats``."""
     import torch
 
-    from reward_demo.images.pipelines import safety_preset
-    from reward_demo.images.recording import noise_levels
-    from reward_demo.images.scoring import chain_rewards, generate_pair
+    from reward_demo.images.data import noise_levels
+    from reward_demo.images.inference import chain_rewards, generate_pair
+    from reward_demo.images.models import safety_preset
 
     times = []
     for _ in range(repeats):
@@ -85,7 +85,7 @@ def time_generation(base, safe, reward, prompts, steps, preset, repeats, sync):
 def bench_embedded(args):
     import torch
 
-    from reward_demo.images.scoring import score_prompts
+    from reward_demo.images.inference import score_prompts
 
     torch.set_num_threads(args.threads)
     score_prompts(PROMPTS[:1], n_steps=2)  # load models once (not timed)
@@ -105,7 +105,7 @@ def bench_embedded(args):
 def bench_sd15(args):
     import torch
 
-    from reward_demo.images.pipelines import pipelines_from_components
+    from reward_demo.images.models import pipelines_from_components
     from reward_demo.images.reward import LatentUnetEncoderReward
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")

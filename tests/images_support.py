@@ -4,8 +4,8 @@ tokenizer the benchmarks share."""
 import pytest
 import torch
 
-from reward_demo.images import pipelines as P
-from reward_demo.images.recording import record_chains
+from reward_demo.images import models as P
+from reward_demo.images.data import record_chains
 
 PROMPTS = ["a knife", "a cat", "a gun", "a tree", "blood", "a boat", "fire", "a bird"]
 LABELS = ["unsafe", "safe"] * 4
@@ -87,7 +87,7 @@ def tiny_record(tiny_pipes):
 
 @pytest.fixture(scope="module")
 def tiny_reward(tiny_record, tmp_path_factory):
-    from reward_demo.images.reward import RewardTrainOptions, train_image_reward
+    from reward_demo.images.train import RewardTrainOptions, train_image_reward
 
     out = tmp_path_factory.mktemp("tiny_reward")
     options = RewardTrainOptions(**TINY_REWARD_OPTIONS)

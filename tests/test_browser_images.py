@@ -38,13 +38,13 @@ CELL_LINES_JS = """() => { const rows = {};
 
 
 def require_image_models(service) -> None:
-    from reward_demo.images import examples
+    from reward_demo.images import demo as images_demo
 
     missing = service.models_missing()
     if missing:
         pytest.skip(f"the shipped image models are missing ({missing})")
-    if not (examples.EXAMPLES_DIR / examples.EXAMPLES_FILE).is_file():
-        pytest.skip(f"no precomputed examples in {examples.EXAMPLES_DIR}: make them with `{examples.COMMAND}`")
+    if not (images_demo.EXAMPLES_DIR / images_demo.EXAMPLES_FILE).is_file():
+        pytest.skip(f"no precomputed examples in {images_demo.EXAMPLES_DIR}: make them with `{images_demo.COMMAND}`")
 
 
 def open_images_tab(page) -> None:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reward_demo.images import examples as images_examples
-from reward_demo.images.prompt_input import MAX_FILE_BYTES, MAX_PROMPTS
+from reward_demo.images import demo as images_demo
+from reward_demo.images.inputs import MAX_FILE_BYTES, MAX_PROMPTS
 from reward_demo.images.verdicts import verdict
 from reward_demo.ui import images_plots
 
@@ -107,8 +107,8 @@ def test_threshold_and_download_reject_garbage(api_client):
 
 @pytest.mark.slow
 def test_example_endpoint(api_client):
-    if not images_examples.EXAMPLES_DIR.joinpath(images_examples.EXAMPLES_FILE).is_file():
-        pytest.skip(f"no precomputed examples: make them with `{images_examples.COMMAND}`")
+    if not images_demo.EXAMPLES_DIR.joinpath(images_demo.EXAMPLES_FILE).is_file():
+        pytest.skip(f"no precomputed examples: make them with `{images_demo.COMMAND}`")
     start = time.perf_counter()
     text, seed, n_steps, preset, table, gallery, plot, results = api_client.predict(T0, api_name="/images_example")
     assert time.perf_counter() - start < 5.0  # precomputed: nothing is generated
@@ -193,7 +193,7 @@ def test_missing_reward_gives_clear_error(images_client, app_services, monkeypat
             "no reward checkpoint in /nowhere: train it with `python -m reward_demo images train-reward`"
         )
 
-    module = images_examples.scoring()
+    module = images_demo.inference()
     monkeypatch.setattr(module, "load_reward", missing)
     assert "train" in app_services.images.models_missing()
     with pytest.raises(Exception) as info:

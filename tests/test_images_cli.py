@@ -89,7 +89,7 @@ def test_cli_record_train_score(tiny_sd_folder, tmp_path, capsys):
     assert calibration["n_prompts"] == len(CALIBRATION_PROMPTS) and calibration["prompt_set"] == "v1/calibration"
     assert calibration["prompts"] == "reward_demo.images.calibration.CALIBRATION_PROMPTS"
     assert calibration["balanced_accuracy"] >= calibration["balanced_accuracy_training_threshold"]
-    from reward_demo.images.scoring import reward_half_width, reward_threshold
+    from reward_demo.images.models import reward_half_width, reward_threshold
     from reward_demo.images.verdicts import choose_half_width
 
     assert reward_threshold(str(reward)) == after["threshold"]
@@ -118,8 +118,8 @@ def test_written_prompts_follow_the_model_and_split_errors(tmp_path, capsys):
     (v1) model and for a Stable Diffusion model, whose set is unknown; a v2 folder's test, validation and
     calibration splits. ``--split`` accepts test and validation only, and validation is an error for v1."""
     from reward_demo.images import prompts as P
-    from reward_demo.images.calibration import calibration_prompt_set
     from reward_demo.images.evaluate import evaluation_prompt_set
+    from reward_demo.images.verdicts import calibration_prompt_set
 
     v2_folder = tmp_path / "embedded_v2"
     v2_folder.mkdir()
@@ -157,9 +157,9 @@ def test_batched_requests_score_as_if_each_ran_alone(tiny_sd_folder, tiny_reward
     import time
 
     from reward_demo.images.batching import ScoringQueue
-    from reward_demo.images.examples import score_items
-    from reward_demo.images.prompt_input import PromptItem
-    from reward_demo.images.scoring import REWARD_ENV
+    from reward_demo.images.demo import score_items
+    from reward_demo.images.inputs import PromptItem
+    from reward_demo.images.models import REWARD_ENV
 
     monkeypatch.setenv(REWARD_ENV, str(tiny_reward[0]))
     settings = {"n_steps": 3, "preset": "max", "guidance_scale": 7.5, "model": str(tiny_sd_folder)}
@@ -198,12 +198,12 @@ def test_batched_requests_score_as_if_each_ran_alone(tiny_sd_folder, tiny_reward
 
 def test_reward_path_imports_no_embedded_module():
     """The reward path works on any Stable Diffusion 1.x pipeline: importing its modules loads nothing of the
-    embedded stand-in model (pipelines.py loads it on demand, only when it is the model in use)."""
+    embedded stand-in model (models.py loads it on demand, only when it is the model in use)."""
     import subprocess
     import sys
 
-    modules = ("pipelines recording reward scoring evaluate evidence figures compare calibration verdicts batching "
-               "examples prompt_input run_settings commands prompts").split()
+    modules = ("data models reward train inference evaluate evidence figures verdicts demo batching inputs "
+               "prompts").split()
     code = ("import importlib, sys\n"
             f"for m in {modules!r}: importlib.import_module('reward_demo.images.' + m)\n"
             "print(sorted(m for m in sys.modules if m.startswith('reward_demo.images.embedded')))")

@@ -273,7 +273,7 @@ def test_folder_records_its_concept_set_and_the_readers_follow_it(tmp_path):
         load_concept_classifier,
         write_model_folder,
     )
-    from reward_demo.images.pipelines import embedded_concept_set
+    from reward_demo.images.models import embedded_concept_set
 
     v1, v2 = concept_set("v1"), concept_set("v2")
     assert "concept_set" not in ConceptClassifier(len(v1.names), width=8).config  # v1 configs stay as shipped

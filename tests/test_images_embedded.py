@@ -51,7 +51,7 @@ def test_caption_attributes_are_drawn():
 def test_unsafe_family_is_separable_by_colour_statistics():
     """Blood and fire are red/orange; harmless colours exclude red, orange and black by design."""
     from reward_demo.images.evidence import red_orange_fraction
-    from reward_demo.images.pipelines import to_model_images
+    from reward_demo.images.models import to_model_images
 
     rng = np.random.default_rng(1)
 
@@ -68,7 +68,7 @@ def test_unsafe_scene_is_a_harmless_scene_with_a_hazard_beside_it():
     """The hazard is a part of the image: the object is still drawn, on the other side; a caption that names
     no hazard never shows one."""
     from reward_demo.images.evidence import red_orange_fraction
-    from reward_demo.images.pipelines import to_model_images
+    from reward_demo.images.models import to_model_images
 
     rng = np.random.default_rng(2)
     scene = D.Scene("circle", "circle", colour="blue", position="on the left", background="white", hazard="blood")

@@ -17,9 +17,9 @@ from images_support import (  # noqa: F401
     tiny_reward,
     tiny_sd_folder,
 )
-from reward_demo.images import pipelines as P
+from reward_demo.images import models as P
+from reward_demo.images.data import initial_latents, load_records, record_chains
 from reward_demo.images.prompts import AUROC_PROMPTS
-from reward_demo.images.recording import initial_latents, load_records, record_chains
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -114,7 +114,8 @@ def test_record_shards_round_trip(tiny_record, tmp_path):
 
 def test_training_lowers_the_matching_error_and_round_trips(tiny_reward, tiny_record):
     from reward_demo.checkpoint import build, from_pretrained, module_spec, read_config
-    from reward_demo.images.reward import final_rewards, matching_pairs, relative_matching_error, rows_of
+    from reward_demo.images.reward import final_rewards, rows_of
+    from reward_demo.images.train import matching_pairs, relative_matching_error
 
     out, result, split = tiny_reward
     train_losses = [h["train_loss"] for h in result.history]
@@ -137,7 +138,8 @@ def test_training_lowers_the_matching_error_and_round_trips(tiny_reward, tiny_re
 
 def test_ensemble_trains_members_apart_on_one_split_and_averages_them(tiny_reward, tiny_record, tmp_path):
     from reward_demo.checkpoint import from_pretrained, read_config
-    from reward_demo.images.reward import LatentRewardEnsemble, RewardTrainOptions, final_rewards, train_image_reward
+    from reward_demo.images.reward import LatentRewardEnsemble, final_rewards
+    from reward_demo.images.train import RewardTrainOptions, train_image_reward
 
     _, single, single_split = tiny_reward
     options = RewardTrainOptions(**TINY_REWARD_OPTIONS, members=2)
@@ -160,13 +162,8 @@ def test_ensemble_trains_members_apart_on_one_split_and_averages_them(tiny_rewar
 def test_per_level_weighting_fits_the_level_with_the_smallest_target(tiny_reward, tiny_record):
     """Unweighted, the last step's tiny targets (SLD barely moves the final latent) are ignored: measured
     relative error 3507 there against 7 with the per-level weights, on this tiny model."""
-    from reward_demo.images.reward import (
-        RewardTrainOptions,
-        matching_pairs,
-        relative_matching_error,
-        rows_of,
-        train_image_reward,
-    )
+    from reward_demo.images.reward import rows_of
+    from reward_demo.images.train import RewardTrainOptions, matching_pairs, relative_matching_error, train_image_reward
 
     _, unweighted, split = tiny_reward
     options = RewardTrainOptions(**TINY_REWARD_OPTIONS, normalize_per_level=True)
@@ -181,7 +178,8 @@ def test_per_level_weighting_fits_the_level_with_the_smallest_target(tiny_reward
 
 
 def test_penalty_pulls_the_reward_towards_zero(tiny_reward, tiny_record):
-    from reward_demo.images.reward import RewardTrainOptions, final_rewards, train_image_reward
+    from reward_demo.images.reward import final_rewards
+    from reward_demo.images.train import RewardTrainOptions, train_image_reward
 
     _, unpenalised, _ = tiny_reward
     options = RewardTrainOptions(**TINY_REWARD_OPTIONS, penalty=1.0)
@@ -191,7 +189,7 @@ def test_penalty_pulls_the_reward_towards_zero(tiny_reward, tiny_record):
 
 
 def test_ensemble_needs_a_member(tiny_record):
-    from reward_demo.images.reward import RewardTrainOptions, train_image_reward
+    from reward_demo.images.train import RewardTrainOptions, train_image_reward
 
     with pytest.raises(ValueError, match="members must be >= 1"):
         train_image_reward(tiny_record, RewardTrainOptions(dim=8, dim_mults=(1, 2), steps=1, progress=False, members=0))
@@ -209,7 +207,7 @@ def test_reward_gradient_has_the_latent_shape(tiny_reward):
 
 
 def test_score_prompts_shapes_and_same_seed(tiny_sd_folder, tiny_reward):
-    from reward_demo.images.scoring import PromptScore, score_prompts, verdict
+    from reward_demo.images.inference import PromptScore, score_prompts, verdict
 
     out, _, _ = tiny_reward
     calls = []
@@ -249,7 +247,7 @@ def test_prompt_batches_give_a_prompt_over_the_token_limit_its_own_call():
 def test_score_prompts_takes_a_prompt_longer_than_the_tokenizer_reads(tiny_sd_folder, tiny_reward):
     """The Safe pipeline re-tokenizes a batch untruncated; a long prompt among short ones used to fail there.
     Now it is scored, cut to the tokenizer's limit as Stable Diffusion cuts it, and as if it ran alone."""
-    from reward_demo.images.scoring import score_prompts
+    from reward_demo.images.inference import score_prompts
 
     long = "a knife next to a cat on a lawn"  # 31 characters: over the tiny tokenizer's 16
     args = {"seed": 1, "n_steps": 3, "model": str(tiny_sd_folder), "reward": str(tiny_reward[0]), "device": "cpu"}
@@ -273,7 +271,7 @@ def test_score_prompts_takes_a_prompt_longer_than_the_tokenizer_reads(tiny_sd_fo
     ],
 )
 def test_score_prompts_rejects_bad_input(kwargs, message, tiny_sd_folder, tiny_reward):
-    from reward_demo.images.scoring import score_prompts
+    from reward_demo.images.inference import score_prompts
 
     args = {"prompts": ["a cat"], "model": str(tiny_sd_folder), "reward": str(tiny_reward[0])}
     args.update(kwargs)
@@ -282,7 +280,7 @@ def test_score_prompts_rejects_bad_input(kwargs, message, tiny_sd_folder, tiny_r
 
 
 def test_missing_reward_names_the_command(tmp_path):
-    from reward_demo.images.scoring import load_reward
+    from reward_demo.images.models import load_reward
 
     with pytest.raises(FileNotFoundError, match="images train-reward"):
         load_reward(str(tmp_path))
@@ -349,7 +347,7 @@ AUROC_MIN = 0.75
 
 def _shipped_reward_present() -> bool:
     from reward_demo.images.embedded.model import CHECKPOINT_DIR as EMBEDDED_DIR
-    from reward_demo.images.reward import CHECKPOINT_DIR
+    from reward_demo.images.models import CHECKPOINT_DIR
 
     return all(
         (d / f).is_file() for d, f in ((CHECKPOINT_DIR, "model.safetensors"), (EMBEDDED_DIR, "reward_demo.json"))
@@ -365,7 +363,8 @@ def test_shipped_reward_separates_unsafe_prompts_held_out():
             "the embedded model or its reward is not shipped yet: python -m reward_demo images "
             "train-embedded / record / train-reward"
         )
-    from reward_demo.images.scoring import DEFAULT_THRESHOLD, reward_threshold, score_prompts
+    from reward_demo.images.inference import score_prompts
+    from reward_demo.images.models import DEFAULT_THRESHOLD, reward_threshold
     from reward_demo.metrics import auroc
 
     assert DEFAULT_THRESHOLD == pytest.approx(reward_threshold(), abs=1e-6)
@@ -377,7 +376,8 @@ def test_shipped_reward_separates_unsafe_prompts_held_out():
 
 
 def test_prompt_auroc_ranks_safe_prompts_above_unsafe(tiny_reward, tiny_record):
-    from reward_demo.images.reward import final_latents, final_rewards, prompt_auroc
+    from reward_demo.images.reward import final_latents, final_rewards
+    from reward_demo.images.train import prompt_auroc
 
     _, result, _ = tiny_reward
     finals = final_latents(tiny_record)

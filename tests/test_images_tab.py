@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reward_demo.images import examples as images_examples
-from reward_demo.images import prompt_input as pi
-from reward_demo.images.prompt_input import MAX_FILE_BYTES, MAX_PROMPT_CHARS, MAX_PROMPTS, PromptItem
+from reward_demo.images import demo as images_demo
+from reward_demo.images import inputs as pi
+from reward_demo.images.inputs import MAX_FILE_BYTES, MAX_PROMPT_CHARS, MAX_PROMPTS, PromptItem
 from reward_demo.ui import images_plots
 
 
@@ -204,7 +204,7 @@ def judge_with_band(half_width):
 def test_gallery_images_are_upscaled_crisply():
     image = Image.new("RGB", (64, 64), (255, 0, 0))
     image.putpixel((0, 0), (0, 0, 255))
-    big = images_examples.upscaled(image)
+    big = images_demo.upscaled(image)
     assert big.size == (128, 128)
     assert big.getpixel((1, 1)) == (0, 0, 255) and big.getpixel((2, 2)) == (255, 0, 0)  # nearest: no blur
 
@@ -242,7 +242,7 @@ class StubScore:
 
 
 class StubScoring:
-    """The scoring module's interface, with images and rewards made up from the prompt."""
+    """The inference module's interface, with images and rewards made up from the prompt."""
 
     DEFAULT_THRESHOLD = 0.0
     HALF_WIDTH = 0.0
@@ -287,8 +287,8 @@ class StubScoring:
 @pytest.fixture
 def stub(monkeypatch, tmp_path):
     backend = StubScoring()
-    monkeypatch.setattr(images_examples, "scoring", lambda: backend)
-    monkeypatch.setattr(images_examples, "model_name", lambda model: "stub")
+    monkeypatch.setattr(images_demo, "inference", lambda: backend)
+    monkeypatch.setattr(images_demo, "model_name", lambda model: "stub")
     return backend
 
 
@@ -437,31 +437,31 @@ def test_score_handler_bad_input(stub, images_handlers, args, message):
 
 def test_examples_generator_and_loader_on_stub(stub, tmp_path):
     out = tmp_path / "examples"
-    saved = images_examples.make_examples(images_examples.ExamplesArgs(out=str(out), n_steps=3))
-    assert saved["command"].startswith(images_examples.COMMAND) and "--n-steps 3" in saved["command"]
-    loaded = images_examples.load_examples(out)
-    assert [r["prompt"] for r in loaded["rows"]] == [p.prompt for p in images_examples.EXAMPLE_PROMPTS]
-    assert [r["label"] for r in loaded["rows"]] == [p.label for p in images_examples.EXAMPLE_PROMPTS]
+    saved = images_demo.make_examples(images_demo.ExamplesArgs(out=str(out), n_steps=3))
+    assert saved["command"].startswith(images_demo.COMMAND) and "--n-steps 3" in saved["command"]
+    loaded = images_demo.load_examples(out)
+    assert [r["prompt"] for r in loaded["rows"]] == [p.prompt for p in images_demo.EXAMPLE_PROMPTS]
+    assert [r["label"] for r in loaded["rows"]] == [p.label for p in images_demo.EXAMPLE_PROMPTS]
     assert all(Path(r[f"{kind}_image"]).is_file() for r in loaded["rows"] for kind in ("base", "safe"))
     assert sorted(p.name for p in out.iterdir())[:2] == ["01_base.png", "01_safe.png"]
     assert loaded["settings"]["n_steps"] == 3
     (out / "03_safe.png").unlink()
-    images_examples._load_examples.cache_clear()
+    images_demo._load_examples.cache_clear()
     with pytest.raises(ValueError, match="damaged"):
-        images_examples.load_examples(out)
-    with pytest.raises(FileNotFoundError, match=images_examples.COMMAND):
-        images_examples.load_examples(tmp_path / "nowhere")
+        images_demo.load_examples(out)
+    with pytest.raises(FileNotFoundError, match=images_demo.COMMAND):
+        images_demo.load_examples(tmp_path / "nowhere")
 
 
 # ------------------------------------------------------------------ shipped examples
 def test_shipped_examples_are_small_and_complete():
-    folder = images_examples.EXAMPLES_DIR
-    if not (folder / images_examples.EXAMPLES_FILE).is_file():
-        pytest.skip(f"no precomputed examples in {folder}: make them with `{images_examples.COMMAND}` once the image "
+    folder = images_demo.EXAMPLES_DIR
+    if not (folder / images_demo.EXAMPLES_FILE).is_file():
+        pytest.skip(f"no precomputed examples in {folder}: make them with `{images_demo.COMMAND}` once the image "
                     f"models are trained")
     size = sum(p.stat().st_size for p in folder.iterdir())
     assert size < 1_000_000, f"{folder} holds {size} bytes"
-    data = json.loads((folder / images_examples.EXAMPLES_FILE).read_text())
+    data = json.loads((folder / images_demo.EXAMPLES_FILE).read_text())
     labels = [row["label"] for row in data["rows"]]
     assert "safe" in labels and "unsafe" in labels
     for row in data["rows"]:
@@ -473,15 +473,15 @@ def test_shipped_examples_match_the_shipped_models():
     """The precomputed examples are what the shipped models give now (stale examples after a retrain fail)."""
     from reward_demo.services import build_services
 
-    folder = images_examples.EXAMPLES_DIR
+    folder = images_demo.EXAMPLES_DIR
     missing = build_services().images.models_missing()
-    if missing or not (folder / images_examples.EXAMPLES_FILE).is_file():
+    if missing or not (folder / images_demo.EXAMPLES_FILE).is_file():
         pytest.skip(f"needs the shipped image models and examples ({missing or 'no examples'})")
-    data = json.loads((folder / images_examples.EXAMPLES_FILE).read_text())
+    data = json.loads((folder / images_demo.EXAMPLES_FILE).read_text())
     settings = data["settings"]
     rows = [next(r for r in data["rows"] if r["label"] == label) for label in ("safe", "unsafe")]
     items = [PromptItem(r["prompt"], r["label"]) for r in rows]
-    fresh = images_examples.score_items(items, seed=settings["seed"], n_steps=settings["n_steps"],
+    fresh = images_demo.score_items(items, seed=settings["seed"], n_steps=settings["n_steps"],
                                         preset=settings["preset"], guidance_scale=settings["guidance_scale"])
     for old, new in zip(rows, fresh["rows"]):
         assert new["base_reward"] == pytest.approx(old["base_reward"], abs=0.05), old["prompt"]

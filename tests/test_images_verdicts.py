@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from reward_demo.images import run_settings, verdicts
+from reward_demo.images import inputs, verdicts
 from reward_demo.images.batching import ScoringQueue, describe_status
 from reward_demo.images.embedded import vocabulary
-from reward_demo.images.prompt_input import PromptItem
+from reward_demo.images.inputs import PromptItem
 
 
 # ------------------------------------------------------------------ verdicts
@@ -76,22 +76,22 @@ def test_unknown_words_are_those_no_training_caption_uses():
 @pytest.mark.parametrize(
     "check,value,message",
     [
-        (lambda v: run_settings.check_seed(v), "abc", "Seed: must be a whole number from 0 to 4294967295, got 'abc'"),
-        (lambda v: run_settings.check_seed(v), -1, "Seed: must be a whole number from 0 to 4294967295, got -1"),
-        (lambda v: run_settings.check_seed(v), True, "Seed: must be a whole number"),
-        (lambda v: run_settings.check_steps(v, 2, 100), 101, "Denoising steps: must be a whole number from 2 to 100"),
+        (lambda v: inputs.check_seed(v), "abc", "Seed: must be a whole number from 0 to 4294967295, got 'abc'"),
+        (lambda v: inputs.check_seed(v), -1, "Seed: must be a whole number from 0 to 4294967295, got -1"),
+        (lambda v: inputs.check_seed(v), True, "Seed: must be a whole number"),
+        (lambda v: inputs.check_steps(v, 2, 100), 101, "Denoising steps: must be a whole number from 2 to 100"),
         (
-            lambda v: run_settings.check_steps(v, 2, 100),
+            lambda v: inputs.check_steps(v, 2, 100),
             "",
             "Denoising steps: must be a whole number from 2 to 100, got ''",
         ),
         (
-            lambda v: run_settings.check_preset(v, ("weak", "max")),
+            lambda v: inputs.check_preset(v, ("weak", "max")),
             "atlantis",
             "Safety guidance preset (SLD): 'atlantis' is not a preset; choose one of weak, max",
         ),
-        (lambda v: run_settings.check_threshold(v, -7, -1), 0, "Threshold: must be a number from -7 to -1, got 0"),
-        (lambda v: run_settings.check_threshold(v, -7, -1), "inf", "Threshold: must be a number from -7 to -1"),
+        (lambda v: inputs.check_threshold(v, -7, -1), 0, "Threshold: must be a number from -7 to -1, got 0"),
+        (lambda v: inputs.check_threshold(v, -7, -1), "inf", "Threshold: must be a number from -7 to -1"),
     ],
 )
 def test_run_settings_name_the_input_and_what_is_allowed(check, value, message):
@@ -101,9 +101,9 @@ def test_run_settings_name_the_input_and_what_is_allowed(check, value, message):
 
 
 def test_run_settings_accept_numbers_as_text():
-    assert run_settings.check_seed(" 7 ") == 7 and run_settings.check_seed(3.0) == 3
-    assert run_settings.check_steps("10", 2, 100) == 10 and run_settings.check_preset(" MAX ", ("max",)) == "max"
-    assert run_settings.check_threshold("-4.5", -7, -1) == -4.5
+    assert inputs.check_seed(" 7 ") == 7 and inputs.check_seed(3.0) == 3
+    assert inputs.check_steps("10", 2, 100) == 10 and inputs.check_preset(" MAX ", ("max",)) == "max"
+    assert inputs.check_threshold("-4.5", -7, -1) == -4.5
 
 
 # ------------------------------------------------------------------ the scoring queue (a fake scorer)

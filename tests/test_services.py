@@ -61,9 +61,9 @@ def test_another_image_model_needs_its_own_reward():
 
 #: what a tab module may not do: read the environment or load models itself (its service does)
 FORBIDDEN_NAMES = {"environ", "getenv", "load_maze_models", "load_locomotion_models", "load_pipelines",
-                   "load_reward", "scoring"}
+                   "load_reward", "inference"}
 FORBIDDEN_MODULES = ("reward_demo.options", "..options", "..maze.models", "..locomotion.models",
-                     "..locomotion.inference", "..images.scoring", "..images.pipelines")
+                     "..locomotion.inference", "..images.inference", "..images.models")
 #: the domains' functions that read the environment's folders or hold models: a tab calls its service's instead
 FORBIDDEN_IMPORTS = {"get_models", "has_models", "trained_envs", "check_trained", "rewards_of", "check_reward",
                      "reward_steering", "configured_timesteps", "load_examples", "example_run", "default_env",

@@ -5,13 +5,25 @@ Two parts:
 - ``embedded/``: the embedded default text-to-image model, a small stand-in for Stable Diffusion trained here
   (caption grammar ``data``, ``drawings``, ``text_encoder``, ``model`` (the folder and its loader), ``train``,
   ``report``, ``safety_concepts``, ``vocabulary``);
-- the reward path, for any Stable Diffusion 1.x pipeline, that one included: ``pipelines`` (the two samplers),
-  ``recording`` (chains), ``reward`` (the reward and its training), ``scoring`` and ``examples`` (what the UI and
-  the CLI call), ``verdicts``, ``calibration``, ``batching``, ``prompt_input``, ``run_settings``, ``evaluate`` (the
-  held-out protocol and report) with ``evidence`` (what the images show), ``figures`` and ``compare``
-  (compare-rewards), ``commands`` (record, train-reward, score) and ``prompts`` (every written prompt set).
-  ``cli`` is the command table.
+- the reward path, for any Stable Diffusion 1.x pipeline, that one included, in the shape every domain has:
 
-The reward path imports ``embedded`` only lazily and only for the embedded model: ``pipelines`` loads it, and the
+  - ``data``: the two samplers' recorded chains (``images record``), saved and loaded back, and prompt files;
+  - ``models``: the two samplers (SD and SLD over one set of weights) and the learned reward, with their loaders
+    and the verdict threshold and band stored with the reward;
+  - ``reward``: the reward network and what evaluating it needs; ``train``: its training by gradient matching
+    (``images train-reward``);
+  - ``inference``: scoring prompts, what the tab and the commands call (``images score``);
+  - ``evaluate``: the held-out protocol and report (``images evaluate``) and the choice between reward checkpoints
+    (``images compare-rewards``), with ``evidence`` (what the images show) and ``figures`` (its figure and
+    summaries);
+  - ``verdicts``: safe / unsafe / uncertain, and calibrating the threshold and band (``images
+    calibrate-threshold``);
+  - ``demo``: the tab's service (``ImagesDemo``), scored runs without the UI and the precomputed examples
+    (``images examples``), with ``batching`` (the queue that batches concurrent requests) and ``inputs`` (checks
+    of what a visitor types or uploads);
+  - ``prompts``: every written prompt set (calibration, evaluation, examples);
+  - ``cli``: the command table.
+
+The reward path imports ``embedded`` only lazily and only for the embedded model: ``models`` loads it, and the
 embedded-only extras (the default recording captions, unknown words, the concept classifier's evidence) read it.
 """

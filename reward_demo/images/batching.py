@@ -7,7 +7,7 @@ model) run as one batch when it is free, up to ``MAX_BATCH_PROMPTS`` prompts. Th
 goes in the next batch, so nobody is overtaken for long. A request never waits for company: when the model is
 free it starts.
 
-Each request keeps its own seed: every prompt's x_T is drawn from its own generator (``recording.initial_latents``),
+Each request keeps its own seed: every prompt's x_T is drawn from its own generator (``data.initial_latents``),
 so a request's rewards and images are those it gets alone (``tests/test_images_cli.py`` checks it).
 
 ``ScoringQueue.status(job)`` tells a waiting request how many requests are ahead and about how long it will wait,
@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
-from .prompt_input import PromptItem
+from .inputs import PromptItem
 
 #: prompts per shared batch, run as one pipeline call: on this 2-core CPU (1 torch thread, 20 steps) 1 prompt
 #: took 1.42 s, 8 prompts 5.53 s and 16 prompts 7.63 s, so larger batches still pay (0.48 s a prompt at 16)
@@ -61,7 +61,7 @@ class Job:
 class ScoringQueue:
     """Runs scoring requests one batch at a time on a worker thread, grouping requests with the same settings.
 
-    ``score`` has ``examples.score_items``'s signature (items, seeds=, n_steps=, preset=, guidance_scale=, model=,
+    ``score`` has ``demo.score_items``'s signature (items, seeds=, n_steps=, preset=, guidance_scale=, model=,
     progress=, batch_size=). With ``batching=False`` every request runs alone (the benchmark's baseline)."""
 
     def __init__(self, score: Optional[Callable[..., Dict]] = None, max_prompts: int = MAX_BATCH_PROMPTS,

@@ -7,28 +7,29 @@ which imports its heavy dependencies lazily, inside the function, so that listin
 """
 from __future__ import annotations
 
-from .calibration import CalibrateArgs, calibrate_threshold
-from .commands import RecordArgs, ScoreArgs, TrainRewardArgs, record_command, score_command, train_reward_command
-from .compare import CompareRewardsArgs, compare_rewards_command
+from .data import RecordArgs, record_command
+from .demo import ExamplesArgs, run_make_examples
 from .embedded.report import EmbeddedReportArgs, embedded_report_command
 from .embedded.safety_concepts import CompareConceptsArgs, compare_concepts_command
 from .embedded.train import EmbeddedTrainArgs, train_embedded_command
-from .evaluate import ImagesEvaluateArgs, evaluate_command
-from .examples import ExamplesArgs, run_make_examples
+from .evaluate import CompareRewardsArgs, ImagesEvaluateArgs, compare_rewards_command, evaluate_command
+from .inference import ScoreArgs, score_command
+from .train import TrainRewardArgs, train_reward_command
+from .verdicts import CalibrateArgs, calibrate_threshold
 
 COMMANDS = {
     # ---- the embedded model (embedded/): train it, report on it, choose its SLD safety concept
     "train-embedded": (EmbeddedTrainArgs, train_embedded_command),
     "embedded-report": (EmbeddedReportArgs, embedded_report_command),
     "compare-concepts": (CompareConceptsArgs, compare_concepts_command),
-    # ---- the reward path (commands.py): record chains, train the reward, score prompt files
+    # ---- the reward path: record chains (data.py), train the reward (train.py), score prompt files (inference.py)
     "record": (RecordArgs, record_command),
     "train-reward": (TrainRewardArgs, train_reward_command),
     "score": (ScoreArgs, score_command),
-    # ---- its evaluation and calibration
+    # ---- its evaluation and calibration (evaluate.py, verdicts.py)
     "evaluate": (ImagesEvaluateArgs, evaluate_command),
     "compare-rewards": (CompareRewardsArgs, compare_rewards_command),
     "calibrate-threshold": (CalibrateArgs, calibrate_threshold),
-    # ---- the Images tab (examples.py): its precomputed examples
+    # ---- the Images tab (demo.py): its precomputed examples
     "examples": (ExamplesArgs, run_make_examples),
 }

@@ -1,33 +1,65 @@
 """What the Images tab runs (``ImagesDemo``): the model and reward in use and the reward's stored threshold and
 uncertain band, the verdict rule, loading (and cheaply checking) the models once, scoring through one queue that
 batches concurrent requests, the files of scored runs, the precomputed examples, and how far the shipped
-evaluation says a verdict can be trusted."""
+evaluation says a verdict can be trusted.
+
+Without the UI: ``score_items`` scores prompts into a JSON-ready results dict (and ``save_images`` writes its PNGs),
+and ``make_examples`` precomputes the tab's examples (assets/images/examples: examples.json + small PNGs, loaded
+instantly). Regenerate the examples after the image models change (a few minutes on a CPU)::
+
+    python -m reward_demo images examples            # --help for the options
+
+The examples are scored with the tab's defaults (seed, steps, preset) on the shipped embedded model.
+"""
 from __future__ import annotations
 
+import functools
 import json
 import math
 import shutil
+import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import examples as images_examples
+from PIL import Image
+
+from ..options import ImageModelOption, cli_flag
 from . import verdicts
 from .batching import ScoringQueue
-from .prompt_input import PromptItem
+from .inputs import PromptItem
+from .prompts import EXAMPLE_PROMPTS
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES_DIR = REPO_ROOT / "assets" / "images" / "examples"
+EXAMPLES_FILE = "examples.json"
+#: where the tab writes its images (scored runs, composed example pairs, CSVs); the only images it serves
+RUNS_DIR = Path(tempfile.gettempdir()) / "reward_demo_images"
+COMMAND = "python -m reward_demo images examples"
+DEFAULT_SEED = 0
+DEFAULT_STEPS = 50
+MIN_STEPS, MAX_STEPS = 2, 100
+DEFAULT_PRESET = "max"
+GUIDANCE_SCALE = 7.5
 FALLBACK_PRESETS = ("weak", "medium", "strong", "max")
 THRESHOLD_DIGITS = 3
-EMBEDDED_MODEL = "embedded"  # pipelines.EMBEDDED (not imported from there, which loads diffusers)
+EMBEDDED_MODEL = "embedded"  # models.EMBEDDED (not imported from there, which loads diffusers)
 RUN_MAX_AGE_S = 2 * 3600
+
+
+def inference():
+    """The image reward's inference module (imported on demand: it pulls in diffusers)."""
+    from . import inference as module
+
+    return module
 
 
 def presets() -> Tuple[str, ...]:
     try:
-        from .pipelines import SAFETY_PRESETS
+        from .models import SAFETY_PRESETS
 
         return tuple(SAFETY_PRESETS)
     except ImportError:  # pragma: no cover - diffusers missing
@@ -43,17 +75,17 @@ def judge(half_width: float):
 class ImagesDemo:
     """What the Images tab calls, built once (``reward_demo.services.build_services``).
 
-    ``model``: "embedded" or a diffusers folder / hub id (``pipelines.load_pipelines``); ``reward``: its reward
+    ``model``: "embedded" or a diffusers folder / hub id (``models.load_pipelines``); ``reward``: its reward
     checkpoint folder (None: the shipped one, which belongs to the embedded model); ``device``: the torch device
     (None: the default); ``runs_dir``: where scored runs and CSVs are written (the only images the tab serves, with
     the examples' copies); ``examples_dir``: the precomputed examples. The pipelines and the reward are loaded once
-    per process (the scoring module caches them); ``queue`` batches concurrent scoring requests."""
+    per process (the models module caches them); ``queue`` batches concurrent scoring requests."""
 
     model: str = EMBEDDED_MODEL
     reward: Optional[Path] = None
     device: Optional[str] = None
-    runs_dir: Path = images_examples.RUNS_DIR
-    examples_dir: Path = images_examples.EXAMPLES_DIR
+    runs_dir: Path = RUNS_DIR
+    examples_dir: Path = EXAMPLES_DIR
     queue: ScoringQueue = field(default=None, compare=False, repr=False)
     _load_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
@@ -65,13 +97,13 @@ class ImagesDemo:
     def reward_folder(self) -> Path:
         """The reward checkpoint in use (FileNotFoundError for a model other than the embedded one without its
         own reward, naming the commands that make one)."""
-        return Path(self.reward) if self.reward else Path(images_examples.scoring().shipped_reward_folder(self.model))
+        return Path(self.reward) if self.reward else Path(inference().shipped_reward_folder(self.model))
 
     def default_threshold(self) -> float:
-        """The threshold stored with the reward checkpoint in use (the scoring module's DEFAULT_THRESHOLD when
+        """The threshold stored with the reward checkpoint in use (the inference module's DEFAULT_THRESHOLD when
         there is none), rounded to THRESHOLD_DIGITS decimals (the slider's step)."""
         try:
-            module = images_examples.scoring()
+            module = inference()
         except ImportError:  # pragma: no cover - diffusers missing
             return 0.0
         try:
@@ -84,7 +116,7 @@ class ImagesDemo:
         """Half-width of the reward's "uncertain" band around the threshold (``images calibrate-threshold``), 0
         when the reward in use stores none."""
         try:
-            value = float(images_examples.scoring().reward_half_width(str(self.reward_folder())))
+            value = float(inference().reward_half_width(str(self.reward_folder())))
         except (ImportError, FileNotFoundError, OSError, ValueError, TypeError, AttributeError):
             return 0.0
         return value if math.isfinite(value) and value >= 0 else 0.0
@@ -93,16 +125,16 @@ class ImagesDemo:
         """Load the image pipelines and the reward once per process (later calls return at once); a missing model
         raises FileNotFoundError naming the command that trains it."""
         with self._load_lock:
-            images_examples.scoring().load_reward(str(self.reward_folder()), self.device)
-            from .pipelines import load_pipelines
+            inference().load_reward(str(self.reward_folder()), self.device)
+            from .models import load_pipelines
 
             load_pipelines(self.model, self.device)
 
     def check_models(self) -> None:
         """Cheap check that the reward loads and the image model's files are there (the embedded model's weights
         load on the first scoring run, not when the app starts)."""
-        images_examples.scoring().load_reward(str(self.reward_folder()), self.device)
-        from .pipelines import EMBEDDED, resolve_model
+        inference().load_reward(str(self.reward_folder()), self.device)
+        from .models import EMBEDDED, resolve_model
 
         if resolve_model(self.model) == EMBEDDED:
             from .embedded import model as embedded_model
@@ -121,7 +153,7 @@ class ImagesDemo:
 
     def uses_embedded_model(self) -> bool:
         try:
-            return bool(images_examples.scoring().is_embedded_model(self.model))
+            return bool(inference().is_embedded_model(self.model))
         except (ImportError, AttributeError, FileNotFoundError, ValueError):
             return False
 
@@ -129,7 +161,7 @@ class ImagesDemo:
         """What the embedded model can draw: its concept set's whole vocabulary."""
         from .embedded.vocabulary import vocabulary_markdown
 
-        return vocabulary_markdown(images_examples.scoring().model_concept_set(self.model))
+        return vocabulary_markdown(inference().model_concept_set(self.model))
 
     @staticmethod
     def token_limit() -> int:
@@ -140,8 +172,8 @@ class ImagesDemo:
 
     # ------------------------------------------------------------------ scoring
     def _score_items(self, items, **settings) -> Dict:
-        """``examples.score_items`` with this reward and device (the queue's scorer)."""
-        return images_examples.score_items(items, reward=str(self.reward_folder()), device=self.device, **settings)
+        """``score_items`` with this reward and device (the queue's scorer)."""
+        return score_items(items, reward=str(self.reward_folder()), device=self.device, **settings)
 
     def score(self, items: List[PromptItem], *, seed: int, n_steps: int, preset: str, guidance_scale: float,
               report: Optional[Callable[[Dict], None]] = None) -> Dict:
@@ -152,7 +184,7 @@ class ImagesDemo:
                                 model=self.model)
         results = self.queue.wait(job, report)
         self.prune_runs()
-        return images_examples.save_images(results, self.runs_dir / uuid.uuid4().hex[:12])
+        return save_images(results, self.runs_dir / uuid.uuid4().hex[:12])
 
     # ------------------------------------------------------------------ files
     def download_folder(self) -> Path:
@@ -166,7 +198,7 @@ class ImagesDemo:
         server hand out other files."""
         try:
             resolved = Path(path).resolve()
-            folders = {Path(self.runs_dir).resolve(), images_examples.RUNS_DIR.resolve()}
+            folders = {Path(self.runs_dir).resolve(), RUNS_DIR.resolve()}
             return resolved.suffix == ".png" and resolved.is_file() and any(f in resolved.parents for f in folders)
         except (OSError, TypeError, ValueError):
             return False
@@ -185,11 +217,11 @@ class ImagesDemo:
 
     # ------------------------------------------------------------------ the precomputed examples
     def examples_available(self) -> bool:
-        return (Path(self.examples_dir) / images_examples.EXAMPLES_FILE).is_file()
+        return (Path(self.examples_dir) / EXAMPLES_FILE).is_file()
 
     def load_examples(self) -> Dict:
-        """The precomputed examples (``examples.load_examples``: shared, do not modify)."""
-        return images_examples.load_examples(self.examples_dir)
+        """The precomputed examples (``load_examples``: shared, do not modify)."""
+        return load_examples(self.examples_dir)
 
     def example_rows(self) -> Optional[List[Dict]]:
         """The examples' rows, None without (readable) examples."""
@@ -207,7 +239,7 @@ class ImagesDemo:
         reward, or no report)."""
         try:
             from .evaluate import EVAL_JSON, ROOT
-            from .pipelines import resolve_model
+            from .models import resolve_model
 
             report = json.loads(EVAL_JSON.read_text())
             in_use = self.reward_folder().resolve()
@@ -237,3 +269,155 @@ class ImagesDemo:
         return (f" Within {half_width:g} of the threshold the verdict is *uncertain* (a band chosen on calibration "
                 f"prompts): on those held-out prompts it leaves {100 * uncertain:.0f} % of the images uncertain, "
                 f"and the other verdicts are right with balanced accuracy {accuracy:.2f}.")
+
+
+# ------------------------------------------------------------------ scored runs, without the UI
+def score_items(items: Sequence[PromptItem], *, seed: int = DEFAULT_SEED, n_steps: int = DEFAULT_STEPS,
+                preset: str = DEFAULT_PRESET, guidance_scale: float = GUIDANCE_SCALE, model: Optional[str] = None,
+                progress: Optional[Callable] = None, seeds: Optional[Sequence[int]] = None,
+                batch_size: Optional[int] = None, reward: Optional[str] = None, device: Optional[str] = None) -> Dict:
+    """Generate each prompt's base and safe image from the same seed and score both with the learned reward.
+
+    ``seeds``: one seed per item instead of ``seed`` (requests batched together, ``batching.py``);
+    ``batch_size``: prompts per pipeline call (default: the inference module's ``MAX_BATCH``); ``reward``: the reward
+    checkpoint folder and ``device`` the torch device (defaults: the inference module's).
+
+    Returns ``{"settings": {...}, "seconds": float, "rows": [{prompt, label, base_reward, safe_reward,
+    difference, truncated, n_tokens, token_limit, ignored_text, unknown_words, base_image: PIL, safe_image:
+    PIL}]}`` (images are PIL here; ``save_images`` turns them into files). ``unknown_words`` is None for a model
+    whose training vocabulary is not known (``vocabulary.unknown_words``)."""
+    from .embedded.vocabulary import unknown_words
+
+    module = inference()
+    start = time.perf_counter()
+    scores = module.score_prompts([item.prompt for item in items], seed=seed, n_steps=n_steps, preset=preset,
+                                  guidance_scale=guidance_scale, progress=progress, model=model, seeds=seeds,
+                                  **{k: v for k, v in (("batch_size", batch_size), ("reward", reward),
+                                                       ("device", device)) if v})
+    seconds = time.perf_counter() - start
+    concepts = module.model_concept_set(model)  # None for a model whose training captions are not known
+    rows = []
+    for item, score in zip(items, scores):
+        rows.append({"prompt": item.prompt, "label": item.label, "base_reward": float(score.base_reward),
+                     "safe_reward": float(score.safe_reward), "difference": float(score.difference),
+                     "truncated": bool(score.truncated), "n_tokens": int(score.n_tokens),
+                     "token_limit": int(score.token_limit), "ignored_text": score.ignored_text,
+                     "unknown_words": unknown_words(item.prompt, concepts or False),
+                     "base_image": score.base_image, "safe_image": score.safe_image})
+        for value in (rows[-1]["base_reward"], rows[-1]["safe_reward"]):
+            if not math.isfinite(value):
+                raise ValueError(f"the reward of prompt {item.prompt!r} is not finite ({value}); the model is broken")
+    settings = {"seed": seed, "n_steps": n_steps, "preset": preset, "guidance_scale": guidance_scale,
+                "model": model_name(model)}
+    return {"settings": settings, "seconds": round(seconds, 3), "rows": rows}
+
+
+#: gallery images are upscaled (nearest neighbour) to at least this side, so that 64x64 drawings stay crisp
+GALLERY_MIN_SIDE = 128
+
+
+def upscaled(image: Image.Image, min_side: int = GALLERY_MIN_SIDE) -> Image.Image:
+    """``image`` in RGB, enlarged by a whole factor (nearest) to at least ``min_side`` pixels high."""
+    image = image.convert("RGB")
+    scale = max(1, -(-min_side // image.height))
+    return image.resize((image.width * scale, image.height * scale), Image.NEAREST)
+
+
+def model_name(model: Optional[str]) -> str:
+    try:
+        from .models import model_label
+
+        return model_label(model)
+    except ImportError:  # pragma: no cover
+        return str(model or "embedded")
+
+
+def save_images(results: Dict, folder: Path, *, for_gallery: bool = True) -> Dict:
+    """Write each row's base and safe image as ``NN_base.png`` / ``NN_safe.png`` into ``folder`` and replace the PIL
+    images in ``base_image`` / ``safe_image`` by their absolute paths, upscaled for the tab's gallery
+    (``for_gallery``), or by their file names at the model's size (the shipped examples). Returns a new JSON-ready
+    dict."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i, row in enumerate(results["rows"], start=1):
+        out = dict(row)
+        for kind in ("base", "safe"):
+            name = f"{i:02d}_{kind}.png"
+            image = row[f"{kind}_image"]
+            (upscaled(image) if for_gallery else image.convert("RGB")).save(folder / name, optimize=True)
+            out[f"{kind}_image"] = str(folder / name) if for_gallery else name
+        rows.append(out)
+    return {**{k: v for k, v in results.items() if k != "rows"}, "rows": rows}
+
+
+# ------------------------------------------------------------------ the precomputed examples
+@dataclass
+class ExamplesArgs(ImageModelOption):
+    """Precompute the Images tab's examples (scores + PNGs) into assets/images/examples."""
+
+    out: str = str(EXAMPLES_DIR)
+    """folder for examples.json and the PNGs (replaced)"""
+    seed: int = DEFAULT_SEED
+    """seed of both generations of every prompt"""
+    n_steps: int = DEFAULT_STEPS
+    """denoising steps"""
+    preset: str = DEFAULT_PRESET
+    """safety preset of the safe pipeline"""
+
+
+def make_examples(args: ExamplesArgs, prompts: Sequence[PromptItem] = EXAMPLE_PROMPTS) -> Dict:
+    """Score the example prompts and write ``examples.json`` and ``NN_base.png`` / ``NN_safe.png``."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()
+    results = score_items(prompts, seed=args.seed, n_steps=args.n_steps, preset=args.preset, model=args.model)
+    saved = save_images(results, out, for_gallery=False)
+    saved["command"] = COMMAND + "".join(" " + cli_flag(k, v) for k, v in asdict(args).items()
+                                         if v is not None and k != "out")
+    with open(out / EXAMPLES_FILE, "w", encoding="utf-8") as f:
+        json.dump(saved, f, indent=1)
+    _load_examples.cache_clear()
+    return saved
+
+
+def run_make_examples(args: ExamplesArgs) -> None:
+    saved = make_examples(args)
+    size = sum(p.stat().st_size for p in Path(args.out).iterdir())
+    print(f"{len(saved['rows'])} examples in {args.out} ({size / 1e3:.0f} kB), scored in {saved['seconds']:.1f} s")
+    for row in saved["rows"]:
+        print(f"  {row['label'] or '':7s} base {row['base_reward']:+.4f}  safe {row['safe_reward']:+.4f}  "
+              f"{row['prompt']}")
+
+
+def load_examples(folder=None) -> Dict:
+    """The precomputed examples (default folder: EXAMPLES_DIR): JSON-ready results whose ``base_image`` and
+    ``safe_image`` are absolute paths of gallery copies (written once per process, under RUNS_DIR).
+    FileNotFoundError names the command that makes them. The returned dict is shared: do not modify it."""
+    return _load_examples(str(Path(folder or EXAMPLES_DIR).resolve()))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_examples(folder: str) -> Dict:
+    folder_path = Path(folder)
+    path = folder_path / EXAMPLES_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"the Images tab's examples are missing ({path}); make them with `{COMMAND}`")
+    RUNS_DIR.mkdir(parents=True, exist_ok=True)
+    copies = Path(tempfile.mkdtemp(prefix="examples_", dir=RUNS_DIR))
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        rows = []
+        for row in data["rows"]:
+            images = {}
+            for kind in ("base", "safe"):
+                with Image.open(folder_path / Path(row[f"{kind}_image"]).name) as image:
+                    images[f"{kind}_image"] = image.copy()
+            rows.append({**row, **images})
+        loaded = save_images({**data, "rows": rows}, copies)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"the Images tab's examples in {folder_path} are damaged ({type(exc).__name__}: {exc}); "
+                         f"make them again with `{COMMAND}`") from None
+    return loaded

@@ -1,4 +1,6 @@
-"""Held-out evaluation of the image reward (``python -m reward_demo images evaluate``).
+"""Held-out evaluation of the image reward (``python -m reward_demo images evaluate``), and the choice between
+reward checkpoints on recorded chains none of them was fitted on (``images compare-rewards``, docs/images.md,
+"Choosing the reward").
 
 Two held-out prompt sets, neither used to train the reward or to pick its thresholds:
 
@@ -22,7 +24,7 @@ and the evidence that guidance changed the images: the embedded model's concept 
 P(unsafe) and the red/orange pixel fraction, base vs safe, for unsafe and safe prompts; what the
 classifier reads in each sampler's images, and the reward's mean per concept read in the base images
 (what besides the hazards the reward ranks images by; ``evidence.py``). The figure and the printed summaries
-are drawn by ``figures.py``; ``compare.py`` reuses ``evaluate_recorded`` to choose between reward checkpoints.
+are drawn by ``figures.py``; ``compare_rewards`` reuses ``evaluate_recorded`` to choose between reward checkpoints.
 """
 from __future__ import annotations
 
@@ -181,7 +183,7 @@ def evaluation_prompt_set(model: Optional[str], split: str = "test") -> WrittenP
     """The written prompts ``images evaluate --split SPLIT`` scores for ``model``: those of its concept set (a model
     whose concept set is unknown, a Stable Diffusion model, keeps the v1 ones); a ValueError for a split the set
     has not."""
-    from .pipelines import embedded_concept_set
+    from .models import embedded_concept_set
 
     if split not in SPLIT_PURPOSE:
         raise ValueError(f"unknown --split {split!r}; allowed: {', '.join(SPLIT_PURPOSE)}")
@@ -200,8 +202,8 @@ def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: f
     all of them and for each of their batches; also the scored rows and seed 0's scores (the figure's examples)."""
     from tqdm.auto import tqdm
 
-    from .pipelines import images_from_pipeline_output
-    from .scoring import score_prompts
+    from .inference import score_prompts
+    from .models import images_from_pipeline_output
 
     prompts = [p for p, _ in written.prompts]
     labels = [lab for _, lab in written.prompts]
@@ -241,11 +243,10 @@ def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: f
 
 def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     from ..checkpoint import read_config
+    from .data import load_records
     from .embedded.model import folder_concept_set
     from .embedded.vocabulary import training_words
-    from .pipelines import embedded_concept_set, load_pipelines, resolve_model
-    from .recording import load_records
-    from .scoring import load_reward, reward_folder
+    from .models import embedded_concept_set, load_pipelines, load_reward, resolve_model, reward_folder
 
     if not 1 <= args.n_seeds <= 16:
         raise ValueError(f"n_seeds must be in 1..16, got {args.n_seeds}")
@@ -307,4 +308,66 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
                   f"{with_interval(figures, 'a_pair_balanced_accuracy')} | "
                   f"(b) {with_interval(figures, 'b_prompt_auroc')}")
     print(f"wrote {args.json} and {args.figure}")
+    return report
+
+
+# --------------------------------------------------------------------------------------------------
+# Choosing between reward checkpoints (``images compare-rewards``)
+
+
+@dataclass
+class CompareRewardsArgs:
+    """Choose between reward checkpoints on recorded chains none of them was fitted on: (a) and (b) per reward."""
+
+    rewards: List[Path]
+    """reward checkpoint folders to compare"""
+    data: Path
+    """recorded chains (from `images record`) of prompts chosen for the comparison, not for evaluation"""
+    json: Optional[Path] = None
+    """output JSON (optional)"""
+    model: Optional[str] = None
+    """text-to-image model the chains were recorded with (default: the embedded one; decodes the images)"""
+
+
+def compare_rewards(args: CompareRewardsArgs) -> dict:
+    """(a) and (b) of every reward on the prompts of ``args.data`` it was not trained on (its own thresholds).
+
+    The chains' SD side does not depend on the safety concept, so (b) compares rewards learnt from different
+    SLD settings on the same images; (a) uses the SLD chains as recorded."""
+    from ..checkpoint import read_config
+    from .data import load_records
+    from .models import load_pipelines, load_reward
+
+    if not args.rewards:
+        raise ValueError("--rewards must name at least one reward checkpoint folder")
+    record = load_records(args.data)
+    prompts = list(dict.fromkeys(record.prompts))
+    base_pipe, _ = load_pipelines(args.model)
+    classifier = concept_classifier_for(args.model)
+    images = final_images(record, base_pipe)  # the same images for every reward
+    report = {"data": repo_relative(args.data), "n_prompts": len(prompts), "rewards": []}
+    for folder in args.rewards:
+        meta = read_config(folder)["metadata"]
+        split_path = Path(folder) / "split.json"
+        fitted = set(json.loads(split_path.read_text())["train_prompts"]) if split_path.is_file() else set()
+        unseen = [p for p in prompts if p not in fitted]
+        if not unseen:
+            raise ValueError(f"{folder} was trained on every prompt of {args.data}; record other prompts")
+        result = evaluate_recorded(load_reward(str(folder)), record, unseen,
+                                   float(meta["pair_threshold"]), float(meta["threshold"]), base_pipe, classifier,
+                                   images)
+        # without split.json the prompts it was trained on are unknown: every prompt counts as unseen
+        report["rewards"].append({"reward": repo_relative(folder), "n_unseen_prompts": len(unseen),
+                                  "split_known": split_path.is_file(), **result})
+    return report
+
+
+def compare_rewards_command(args: CompareRewardsArgs) -> dict:
+    report = compare_rewards(args)
+    for entry in report["rewards"]:
+        print(f"{entry['reward']}, on {entry['n_unseen_prompts']} prompts it was not trained on: {figures_text(entry)}")
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rounded(report), indent=1) + "\n")
+        print(f"wrote {args.json}")
     return report

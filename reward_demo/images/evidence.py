@@ -1,4 +1,4 @@
-"""What the images of an evaluation show, besides their rewards (``evaluate.py`` and ``compare.py`` report it).
+"""What the images of an evaluation show, besides their rewards (``evaluate.py`` reports it in both its commands).
 
 The red/orange pixel fraction (the blood and fire colours) for any model, and, for the embedded model, its concept
 classifier's P(unsafe) and the concept it names in each image (``concept_classifier_for``; None for a Stable
@@ -112,7 +112,7 @@ def concept_classifier_for(model: Optional[str]):
     """The concept classifier of an embedded model (the shipped one, or a folder given as ``model``), an
     auxiliary check of the images; None for Stable Diffusion models or when the folder has none."""
     from .embedded.model import load_concept_classifier
-    from .pipelines import EMBEDDED, is_embedded_folder, resolve_model
+    from .models import EMBEDDED, is_embedded_folder, resolve_model
 
     name = resolve_model(model)
     if name != EMBEDDED and not is_embedded_folder(Path(name).expanduser()):

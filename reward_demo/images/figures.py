@@ -62,7 +62,7 @@ def plot_evaluation(path: Path, rows: list, examples: list, report: dict):
     by_concept = report["heldout_novel_prompts"].get("evidence", {}).get("base_reward_by_drawn_concept")
     if by_concept:
         from .embedded.model import folder_concept_set
-        from .pipelines import embedded_concept_set
+        from .models import embedded_concept_set
 
         unsafe = (embedded_concept_set(report["model"]) or folder_concept_set()).unsafe
         ax = fig.add_subplot(grid[0, 3])

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
-from .prompt_input import PromptItem
+from .inputs import PromptItem
 
 ROOT = Path(__file__).resolve().parents[2]
 SELECTION_PROMPTS_CSV = ROOT / "assets" / "images_selection_prompts.csv"

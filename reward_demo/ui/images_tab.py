@@ -12,7 +12,7 @@ API endpoints (every event has an ``api_name``; see ``build_tab``):
 
 The handlers are the methods of ``ImagesHandlers`` on the ``images.demo.ImagesDemo`` service the tab is given
 (``build_tab(service)``), so they can be called without a server. Bad input raises ``gr.Error`` with a readable
-message naming the input (the domain's checks, ``images.run_settings``), never a stack trace. Scoring requests go
+message naming the input (the domain's checks, ``images.inputs``), never a stack trace. Scoring requests go
 through one queue (``images.batching``, the service's) that batches concurrent requests with the same settings;
 the status line shows a request's place in it and its expected wait.
 """
@@ -26,16 +26,27 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import gradio as gr
 from gradio.components.plot import PlotData
 
-from ..images import prompt_input
+from ..images import inputs
 from ..images.batching import describe_status
-from ..images.demo import THRESHOLD_DIGITS, ImagesDemo, judge, presets
-from ..images.examples import DEFAULT_PRESET, DEFAULT_SEED, DEFAULT_STEPS, GUIDANCE_SCALE, MAX_STEPS, MIN_STEPS
-from ..images.prompt_input import LIMITS_TEXT, PromptItem
-from ..images.run_settings import (
+from ..images.demo import (
+    DEFAULT_PRESET,
+    DEFAULT_SEED,
+    DEFAULT_STEPS,
+    GUIDANCE_SCALE,
+    MAX_STEPS,
+    MIN_STEPS,
+    THRESHOLD_DIGITS,
+    ImagesDemo,
+    judge,
+    presets,
+)
+from ..images.inputs import (
+    LIMITS_TEXT,
     PRESET_LABEL,
     SEED_LABEL,
     STEPS_LABEL,
     THRESHOLD_LABEL,
+    PromptItem,
     check_preset,
     check_seed,
     check_steps,
@@ -65,10 +76,10 @@ def parse_results(results) -> Dict:
         raise ValueError("nothing scored yet: score prompts or load the examples first")
     try:
         rows = results["rows"]
-        if not isinstance(rows, list) or not 0 < len(rows) <= prompt_input.MAX_PROMPTS:
+        if not isinstance(rows, list) or not 0 < len(rows) <= inputs.MAX_PROMPTS:
             raise TypeError
         for row in rows:
-            if not isinstance(row["prompt"], str) or len(row["prompt"]) > prompt_input.MAX_PROMPT_CHARS:
+            if not isinstance(row["prompt"], str) or len(row["prompt"]) > inputs.MAX_PROMPT_CHARS:
                 raise TypeError
             for key in ("base_reward", "safe_reward", "difference"):
                 if not math.isfinite(float(row[key])):
@@ -76,7 +87,7 @@ def parse_results(results) -> Dict:
             _check_notes(row)
     except (TypeError, KeyError, ValueError, AttributeError):
         raise ValueError(f"results must be the JSON of a scored run (images_score's last output): a 'rows' list "
-                         f"of 1..{prompt_input.MAX_PROMPTS} rows with prompt, base_reward, safe_reward and "
+                         f"of 1..{inputs.MAX_PROMPTS} rows with prompt, base_reward, safe_reward and "
                          f"difference (optional: label, truncated, token_limit, ignored_text, unknown_words)") from None
     return results
 
@@ -84,15 +95,15 @@ def parse_results(results) -> Dict:
 def _check_notes(row: Dict) -> None:
     """The optional per-prompt fields a results JSON may carry have the types a scored run gives them."""
     words = row.get("unknown_words")
-    if words is not None and (not isinstance(words, list) or len(words) > prompt_input.MAX_PROMPT_CHARS
-                              or not all(isinstance(w, str) and len(w) <= prompt_input.MAX_PROMPT_CHARS
+    if words is not None and (not isinstance(words, list) or len(words) > inputs.MAX_PROMPT_CHARS
+                              or not all(isinstance(w, str) and len(w) <= inputs.MAX_PROMPT_CHARS
                                          for w in words)):
         raise TypeError
     if not isinstance(row.get("truncated", False), bool) or not isinstance(row.get("token_limit", 0), int):
         raise TypeError
     for key in ("ignored_text", "label"):
         if row.get(key) is not None and (not isinstance(row[key], str)
-                                         or len(row[key]) > prompt_input.MAX_PROMPT_CHARS):
+                                         or len(row[key]) > inputs.MAX_PROMPT_CHARS):
             raise TypeError
 
 
@@ -163,7 +174,7 @@ class ImagesHandlers:
     def score(self, prompts, file, seed, n_steps, preset, threshold, progress=gr.Progress()):
         """images_score: generate each prompt with and without safety guidance and score both images (through the
         scoring queue, which batches this request with concurrent ones of the same settings)."""
-        items: List[PromptItem] = prompt_input.collect_prompts(prompts, file)
+        items: List[PromptItem] = inputs.collect_prompts(prompts, file)
         seed, n_steps, preset, threshold = self.check_settings(seed, n_steps, preset, threshold)
         progress(0.0, desc="loading the models")
         self.service.load_models()

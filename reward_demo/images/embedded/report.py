@@ -60,7 +60,7 @@ def generate_pairs(prompts: List[str], components: dict, seeds: int = 4, steps: 
                    safety_concept: Optional[str] = None):
     """(base, safe) images as tensors (len(prompts) * seeds, 3, 64, 64) in [-1, 1], prompt-major; the safety-guided
     images steer away from ``safety_concept`` (default: that of the shipped folder's concept set)."""
-    from ..pipelines import images_from_pipeline_output, prompt_batches, safety_preset
+    from ..models import images_from_pipeline_output, prompt_batches, safety_preset
     from .model import build_pipelines
 
     sld = safety_preset(preset)

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from ...checkpoint import from_pretrained
 from ...options import ProgressOption, TrainSeedOption, omp_threads
 from ...training import TrainConfig, train
-from ..pipelines import to_model_images
+from ..models import to_model_images
 from .catalogue import CONCEPT_SETS, DEFAULT_CONCEPT_SET, concept_set
 from .concepts import ConceptSet
 from .data import IMAGE_SIZE

@@ -1,4 +1,6 @@
-"""Recording the two samplers' reverse chains for Algorithm 2 (states visited by the models' own chains).
+"""The Images domain's data: the two samplers' reverse chains for Algorithm 2 (states visited by the models' own
+chains), recorded (``images record``, ``record_command``), saved as safetensors shards and loaded back
+(``ChainRecord``, ``load_records``), and the prompt files they are recorded from (``read_prompts_file``).
 
 For each prompt and each reverse step i, from one latent x_i we record
 
@@ -21,17 +23,22 @@ momentum) at every visited latent. Recording both covers the states of both mode
 """
 from __future__ import annotations
 
+import csv
 import json
+import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from safetensors.torch import load_file, save_file
 
-from .pipelines import prompt_batches, safety_preset
+from ..options import GuidanceScaleOption, ImageModelOption, ProgressOption, SamplerOptions
+from .models import embedded_concept_set, load_pipelines, prompt_batches, resolve_model, safety_preset
 
+DATA_DIR = Path("data/images/chains")
+MANIFEST = "manifest.json"
 FOLLOW = ("safe", "base")
 MIN_STEPS, MAX_STEPS = 2, 200
 DEFAULT_GUIDANCE = 7.5
@@ -235,7 +242,7 @@ def record_chains(safe, prompts: Sequence[str], seeds: Sequence[int], n_steps: i
     """Record chains for every (prompt, seed) pair and every followed sampler in ``follow``.
 
     Args:
-        safe: a ``StableDiffusionPipelineSafe`` (see ``pipelines.load_pipelines``).
+        safe: a ``StableDiffusionPipelineSafe`` (see ``models.load_pipelines``).
         prompts, seeds: one seed per prompt (x_T is drawn from it, the same for both followed samplers).
         n_steps: DDIM steps; preset: SLD preset name; guidance_scale: classifier-free guidance weight.
         follow: which samplers' chains to walk ("safe" and/or "base").
@@ -271,3 +278,100 @@ def record_chains(safe, prompts: Sequence[str], seeds: Sequence[int], n_steps: i
     record.meta = {"n_steps": n_steps, "preset": preset, "guidance_scale": float(guidance_scale),
                    "safety_concept": safe.safety_concept, "latent_shape": list(latent_shape(safe))}
     return record
+
+
+# --------------------------------------------------------------------------------------------------
+# The command that records them (``images record``) and the prompt files it reads
+
+
+@dataclass
+class RecordArgs(ProgressOption, GuidanceScaleOption, SamplerOptions, ImageModelOption):
+    """Record base (SD) and safety-guided (SLD) chains for reward training (resumable, sharded)."""
+
+    out: Path = DATA_DIR
+    """folder of the safetensors shards"""
+    prompts: Optional[Path] = None
+    """prompt file (.txt one per line, or .csv with prompt[,label]); default: captions of the embedded grammar"""
+    n_prompts: int = 240
+    """distinct grammar captions to draw when --prompts is not given"""
+    unsafe_fraction: float = 0.5
+    """fraction of drawn captions from the unsafe family"""
+    batch_size: int = 16
+    """prompts per pipeline call"""
+    shard_size: int = 32
+    """prompts per shard (a finished shard is skipped when the command is run again)"""
+    seed: int = 0
+    """seed of the caption draw and of every chain's x_T"""
+
+
+def read_prompts_file(path: Path) -> List[Tuple[str, str]]:
+    """(prompt, label) pairs: a .txt (one prompt per line) or a .csv with a ``prompt`` and optional ``label`` column."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"prompt file {path} does not exist")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"prompt file {path} is not UTF-8 text") from error
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(text.splitlines())
+        columns = {c.lower().strip(): c for c in reader.fieldnames or []}
+        if "prompt" not in columns:
+            raise ValueError(f"{path}: a .csv needs a 'prompt' column (found {reader.fieldnames})")
+        pairs = [(row[columns["prompt"]].strip(), (row.get(columns.get("label", ""), "") or "").strip().lower())
+                 for row in reader]
+    else:
+        pairs = [(line.strip(), "") for line in text.splitlines()]
+    pairs = [(p, lab) for p, lab in pairs if p]
+    if not pairs:
+        raise ValueError(f"prompt file {path} holds no prompts")
+    return pairs
+
+
+def record_command(args: RecordArgs):
+    from tqdm.auto import tqdm
+
+    if not 1 <= args.shard_size <= 4096 or not 1 <= args.batch_size <= 256:
+        raise ValueError("shard_size must be in 1..4096 and batch_size in 1..256")
+    from .embedded.data import grammar_prompts
+    from .embedded.model import folder_concept_set
+
+    # without a prompt file: captions of the model's own grammar (the shipped embedded model's for another model)
+    concepts = embedded_concept_set(args.model) or folder_concept_set()
+    pairs = read_prompts_file(args.prompts) if args.prompts else \
+        grammar_prompts(concepts, args.n_prompts, args.seed, args.unsafe_fraction)
+    prompts = [p for p, _ in pairs]
+    labels = [lab for _, lab in pairs]
+    check_generation_args(prompts, args.n_steps, args.preset, args.guidance_scale)
+    seeds = [args.seed * 1_000_003 + i for i in range(len(prompts))]
+    manifest = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items()
+                if k not in ("progress", "out")}
+    manifest["model"] = resolve_model(args.model)
+    args.out.mkdir(parents=True, exist_ok=True)
+    manifest_path = args.out / MANIFEST
+    if manifest_path.is_file() and json.loads(manifest_path.read_text())["options"] != manifest:
+        raise ValueError(f"{args.out} holds chains recorded with other options ({manifest_path}); use another --out "
+                         f"or delete that folder")
+    manifest_path.write_text(json.dumps({"options": manifest, "n_prompts": len(prompts)}, indent=1) + "\n")
+    _, safe = load_pipelines(args.model)
+    total = len(prompts) * 2 * args.n_steps
+    bar = tqdm(total=total, desc="recording", disable=not args.progress, dynamic_ncols=True)
+    began = time.time()
+    for k, start in enumerate(range(0, len(prompts), args.shard_size)):
+        path = args.out / f"shard_{k:04d}.safetensors"
+        chunk = slice(start, start + args.shard_size)
+        if path.is_file() and ChainRecord.load(path).prompts[: len(prompts[chunk])] == prompts[chunk]:
+            bar.update(len(prompts[chunk]) * 2 * args.n_steps)
+            continue
+        offset = bar.n
+
+        def progress(done, _total, offset=offset):
+            bar.update(offset + done - bar.n)
+
+        record = record_chains(safe, prompts[chunk], seeds[chunk], args.n_steps, args.preset, args.guidance_scale,
+                               batch_size=args.batch_size, progress=progress, labels=labels[chunk])
+        record.meta["model"] = manifest["model"]
+        record.save(path)
+    bar.close()
+    print(f"recorded {len(prompts)} prompts x 2 chains x {args.n_steps} steps into {args.out} "
+          f"({time.time() - began:.0f} s)")

@@ -1,14 +1,18 @@
-"""Scoring prompts with the learned safety reward.
+"""Scoring prompts with the learned safety reward: what the Images tab (through ``demo.py``) and the commands call,
+``score_prompts``, and the command ``images score`` (``score_command``).
 
 For each prompt: generate with Stable Diffusion and with Safe Latent Diffusion from the same seed (the
 same x_T), and report the reward of each final latent (and, optionally, of every latent along each
 chain). Higher reward = more like what the safety-guided model produces; a prompt whose plain image
 scores below ``DEFAULT_THRESHOLD`` gets the verdict "unsafe", or "uncertain" within the reward's calibrated
 band around it (``verdicts.py``).
+
+The loaders of the models and of the reward (``models.py``) are re-exported here, so that the tab's service reaches
+everything it runs through this one module.
 """
 from __future__ import annotations
 
-import functools
+import json
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -17,10 +21,8 @@ from typing import Callable, List, Optional, Sequence
 
 import torch
 
-from ..checkpoint import default_device, from_pretrained, read_config
-from ..options import IMAGE_REWARD_ENV, image_reward_override
-from .pipelines import EMBEDDED, load_pipelines, prompt_batches, resolve_model
-from .recording import (
+from ..options import GuidanceScaleOption, ImageModelOption, PromptBatchOption, SamplerOptions
+from .data import (
     DEFAULT_GUIDANCE,
     MAX_STEPS,
     MIN_STEPS,
@@ -28,16 +30,24 @@ from .recording import (
     image_size,
     initial_latents,
     noise_levels,
+    read_prompts_file,
     run_safe_recording,
 )
-from .reward import CHECKPOINT_DIR
+from .models import (
+    DEFAULT_THRESHOLD,
+    is_embedded_model,
+    load_pipelines,
+    load_reward,
+    model_concept_set,
+    prompt_batches,
+    resolve_model,
+    reward_folder,
+    reward_half_width,
+    reward_threshold,
+    shipped_reward_folder,
+)
 from .verdicts import verdict as banded_verdict
 
-REWARD_ENV = IMAGE_REWARD_ENV
-#: verdict threshold of the shipped reward: on the written calibration prompts (``images calibrate-threshold``;
-#: never the evaluation prompts) the reward of the plain image separating unsafe from safe prompts best
-#: (balanced accuracy); the same value is stored as "threshold" in checkpoints/images/reward/config.json
-DEFAULT_THRESHOLD = -4.011516332626343
 MAX_BATCH = 8
 
 _GENERATION_LOCK = threading.Lock()  # the pipelines share one scheduler whose step count is per call
@@ -98,80 +108,6 @@ def token_report(tokenizer, prompt: str) -> tuple:
     return len(ids), limit, ignored
 
 
-def model_concept_set(model: Optional[str] = None):
-    """The concept set (``embedded.concepts.ConceptSet``) of ``model`` when it is an embedded model, the shipped one
-    or a folder in its layout (whose training captions its set knows); None for a Stable Diffusion model."""
-    from .pipelines import embedded_concept_set
-
-    return embedded_concept_set(model)
-
-
-def is_embedded_model(model: Optional[str] = None) -> bool:
-    """Whether ``model`` resolves to an embedded model (the shipped one or a folder in its layout)."""
-    return model_concept_set(model) is not None
-
-
-def reward_folder(model: Optional[str] = None, reward: Optional[str] = None) -> Path:
-    """The reward checkpoint for a model: ``reward``, else $REWARD_DEMO_SD_REWARD, else the shipped one
-    (which belongs to the embedded model)."""
-    if reward:
-        return Path(reward)
-    override = image_reward_override()
-    if override is not None:
-        return override
-    return shipped_reward_folder(model)
-
-
-def shipped_reward_folder(model: Optional[str] = None) -> Path:
-    """The shipped reward checkpoint, which belongs to the embedded model: a FileNotFoundError naming the commands
-    that make one for another ``model``."""
-    name = resolve_model(model)
-    if name != EMBEDDED and not _is_shipped_embedded(name):
-        raise FileNotFoundError(
-            f"the shipped reward belongs to the embedded model, not to {resolve_model(model)!r}: record and train one "
-            f"with `python -m reward_demo images record --model MODEL --out DIR` and `python -m reward_demo images "
-            f"train-reward --data DIR --out REWARD_DIR`, then pass --reward REWARD_DIR (or set {REWARD_ENV})")
-    return CHECKPOINT_DIR
-
-
-def _is_shipped_embedded(name: str) -> bool:
-    from .embedded.model import CHECKPOINT_DIR as EMBEDDED_DIR
-
-    path = Path(name).expanduser()
-    return path.is_dir() and path.resolve() == EMBEDDED_DIR.resolve()
-
-
-@functools.lru_cache(maxsize=4)
-def _load_reward(folder: str, device: str):
-    return from_pretrained(folder, device=device).requires_grad_(False)
-
-
-def load_reward(folder: Optional[str] = None, device=None):
-    """The learned reward (eval mode, cached per folder and device).
-
-    Raises FileNotFoundError naming the command that trains it when the folder holds no reward.
-    """
-    folder = Path(folder) if folder else CHECKPOINT_DIR
-    if not (folder / "config.json").is_file() or not (folder / "model.safetensors").is_file():
-        raise FileNotFoundError(
-            f"no image reward in {folder} (config.json + model.safetensors): record chains and train it with "
-            f"`python -m reward_demo images record` then `python -m reward_demo images train-reward`")
-    return _load_reward(str(folder.resolve()), str(default_device(device)))
-
-
-def reward_threshold(folder: Optional[str] = None) -> float:
-    """The threshold stored with a reward checkpoint (``DEFAULT_THRESHOLD`` for the shipped one)."""
-    config = read_config(Path(folder) if folder else CHECKPOINT_DIR)
-    return float(config.get("metadata", {}).get("threshold", DEFAULT_THRESHOLD))
-
-
-def reward_half_width(folder: Optional[str] = None) -> float:
-    """Half-width of the "uncertain" band stored with a reward checkpoint by ``images calibrate-threshold``
-    (0: no band, for a reward calibrated before the band existed)."""
-    config = read_config(Path(folder) if folder else CHECKPOINT_DIR)
-    return float(config.get("metadata", {}).get("uncertain_half_width", 0.0))
-
-
 @torch.no_grad()
 def chain_rewards(reward: torch.nn.Module, chain: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
     """r(x_i, level_i) for a chain (B, S, C, h, w) -> (B, S)."""
@@ -224,10 +160,10 @@ def score_prompts(prompts: Sequence[str], seed: int = 0, n_steps: int = 50, pres
         seeds: one x_T seed per prompt instead (requests batched together keep their own seeds); each x_T is
             drawn from its own generator, so a prompt's result does not depend on what it is batched with.
         n_steps: DDIM steps (2..200; the shipped reward was trained on 50).
-        preset: SLD preset, one of ``pipelines.SAFETY_PRESETS``.
+        preset: SLD preset, one of ``models.SAFETY_PRESETS``.
         guidance_scale: classifier-free guidance weight (> 1).
         progress: called with (denoising steps done, total) as generation proceeds.
-        model: None / "embedded" / a diffusers folder / a hub id (see ``pipelines.load_pipelines``).
+        model: None / "embedded" / a diffusers folder / a hub id (see ``models.load_pipelines``).
         reward: reward checkpoint folder (default: the one for ``model``, see ``reward_folder``).
         batch_size: prompts per pipeline call.
         with_chains: also compute the reward of every latent along both chains.
@@ -284,6 +220,66 @@ def score_prompts(prompts: Sequence[str], seed: int = 0, n_steps: int = 50, pres
     return results
 
 
+# --------------------------------------------------------------------------------------------------
+# The command ``images score``
+
+
+@dataclass
+class ScoreArgs(PromptBatchOption, GuidanceScaleOption, SamplerOptions, ImageModelOption):
+    """Score prompts: rewards of the SD and the SLD final latents from the same seed, as JSON."""
+
+    prompts: Path
+    """prompt file: .txt (one per line) or .csv with a 'prompt' column"""
+    json: Path
+    """output JSON file"""
+    reward: Optional[Path] = None
+    """reward checkpoint folder (default: the shipped one, for the embedded model)"""
+    seed: int = 0
+    """x_T seed (same for both samplers and every prompt)"""
+    images: Optional[Path] = None
+    """folder to write the base and safe images (PNG) into"""
+
+
+def score_command(args: ScoreArgs):
+    """Per prompt: both rewards, their verdicts ("uncertain" inside the reward's calibrated band), the prompt's
+    ``unknown_words`` (words no training caption of an embedded model's concept set uses; null for another model,
+    whose vocabulary is not known) and whether the text encoder cut it (``truncated``, ``ignored_text``)."""
+    from .embedded.vocabulary import unknown_words
+
+    pairs = read_prompts_file(args.prompts)
+    prompts = [p for p, _ in pairs]
+    scores = score_prompts(prompts, seed=args.seed, n_steps=args.n_steps, preset=args.preset,
+                           guidance_scale=args.guidance_scale, model=args.model,
+                           reward=str(args.reward) if args.reward else None, batch_size=args.batch_size)
+    folder = str(reward_folder(args.model, str(args.reward) if args.reward else None))
+    threshold, half_width = reward_threshold(folder), reward_half_width(folder)
+    concepts = model_concept_set(args.model)  # None for a model whose training captions are not known
+    rows = []
+    for k, score in enumerate(scores):
+        row = score.to_json()
+        row.update({"base_verdict": verdict(score.base_reward, threshold, half_width),
+                    "safe_verdict": verdict(score.safe_reward, threshold, half_width),
+                    "unknown_words": unknown_words(score.prompt, concepts or False)})
+        if args.images is not None:
+            args.images.mkdir(parents=True, exist_ok=True)
+            for kind, image in (("base", score.base_image), ("safe", score.safe_image)):
+                name = args.images / f"{k:03d}_{kind}.png"
+                image.save(name)
+                row[f"{kind}_image"] = str(name)
+        rows.append(row)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"threshold": threshold, "uncertain_half_width": half_width, "seed": args.seed,
+                                     "n_steps": args.n_steps, "preset": args.preset, "scores": rows}, indent=1) + "\n")
+    print(f"{'r(SD)':>8} {'r(SLD)':>8} {'verdict':>9}  prompt   (verdict of the SD image, threshold {threshold:.3f}, "
+          f"uncertain within +-{half_width:.3f})")
+    for row in rows:
+        notes = ([f"unknown words: {', '.join(row['unknown_words'])}"] if row["unknown_words"] else []) + \
+            ([f"cut after {row['token_limit']} tokens, ignored: {row['ignored_text']!r}"] if row["truncated"] else [])
+        print(f"{row['base_reward']:+8.3f} {row['safe_reward']:+8.3f} {row['base_verdict']:>9}  {row['prompt']}"
+              + (f"   [{'; '.join(notes)}]" if notes else ""))
+    print(f"wrote {args.json}")
+
+
 __all__ = ["PromptScore", "score_prompts", "verdict", "load_reward", "DEFAULT_THRESHOLD", "MIN_STEPS", "MAX_STEPS",
            "reward_threshold", "reward_half_width", "reward_folder", "shipped_reward_folder", "is_embedded_model",
-           "model_concept_set", "token_report"]
+           "model_concept_set", "token_report", "ScoreArgs", "score_command"]

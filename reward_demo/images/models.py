@@ -1,5 +1,7 @@
-"""The two text-to-image samplers of the image experiment: Stable Diffusion (the *base*) and the same
-weights under Safe Latent Diffusion guidance (the *expert*), both stock diffusers pipelines.
+"""The Images domain's models and their loaders: the two text-to-image samplers of the image experiment, Stable
+Diffusion (the *base*) and the same weights under Safe Latent Diffusion guidance (the *expert*), both stock
+diffusers pipelines (``load_pipelines``), and the learned reward with the verdict threshold and "uncertain" band
+stored with it (``load_reward``, ``reward_folder``, ``reward_threshold``, ``reward_half_width``).
 
 ``load_pipelines(model)`` picks the weights:
 
@@ -14,6 +16,9 @@ weights under Safe Latent Diffusion guidance (the *expert*), both stock diffuser
 Both pipelines share one set of modules (no second copy of the weights) and one DDIM scheduler with
 eta = 0: DDIM is deterministic and stateless, so a reverse step can be taken from any latent, which is
 what recording the unguided and the safety-guided next latent from the same latent needs.
+
+The shipped reward (checkpoints/images/reward) belongs to the embedded model; another model needs its own, given
+by ``--reward`` or $REWARD_DEMO_SD_REWARD (``reward_folder``).
 """
 from __future__ import annotations
 
@@ -26,11 +31,26 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 import torch
 
-from ..checkpoint import default_device
-from ..options import ALLOW_DOWNLOAD_ENV, IMAGE_MODEL_ENV, download_allowed, image_model_override
+from ..checkpoint import default_device, from_pretrained, read_config
+from ..options import (
+    ALLOW_DOWNLOAD_ENV,
+    IMAGE_MODEL_ENV,
+    IMAGE_REWARD_ENV,
+    download_allowed,
+    image_model_override,
+    image_reward_override,
+)
+from .reward import LatentRewardEnsemble, LatentUnetEncoderReward  # noqa: F401  (registered: from_pretrained builds them)
 
 MODEL_ENV = IMAGE_MODEL_ENV
 EMBEDDED = "embedded"
+REWARD_ENV = IMAGE_REWARD_ENV
+#: the shipped reward checkpoint (it belongs to the embedded model)
+CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints" / "images" / "reward"
+#: verdict threshold of the shipped reward: on the written calibration prompts (``images calibrate-threshold``;
+#: never the evaluation prompts) the reward of the plain image separating unsafe from safe prompts best
+#: (balanced accuracy); the same value is stored as "threshold" in checkpoints/images/reward/config.json
+DEFAULT_THRESHOLD = -4.011516332626343
 
 
 def _safety_config() -> Dict[str, Dict[str, float]]:
@@ -213,3 +233,79 @@ def images_from_pipeline_output(images) -> torch.Tensor:
     if isinstance(images, np.ndarray):
         return torch.from_numpy(images).permute(0, 3, 1, 2).float() * 2 - 1
     return to_model_images(np.stack([np.asarray(im.convert("RGB")) for im in images]))
+
+
+# --------------------------------------------------------------------------------------------------
+# The learned reward: its checkpoint, its loader and the verdict threshold and band stored with it
+
+
+def model_concept_set(model: Optional[str] = None):
+    """The concept set (``embedded.concepts.ConceptSet``) of ``model`` when it is an embedded model, the shipped one
+    or a folder in its layout (whose training captions its set knows); None for a Stable Diffusion model."""
+    return embedded_concept_set(model)
+
+
+def is_embedded_model(model: Optional[str] = None) -> bool:
+    """Whether ``model`` resolves to an embedded model (the shipped one or a folder in its layout)."""
+    return model_concept_set(model) is not None
+
+
+def reward_folder(model: Optional[str] = None, reward: Optional[str] = None) -> Path:
+    """The reward checkpoint for a model: ``reward``, else $REWARD_DEMO_SD_REWARD, else the shipped one
+    (which belongs to the embedded model)."""
+    if reward:
+        return Path(reward)
+    override = image_reward_override()
+    if override is not None:
+        return override
+    return shipped_reward_folder(model)
+
+
+def shipped_reward_folder(model: Optional[str] = None) -> Path:
+    """The shipped reward checkpoint, which belongs to the embedded model: a FileNotFoundError naming the commands
+    that make one for another ``model``."""
+    name = resolve_model(model)
+    if name != EMBEDDED and not _is_shipped_embedded(name):
+        raise FileNotFoundError(
+            f"the shipped reward belongs to the embedded model, not to {resolve_model(model)!r}: record and train one "
+            f"with `python -m reward_demo images record --model MODEL --out DIR` and `python -m reward_demo images "
+            f"train-reward --data DIR --out REWARD_DIR`, then pass --reward REWARD_DIR (or set {REWARD_ENV})")
+    return CHECKPOINT_DIR
+
+
+def _is_shipped_embedded(name: str) -> bool:
+    from .embedded.model import CHECKPOINT_DIR as EMBEDDED_DIR
+
+    path = Path(name).expanduser()
+    return path.is_dir() and path.resolve() == EMBEDDED_DIR.resolve()
+
+
+@functools.lru_cache(maxsize=4)
+def _load_reward(folder: str, device: str):
+    return from_pretrained(folder, device=device).requires_grad_(False)
+
+
+def load_reward(folder: Optional[str] = None, device=None):
+    """The learned reward (eval mode, cached per folder and device).
+
+    Raises FileNotFoundError naming the command that trains it when the folder holds no reward.
+    """
+    folder = Path(folder) if folder else CHECKPOINT_DIR
+    if not (folder / "config.json").is_file() or not (folder / "model.safetensors").is_file():
+        raise FileNotFoundError(
+            f"no image reward in {folder} (config.json + model.safetensors): record chains and train it with "
+            f"`python -m reward_demo images record` then `python -m reward_demo images train-reward`")
+    return _load_reward(str(folder.resolve()), str(default_device(device)))
+
+
+def reward_threshold(folder: Optional[str] = None) -> float:
+    """The threshold stored with a reward checkpoint (``DEFAULT_THRESHOLD`` for the shipped one)."""
+    config = read_config(Path(folder) if folder else CHECKPOINT_DIR)
+    return float(config.get("metadata", {}).get("threshold", DEFAULT_THRESHOLD))
+
+
+def reward_half_width(folder: Optional[str] = None) -> float:
+    """Half-width of the "uncertain" band stored with a reward checkpoint by ``images calibrate-threshold``
+    (0: no band, for a reward calibrated before the band existed)."""
+    config = read_config(Path(folder) if folder else CHECKPOINT_DIR)
+    return float(config.get("metadata", {}).get("uncertain_half_width", 0.0))
