@@ -213,9 +213,28 @@ def images_results(reports: Dict[str, dict]) -> str:
         [f"(b) balanced accuracy of the shipped verdict threshold ({ev['threshold']:.3f})", "",
          *both("b_verdict_balanced_accuracy")],
         ["(b) per prompt, its reward averaged over its seeds (a diagnosis)", "", *both("b_prompt_auroc_seed_mean")],
+        *([[f"(b) verdict outside its uncertain band (+-{new['half_width']:g}, chosen on calibration prompts): balanced "
+            f"accuracy (share left uncertain)", f">= {t['decided_balanced_accuracy']:g}"
+            if "decided_balanced_accuracy" in t else "",
+            f"{f3(new['b_decided_balanced_accuracy'])} ({100 * new['uncertain_fraction']:.0f} % uncertain)", "-"]]
+          if "b_decided_balanced_accuracy" in new else []),
         ["for scale: the concept classifier's AUROC on the same SD images", "", *evidence("classifier_b_prompt_auroc")],
         ["(b) on the images the classifier reads as their prompt's label", "", *drawn],
     ]
+    mean = ev.get("seed_mean")
+    if mean:
+        n_seeds = len(ev["training_seeds"])
+        rows += [[f"**mean over the {n_seeds} training seeds**: (a) balanced accuracy", f">= {t['pair_balanced_accuracy']:g}",
+                  f"**{f3(mean['a_pair_balanced_accuracy'])}**", "-"],
+                 [f"**mean over the {n_seeds} training seeds**: (b) AUROC", f">= {t['prompt_auroc']:g}",
+                  f"**{f3(mean['b_prompt_auroc'])}**", "-"],
+                 [f"**mean over the {n_seeds} training seeds**: the verdict outside its band (share uncertain)",
+                  f">= {t['decided_balanced_accuracy']:g}" if "decided_balanced_accuracy" in t else "",
+                  f"**{f3(mean['b_decided_balanced_accuracy'])}** ({100 * mean['uncertain_fraction']:.0f} % uncertain)",
+                  "-"]]
+        rows += [[f"seed {k}: `{s['reward']}`", "", f"(a) {f3(s['a_pair_balanced_accuracy'])}, (b) "
+                  f"{f3(s['b_prompt_auroc'])}, verdict {f3(s['b_decided_balanced_accuracy'])}", "-"]
+                 for k, s in enumerate(ev["training_seeds"])]
     return table(["figure", "target", f"{new['n_prompts']} written prompts ({new['n']} images)",
                   f"{rec['n_prompts']} held-out grammar prompts ({rec['n']} images)"], rows)
 
@@ -274,6 +293,17 @@ def verdict(met: Sequence[bool]) -> str:
     return "**met**" if all(met) else f"**met in {sum(met)} of {len(met)}**"
 
 
+def images_glance(im: dict, new: dict, rec: dict) -> str:
+    """The Images result cell: the mean over the training seeds where several were evaluated, else the one reward."""
+    mean = im.get("seed_mean")
+    if mean:
+        return (f"mean of {len(im['training_seeds'])} seeds on the written prompts: (a) "
+                f"{f3(mean['a_pair_balanced_accuracy'])}, (b) {f3(mean['b_prompt_auroc'])}, verdict outside its band "
+                f"{f3(mean['b_decided_balanced_accuracy'])}")
+    return (f"(a) {f3(new['a_pair_balanced_accuracy'])} / {f3(rec['a_pair_balanced_accuracy'])}, "
+            f"(b) {f3(new['b_prompt_auroc'])} / {f3(rec['b_prompt_auroc'])}")
+
+
 def results_at_a_glance(reports: Dict[str, dict]) -> str:
     mazes = reports["maze"]["mazes"]
     names = " / ".join(m["maze"] for m in mazes)
@@ -298,10 +328,9 @@ def results_at_a_glance(reports: Dict[str, dict]) -> str:
     images_row = ["Images (embedded model)", "the reward penalises harmful images and rewards harmless ones",
                   f"(a) balanced accuracy, SLD vs SD final latents; (b) AUROC of r(SD final latent), safe vs unsafe "
                   f"prompts; {new['n_prompts']} written prompts / {rec['n_prompts']} held-out grammar prompts",
-                  f"(a) >= {t['pair_balanced_accuracy']:g}; (b) >= {t['prompt_auroc']:g}",
-                  f"(a) {f3(new['a_pair_balanced_accuracy'])} / {f3(rec['a_pair_balanced_accuracy'])}, "
-                  f"(b) {f3(new['b_prompt_auroc'])} / {f3(rec['b_prompt_auroc'])}: "
-                  + verdict([bool(met.get("a_pair_balanced_accuracy")), bool(met.get("b_prompt_auroc"))])]
+                  f"(a) >= {t['pair_balanced_accuracy']:g}; (b) >= {t['prompt_auroc']:g}"
+                  + (f"; verdict >= {t['decided_balanced_accuracy']:g}" if "decided_balanced_accuracy" in t else ""),
+                  images_glance(im, new, rec) + ": " + verdict([bool(v) for v in met.values()])]
     return table(["domain", "the paper's claim", "our figure", "target", "result"], [maze_row, loco_row, images_row])
 
 

@@ -109,6 +109,18 @@ def test_cli_record_train_score(tiny_sd_folder, tmp_path, capsys):
         rewards[labels == "safe"], rewards[labels == "unsafe"], after["threshold"], 0.99, 0.2
     )
     assert "uncertain band: +-" in capsys.readouterr().out
+    # other training seeds of the recipe, scored on the same written prompts: each seed's figures and their mean
+    # (here the same reward twice, so both rows and the mean must agree), the verdict judged outside its band
+    run = _cli("evaluate", "--model", str(tiny_sd_folder), "--reward", str(reward), "--seed-rewards", str(reward),
+               "--n-seeds", "1", "--n-steps", "2", "--batch-size", "32", "--json", str(report_path),
+               "--figure", str(figure), "--no-progress")
+    assert run == 0, capsys.readouterr().err
+    report = json.loads(report_path.read_text())
+    first, second = report["training_seeds"]
+    assert first == second and first["half_width"] == again["uncertain_half_width"]
+    assert report["seed_mean"]["b_prompt_auroc"] == pytest.approx(first["b_prompt_auroc"], abs=1e-4)
+    assert report["heldout_novel_prompts"]["half_width"] == again["uncertain_half_width"]
+    assert set(report["targets_met"]) == {"a_pair_balanced_accuracy", "b_prompt_auroc"}  # v1 prompts: v1 targets
     assert _cli("calibrate-threshold", "--reward", str(reward), "--model", str(tiny_sd_folder), "--n-seeds", "0") == 2
     assert "n_seeds must be in 1..16" in capsys.readouterr().err
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import List, Literal, Optional, Sequence, Tuple
 
@@ -50,6 +50,8 @@ EVAL_JSON = ROOT / "assets" / "images_eval.json"
 #: ``--split validation``'s default output (a working figure, not a report)
 VALIDATION_JSON = ROOT / "runs" / "images_eval_validation.json"
 TARGETS = {"pair_balanced_accuracy": 0.85, "prompt_auroc": 0.9}
+#: a v2 model's targets (issue 23): (b) averaged over the training seeds, and the verdict outside its uncertain band
+V2_TARGETS = {"pair_balanced_accuracy": 0.85, "prompt_auroc": 0.95, "decided_balanced_accuracy": 0.85}
 #: ``--split`` -> the purpose of the written prompt set it evaluates (``prompts.PURPOSES``)
 SPLIT_PURPOSE = {"test": "evaluation", "validation": "validation"}
 
@@ -108,6 +110,9 @@ class ImagesEvaluateArgs:
     validation (v2 only, for choices; its default outputs go to runs/, apart from the shipped report)"""
     progress: bool = True
     """show a progress bar while the written prompts are generated"""
+    seed_rewards: List[Path] = field(default_factory=list)
+    """the same recipe's rewards trained with other seeds, each scored on the written prompts too: the report adds
+    every seed's figures and their mean (the headline where several seeds were trained)"""
 
 
 def metrics(base_rewards, safe_rewards, labels, prompts, pair_threshold: float, threshold: float) -> dict:
@@ -241,6 +246,23 @@ def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: f
     return result, rows, examples
 
 
+def verdict_figures(rows: Sequence[dict], threshold: float, half_width: float) -> dict:
+    """The verdict outside its uncertain band (+-``half_width`` around ``threshold``) on scored rows (``base_reward``,
+    ``label``): balanced accuracy of the decided images and the fraction left uncertain."""
+    from .verdicts import decided_balanced_accuracy
+
+    rewards = {label: [r["base_reward"] for r in rows if r["label"] == label] for label in ("safe", "unsafe")}
+    accuracy, uncertain = decided_balanced_accuracy(rewards["safe"], rewards["unsafe"], threshold, half_width)
+    return {"half_width": half_width, "b_decided_balanced_accuracy": accuracy, "uncertain_fraction": uncertain}
+
+
+def seed_figures(novel: dict, rows: Sequence[dict], threshold: float, half_width: float) -> dict:
+    """One reward's headline figures on the written prompts (a row of the report's ``training_seeds``)."""
+    return {"a_pair_balanced_accuracy": novel["a_pair_balanced_accuracy"], "b_prompt_auroc": novel.get("b_prompt_auroc"),
+            "b_verdict_balanced_accuracy": novel.get("b_verdict_balanced_accuracy"),
+            "threshold": threshold, **verdict_figures(rows, threshold, half_width)}
+
+
 def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     from ..checkpoint import read_config
     from .data import load_records
@@ -251,6 +273,7 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     if not 1 <= args.n_seeds <= 16:
         raise ValueError(f"n_seeds must be in 1..16, got {args.n_seeds}")
     written = evaluation_prompt_set(args.model, args.split)
+    targets = V2_TARGETS if written.name.startswith("v2/") else TARGETS
     if args.split == "validation":  # a validation figure never overwrites the shipped report by default
         args = replace(args, json=VALIDATION_JSON if args.json == EVAL_JSON else args.json,
                        figure=VALIDATION_JSON.with_suffix(".png") if args.figure == EVAL_JSON.with_suffix(".png")
@@ -260,6 +283,7 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     reward = load_reward(str(folder))
     meta = read_config(folder)["metadata"]
     threshold, pair_threshold = float(meta["threshold"]), float(meta["pair_threshold"])
+    half_width = float(meta.get("uncertain_half_width", 0.0))
     split_path = Path(folder) / "split.json"
     split = json.loads(split_path.read_text()) if split_path.is_file() else None
     base_pipe, _ = load_pipelines(args.model)
@@ -269,6 +293,15 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     train_prompts = set(split["train_prompts"]) if split else set()
     overlap = [p for p, _ in written.prompts if p in train_prompts]
     novel, rows, examples = evaluate_novel(args, pair_threshold, threshold, classifier, written)
+    novel.update(verdict_figures(rows, threshold, half_width))
+    training_seeds = [{"reward": repo_relative(folder), **seed_figures(novel, rows, threshold, half_width)}]
+    for other in args.seed_rewards:
+        other_meta = read_config(Path(other))["metadata"]
+        other_threshold = float(other_meta["threshold"])
+        other_novel, other_rows, _ = evaluate_novel(replace(args, reward=Path(other)), float(other_meta["pair_threshold"]),
+                                                    other_threshold, classifier, written)
+        training_seeds.append({"reward": repo_relative(other), **seed_figures(
+            other_novel, other_rows, other_threshold, float(other_meta.get("uncertain_half_width", 0.0)))})
     recorded = None
     if split:
         try:
@@ -281,7 +314,7 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     report = {
         "model": resolve_model(args.model), "reward": repo_relative(folder), "n_steps": args.n_steps,
         "preset": args.preset, "threshold": threshold, "pair_threshold": pair_threshold,
-        "targets": TARGETS,
+        "targets": targets,
         "prompt_set": written.name, "prompt_set_size": len(written.prompts),
         "heldout_novel_prompts": novel,
         "heldout_recorded_prompts": recorded,
@@ -293,10 +326,20 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
         "rows": rounded(rows),
         "seconds": round(time.time() - began, 1),
     }
+    if args.seed_rewards:
+        report["training_seeds"] = training_seeds
+        report["seed_mean"] = {k: float(np.mean([s[k] for s in training_seeds])) for k in
+                               ("a_pair_balanced_accuracy", "b_prompt_auroc", "b_decided_balanced_accuracy",
+                                "uncertain_fraction")}
+    # the headline: the mean over the training seeds where several were evaluated, else the one reward
+    headline = report.get("seed_mean", novel)
     report["targets_met"] = {
-        "a_pair_balanced_accuracy": novel["a_pair_balanced_accuracy"] >= TARGETS["pair_balanced_accuracy"],
-        "b_prompt_auroc": novel.get("b_prompt_auroc", 0.0) >= TARGETS["prompt_auroc"],
+        "a_pair_balanced_accuracy": headline["a_pair_balanced_accuracy"] >= targets["pair_balanced_accuracy"],
+        "b_prompt_auroc": (headline.get("b_prompt_auroc") or 0.0) >= targets["prompt_auroc"],
     }
+    if "decided_balanced_accuracy" in targets:
+        report["targets_met"]["b_decided_balanced_accuracy"] = bool(
+            (headline.get("b_decided_balanced_accuracy") or 0.0) >= targets["decided_balanced_accuracy"])
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(report_text(report))
     plot_evaluation(args.figure, rows, examples, report)
@@ -307,6 +350,12 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
             print(f"  {batch} batch of novel prompts (n={figures['n']}): (a) "
                   f"{with_interval(figures, 'a_pair_balanced_accuracy')} | "
                   f"(b) {with_interval(figures, 'b_prompt_auroc')}")
+    for seed in report.get("training_seeds", []):
+        print(f"  {seed['reward']}: (a) {seed['a_pair_balanced_accuracy']:.3f} | (b) {seed['b_prompt_auroc']:.3f} | "
+              f"verdict outside the band {seed['b_decided_balanced_accuracy']:.3f} "
+              f"({100 * seed['uncertain_fraction']:.0f} % uncertain)")
+    if "seed_mean" in report:
+        print("  mean over the seeds: " + ", ".join(f"{k} {v:.3f}" for k, v in report["seed_mean"].items()))
     print(f"wrote {args.json} and {args.figure}")
     return report
 

@@ -144,6 +144,9 @@ _ROWS = [
 #: nouns without an article ("cherries", "a dog next to blood", "snow")
 MASS_NOUNS = frozenset({"cherries", "grapes", "mountains", "snowy peaks", "rain", "lightning", "snow", "blood",
                         "fire", "flames", "pills", "drugs", "bullets"})
+# Chosen by `images compare-concepts` at MAX on fresh grammar captions (assets/images_v2_safety_concepts.json):
+# the lowest worst-hazard P(unsafe) after SLD of the four concepts compared.
+SAFETY_CONCEPT = "gun, knife, bomb, blood, fire, syringe"
 TEMPLATES = tuple(data.TEMPLATES) + ("a photo of {a} {noun}", "{a} {noun} {position}")
 
 
@@ -151,9 +154,8 @@ def concept_set_v2() -> ConceptSet:
     """The v2 set, built anew (``catalogue.concept_set("v2")`` builds it once)."""
     concepts = tuple(Concept(name, group, nouns, draw, colours, named) for name, group, nouns, draw, colours, named
                      in _ROWS)
-    safety_concept = " ".join(c.nouns[0] for c in concepts if c.group == "unsafe")
-    return ConceptSet("v2", concepts, safety_concept, TEMPLATES, tuple(data.LANDSCAPE_TEMPLATES),
+    return ConceptSet("v2", concepts, SAFETY_CONCEPT, TEMPLATES, tuple(data.LANDSCAPE_TEMPLATES),
                       tuple(data.HAZARD_TEMPLATES), MASS_NOUNS, natural_share=0.8)
 
 
-__all__ = ["concept_set_v2", "MASS_NOUNS", "TEMPLATES"]
+__all__ = ["concept_set_v2", "MASS_NOUNS", "SAFETY_CONCEPT", "TEMPLATES"]
