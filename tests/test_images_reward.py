@@ -112,6 +112,21 @@ def test_record_shards_round_trip(tiny_record, tmp_path):
         load_records(tmp_path / "empty")
 
 
+def test_records_of_several_folders_load_together_only_when_recorded_alike(tiny_record, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    tiny_record.select(range(4)).save(first / "shard_0000.safetensors")
+    tiny_record.select(range(4, len(tiny_record))).save(second / "shard_0000.safetensors")
+    loaded = load_records([first, second])
+    assert loaded.prompts == tiny_record.prompts and torch.equal(loaded.initial, tiny_record.initial)
+    other = tiny_record.select(range(2))
+    other.meta = {**other.meta, "preset": "weak"}
+    other.save(tmp_path / "c" / "shard_0000.safetensors")
+    with pytest.raises(ValueError, match="recorded with other preset"):
+        load_records([first, tmp_path / "c"])
+    with pytest.raises(ValueError, match="at least one folder"):
+        load_records([])
+
+
 def test_training_lowers_the_matching_error_and_round_trips(tiny_reward, tiny_record):
     from reward_demo.checkpoint import build, from_pretrained, module_spec, read_config
     from reward_demo.images.reward import final_rewards, rows_of

@@ -29,7 +29,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -173,13 +173,30 @@ class ChainRecord:
                    tensors["levels"], json.loads(metadata["meta"]), json.loads(metadata.get("labels", "[]")))
 
 
-def load_records(folder: Path) -> ChainRecord:
-    """All shards ``*.safetensors`` of a recording folder, concatenated in name order."""
-    shards = sorted(Path(folder).glob("*.safetensors"))
-    if not shards:
-        raise FileNotFoundError(f"no recorded chains (*.safetensors) in {folder}: run "
-                                f"`python -m reward_demo images record` first")
-    return ChainRecord.concat([ChainRecord.load(p) for p in shards])
+#: what chains must share to be trained on together (a folder's other options, its caption draw and seed, may differ)
+SHARED_RECORDING = ("n_steps", "preset", "guidance_scale", "safety_concept", "latent_shape", "model")
+
+
+def load_records(folders: Union[Path, Sequence[Path]]) -> ChainRecord:
+    """All shards ``*.safetensors`` of one recording folder, or of several in the order given, concatenated in name
+    order; several folders must have been recorded with the same model and sampler settings (``SHARED_RECORDING``)."""
+    folders = [Path(folders)] if isinstance(folders, (str, Path)) else [Path(f) for f in folders]
+    if not folders:
+        raise ValueError("data: give at least one folder of recorded chains")
+    records = []
+    for folder in folders:
+        shards = sorted(folder.glob("*.safetensors"))
+        if not shards:
+            raise FileNotFoundError(f"no recorded chains (*.safetensors) in {folder}: run "
+                                    f"`python -m reward_demo images record` first")
+        records.append(ChainRecord.concat([ChainRecord.load(p) for p in shards]))
+    for folder, record in zip(folders[1:], records[1:]):
+        differ = [k for k in SHARED_RECORDING if record.meta.get(k) != records[0].meta.get(k)]
+        if differ:
+            raise ValueError(f"data: {folder} was recorded with other {', '.join(differ)} than {folders[0]} "
+                             f"({', '.join(f'{k} {record.meta.get(k)!r} vs {records[0].meta.get(k)!r}' for k in differ)}); "
+                             f"chains trained on together must share them")
+    return ChainRecord.concat(records)
 
 
 class _NoisePredictionTap:

@@ -91,8 +91,9 @@ class ImagesEvaluateArgs:
     """output JSON"""
     figure: Path = EVAL_JSON.with_suffix(".png")
     """output figure (PNG)"""
-    data: Path = Path("data/images/chains")
-    """recorded chains (for the held-out 40 % of the recorded prompts; skipped when absent)"""
+    data: List[Path] = field(default_factory=lambda: [Path("data/images/chains")])
+    """folders of recorded chains the reward was trained on (for its held-out 40 % of the recorded prompts; skipped
+    when absent)"""
     reward: Optional[Path] = None
     """reward checkpoint folder (default: the shipped checkpoints/images/reward)"""
     model: Optional[str] = None

@@ -12,7 +12,7 @@ The prompts are split 60 % / 40 % (seeded); only the 60 % train the reward and p
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -229,8 +229,8 @@ def choose_threshold(reward: nn.Module, record: ChainRecord) -> dict:
 class TrainRewardArgs(RewardTrainOptions):
     """Train the image reward by gradient matching on recorded chains (resumable; 60/40 prompt split)."""
 
-    data: Path = DATA_DIR
-    """recorded chains (from `images record`)"""
+    data: List[Path] = field(default_factory=lambda: [DATA_DIR])
+    """folders of recorded chains (from `images record`), trained on together (same model and sampler settings)"""
     out: Path = CHECKPOINT_DIR
     """reward checkpoint folder (training state in OUT/training_state)"""
     cpu: bool = False
