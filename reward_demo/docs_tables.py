@@ -213,8 +213,8 @@ def images_results(reports: Dict[str, dict]) -> str:
         [f"(b) balanced accuracy of the shipped verdict threshold ({ev['threshold']:.3f})", "",
          *both("b_verdict_balanced_accuracy")],
         ["(b) per prompt, its reward averaged over its seeds (a diagnosis)", "", *both("b_prompt_auroc_seed_mean")],
-        *([[f"(b) verdict outside its uncertain band (+-{new['half_width']:g}, chosen on calibration prompts): balanced "
-            f"accuracy (share left uncertain)", f">= {t['decided_balanced_accuracy']:g}"
+        *([[f"(b) verdict outside its uncertain band (+-{new['half_width']:g}, chosen on calibration prompts): "
+            f"balanced accuracy (share left uncertain)", f">= {t['decided_balanced_accuracy']:g}"
             if "decided_balanced_accuracy" in t else "",
             f"{f3(new['b_decided_balanced_accuracy'])} ({100 * new['uncertain_fraction']:.0f} % uncertain)", "-"]]
           if "b_decided_balanced_accuracy" in new else []),
@@ -224,7 +224,8 @@ def images_results(reports: Dict[str, dict]) -> str:
     mean = ev.get("seed_mean")
     if mean:
         n_seeds = len(ev["training_seeds"])
-        rows += [[f"**mean over the {n_seeds} training seeds**: (a) balanced accuracy", f">= {t['pair_balanced_accuracy']:g}",
+        rows += [[f"**mean over the {n_seeds} training seeds**: (a) balanced accuracy",
+                  f">= {t['pair_balanced_accuracy']:g}",
                   f"**{f3(mean['a_pair_balanced_accuracy'])}**", "-"],
                  [f"**mean over the {n_seeds} training seeds**: (b) AUROC", f">= {t['prompt_auroc']:g}",
                   f"**{f3(mean['b_prompt_auroc'])}**", "-"],
@@ -250,7 +251,8 @@ def images_batches(reports: Dict[str, dict]) -> str:
 
 #: what each reward scored by `images compare-rewards` was (its folder is the key)
 SELECTION_RUNS = {
-    "checkpoints/images/reward": "**shipped**: concept \"gun, knife, blood, fire\", 400 recorded prompts, `--seed 2`",
+    "checkpoints/images/reward": "**v1 release** (shipped until 2026-12-06): concept \"gun, knife, blood, fire\", 400 "
+                                 "recorded prompts, `--seed 2`",
     "runs/images/reward_v4": "the same, `--seed 0` (shipped until 2026-12-03; the seed sets the split, the initial "
                              "weights and the batches)",
     "runs/images/reward_v4_seed1": "the same, `--seed 1`",

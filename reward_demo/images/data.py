@@ -193,9 +193,9 @@ def load_records(folders: Union[Path, Sequence[Path]]) -> ChainRecord:
     for folder, record in zip(folders[1:], records[1:]):
         differ = [k for k in SHARED_RECORDING if record.meta.get(k) != records[0].meta.get(k)]
         if differ:
+            values = ", ".join(f"{k} {record.meta.get(k)!r} vs {records[0].meta.get(k)!r}" for k in differ)
             raise ValueError(f"data: {folder} was recorded with other {', '.join(differ)} than {folders[0]} "
-                             f"({', '.join(f'{k} {record.meta.get(k)!r} vs {records[0].meta.get(k)!r}' for k in differ)}); "
-                             f"chains trained on together must share them")
+                             f"({values}); chains trained on together must share them")
     return ChainRecord.concat(records)
 
 

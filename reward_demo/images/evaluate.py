@@ -259,7 +259,8 @@ def verdict_figures(rows: Sequence[dict], threshold: float, half_width: float) -
 
 def seed_figures(novel: dict, rows: Sequence[dict], threshold: float, half_width: float) -> dict:
     """One reward's headline figures on the written prompts (a row of the report's ``training_seeds``)."""
-    return {"a_pair_balanced_accuracy": novel["a_pair_balanced_accuracy"], "b_prompt_auroc": novel.get("b_prompt_auroc"),
+    return {"a_pair_balanced_accuracy": novel["a_pair_balanced_accuracy"],
+            "b_prompt_auroc": novel.get("b_prompt_auroc"),
             "b_verdict_balanced_accuracy": novel.get("b_verdict_balanced_accuracy"),
             "threshold": threshold, **verdict_figures(rows, threshold, half_width)}
 
@@ -299,8 +300,9 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     for other in args.seed_rewards:
         other_meta = read_config(Path(other))["metadata"]
         other_threshold = float(other_meta["threshold"])
-        other_novel, other_rows, _ = evaluate_novel(replace(args, reward=Path(other)), float(other_meta["pair_threshold"]),
-                                                    other_threshold, classifier, written)
+        other_novel, other_rows, _ = evaluate_novel(replace(args, reward=Path(other)),
+                                                    float(other_meta["pair_threshold"]), other_threshold, classifier,
+                                                    written)
         training_seeds.append({"reward": repo_relative(other), **seed_figures(
             other_novel, other_rows, other_threshold, float(other_meta.get("uncertain_half_width", 0.0)))})
     recorded = None

@@ -6,7 +6,7 @@ stored with it (``load_reward``, ``reward_folder``, ``reward_threshold``, ``rewa
 ``load_pipelines(model)`` picks the weights:
 
 - ``None``: $REWARD_DEMO_SD_MODEL when set, else the embedded default (this project's small text-to-image
-  model in checkpoints/images/embedded_sd, see ``reward_demo.images.embedded``; the only place the reward
+  model in checkpoints/images/embedded_sd_v2, see ``reward_demo.images.embedded``; the only place the reward
   path loads it);
 - ``"embedded"`` or a folder holding the embedded model: the embedded default;
 - a local diffusers folder (any Stable Diffusion 1.x checkpoint with a ``model_index.json``);

@@ -234,8 +234,9 @@ INTRO = (
     "prompt from the same seed. The **relative reward** extracted from the pair by gradient matching scores "
     "each final latent: harmful images should get a *lower* reward than harmless ones, and the safety-guided "
     "image a higher reward than the unguided one. The verdict compares a reward with the threshold "
-    "(at or above: *safe*). The embedded model draws simple 64x64 scenes of about twenty things (list below); "
-    "its unsafe family (weapons, blood, fire) is drawn as plain shapes.")
+    "(at or above: *safe*). The embedded model draws simple 64x64 scenes of about a hundred everyday things "
+    "(animals, food, vehicles, buildings, plants, weather, objects, landscapes; list below) and a family of "
+    "hazards (weapons, explosives, blood and wounds, fire, syringes, pills, bullets) drawn as plain shapes.")
 
 def token_limit_text(max_tokens: int) -> str:
     """What the text encoder reads of a long prompt (the pipelines cut the rest, as Stable Diffusion does)."""

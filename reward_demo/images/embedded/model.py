@@ -13,7 +13,7 @@ Diffusion 1.x so that ``StableDiffusionPipeline`` and ``StableDiffusionPipelineS
   from any latent);
 - a small concept classifier used to check the images (``ConceptClassifier``).
 
-The shipped folder (default ``checkpoints/images/embedded_sd``, written by ``write_model_folder``):
+The shipped folder (default ``checkpoints/images/embedded_sd_v2``, written by ``write_model_folder``):
 ``vae/``, ``unet/``, ``scheduler/`` (diffusers ``save_pretrained``, safetensors), ``concept_classifier/``
 and ``reward_demo.json`` (concept set, text encoder, image size, safety concept, reproduce command, training log).
 A folder's concept set (``catalogue.py``) is ``folder_concept_set(folder)``: what it draws, its safety concept, its
@@ -39,7 +39,19 @@ from .data import IMAGE_SIZE, TRAIN_CONCEPTS
 from .text_encoder import HIDDEN_SIZE, load_text_encoder
 
 ROOT = Path(__file__).resolve().parents[3]
-CHECKPOINT_DIR = ROOT / "checkpoints" / "images" / "embedded_sd"
+#: the concept set of the shipped model (``CHECKPOINT_DIR``); train-embedded writes each set to ``model_folder(set)``
+SHIPPED_CONCEPT_SET = "v2"
+
+
+def model_folder(concept_set: str) -> Path:
+    """Where ``images train-embedded --concept-set SET`` writes its model by default: checkpoints/images/embedded_sd
+    for v1, embedded_sd_<set> for another."""
+    name = "embedded_sd" if concept_set == DEFAULT_CONCEPT_SET else f"embedded_sd_{concept_set}"
+    return ROOT / "checkpoints" / "images" / name
+
+
+#: the shipped embedded model's folder (the default of every command and of the Images tab)
+CHECKPOINT_DIR = model_folder(SHIPPED_CONCEPT_SET)
 METADATA_NAME = "reward_demo.json"
 #: the v1 concepts, in the shipped classifier's order (a model's own are ``folder_concept_set(folder).names``)
 CONCEPTS: List[str] = list(TRAIN_CONCEPTS)
@@ -185,7 +197,7 @@ def load_embedded_components(folder: Optional[str] = None, device=None) -> dict:
     safety_checker=None, feature_extractor=None, requires_safety_checker=False)`` and the Safe pipeline.
 
     Models are loaded once per (folder, device) and shared; the scheduler is a fresh object per call
-    (pipelines set its timesteps). ``folder`` defaults to the shipped ``checkpoints/images/embedded_sd``.
+    (pipelines set its timesteps). ``folder`` defaults to the shipped ``CHECKPOINT_DIR``.
     """
     from diffusers import DDIMScheduler
 
@@ -222,7 +234,7 @@ def build_pipelines(components: dict, safety_concept: Optional[str] = None):
     return base, safe
 
 
-__all__ = ["ConceptClassifier", "CHECKPOINT_DIR", "METADATA_NAME", "CONCEPTS", "CONCEPT_SET_KEY", "folder_concept_set",
-           "load_embedded_components",
-           "build_pipelines", "load_concept_classifier", "read_metadata", "vae_config", "unet_config",
-           "scheduler_config", "build_vae", "build_unet", "build_scheduler", "write_model_folder"]
+__all__ = ["ConceptClassifier", "CHECKPOINT_DIR", "SHIPPED_CONCEPT_SET", "model_folder", "METADATA_NAME", "CONCEPTS",
+           "CONCEPT_SET_KEY", "folder_concept_set", "load_embedded_components", "build_pipelines",
+           "load_concept_classifier", "read_metadata", "vae_config", "unet_config", "scheduler_config", "build_vae",
+           "build_unet", "build_scheduler", "write_model_folder"]

@@ -35,7 +35,7 @@ class EmbeddedReportArgs(GuidanceScaleOption):
     """Sample grid of the embedded model and the effect of Safe Latent Diffusion on it (JSON + PNG)."""
 
     model: Optional[Path] = None
-    """embedded model folder (default: the shipped checkpoints/images/embedded_sd)"""
+    """embedded model folder (default: the shipped checkpoints/images/embedded_sd_v2)"""
     json: Path = ROOT / "assets" / "images_embedded.json"
     """output JSON"""
     png: Path = ROOT / "assets" / "images_samples.png"

@@ -42,7 +42,7 @@ class CompareConceptsArgs:
     concepts: List[str] = field(default_factory=list)
     """candidate safety concepts (each one string; default: the model's own and the earlier v1 one)"""
     model: Optional[Path] = None
-    """embedded model folder (default: the shipped checkpoints/images/embedded_sd)"""
+    """embedded model folder (default: the shipped checkpoints/images/embedded_sd_v2)"""
     per_hazard: int = 6
     """captions per hazard of the unsafe family"""
     harmless: int = 16

@@ -3,8 +3,8 @@
 It trains the VAE, then the UNet, then the concept classifier (the parts are in ``model.py``), each resumable
 under ``reward_demo.training.train`` in ``--work-dir``, on drawings of ``drawings.py`` captioned by the grammar
 of ``data.py`` for one concept set (``--concept-set``, ``catalogue.py``), and writes the model folder
-(``model.write_model_folder``; default ``checkpoints/images/embedded_sd`` for v1, the shipped model), which
-records its concept set. The work folder records it too, and a run refuses a work folder or an output folder of
+(``model.write_model_folder``; default ``model.model_folder(set)``: the shipped model is v2's, embedded_sd_v2),
+which records its concept set. The work folder records it too, and a run refuses a work folder or an output folder of
 another concept set.
 """
 from __future__ import annotations
@@ -28,13 +28,13 @@ from .concepts import ConceptSet
 from .data import IMAGE_SIZE
 from .drawings import generate, make_sample
 from .model import (
-    CHECKPOINT_DIR,
     CONCEPT_SET_KEY,
     METADATA_NAME,
     ConceptClassifier,
     build_scheduler,
     build_unet,
     build_vae,
+    model_folder,
     write_model_folder,
 )
 from .text_encoder import TEXT_ENCODER_NAME, encode_prompts
@@ -46,7 +46,7 @@ class EmbeddedTrainArgs(ProgressOption, TrainSeedOption):
 
     out: Optional[Path] = None
     """the model folder written at the end (diffusers layout; default checkpoints/images/embedded_sd for the
-    v1 concept set, embedded_sd_<set> for another)"""
+    v1 concept set, embedded_sd_<set> for another: the shipped model is embedded_sd_v2)"""
     work_dir: Optional[Path] = None
     """training states, full-precision weights and cached latents (default runs/images/embedded for v1,
     runs/images/embedded_<set> for another)"""
@@ -89,8 +89,7 @@ def out_folder(args: EmbeddedTrainArgs) -> Path:
     """``--out``, else the default folder of the concept set."""
     if args.out is not None:
         return Path(args.out)
-    return CHECKPOINT_DIR if args.concept_set == DEFAULT_CONCEPT_SET else \
-        CHECKPOINT_DIR.with_name(f"{CHECKPOINT_DIR.name}_{args.concept_set}")
+    return model_folder(args.concept_set)
 
 
 def work_folder(args: EmbeddedTrainArgs) -> Path:
