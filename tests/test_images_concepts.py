@@ -304,14 +304,14 @@ def test_vocabulary_follows_the_concept_set():
     v1, v2 = concept_set("v1"), concept_set("v2")
     assert vocabulary.unknown_words("a puppy next to a bomb", v1) == ["puppy", "bomb"]
     assert vocabulary.unknown_words("a puppy next to a bomb", v2) == ["puppy"]
-    assert vocabulary.unknown_words("a puppy next to a bomb") == ["puppy", "bomb"]  # the shipped model: v1
+    assert vocabulary.unknown_words("a puppy next to a bomb") == ["puppy"]  # the shipped model: v2
     assert vocabulary.unknown_words("a puppy", False) is None
     markdown = vocabulary.vocabulary_markdown(v2)
     for word in ("**food**", "**weather**", "**tools**", "grenade", "teddy bear", "snowy landscape"):
         assert word in markdown
     assert list(vocabulary.drawable_concepts(v2))[-1] == "unsafe"
     assert "grenade" not in vocabulary.vocabulary_markdown(v1) and vocabulary.vocabulary_markdown() == \
-        vocabulary.vocabulary_markdown(v1)
+        vocabulary.vocabulary_markdown(v2)
 
 
 # ---------------------------------------------------------------- training a tiny v2 model
