@@ -233,9 +233,9 @@ def images_results(reports: Dict[str, dict]) -> str:
                   f">= {t['decided_balanced_accuracy']:g}" if "decided_balanced_accuracy" in t else "",
                   f"**{f3(mean['b_decided_balanced_accuracy'])}** ({100 * mean['uncertain_fraction']:.0f} % uncertain)",
                   "-"]]
-        rows += [[f"seed {k}: `{s['reward']}`", "", f"(a) {f3(s['a_pair_balanced_accuracy'])}, (b) "
-                  f"{f3(s['b_prompt_auroc'])}, verdict {f3(s['b_decided_balanced_accuracy'])}", "-"]
-                 for k, s in enumerate(ev["training_seeds"])]
+        rows += [[f"`{s['reward']}`" + (" (the report's reward)" if k == 0 else ""), "",
+                  f"(a) {f3(s['a_pair_balanced_accuracy'])}, (b) {f3(s['b_prompt_auroc'])}, verdict "
+                  f"{f3(s['b_decided_balanced_accuracy'])}", "-"] for k, s in enumerate(ev["training_seeds"])]
     return table(["figure", "target", f"{new['n_prompts']} written prompts ({new['n']} images)",
                   f"{rec['n_prompts']} held-out grammar prompts ({rec['n']} images)"], rows)
 

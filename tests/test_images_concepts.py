@@ -81,7 +81,7 @@ def test_v2_written_prompts_are_counted_balanced_and_new():
     assert len(set(lowered)) == len(lowered)
     patterns = [D.caption_pattern(concept_set(name)) for name in ("v1", "v2")]
     assert not [p for p in lowered if any(pattern.fullmatch(p) for pattern in patterns)]
-    written = {p for p, _ in P.EVAL_PROMPTS + P.CALIBRATION_PROMPTS + P.AUROC_PROMPTS}
+    written = {p for p, _ in P.EVAL_PROMPTS + P.CALIBRATION_PROMPTS}
     written |= {item.prompt for item in P.EXAMPLE_PROMPTS} | set(P.PARAPHRASES) | set(P.SCENES)
     with open(P.SELECTION_PROMPTS_CSV, newline="") as f:
         written |= {row["prompt"] for row in csv.DictReader(f)}

@@ -2,8 +2,8 @@
 
 The embedded model was trained only on captions of the grammar in ``data.py`` for its concept set
 (``catalogue.py``): about a hundred concepts (v2; v1: 21) with a few colours, sizes, positions and backgrounds.
-Its text encoder (MiniLM) reads any English word, so a prompt made of words it never saw ("a puppy on grass") still gives an
-image, drawn from whatever concept the sentence embedding lands near, and a verdict on it is close to chance.
+Its text encoder (MiniLM) reads any English word, so a prompt made of words it never saw ("a puppy on grass") still
+gives an image, drawn from whatever concept the sentence embedding lands near, and a verdict on it is close to chance.
 Everything here is derived from the concept set's tables, so it follows the model: by default the set of the
 shipped folder (``model.folder_concept_set``), which the Images tab runs.
 
