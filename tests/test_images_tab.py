@@ -362,12 +362,16 @@ def test_evaluation_summary_quotes_the_report_only_for_the_reward_it_is_about(tm
 
     half_width = shipped.default_half_width()
     rows = report["rows"]
+    if half_width <= 0:  # the shipped reward's calibration chose no band: the summary says nothing of one
+        assert "*uncertain*" not in summary and shipped.band_summary(report) == ""
     accuracy, uncertain = decided_balanced_accuracy([r["base_reward"] for r in rows if r["label"] == "safe"],
                                                     [r["base_reward"] for r in rows if r["label"] == "unsafe"],
-                                                    shipped.default_threshold(), half_width)
-    assert f"Within {half_width:g} of the threshold the verdict is *uncertain*" in summary
-    assert (f"{100 * uncertain:.0f} % of the images uncertain" in summary
-            and f"balanced accuracy {accuracy:.2f}." in summary)
+                                                    shipped.default_threshold(), 0.2)
+    with_band = ImagesDemo()
+    with_band.default_half_width = lambda: 0.2  # the band's sentence, for a reward calibrated with one
+    assert "Within 0.2 of the threshold the verdict is *uncertain*" in with_band.band_summary(report)
+    assert (f"{100 * uncertain:.0f} % of the images uncertain" in with_band.band_summary(report)
+            and f"balanced accuracy {accuracy:.2f}." in with_band.band_summary(report))
     assert ImagesDemo(reward=tmp_path).evaluation_summary() is None  # another reward: the report is not about it
 
 
