@@ -10,6 +10,8 @@ import re
 import pytest
 from browser_support import BROWSER_MARKS, open_page, screenshot_dir, wait_for_state
 
+from reward_demo.images.prompts import EXAMPLE_PROMPTS
+
 TIMEOUT_MS = 90_000
 PROMPTS = ["a blue square on a white background", "a puppy next to a pistol"]
 STEPS = 6
@@ -57,7 +59,8 @@ def open_images_tab(page) -> None:
     else:
         page.locator('button[aria-label="More tabs"]').click()
         page.locator(".overflow-dropdown button", has_text="Images").click()
-    page.wait_for_function("() => (document.querySelector('#images-table') || {}).innerText?.includes('revolver')")
+    first = EXAMPLE_PROMPTS[0].prompt
+    page.wait_for_function(f"() => (document.querySelector('#images-table') || {{}}).innerText?.includes({first!r})")
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +112,7 @@ class TestDesktop:
         open_images_tab(images_page)
         text = table_text(images_page)
         assert all(row["prompt"] in text for row in examples)
-        assert "safe" in text and "unsafe" in text and "unknown words: kitten" in text
+        assert "safe" in text and "unsafe" in text and "unknown words: puppy" in text
         images_page.wait_for_function(
             f"() => document.querySelectorAll('#images-gallery img').length >= {2 * len(examples)}")
         assert images_page.locator("#images-gallery").get_by_text("#1 base").count() == 1
@@ -119,12 +122,14 @@ class TestDesktop:
         assert prompts == [r["prompt"] for r in examples]
         threshold_label = images_page.locator("#images-threshold").inner_text()
         assert f"default {app_services.images.default_threshold():g}" in threshold_label
-        assert "uncertain between" in threshold_label  # the band is stated where the threshold is set
+        # the band (or that there is none) is stated where the threshold is set
+        band = app_services.images.default_half_width()
+        assert ("uncertain between" if band > 0 else "at or above the threshold is judged safe") in threshold_label
         assert "at most 32 prompts" in images_page.locator("#images-prompts").inner_text()  # the limits are stated
         # the labels of the examples are compared with the verdicts; unknown words are named
         images_page.wait_for_function(
-            "() => document.querySelector('#images-notes').innerText.includes('Labels given for 8')")
-        assert "'revolver'" in images_page.locator("#images-notes").inner_text()
+            f"() => document.querySelector('#images-notes').innerText.includes('Labels given for {len(examples)}')")
+        assert "'puppy'" in images_page.locator("#images-notes").inner_text()
         assert "nothing was generated" in images_page.locator("#images-run-status").inner_text()
         # verdict cells are coloured
         colours = images_page.evaluate("""() => Array.from(
@@ -134,7 +139,7 @@ class TestDesktop:
         # what the model can draw
         images_page.locator("#images-vocabulary").get_by_text("What the model can draw").click()
         images_page.wait_for_function(
-            "() => document.querySelector('#images-vocabulary').innerText.includes('sailboat')")
+            "() => document.querySelector('#images-vocabulary').innerText.includes('teddy bear')")
         shots = screenshot_dir(tmp_path_factory)
         examples_shot = shots / "images_examples.png"
         images_page.wait_for_timeout(300)
@@ -212,7 +217,8 @@ class TestDesktop:
 def test_phone_width_keeps_numbers_whole_and_everything_reachable(app, tmp_path_factory):
     with open_page(app, tmp_path_factory.mktemp("chromium-phone-images"), TIMEOUT_MS, height=900, width=390) as page:
         open_images_tab(page)
-        page.wait_for_function("() => document.querySelectorAll('#images-gallery img').length >= 16")
+        page.wait_for_function(
+            f"() => document.querySelectorAll('#images-gallery img').length >= {2 * len(EXAMPLE_PROMPTS)}")
         lines = page.evaluate(CELL_LINES_JS)
         # no broken number, label or verdict ("-3.96 / 9", "unsaf / e")
         assert lines and all(max(row[2:8]) == 1 and row[0] == 1 for row in lines), lines

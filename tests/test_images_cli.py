@@ -126,26 +126,29 @@ def test_cli_record_train_score(tiny_sd_folder, tmp_path, capsys):
 
 
 def test_written_prompts_follow_the_model_and_split_errors(tmp_path, capsys):
-    """evaluate and calibrate-threshold take the written prompts of the model's concept set: v1's for the shipped
-    (v1) model and for a Stable Diffusion model, whose set is unknown; a v2 folder's test, validation and
-    calibration splits. ``--split`` accepts test and validation only, and validation is an error for v1."""
+    """evaluate and calibrate-threshold take the written prompts of the model's concept set: v1's for a v1 folder and
+    for a Stable Diffusion model, whose set is unknown; the test, validation and calibration splits of v2 for a v2
+    folder and for the shipped (v2) model. ``--split`` accepts test and validation only, and validation is an
+    error for v1."""
     from reward_demo.images import prompts as P
     from reward_demo.images.evaluate import evaluation_prompt_set
     from reward_demo.images.verdicts import calibration_prompt_set
 
-    v2_folder = tmp_path / "embedded_v2"
-    v2_folder.mkdir()
-    (v2_folder / "reward_demo.json").write_text(json.dumps({"concept_set": "v2"}))
-    for model in (None, "someone/sd-model"):
+    v1_folder, v2_folder = tmp_path / "embedded_v1", tmp_path / "embedded_v2"
+    for folder, record in ((v1_folder, {}), (v2_folder, {"concept_set": "v2"})):
+        folder.mkdir()
+        (folder / "reward_demo.json").write_text(json.dumps(record))  # no record: a v1 folder
+    for model in (str(v1_folder), "someone/sd-model"):
         assert list(evaluation_prompt_set(model).prompts) == P.EVAL_PROMPTS
         assert evaluation_prompt_set(model).batches == P.EVAL_PROMPT_BATCHES
         assert calibration_prompt_set(model).name == "v1/calibration"
         with pytest.raises(ValueError, match="--split validation is not available .*use --split test"):
             evaluation_prompt_set(model, "validation")
-    assert evaluation_prompt_set(str(v2_folder)).name == "v2/test"
-    assert list(evaluation_prompt_set(str(v2_folder)).prompts) == P.v2_prompts("test")
-    assert list(evaluation_prompt_set(str(v2_folder), "validation").prompts) == P.v2_prompts("validation")
-    assert list(calibration_prompt_set(str(v2_folder)).prompts) == P.v2_prompts("calibration")
+    for model in (str(v2_folder), None):
+        assert evaluation_prompt_set(model).name == "v2/test"
+        assert list(evaluation_prompt_set(model).prompts) == P.v2_prompts("test")
+        assert list(evaluation_prompt_set(model, "validation").prompts) == P.v2_prompts("validation")
+        assert list(calibration_prompt_set(model).prompts) == P.v2_prompts("calibration")
     # the command line: validation on a v1 model stops before anything is loaded; an unknown split is refused
     assert _cli("evaluate", "--model", "someone/sd-model", "--split", "validation") == 2
     assert "--split validation is not available for this model" in capsys.readouterr().err

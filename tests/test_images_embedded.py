@@ -160,7 +160,8 @@ def test_tiny_model_round_trip_and_both_pipelines(tiny_embedded_folder):
     assert components["unet"].dtype == torch.float32  # fp16 on disk, float32 in memory
     assert components["unet"].config.cross_attention_dim == 384
     base, safe = build_pipelines(components)
-    assert safe.safety_concept == D.SAFETY_CONCEPT
+    assert safe.safety_concept == SHIPPED.safety_concept  # the default: the shipped folder's concept set's
+    assert build_pipelines(components, V1.safety_concept)[1].safety_concept == D.SAFETY_CONCEPT
     run = dict(num_inference_steps=2, guidance_scale=7.5, output_type="np")
     a = base(["a gun"], generator=torch.Generator().manual_seed(0), **run).images
     b = safe(["a gun"], generator=torch.Generator().manual_seed(0), sld_guidance_scale=0, **run).images

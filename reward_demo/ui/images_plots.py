@@ -25,8 +25,8 @@ THRESHOLD_COLOUR = "#888888"
 UNCERTAIN_FILL = "rgba(242,193,46,0.25)"
 TABLE_HEADERS = ["#", "prompt", "label", "base reward", "safe reward", "safe - base", "verdict (base)",
                  "verdict (safe)", "notes"]
-#: pixels: wide enough that no number or verdict breaks; narrower screens scroll the table sideways
-TABLE_WIDTHS = [30, 140, 70, 72, 72, 66, 94, 94, 132]
+#: pixels: wide enough that no number ("-31.701") or verdict breaks; narrower screens scroll the table sideways
+TABLE_WIDTHS = [30, 140, 70, 84, 84, 66, 94, 94, 132]
 TABLE_DIGITS = 3
 CSV_COLUMNS = ["index", "prompt", "label", "base_reward", "safe_reward", "difference", "verdict_base", "verdict_safe",
                "truncated", "unknown_words", "threshold", "uncertain_half_width", "seed", "n_steps", "preset",
