@@ -15,16 +15,13 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from bench_images import PROMPTS  # noqa: E402
+from benchmarks.bench_images import PROMPTS  # noqa: E402
 
 
 def request_prompts(k: int) -> str:
