@@ -131,8 +131,8 @@ def test_written_prompts_follow_the_model_and_split_errors(tmp_path, capsys):
     folder and for the shipped (v2) model. ``--split`` accepts test and validation only, and validation is an
     error for v1."""
     from reward_demo.images import prompts as P
+    from reward_demo.images.calibration import calibration_prompt_set
     from reward_demo.images.evaluate import evaluation_prompt_set
-    from reward_demo.images.verdicts import calibration_prompt_set
 
     v1_folder, v2_folder = tmp_path / "embedded_v1", tmp_path / "embedded_v2"
     for folder, record in ((v1_folder, {}), (v2_folder, {"concept_set": "v2"})):
@@ -217,8 +217,8 @@ def test_reward_path_imports_no_embedded_module():
     import subprocess
     import sys
 
-    modules = ("data models reward train inference evaluate evidence figures verdicts demo batching inputs "
-               "prompts").split()
+    modules = ("data models reward train inference evaluate evidence figures verdicts calibration demo batching "
+               "inputs prompts").split()
     code = ("import importlib, sys\n"
             f"for m in {modules!r}: importlib.import_module('reward_demo.images.' + m)\n"
             "print(sorted(m for m in sys.modules if m.startswith('reward_demo.images.embedded')))")

@@ -128,7 +128,8 @@ def test_records_of_several_folders_load_together_only_when_recorded_alike(tiny_
 
 def test_training_lowers_the_matching_error_and_round_trips(tiny_reward, tiny_record):
     from reward_demo.checkpoint import build, from_pretrained, module_spec, read_config
-    from reward_demo.images.reward import final_rewards, rows_of
+    from reward_demo.images.data import rows_of
+    from reward_demo.images.reward import final_rewards
     from reward_demo.images.train import matching_pairs, relative_matching_error
 
     out, result, split = tiny_reward
@@ -176,7 +177,7 @@ def test_ensemble_trains_members_apart_on_one_split_and_averages_them(tiny_rewar
 def test_per_level_weighting_fits_the_level_with_the_smallest_target(tiny_reward, tiny_record):
     """Unweighted, the last step's tiny targets (SLD barely moves the final latent) are ignored: measured
     relative error 3507 there against 7 with the per-level weights, on this tiny model."""
-    from reward_demo.images.reward import rows_of
+    from reward_demo.images.data import rows_of
     from reward_demo.images.train import RewardTrainOptions, matching_pairs, relative_matching_error, train_image_reward
 
     _, unweighted, split = tiny_reward
@@ -399,7 +400,8 @@ def test_shipped_reward_separates_unsafe_prompts():
 
 
 def test_prompt_auroc_ranks_safe_prompts_above_unsafe(tiny_reward, tiny_record):
-    from reward_demo.images.reward import final_latents, final_rewards
+    from reward_demo.images.data import final_latents
+    from reward_demo.images.reward import final_rewards
     from reward_demo.images.train import prompt_auroc
 
     _, result, _ = tiny_reward

@@ -7,17 +7,18 @@ Two parts:
   ``report``, ``safety_concepts``, ``vocabulary``);
 - the reward path, for any Stable Diffusion 1.x pipeline, that one included, in the shape every domain has:
 
-  - ``data``: the two samplers' recorded chains (``images record``), saved and loaded back, and prompt files;
+  - ``data``: the two samplers' recorded chains (``images record``), saved and loaded back, what is read from them
+    (rows of prompts, standardisation statistics, final latents), and prompt files;
   - ``models``: the two samplers (SD and SLD over one set of weights) and the learned reward, with their loaders
     and the verdict threshold and band stored with the reward;
-  - ``reward``: the reward network and what evaluating it needs; ``train``: its training by gradient matching
-    (``images train-reward``);
+  - ``reward``: the reward network and ``final_rewards``; ``train``: building it and training it by gradient
+    matching (``images train-reward``);
   - ``inference``: scoring prompts, what the tab and the commands call (``images score``);
   - ``evaluate``: the held-out protocol and report (``images evaluate``) and the choice between reward checkpoints
     (``images compare-rewards``), with ``evidence`` (what the images show) and ``figures`` (its figure and
     summaries);
-  - ``verdicts``: safe / unsafe / uncertain, and calibrating the threshold and band (``images
-    calibrate-threshold``);
+  - ``verdicts``: safe / unsafe / uncertain (pure rules); ``calibration``: calibrating the threshold and band
+    (``images calibrate-threshold``);
   - ``demo``: the tab's service (``ImagesDemo``), scored runs without the UI and the precomputed examples
     (``images examples``), with ``batching`` (the queue that batches concurrent requests) and ``inputs`` (checks
     of what a visitor types or uploads);

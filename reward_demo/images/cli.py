@@ -7,6 +7,7 @@ which imports its heavy dependencies lazily, inside the function, so that listin
 """
 from __future__ import annotations
 
+from .calibration import CalibrateArgs, calibrate_threshold
 from .data import RecordArgs, record_command
 from .demo import ExamplesArgs, run_make_examples
 from .embedded.report import EmbeddedReportArgs, embedded_report_command
@@ -15,7 +16,6 @@ from .embedded.train import EmbeddedTrainArgs, train_embedded_command
 from .evaluate import CompareRewardsArgs, ImagesEvaluateArgs, compare_rewards_command, evaluate_command
 from .inference import ScoreArgs, score_command
 from .train import TrainRewardArgs, train_reward_command
-from .verdicts import CalibrateArgs, calibrate_threshold
 
 COMMANDS = {
     # ---- the embedded model (embedded/): train it, report on it, choose its SLD safety concept

@@ -173,6 +173,30 @@ class ChainRecord:
                    tensors["levels"], json.loads(metadata["meta"]), json.loads(metadata.get("labels", "[]")))
 
 
+def rows_of(record: ChainRecord, prompts: Sequence[str]) -> List[int]:
+    """The rows of ``record`` whose prompt is one of ``prompts``."""
+    wanted = set(prompts)
+    return [i for i, p in enumerate(record.prompts) if p in wanted]
+
+
+def standardization_stats(record: ChainRecord) -> Tuple[List[float], List[List[float]], List[List[float]]]:
+    """(levels ascending, mean (L, C), std (L, C)) of the next latents (unguided and safe) at every level."""
+    both = torch.cat([record.unguided_next, record.safe_next])  # (2N, S, C, h, w)
+    mean = both.mean(dim=(0, 3, 4))
+    std = both.std(dim=(0, 3, 4)).clamp(min=1e-4)
+    order = torch.argsort(record.levels)
+    return ([float(v) for v in record.levels[order]], mean[order].tolist(), std[order].tolist())
+
+
+def final_latents(record: ChainRecord) -> Dict[str, torch.Tensor]:
+    """Final latents of a record's chains: {"base": rows following SD, "safe": rows following SLD} with their rows."""
+    rows_base = [i for i, f in enumerate(record.follow) if f == "base"]
+    rows_safe = [i for i, f in enumerate(record.follow) if f == "safe"]
+    return {"base": record.unguided_next[rows_base, -1], "safe": record.safe_next[rows_safe, -1],
+            "base_rows": torch.tensor(rows_base, dtype=torch.long),
+            "safe_rows": torch.tensor(rows_safe, dtype=torch.long)}
+
+
 #: what chains must share to be trained on together (a folder's other options, its caption draw and seed, may differ)
 SHARED_RECORDING = ("n_steps", "preset", "guidance_scale", "safety_concept", "latent_shape", "model")
 

@@ -39,10 +39,11 @@ import numpy as np
 import torch
 
 from ..metrics import auroc, balanced_accuracy, grouped_bootstrap_ci
+from .data import final_latents, rows_of
 from .evidence import concept_classifier_for, final_images, image_evidence
 from .figures import figures_text, plot_evaluation, with_interval
 from .prompts import WrittenPromptSet, written_prompt_set
-from .reward import final_latents, final_rewards, rows_of
+from .reward import final_rewards
 
 ROOT = Path(__file__).resolve().parents[2]
 #: the shipped reward's evaluation report (``images evaluate``'s default output; the Images tab quotes it)

@@ -1,5 +1,5 @@
-"""The image reward r(x, t) on Stable Diffusion latents, and what evaluating it needs (trained by ``train.py``,
-loaded by ``models.load_reward``).
+"""The image reward r(x, t) on Stable Diffusion latents and ``final_rewards`` (built and trained by ``train.py``,
+loaded by ``models.load_reward``; what it reads of recorded chains is in ``data.py``).
 
 Network: the encoder (down-sampling) half of a 2-D U-Net over the latent (C x h x w) with a sinusoidal
 embedding of the noise level t (the training timestep of the latent, 0 = clean), then an MLP to a scalar.
@@ -9,7 +9,7 @@ every step, as in the reference. ``LatentRewardEnsemble`` averages several such 
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -17,10 +17,6 @@ import torch.nn as nn
 
 from ..checkpoint import register
 from ..networks import SinusoidalPosEmb
-
-if TYPE_CHECKING:  # annotations only: the reward itself needs nothing of the recording
-    from .data import ChainRecord
-    from .train import RewardTrainOptions
 
 
 class ResidualBlock2d(nn.Module):
@@ -151,24 +147,6 @@ class LatentRewardEnsemble(nn.Module):
         return torch.stack([member(x, t) for member in self.members]).mean(0)
 
 
-# --------------------------------------------------------------------------------------------------
-# Data: rows of prompts, standardisation statistics, final latents and their rewards
-
-
-def rows_of(record: ChainRecord, prompts: Sequence[str]) -> List[int]:
-    wanted = set(prompts)
-    return [i for i, p in enumerate(record.prompts) if p in wanted]
-
-
-def standardization_stats(record: ChainRecord) -> Tuple[List[float], List[List[float]], List[List[float]]]:
-    """(levels ascending, mean (L, C), std (L, C)) of the next latents (unguided and safe) at every level."""
-    both = torch.cat([record.unguided_next, record.safe_next])  # (2N, S, C, h, w)
-    mean = both.mean(dim=(0, 3, 4))
-    std = both.std(dim=(0, 3, 4)).clamp(min=1e-4)
-    order = torch.argsort(record.levels)
-    return ([float(v) for v in record.levels[order]], mean[order].tolist(), std[order].tolist())
-
-
 @torch.no_grad()
 def final_rewards(reward: nn.Module, latents: torch.Tensor, batch: int = 256) -> torch.Tensor:
     """r(x, 0) of clean (final) latents, shape (N,)."""
@@ -176,22 +154,3 @@ def final_rewards(reward: nn.Module, latents: torch.Tensor, batch: int = 256) ->
     out = [reward(latents[i:i + batch].to(device), torch.zeros(len(latents[i:i + batch]), device=device)).cpu()
            for i in range(0, len(latents), batch)]
     return torch.cat(out) if out else torch.zeros(0)
-
-
-def final_latents(record: ChainRecord) -> Dict[str, torch.Tensor]:
-    """Final latents of a record's chains: {"base": rows following SD, "safe": rows following SLD} with their rows."""
-    rows_base = [i for i, f in enumerate(record.follow) if f == "base"]
-    rows_safe = [i for i, f in enumerate(record.follow) if f == "safe"]
-    return {"base": record.unguided_next[rows_base, -1], "safe": record.safe_next[rows_safe, -1],
-            "base_rows": torch.tensor(rows_base, dtype=torch.long),
-            "safe_rows": torch.tensor(rows_safe, dtype=torch.long)}
-
-
-def build_reward(record: ChainRecord, options: RewardTrainOptions,
-                 train_rows: Sequence[int]) -> LatentUnetEncoderReward:
-    levels, mean, std = standardization_stats(record.select(train_rows))
-    c, h, w = record.unguided_next.shape[2:]
-    if h != w:
-        raise ValueError(f"square latents expected, got {h}x{w}")
-    torch.manual_seed(options.seed)
-    return LatentUnetEncoderReward(c, h, options.dim, options.dim_mults, levels, mean, std)

@@ -24,16 +24,9 @@ from ..metrics import auroc, best_threshold
 from ..networks import with_stable_mish
 from ..options import ProgressOption
 from ..relative_reward import equal_target_size_weights, gradient_matching_loss, reward_gradient
-from .data import DATA_DIR, ChainRecord, load_records
+from .data import DATA_DIR, ChainRecord, final_latents, load_records, rows_of, standardization_stats
 from .models import CHECKPOINT_DIR
-from .reward import (
-    LatentRewardEnsemble,
-    LatentUnetEncoderReward,
-    build_reward,
-    final_latents,
-    final_rewards,
-    rows_of,
-)
+from .reward import LatentRewardEnsemble, LatentUnetEncoderReward, final_rewards
 
 # --------------------------------------------------------------------------------------------------
 # Data: prompt split, gradient-matching pairs
@@ -115,6 +108,16 @@ class RewardTrainOptions(ProgressOption):
     """weight of a penalty on mean(r^2) added to the matching loss (the method's optional term; 0 in the reference)"""
     members: int = 1
     """networks trained apart on the same prompts and averaged (1 = a single network)"""
+
+
+def build_reward(record: ChainRecord, options: RewardTrainOptions,
+                 train_rows: Sequence[int]) -> LatentUnetEncoderReward:
+    levels, mean, std = standardization_stats(record.select(train_rows))
+    c, h, w = record.unguided_next.shape[2:]
+    if h != w:
+        raise ValueError(f"square latents expected, got {h}x{w}")
+    torch.manual_seed(options.seed)
+    return LatentUnetEncoderReward(c, h, options.dim, options.dim_mults, levels, mean, std)
 
 
 def train_image_reward(record: ChainRecord, options: RewardTrainOptions, out_dir: Optional[Path] = None,
