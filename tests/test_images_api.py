@@ -193,7 +193,7 @@ def test_missing_reward_gives_clear_error(images_client, app_services, monkeypat
             "no reward checkpoint in /nowhere: train it with `python -m reward_demo images train-reward`"
         )
 
-    module = images_demo.inference()
+    module = images_demo.models()
     monkeypatch.setattr(module, "load_reward", missing)
     assert "train" in app_services.images.models_missing()
     with pytest.raises(Exception) as info:

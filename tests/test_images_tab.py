@@ -242,7 +242,7 @@ class StubScore:
 
 
 class StubScoring:
-    """The inference module's interface, with images and rewards made up from the prompt."""
+    """The inference and models modules' interface, with images and rewards made up from the prompt."""
 
     DEFAULT_THRESHOLD = 0.0
     HALF_WIDTH = 0.0
@@ -288,6 +288,7 @@ class StubScoring:
 def stub(monkeypatch, tmp_path):
     backend = StubScoring()
     monkeypatch.setattr(images_demo, "inference", lambda: backend)
+    monkeypatch.setattr(images_demo, "models", lambda: backend)
     monkeypatch.setattr(images_demo, "model_name", lambda model: "stub")
     return backend
 

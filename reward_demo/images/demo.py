@@ -51,8 +51,15 @@ RUN_MAX_AGE_S = 2 * 3600
 
 
 def inference():
-    """The image reward's inference module (imported on demand: it pulls in diffusers)."""
+    """The image reward's inference module, ``score_prompts`` (imported on demand: it pulls in diffusers)."""
     from . import inference as module
+
+    return module
+
+
+def models():
+    """The image models' module: loaders of the pipelines and of the reward (imported on demand: diffusers)."""
+    from . import models as module
 
     return module
 
@@ -97,13 +104,13 @@ class ImagesDemo:
     def reward_folder(self) -> Path:
         """The reward checkpoint in use (FileNotFoundError for a model other than the embedded one without its
         own reward, naming the commands that make one)."""
-        return Path(self.reward) if self.reward else Path(inference().shipped_reward_folder(self.model))
+        return Path(self.reward) if self.reward else Path(models().shipped_reward_folder(self.model))
 
     def default_threshold(self) -> float:
-        """The threshold stored with the reward checkpoint in use (the inference module's DEFAULT_THRESHOLD when
+        """The threshold stored with the reward checkpoint in use (the models module's DEFAULT_THRESHOLD when
         there is none), rounded to THRESHOLD_DIGITS decimals (the slider's step)."""
         try:
-            module = inference()
+            module = models()
         except ImportError:  # pragma: no cover - diffusers missing
             return 0.0
         try:
@@ -116,7 +123,7 @@ class ImagesDemo:
         """Half-width of the reward's "uncertain" band around the threshold (``images calibrate-threshold``), 0
         when the reward in use stores none."""
         try:
-            value = float(inference().reward_half_width(str(self.reward_folder())))
+            value = float(models().reward_half_width(str(self.reward_folder())))
         except (ImportError, FileNotFoundError, OSError, ValueError, TypeError, AttributeError):
             return 0.0
         return value if math.isfinite(value) and value >= 0 else 0.0
@@ -125,7 +132,7 @@ class ImagesDemo:
         """Load the image pipelines and the reward once per process (later calls return at once); a missing model
         raises FileNotFoundError naming the command that trains it."""
         with self._load_lock:
-            inference().load_reward(str(self.reward_folder()), self.device)
+            models().load_reward(str(self.reward_folder()), self.device)
             from .models import load_pipelines
 
             load_pipelines(self.model, self.device)
@@ -133,7 +140,7 @@ class ImagesDemo:
     def check_models(self) -> None:
         """Cheap check that the reward loads and the image model's files are there (the embedded model's weights
         load on the first scoring run, not when the app starts)."""
-        inference().load_reward(str(self.reward_folder()), self.device)
+        models().load_reward(str(self.reward_folder()), self.device)
         from .models import EMBEDDED, resolve_model
 
         if resolve_model(self.model) == EMBEDDED:
@@ -153,7 +160,7 @@ class ImagesDemo:
 
     def uses_embedded_model(self) -> bool:
         try:
-            return bool(inference().is_embedded_model(self.model))
+            return bool(models().is_embedded_model(self.model))
         except (ImportError, AttributeError, FileNotFoundError, ValueError):
             return False
 
@@ -161,7 +168,7 @@ class ImagesDemo:
         """What the embedded model can draw: its concept set's whole vocabulary."""
         from .embedded.vocabulary import vocabulary_markdown
 
-        return vocabulary_markdown(inference().model_concept_set(self.model))
+        return vocabulary_markdown(models().model_concept_set(self.model))
 
     @staticmethod
     def token_limit() -> int:
@@ -295,7 +302,7 @@ def score_items(items: Sequence[PromptItem], *, seed: int = DEFAULT_SEED, n_step
                                   **{k: v for k, v in (("batch_size", batch_size), ("reward", reward),
                                                        ("device", device)) if v})
     seconds = time.perf_counter() - start
-    concepts = module.model_concept_set(model)  # None for a model whose training captions are not known
+    concepts = models().model_concept_set(model)  # None for a model whose training captions are not known
     rows = []
     for item, score in zip(items, scores):
         rows.append({"prompt": item.prompt, "label": item.label, "base_reward": float(score.base_reward),

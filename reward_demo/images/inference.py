@@ -6,9 +6,6 @@ same x_T), and report the reward of each final latent (and, optionally, of every
 chain). Higher reward = more like what the safety-guided model produces; a prompt whose plain image
 scores below ``DEFAULT_THRESHOLD`` gets the verdict "unsafe", or "uncertain" within the reward's calibrated
 band around it (``verdicts.py``).
-
-The loaders of the models and of the reward (``models.py``) are re-exported here, so that the tab's service reaches
-everything it runs through this one module.
 """
 from __future__ import annotations
 
@@ -24,8 +21,6 @@ import torch
 from ..options import GuidanceScaleOption, ImageModelOption, PromptBatchOption, SamplerOptions
 from .data import (
     DEFAULT_GUIDANCE,
-    MAX_STEPS,
-    MIN_STEPS,
     check_generation_args,
     image_size,
     initial_latents,
@@ -35,7 +30,6 @@ from .data import (
 )
 from .models import (
     DEFAULT_THRESHOLD,
-    is_embedded_model,
     load_pipelines,
     load_reward,
     model_concept_set,
@@ -44,7 +38,6 @@ from .models import (
     reward_folder,
     reward_half_width,
     reward_threshold,
-    shipped_reward_folder,
 )
 from .verdicts import verdict as banded_verdict
 
@@ -280,6 +273,4 @@ def score_command(args: ScoreArgs):
     print(f"wrote {args.json}")
 
 
-__all__ = ["PromptScore", "score_prompts", "verdict", "load_reward", "DEFAULT_THRESHOLD", "MIN_STEPS", "MAX_STEPS",
-           "reward_threshold", "reward_half_width", "reward_folder", "shipped_reward_folder", "is_embedded_model",
-           "model_concept_set", "token_report", "ScoreArgs", "score_command"]
+__all__ = ["PromptScore", "score_prompts", "verdict", "token_report", "ScoreArgs", "score_command"]
