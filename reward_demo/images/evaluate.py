@@ -113,8 +113,8 @@ class ImagesEvaluateArgs:
     progress: bool = True
     """show a progress bar while the written prompts are generated"""
     seed_rewards: List[Path] = field(default_factory=list)
-    """the same recipe's rewards trained with other seeds, each scored on the written prompts too: the report adds
-    every seed's figures and their mean (the headline where several seeds were trained)"""
+    """the same recipe's rewards trained with other seeds, each scoring the same generated images of the written
+    prompts: the report adds every seed's figures and their mean (the headline where several seeds were trained)"""
 
 
 def metrics(base_rewards, safe_rewards, labels, prompts, pair_threshold: float, threshold: float) -> dict:
@@ -204,9 +204,10 @@ def evaluation_prompt_set(model: Optional[str], split: str = "test") -> WrittenP
 
 
 def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: float, classifier,
-                   written: WrittenPromptSet) -> Tuple[dict, list, list]:
+                   written: WrittenPromptSet) -> Tuple[dict, list, list, list]:
     """(a), (b) and the image evidence on the ``written`` prompts generated afresh with ``args.n_seeds`` seeds, for
-    all of them and for each of their batches; also the scored rows and seed 0's scores (the figure's examples)."""
+    all of them and for each of their batches; also the scored rows, seed 0's scores (the figure's examples) and
+    every (score, label) (for scoring the same images with other rewards: ``other_reward_figures``)."""
     from tqdm.auto import tqdm
 
     from .inference import score_prompts
@@ -214,7 +215,7 @@ def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: f
 
     prompts = [p for p, _ in written.prompts]
     labels = [lab for _, lab in written.prompts]
-    rows, base_r, safe_r, all_labels, base_imgs, safe_imgs = [], [], [], [], [], []
+    rows, base_r, safe_r, all_labels, base_imgs, safe_imgs, scored = [], [], [], [], [], [], []
     bar = tqdm(total=args.n_seeds * 2 * args.n_steps * len(prompts), desc="written prompts", unit="step",
                disable=not args.progress, dynamic_ncols=True)
     for seed in range(args.n_seeds):
@@ -231,6 +232,7 @@ def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: f
             base_r.append(score.base_reward)
             safe_r.append(score.safe_reward)
             all_labels.append(label)
+            scored.append((score, label))
         base_imgs.append(images_from_pipeline_output([s.base_image for s in scores]))
         safe_imgs.append(images_from_pipeline_output([s.safe_image for s in scores]))
         if seed == 0:
@@ -245,7 +247,25 @@ def evaluate_novel(args: ImagesEvaluateArgs, pair_threshold: float, threshold: f
         part = metrics(*(c[batch_of == name] for c in columns), pair_threshold, threshold)
         result["batches"][name] = {k: part[k] for k in ("a_pair_balanced_accuracy", "b_prompt_auroc", "ci95", "n")}
     result["evidence"] = image_evidence(torch.cat(base_imgs), torch.cat(safe_imgs), all_labels, classifier, base_r)
-    return result, rows, examples
+    return result, rows, examples, scored
+
+
+def other_reward_figures(folder: Path, scored: Sequence[tuple]) -> dict:
+    """The headline figures (``seed_figures``) of the reward in ``folder`` on images already generated and scored
+    by another reward (``evaluate_novel``'s (score, label) pairs): the same final latents, only the reward differs,
+    so each further training seed costs its rewards, not a second generation."""
+    from ..checkpoint import read_config
+    from .models import load_reward
+
+    meta = read_config(Path(folder))["metadata"]
+    threshold, pair_threshold = float(meta["threshold"]), float(meta["pair_threshold"])
+    reward = load_reward(str(folder))
+    labels = [label for _, label in scored]
+    base_r = final_rewards(reward, torch.stack([score.base_latent for score, _ in scored])).numpy()
+    safe_r = final_rewards(reward, torch.stack([score.safe_latent for score, _ in scored])).numpy()
+    result = metrics(base_r, safe_r, labels, [score.prompt for score, _ in scored], pair_threshold, threshold)
+    rows = [{"base_reward": float(r), "label": label} for r, label in zip(base_r, labels)]
+    return seed_figures(result, rows, threshold, float(meta.get("uncertain_half_width", 0.0)))
 
 
 def verdict_figures(rows: Sequence[dict], threshold: float, half_width: float) -> dict:
@@ -295,17 +315,11 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     vocabulary = training_words(embedded_concept_set(args.model) or folder_concept_set())
     train_prompts = set(split["train_prompts"]) if split else set()
     overlap = [p for p, _ in written.prompts if p in train_prompts]
-    novel, rows, examples = evaluate_novel(args, pair_threshold, threshold, classifier, written)
+    novel, rows, examples, scored = evaluate_novel(args, pair_threshold, threshold, classifier, written)
     novel.update(verdict_figures(rows, threshold, half_width))
     training_seeds = [{"reward": repo_relative(folder), **seed_figures(novel, rows, threshold, half_width)}]
-    for other in args.seed_rewards:
-        other_meta = read_config(Path(other))["metadata"]
-        other_threshold = float(other_meta["threshold"])
-        other_novel, other_rows, _ = evaluate_novel(replace(args, reward=Path(other)),
-                                                    float(other_meta["pair_threshold"]), other_threshold, classifier,
-                                                    written)
-        training_seeds.append({"reward": repo_relative(other), **seed_figures(
-            other_novel, other_rows, other_threshold, float(other_meta.get("uncertain_half_width", 0.0)))})
+    training_seeds += [{"reward": repo_relative(other), **other_reward_figures(Path(other), scored)}
+                       for other in args.seed_rewards]
     recorded = None
     if split:
         try:

@@ -73,6 +73,10 @@ class PromptScore:
     """tokens the text encoder reads (the model's tokenizer's ``model_max_length``)"""
     ignored_text: str = ""
     """the words past the limit, which the model never saw (empty when nothing was cut)"""
+    base_latent: Optional[torch.Tensor] = field(default=None, repr=False)
+    """Stable Diffusion's final latent (C, h, w), for scoring the same image with other rewards"""
+    safe_latent: Optional[torch.Tensor] = field(default=None, repr=False)
+    """Safe Latent Diffusion's final latent (C, h, w)"""
 
     @property
     def truncated(self) -> bool:
@@ -209,7 +213,8 @@ def score_prompts(prompts: Sequence[str], seed: int = 0, n_steps: int = 50, pres
                 results.append(PromptScore(
                     prompt, b, s, s - b, base_images[k], safe_images[k],
                     r_base[k].tolist() if with_chains else None, r_safe[k].tolist() if with_chains else None,
-                    levels.tolist() if with_chains else None, n_tokens, limit, ignored))
+                    levels.tolist() if with_chains else None, n_tokens, limit, ignored,
+                    base_chain[k, -1], safe_chain[k, -1]))
     return results
 
 
