@@ -415,14 +415,20 @@ def validate_goal_cell(layout: MazeLayout, row, col) -> tuple[int, int]:
     return r, c
 
 
+def finite_pair(a, b, what: str) -> tuple[float, float]:
+    """(a, b) as floats; a ValueError naming ``what`` (e.g. "goal (x, y)") when either is not a finite number."""
+    try:
+        af, bf = float(a), float(b)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be numbers, got ({a!r}, {b!r})") from None
+    if not (math.isfinite(af) and math.isfinite(bf)):
+        raise ValueError(f"{what} must be finite, got ({a!r}, {b!r})")
+    return af, bf
+
+
 def validate_goal_position(layout: MazeLayout, row, col) -> tuple[float, float]:
     """Check a continuous (row, col) goal (e.g. (1.3, 2.7)) lies in a free cell; return it as floats."""
-    try:
-        r, c = float(row), float(col)
-    except (TypeError, ValueError):
-        raise ValueError(f"goal position (row, col) must be numbers, got ({row!r}, {col!r})") from None
-    if not (math.isfinite(r) and math.isfinite(c)):
-        raise ValueError(f"goal position (row, col) must be finite, got ({row!r}, {col!r})")
+    r, c = finite_pair(row, col, "goal position (row, col)")
     cell = (math.floor(r + 0.5), math.floor(c + 0.5))
     if not layout.is_free(*cell):
         raise ValueError(
@@ -435,12 +441,7 @@ def validate_goal_position(layout: MazeLayout, row, col) -> tuple[float, float]:
 
 def validate_goal_xy(layout: MazeLayout, x, y) -> tuple[float, float]:
     """Check a PointMaze (x, y) goal lies in a free cell of ``layout``; return it as floats."""
-    try:
-        xf, yf = float(x), float(y)
-    except (TypeError, ValueError):
-        raise ValueError(f"goal (x, y) must be numbers, got ({x!r}, {y!r})") from None
-    if not (math.isfinite(xf) and math.isfinite(yf)):
-        raise ValueError(f"goal (x, y) must be finite, got ({x!r}, {y!r})")
+    xf, yf = finite_pair(x, y, "goal (x, y)")
     cell = layout.xy_to_cell(xf, yf)
     if not layout.is_free(*cell):
         x0, x1, y0, y1 = layout.position_bounds()
