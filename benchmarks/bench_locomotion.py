@@ -5,7 +5,8 @@ the app and the evaluation run), and env steps per second of a full steered epis
 
     OMP_NUM_THREADS=1 python -m benchmarks.bench_locomotion [--envs ENV ...] [--rewards paper onpolicy] [--plans 30]
 
-Prints a markdown table (median of ``--plans`` plans after 3 warm-up plans). Pins torch to one thread, as the
+Prints a markdown table (median of ``--plans`` plans after 3 warm-up plans, the settings of a row timed
+round-robin). Pins torch to one thread, as the
 app and the evaluation run.
 
 Run from the repository root: ``python -m`` puts it on the import path, so nothing needs installing.
@@ -18,20 +19,27 @@ import statistics
 import time
 
 
-def plan_ms(models, batch: int, scale: float, t_stopgrad: int, plans: int) -> float:
+def plan_ms(settings, plans: int) -> list:
+    """Median milliseconds of one plan for each (models, batch, scale, t_stopgrad) of ``settings``, timed round-robin
+    (one plan of each setting in turn, ``plans`` rounds after 3 warm-up rounds), so that the machine's slow and fast
+    moments fall on every setting alike and the cells of one row compare."""
     import torch
 
     from reward_demo.locomotion.inference import plan
 
-    obs = torch.randn(batch, models.obs_dim)
-    generator = torch.Generator().manual_seed(0)
-    times = []
-    for k in range(plans + 3):
-        start = time.perf_counter()
-        plan(models, obs, scale, t_stopgrad, generator=generator, guidance=models.guidance)
-        if k >= 3:
-            times.append(1000 * (time.perf_counter() - start))
-    return statistics.median(times)
+    runs = []
+    for models, batch, scale, t_stopgrad in settings:
+        obs, generator = torch.randn(batch, models.obs_dim), torch.Generator().manual_seed(0)
+        runs.append(lambda m=models, o=obs, s=scale, k=t_stopgrad, g=generator:
+                    plan(m, o, s, k, generator=g, guidance=m.guidance))
+    times = [[] for _ in runs]
+    for round_ in range(plans + 3):
+        for run, spent in zip(runs, times):
+            start = time.perf_counter()
+            run()
+            if round_ >= 3:
+                spent.append(1000 * (time.perf_counter() - start))
+    return [statistics.median(spent) for spent in times]
 
 
 def main():
@@ -63,10 +71,8 @@ def main():
             print(f"| {env} | {reward} | missing: {str(error).splitlines()[0]} |")
             continue
         scale, stop = models.defaults["scale"], models.defaults["t_stopgrad"]
-        cells = [plan_ms(eager, 1, 0.0, 0, args.plans), plan_ms(eager, 1, scale, stop, args.plans),
-                 plan_ms(models, 1, 0.0, 0, args.plans), plan_ms(models, 1, scale, stop, args.plans),
-                 plan_ms(models, 1, scale, 0, args.plans),
-                 plan_ms(models, 16, 0.0, 0, args.plans), plan_ms(models, 16, scale, stop, args.plans)]
+        cells = plan_ms([(eager, 1, 0.0, 0), (eager, 1, scale, stop), (models, 1, 0.0, 0), (models, 1, scale, stop),
+                         (models, 1, scale, 0), (models, 16, 0.0, 0), (models, 16, scale, stop)], args.plans)
         episode = run_episodes(models, [100_000], scale, stop, max_steps=args.episode_steps)
         steps = int(episode.lengths[0])
         print(f"| {env} | {reward} | {models.horizon} | {models.guidance}, {scale:g} / {stop} | "
