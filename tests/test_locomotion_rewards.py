@@ -72,8 +72,37 @@ def test_the_loader_plans_with_the_paper_reward_unless_the_extension_is_named(ro
     assert onpolicy.defaults == TINY_ONPOLICY_STEERING == steering_defaults("hopper", str(both), reward="onpolicy")
     assert onpolicy.guidance == "mean"
     assert onpolicy.reward_info() == {"name": "onpolicy", "label": REWARD_LABELS["onpolicy"],
-                                      "folder": "reward_onpolicy", "kind": "reward (fine-tuned on-policy, 1 rounds)"}
+                                      "folder": "reward_onpolicy", "kind": "reward (fine-tuned on-policy, 1 rounds)",
+                                      "base_planner": "base"}
     assert paper.reward_info()["kind"] == "reward"
+
+
+def test_a_reward_plans_with_the_base_planner_its_config_names(roots, tmp_path):
+    """An on-policy reward fitted on another base planner's chains keeps that planner when a new ``base`` ships."""
+    from reward_demo.checkpoint import from_pretrained, read_config, save_pretrained
+    from reward_demo.locomotion.models import load_locomotion_models as load
+
+    root = tmp_path / "root"
+    shutil.copytree(roots[1] / "hopper", root / "hopper")
+    shutil.copytree(root / "hopper" / "base", root / "hopper" / "base_earlier")
+    new_base = from_pretrained(root / "hopper" / "base", "cpu")
+    with torch.no_grad():  # a different "base": the paper reward's planner is no longer the earlier one
+        for p in new_base.parameters():
+            p.add_(1.0)
+    save_pretrained(new_base, root / "hopper" / "base", metadata=read_config(root / "hopper" / "base")["metadata"])
+    onpolicy_config = root / "hopper" / "reward_onpolicy" / "config.json"
+    config = json.loads(onpolicy_config.read_text())
+    config["metadata"]["base_planner"] = "base_earlier"
+    onpolicy_config.write_text(json.dumps(config))
+    paper, onpolicy = (load("hopper", str(root), "cpu", reward=r) for r in ("paper", "onpolicy"))
+    assert paper.base_folder == "base" and same_weights(paper.base, root / "hopper" / "base")
+    assert onpolicy.base_folder == "base_earlier" and same_weights(onpolicy.base, root / "hopper" / "base_earlier")
+    assert not same_weights(onpolicy.base, root / "hopper" / "base")
+    assert onpolicy.reward_info()["base_planner"] == "base_earlier"
+    shutil.rmtree(root / "hopper" / "base_earlier")
+    load.cache_clear()
+    with pytest.raises(FileNotFoundError, match="no trained base_earlier model"):
+        load("hopper", str(root), "cpu", reward="onpolicy")
 
 
 def test_a_bad_reward_name_or_a_missing_reward_is_a_clear_error(roots):
@@ -126,7 +155,8 @@ def test_evaluate_records_the_reward_it_used_paper_by_default(roots, tmp_path, c
     assert evaluate_cli(both, tmp_path / "paper.json") == 0
     assert evaluate_cli(both, tmp_path / "onpolicy.json", "--reward", "onpolicy") == 0
     paper, onpolicy = (json.loads((tmp_path / f"{name}.json").read_text()) for name in ("paper", "onpolicy"))
-    assert paper["reward"] == {"name": "paper", "label": "paper (offline)", "folder": "reward", "kind": "reward"}
+    assert paper["reward"] == {"name": "paper", "label": "paper (offline)", "folder": "reward", "kind": "reward",
+                               "base_planner": "base"}
     expected = DEFAULT_STEERING["hopper"]
     assert (paper["scale"], paper["t_stopgrad"], paper["guidance"]) == (
         expected["scale"], expected["t_stopgrad"], expected.get("guidance", "input"))

@@ -52,6 +52,8 @@ class LocomotionModels:
     """its folder in the env's checkpoint folder"""
     reward_kind: str = ""
     """its config's ``metadata["kind"]`` (e.g. "reward (fine-tuned on-policy, 4 rounds)")"""
+    base_folder: str = "base"
+    """the folder of the base planner, the one the reward steers (``base_planner_of``)"""
 
     @property
     def n_timesteps(self) -> int:
@@ -67,9 +69,9 @@ class LocomotionModels:
         return self.defaults.get("guidance", "input")
 
     def reward_info(self) -> dict:
-        """{"name", "label", "folder", "kind"} of the reward, as the evaluation JSON records it."""
+        """{"name", "label", "folder", "kind", "base_planner"} of the reward, as the evaluation JSON records it."""
         return {"name": self.reward_name, "label": REWARD_LABELS.get(self.reward_name, self.reward_name),
-                "folder": self.reward_folder, "kind": self.reward_kind}
+                "folder": self.reward_folder, "kind": self.reward_kind, "base_planner": self.base_folder}
 
 
 def checkpoint_root(root: Optional[str] = None) -> Path:
@@ -125,6 +127,13 @@ def steering_of(env: str, reward_metadata: dict) -> dict:
     return dict(reward_metadata.get("steering") or DEFAULT_STEERING[env])
 
 
+def base_planner_of(reward_metadata: dict) -> str:
+    """The folder of the base planner a reward steers: the one it was fitted with where its config names one
+    (``metadata["base_planner"]``: an on-policy reward fitted on another base planner's chains keeps planning with
+    that one), else the env's ``base``."""
+    return str(reward_metadata.get("base_planner") or "base")
+
+
 def steering_defaults(env: str, root: Optional[str] = None, reward: str = DEFAULT_REWARD) -> dict:
     """``steering_of`` the reward ``load_locomotion_models(env, root, reward=reward)`` would load, read from its
     config only (errors as ``reward_folder``)."""
@@ -136,24 +145,28 @@ def steering_defaults(env: str, root: Optional[str] = None, reward: str = DEFAUL
 
 def models_from_folder(env: str, folder: Path, device: Optional[str] = None,
                        reward: str = DEFAULT_REWARD, replay: bool = True) -> LocomotionModels:
-    """The models in ``folder``, the reward named ``reward`` (``REWARDS``: "paper" or "onpolicy"), with
-    ``steering_of`` that reward as the defaults. ``replay``: the three networks run as recorded graphs
-    (``networks.Network.replay``: bitwise the same plans, about a third faster at batch 1 on a CPU)."""
+    """The models in ``folder``, the reward named ``reward`` (``REWARDS``: "paper" or "onpolicy") and the base
+    planner it steers (``base_planner_of``), with ``steering_of`` that reward as the defaults. ``replay``: the three
+    networks run as recorded graphs (``networks.Network.replay``: bitwise the same plans, about a third faster at
+    batch 1 on a CPU)."""
     reward = check_reward(reward)
-    missing = [k for k in ("base", "expert") if not (Path(folder) / k / "model.safetensors").is_file()]
+    base_name = "base"
+    if reward_present(folder, reward):
+        base_name = base_planner_of(read_config(Path(folder) / REWARDS[reward]).get("metadata", {}))
+    missing = [k for k in (base_name, "expert") if not (Path(folder) / k / "model.safetensors").is_file()]
     if missing:
         raise FileNotFoundError(f"no trained {'/'.join(missing)} model for locomotion env {env!r} in {folder}; train "
                                 f"them with: python -m reward_demo locomotion train-planners --env {env}")
     folder_name = reward_folder(env, folder, reward)
     dev = default_device(device)
-    base, expert, reward_model = (from_pretrained(Path(folder) / k, dev) for k in ("base", "expert", folder_name))
+    base, expert, reward_model = (from_pretrained(Path(folder) / k, dev) for k in (base_name, "expert", folder_name))
     meta = reward_model.metadata
     for network in (base.model, expert.model, reward_model):
         network.requires_grad_(False).eval().replay(replay)
     normalizer = GaussianNormalizer(tuple(meta["normalizer"]["mean"]), tuple(meta["normalizer"]["std"]))
     return LocomotionModels(env, base, expert, reward_model, normalizer, int(meta["horizon"]), int(meta["obs_dim"]),
                             int(meta["action_dim"]), steering_of(env, meta), reward, folder_name,
-                            str(meta.get("kind", "")))
+                            str(meta.get("kind", "")), base_name)
 
 
 @functools.lru_cache(maxsize=16)

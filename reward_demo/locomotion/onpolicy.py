@@ -164,11 +164,14 @@ def run_settings(args: FinetuneRewardArgs) -> dict:
     return {k: v for k, v in asdict(args).items() if k not in PLACE_ARGS}
 
 
-def onpolicy_metadata(offline_metadata: dict, args: FinetuneRewardArgs, log: List[dict]) -> dict:
+def onpolicy_metadata(offline_metadata: dict, args: FinetuneRewardArgs, log: List[dict],
+                      base_planner: str = "base") -> dict:
     """The fine-tuned reward's config metadata: the Algorithm 1 reward's (data, normaliser, sizes) less its training
-    history, plus the command, the steering it was fitted for and each round's log."""
+    history, plus the command, the base planner whose chains it was fitted on (``models.base_planner_of``), the
+    steering it was fitted for and each round's log."""
     return {**{k: v for k, v in offline_metadata.items() if k != "training"},
             "kind": f"reward (fine-tuned on-policy, {args.rounds} rounds)", "fine_tuned_from": "reward",
+            "base_planner": base_planner,
             "command": reproduce_command(args), "steering": {"scale": args.scale, "t_stopgrad": 0, "guidance": "mean"},
             "finetuning": {"settings": run_settings(args), "rounds": log}}
 
@@ -289,8 +292,8 @@ def finetune_reward_command(args: FinetuneRewardArgs) -> Path:
               f"{val_text} ({time.time() - started:.0f} s)", flush=True)
 
     target = folder / ONPOLICY_REWARD
-    save_pretrained(current.reward, target, metadata=onpolicy_metadata(models.reward.metadata, args, log),
-                    dtype=SAVE_DTYPE)
+    metadata = onpolicy_metadata(models.reward.metadata, args, log, models.base_folder)
+    save_pretrained(current.reward, target, metadata=metadata, dtype=SAVE_DTYPE)
     print(f"[{env}] on-policy reward in {target}", flush=True)
     return target
 
