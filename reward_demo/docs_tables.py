@@ -147,6 +147,8 @@ ADDITIONAL_RUNS = {
     "eval_walker2d_onpolicy_seeds100000.json": "the on-policy extension, the headline result before 2026-12-06",
     "eval_halfcheetah_algorithm1_seeds100000.json": "Algorithm 1 reward matched on every entry, the headline result "
                                                     "before 2026-12-06",
+    "locomotion_eval_walker2d_18k_reward.json": "free-entry reward, 18k steps, on the 6k-step base planner (shipped "
+                                                "before the 25k-step planner and its 36k-step reward)",
 }
 
 

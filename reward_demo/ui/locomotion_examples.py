@@ -37,16 +37,19 @@ from ..locomotion.demo_results import (
 
 
 def checkpoint_fingerprints(env: str, reward: str = DEFAULT_REWARD) -> dict:
-    """{kind: sha256 prefix of model.safetensors} of the env's base and expert checkpoints and of the reward
-    ``reward`` ("paper" or "onpolicy", ``models.REWARDS``): tells whether an example was made with the checkpoints
-    now shipped."""
+    """{kind: sha256 prefix of model.safetensors} of the reward ``reward`` ("paper" or "onpolicy",
+    ``models.REWARDS``), the base planner it steers (``models.base_planner_of``) and the expert planner: tells whether
+    an example was made with the checkpoints now shipped."""
     import hashlib
 
-    from ..locomotion.models import reward_folder
+    from ..checkpoint import read_config
+    from ..locomotion.models import base_planner_of, reward_folder
 
     root = checkpoint_root() / env
+    reward_name = reward_folder(env, root, reward)
+    base_name = base_planner_of(read_config(root / reward_name).get("metadata", {}))
     return {kind: hashlib.sha256((root / folder / "model.safetensors").read_bytes()).hexdigest()[:16]
-            for kind, folder in (("base", "base"), ("expert", "expert"), ("reward", reward_folder(env, root, reward)))}
+            for kind, folder in (("base", base_name), ("expert", "expert"), ("reward", reward_name))}
 
 
 def make_examples(envs: Sequence[str] = ENVS, seed: int = EXAMPLE_SEED, steps: Optional[int] = None,
