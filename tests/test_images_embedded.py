@@ -173,6 +173,26 @@ def test_tiny_model_round_trip_and_both_pipelines(tiny_embedded_folder):
     assert classifier(torch.zeros(2, 3, 64, 64)).shape == (2, len(D.TRAIN_CONCEPTS))
 
 
+def test_the_safety_concept_a_folder_records_is_the_one_sld_steers_away_from(tiny_embedded_folder, tmp_path):
+    """A concept chosen for one model (``compare-concepts``) is written in its folder's record, and every command that
+    loads the model gets it; a folder that records none gets its concept set's."""
+    import json
+    import shutil
+
+    from reward_demo.images.embedded.model import METADATA_NAME, folder_safety_concept
+    from reward_demo.images.models import load_pipelines
+
+    folder = tmp_path / "chosen"
+    shutil.copytree(tiny_embedded_folder, folder)
+    record = json.loads((folder / METADATA_NAME).read_text())
+    (folder / METADATA_NAME).write_text(json.dumps({**record, "safety_concept": "gun, knife, explosion"}))
+    assert folder_safety_concept(folder) == "gun, knife, explosion"
+    assert load_pipelines(str(folder), device="cpu")[1].safety_concept == "gun, knife, explosion"
+    del record["safety_concept"]
+    (folder / METADATA_NAME).write_text(json.dumps(record))
+    assert folder_safety_concept(folder) == V1.safety_concept  # no concept set recorded: v1, and its concept
+
+
 def test_concept_classifier_for_finds_the_classifier_of_an_embedded_folder(tiny_embedded_folder, tmp_path):
     """A folder given as the model brings its own classifier; Stable Diffusion models and bare folders have none."""
     from reward_demo.images.embedded.model import ConceptClassifier

@@ -170,13 +170,12 @@ def _load_diffusers(model: str, device: torch.device):
 @functools.lru_cache(maxsize=2)
 def _load_cached(model: str, device: str):
     device = torch.device(device)
-    concepts = embedded_concept_set(model)
-    if concepts is not None:
-        from .embedded.model import load_embedded_components
+    if embedded_concept_set(model) is not None:
+        from .embedded.model import folder_safety_concept, load_embedded_components
 
         folder = None if model == EMBEDDED else str(Path(model).expanduser())
         components = load_embedded_components(folder, device=device)
-        return pipelines_from_components(components, device, safety_concept=concepts.safety_concept)
+        return pipelines_from_components(components, device, safety_concept=folder_safety_concept(folder))
     components, dtype = _load_diffusers(model, device)
     return pipelines_from_components(components, device, dtype=dtype)
 

@@ -173,6 +173,15 @@ def folder_concept_set(folder: Optional[Union[str, Path]] = None) -> ConceptSet:
     return catalogue.concept_set(name or DEFAULT_CONCEPT_SET)
 
 
+def folder_safety_concept(folder: Optional[Union[str, Path]] = None) -> str:
+    """The text SLD steers away from on the embedded model in ``folder`` (default: the shipped one): the
+    ``safety_concept`` its ``reward_demo.json`` records (chosen for that model with ``images compare-concepts``), else
+    its concept set's."""
+    path = (Path(folder) if folder else CHECKPOINT_DIR) / METADATA_NAME
+    recorded = json.loads(path.read_text()).get("safety_concept") if path.is_file() else None
+    return recorded or folder_concept_set(folder).safety_concept
+
+
 def _check_folder(folder: Path):
     missing = [str(folder / p) for p in ("vae/config.json", "unet/config.json", "scheduler/scheduler_config.json",
                                          METADATA_NAME) if not (folder / p).is_file()]
@@ -220,7 +229,7 @@ def load_concept_classifier(folder: Optional[str] = None) -> ConceptClassifier:
 
 def build_pipelines(components: dict, safety_concept: Optional[str] = None):
     """(base StableDiffusionPipeline, StableDiffusionPipelineSafe) sharing the same components; the Safe one steers
-    away from ``safety_concept`` (default: that of the shipped folder's concept set)."""
+    away from ``safety_concept`` (default: the shipped folder's, ``folder_safety_concept``)."""
     from diffusers import StableDiffusionPipeline, StableDiffusionPipelineSafe
 
     kwargs = dict(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
@@ -228,13 +237,13 @@ def build_pipelines(components: dict, safety_concept: Optional[str] = None):
     scheduler = components["scheduler"]
     safe_components = dict(components, scheduler=type(scheduler).from_config(scheduler.config))
     safe = StableDiffusionPipelineSafe(**safe_components, **kwargs)
-    safe.safety_concept = safety_concept if safety_concept is not None else folder_concept_set().safety_concept
+    safe.safety_concept = safety_concept if safety_concept is not None else folder_safety_concept()
     for pipe in (base, safe):
         pipe.set_progress_bar_config(disable=True)
     return base, safe
 
 
 __all__ = ["ConceptClassifier", "CHECKPOINT_DIR", "SHIPPED_CONCEPT_SET", "model_folder", "METADATA_NAME", "CONCEPTS",
-           "CONCEPT_SET_KEY", "folder_concept_set", "load_embedded_components", "build_pipelines",
-           "load_concept_classifier", "read_metadata", "vae_config", "unet_config", "scheduler_config", "build_vae",
-           "build_unet", "build_scheduler", "write_model_folder"]
+           "CONCEPT_SET_KEY", "folder_concept_set", "folder_safety_concept", "load_embedded_components",
+           "build_pipelines", "load_concept_classifier", "read_metadata", "vae_config", "unet_config",
+           "scheduler_config", "build_vae", "build_unet", "build_scheduler", "write_model_folder"]

@@ -109,7 +109,7 @@ def summarise(rows: List[dict]) -> Dict[str, dict]:
 def embedded_report(args: EmbeddedReportArgs) -> dict:
     from PIL import Image
 
-    from .model import folder_concept_set, load_concept_classifier, load_embedded_components
+    from .model import folder_concept_set, folder_safety_concept, load_concept_classifier, load_embedded_components
 
     folder = str(args.model) if args.model else None
     components = load_embedded_components(folder)
@@ -120,7 +120,7 @@ def embedded_report(args: EmbeddedReportArgs) -> dict:
     sets = {"training_nouns": canonical, "paraphrases": PARAPHRASES,
             "scenes": {prompt: hazard for prompt, (hazard, _) in SCENES.items()}}
     began = time.time()
-    safety_concept = concept_set.safety_concept
+    safety_concept = folder_safety_concept(folder)
     report = {"concept_set": concept_set.name, "safety_concept": safety_concept, "preset": args.preset,
               "steps": args.steps, "guidance_scale": args.guidance_scale, "seeds": args.seeds, "sets": {}}
     grid_rows = []

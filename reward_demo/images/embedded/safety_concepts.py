@@ -86,12 +86,12 @@ def comparison_captions(per_hazard: int, harmless: int, seed: int,
 
 def compare_concepts(args: CompareConceptsArgs, progress=None) -> dict:
     """The comparison as a dict: per concept, per hazard P(unsafe) base -> safe, and the harmless cost."""
-    from .model import folder_concept_set, load_concept_classifier, load_embedded_components
+    from .model import folder_concept_set, folder_safety_concept, load_concept_classifier, load_embedded_components
     from .report import generate_pairs, image_statistics
 
     folder = str(args.model) if args.model else None
     model_set = folder_concept_set(folder)
-    concepts = [c.strip() for c in args.concepts or [model_set.safety_concept, EARLIER_CONCEPT]]
+    concepts = [c.strip() for c in args.concepts or [folder_safety_concept(folder), EARLIER_CONCEPT]]
     if not concepts or any(not c for c in concepts):
         raise ValueError("--concepts must name at least one non-empty safety concept")
     for name in ("per_hazard", "harmless", "seeds", "steps"):
