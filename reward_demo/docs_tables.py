@@ -148,7 +148,9 @@ ADDITIONAL_RUNS = {
     "eval_halfcheetah_algorithm1_seeds100000.json": "Algorithm 1 reward matched on every entry, the headline result "
                                                     "before 2026-12-06",
     "locomotion_eval_walker2d_18k_reward.json": "free-entry reward, 18k steps, on the 6k-step base planner (shipped "
-                                                "before the 25k-step planner and its 36k-step reward)",
+                                                "before the 25k-step planner)",
+    "locomotion_eval_walker2d_36k_reward.json": "free-entry reward, 36k steps, on the 25k-step base planner (shipped "
+                                                "before the same reward trained on to 54k)",
 }
 
 

@@ -28,7 +28,7 @@ from .train import GaussianNormalizer
 DEFAULT_STEERING: Dict[str, dict] = {
     "hopper": {"scale": 2.0, "t_stopgrad": 0, "guidance": "mean"},
     "halfcheetah": {"scale": 0.2, "t_stopgrad": 5, "guidance": "input"},
-    "walker2d": {"scale": 0.5, "t_stopgrad": 0, "guidance": "input"},
+    "walker2d": {"scale": 1.0, "t_stopgrad": 0, "guidance": "input"},
 }
 
 
