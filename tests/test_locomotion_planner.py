@@ -185,12 +185,12 @@ def test_shipped_short_steered_episode(env):
 
 def test_shipped_walker2d_rewards_steer_the_base_planners_they_were_fitted_on():
     from reward_demo.checkpoint import read_config
-    from reward_demo.locomotion.models import base_planner_of
+    from reward_demo.locomotion.models import steered_base_planner
 
     folder = SHIPPED / "walker2d"
     # the paper reward was trained against the 25k-step planner; the on-policy one was fitted on the 6k-step one
-    assert base_planner_of(read_config(folder / "reward")["metadata"]) == "base"
-    assert base_planner_of(read_config(folder / "reward_onpolicy")["metadata"]) == "base_6k"
+    assert steered_base_planner(folder, "reward") == "base"
+    assert steered_base_planner(folder, "reward_onpolicy") == "base_6k"
     assert read_config(folder / "base")["metadata"]["training"]["steps"] == 25_000
     assert read_config(folder / "base_6k")["metadata"]["training"]["steps"] == 6_000
 

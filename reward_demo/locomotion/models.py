@@ -134,6 +134,11 @@ def base_planner_of(reward_metadata: dict) -> str:
     return str(reward_metadata.get("base_planner") or "base")
 
 
+def steered_base_planner(folder: Path, reward_folder_name: str) -> str:
+    """``base_planner_of`` the reward saved in ``folder / reward_folder_name``, read from its config only."""
+    return base_planner_of(read_config(Path(folder) / reward_folder_name).get("metadata", {}))
+
+
 def steering_defaults(env: str, root: Optional[str] = None, reward: str = DEFAULT_REWARD) -> dict:
     """``steering_of`` the reward ``load_locomotion_models(env, root, reward=reward)`` would load, read from its
     config only (errors as ``reward_folder``)."""
@@ -152,7 +157,7 @@ def models_from_folder(env: str, folder: Path, device: Optional[str] = None,
     reward = check_reward(reward)
     base_name = "base"
     if reward_present(folder, reward):
-        base_name = base_planner_of(read_config(Path(folder) / REWARDS[reward]).get("metadata", {}))
+        base_name = steered_base_planner(folder, REWARDS[reward])
     missing = [k for k in (base_name, "expert") if not (Path(folder) / k / "model.safetensors").is_file()]
     if missing:
         raise FileNotFoundError(f"no trained {'/'.join(missing)} model for locomotion env {env!r} in {folder}; train "

@@ -38,16 +38,15 @@ from ..locomotion.demo_results import (
 
 def checkpoint_fingerprints(env: str, reward: str = DEFAULT_REWARD) -> dict:
     """{kind: sha256 prefix of model.safetensors} of the reward ``reward`` ("paper" or "onpolicy",
-    ``models.REWARDS``), the base planner it steers (``models.base_planner_of``) and the expert planner: tells whether
-    an example was made with the checkpoints now shipped."""
+    ``models.REWARDS``), the base planner it steers (``models.steered_base_planner``) and the expert planner:
+    tells whether an example was made with the checkpoints now shipped."""
     import hashlib
 
-    from ..checkpoint import read_config
-    from ..locomotion.models import base_planner_of, reward_folder
+    from ..locomotion.models import reward_folder, steered_base_planner
 
     root = checkpoint_root() / env
     reward_name = reward_folder(env, root, reward)
-    base_name = base_planner_of(read_config(root / reward_name).get("metadata", {}))
+    base_name = steered_base_planner(root, reward_name)
     return {kind: hashlib.sha256((root / folder / "model.safetensors").read_bytes()).hexdigest()[:16]
             for kind, folder in (("base", base_name), ("expert", "expert"), ("reward", reward_name))}
 
