@@ -7,9 +7,10 @@ Two places to apply the learned reward's gradient, each a ``diffusion.ReverseSte
 - ``MeanRewardGuide`` (mean guidance): the gradient at and added to the base model's reverse mean,
   x_{t-1} = mu_B(x_t) + scale * grad r(mu_B(x_t), t) + sigma_t z, the identity the reward is trained on.
 
-Both take ``scale`` and ``t_stopgrad`` as numbers or as per-sample tensors (to run several settings in one
-batch) and leave reverse steps t < t_stopgrad unguided; both draw the same noise, in the same order, as the
-unguided sampler.
+Both take ``scale``, ``t_stopgrad`` and ``t_startgrad`` as numbers or as per-sample tensors (to run several
+settings in one batch) and guide only the reverse steps t_stopgrad <= t < t_startgrad (``t_stopgrad`` is the
+reference's; ``t_startgrad``, default every step, is this project's, for speed: the reward's backward pass is
+skipped at the unguided steps); both draw the same noise, in the same order, as the unguided sampler.
 """
 from __future__ import annotations
 
@@ -28,19 +29,27 @@ PerSample = Union[float, int, torch.Tensor]
 class _Guide:
     """What both guides share: the reward, the per-sample weight of its gradient at step t, validation."""
 
-    def __init__(self, reward: nn.Module, scale: PerSample, t_stopgrad: PerSample = 0, cond=None):
+    def __init__(self, reward: nn.Module, scale: PerSample, t_stopgrad: PerSample = 0, cond=None,
+                 t_startgrad: Optional[PerSample] = None):
         if (torch.as_tensor(scale) < 0).any():
             raise ValueError(f"scale must be >= 0, got {scale}")
         if (torch.as_tensor(t_stopgrad) < 0).any():
             raise ValueError(f"t_stopgrad must be >= 0, got {t_stopgrad}")
+        if t_startgrad is not None and (torch.as_tensor(t_startgrad) < 1).any():
+            raise ValueError(f"t_startgrad must be >= 1, got {t_startgrad}")
         self.reward, self.cond = reward, cond
         self.scale = scale.float() if torch.is_tensor(scale) else float(scale)
         self.t_stopgrad = t_stopgrad.long() if torch.is_tensor(t_stopgrad) else int(t_stopgrad)
+        self.t_startgrad = (None if t_startgrad is None else
+                            t_startgrad.long() if torch.is_tensor(t_startgrad) else int(t_startgrad))
 
     def weight(self, t: torch.Tensor, like: torch.Tensor) -> Optional[torch.Tensor]:
-        """scale * [t >= t_stopgrad] shaped to broadcast against ``like``; None where it is 0 for the whole
-        batch (so the reward's backward pass is skipped)."""
-        weight = self.scale * (t >= self.t_stopgrad).to(like.dtype)
+        """scale * [t_stopgrad <= t < t_startgrad] shaped to broadcast against ``like``; None where it is 0 for
+        the whole batch (so the reward's backward pass is skipped)."""
+        guided = t >= self.t_stopgrad
+        if self.t_startgrad is not None:
+            guided = guided & (t < self.t_startgrad)
+        weight = self.scale * guided.to(like.dtype)
         if not bool((weight > 0).any()):
             return None
         return weight.reshape(-1, *((1,) * (like.dim() - 1)))
@@ -55,11 +64,13 @@ class RewardGuide(_Guide):
         n_guide_steps: ascent steps per reverse step.
         t_stopgrad: no guidance at reverse steps t < t_stopgrad, a number or one per sample.
         cond: the reward's conditioning (e.g. the goal), or None.
+        t_startgrad: no guidance at reverse steps t >= t_startgrad, a number or one per sample (None: guidance
+            from the first reverse step).
     """
 
     def __init__(self, reward: nn.Module, scale: PerSample, n_guide_steps: int = 1, t_stopgrad: PerSample = 0,
-                 cond=None):
-        super().__init__(reward, scale, t_stopgrad, cond)
+                 cond=None, t_startgrad: Optional[PerSample] = None):
+        super().__init__(reward, scale, t_stopgrad, cond, t_startgrad)
         if n_guide_steps < 1:
             raise ValueError(f"n_guide_steps must be >= 1, got {n_guide_steps}")
         self.n_guide_steps = n_guide_steps

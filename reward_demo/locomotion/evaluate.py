@@ -113,6 +113,9 @@ class LocoSweepArgs(LocomotionCheckpointsOption, LocomotionEnvOption):
     """steering scales of the grid (the reference's)"""
     t_stopgrads: Tuple[int, ...] = (0, 2, 5, 10)
     """t_stopgrad values of the grid (the reference's)"""
+    t_startgrads: Tuple[int, ...] = ()
+    """t_startgrad values of the grid (guidance only at reverse steps t < t_startgrad; this project's, for speed);
+    empty: guidance from the first reverse step"""
     json: Optional[Path] = None
     """output (default runs/locomotion_sweep_ENV.json)"""
     generator_seed: int = 1
@@ -127,27 +130,30 @@ class LocoSweepArgs(LocomotionCheckpointsOption, LocomotionEnvOption):
 def sweep(models: LocomotionModels, args: LocoSweepArgs) -> dict:
     """Scores of the unsteered base planner and every grid setting on the same validation seeds."""
     check_counts(args.episodes, args.max_steps)
-    settings = [(0.0, 0)] + [(float(s), int(k)) for s in args.scales for k in args.t_stopgrads]
+    T = models.n_timesteps
+    starts = [int(b) for b in args.t_startgrads] or [T]
+    settings = [(0.0, 0, T)] + [(float(s), int(k), b) for s in args.scales for k in args.t_stopgrads for b in starts]
     seeds = list(range(args.seed, args.seed + args.episodes))
     all_seeds = seeds * len(settings)
-    scales = np.repeat([s for s, _ in settings], len(seeds))
-    stops = np.repeat([k for _, k in settings], len(seeds))
+    scales, stops, begins = (np.repeat([setting[j] for setting in settings], len(seeds)) for j in range(3))
     guidance = args.guidance or models.guidance
     batch = rollout(models, all_seeds, scales, stops, args.max_steps, "base", generator_seed=args.generator_seed,
-                    guidance=guidance)
+                    guidance=guidance, t_startgrads=begins)
     rows = []
-    for i, (scale, stop) in enumerate(settings):
+    for i, (scale, stop, begin) in enumerate(settings):
         part = slice(i * len(seeds), (i + 1) * len(seeds))
         scores = batch.scores[part]
-        rows.append({"scale": scale, "t_stopgrad": stop, "score_mean": float(scores.mean()),
+        rows.append({"scale": scale, "t_stopgrad": stop, **({"t_startgrad": begin} if args.t_startgrads else {}),
+                     "score_mean": float(scores.mean()),
                      "score_se": float(scores.std(ddof=1) / np.sqrt(len(scores))) if len(scores) > 1 else None,
                      "length_mean": float(batch.lengths[part].mean()), "scores": scores.tolist()})
     steered = [r for r in rows if r["scale"] > 0]
     best = max(steered, key=lambda r: r["score_mean"])
+    chosen = {key: best[key] for key in ("scale", "t_stopgrad", "t_startgrad") if key in best}
     return {"env": models.env, "seeds": seeds, "max_steps": args.max_steps, "generator_seed": args.generator_seed,
             "guidance": guidance, "reward": models.reward_info(),
             "rows": rows, "unsteered_score_mean": rows[0]["score_mean"],
-            "chosen": {"scale": best["scale"], "t_stopgrad": best["t_stopgrad"]}, "seconds": batch.seconds}
+            "chosen": chosen, "seconds": batch.seconds}
 
 
 def _command_models(args) -> Tuple[str, LocomotionModels]:
@@ -173,7 +179,8 @@ def sweep_command(args: LocoSweepArgs) -> None:
     out = _write_json(result, args.json or RUNS / f"locomotion_sweep_{key}.json")
     print(f"{key} ({REWARD_LABELS[models.reward_name]} reward): unsteered {result['unsteered_score_mean']:.1f}")
     for row in result["rows"][1:]:
-        print(f"  scale {row['scale']:<5} t_stopgrad {row['t_stopgrad']:<3} score {row['score_mean']:6.1f}")
+        window = f" t_startgrad {row['t_startgrad']:<3}" if "t_startgrad" in row else ""
+        print(f"  scale {row['scale']:<5} t_stopgrad {row['t_stopgrad']:<3}{window} score {row['score_mean']:6.1f}")
     print(f"chosen {result['chosen']} ({result['seconds']:.0f} s); wrote {out}")
 
 

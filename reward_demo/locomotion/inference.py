@@ -24,11 +24,12 @@ GUIDANCE = ("input", "mean")
 
 def plan(models: LocomotionModels, observations: torch.Tensor, scale=0.0, t_stopgrad=0, planner: str = "base",
          generator: Optional[torch.Generator] = None, guidance: str = "input",
-         on_state: Optional[Callable[[torch.Tensor, torch.Tensor], None]] = None) -> torch.Tensor:
+         on_state: Optional[Callable[[torch.Tensor, torch.Tensor], None]] = None, t_startgrad=None) -> torch.Tensor:
     """Normalised plans (n, horizon, obs_dim + action_dim) from normalised start observations (n, obs_dim).
 
-    ``scale``/``t_stopgrad``: numbers or per-sample tensors (a sweep grid in one batch); steering applies to the
-    base planner only. ``guidance``: "input" (the reference's, Diffuser's guided sampling:
+    ``scale``/``t_stopgrad``/``t_startgrad``: numbers or per-sample tensors (a sweep grid in one batch); the reward
+    guides the reverse steps t_stopgrad <= t < t_startgrad (``t_startgrad`` None: up from the first step);
+    steering applies to the base planner only. ``guidance``: "input" (the reference's, Diffuser's guided sampling:
     ``steering.RewardGuide``) or "mean" (``steering.MeanRewardGuide``: the gradient at and added to the base
     model's reverse mean). ``on_state``: sees every reverse-chain state (``GaussianDiffusion.sample``'s hook;
     steered "mean" guidance only).
@@ -43,23 +44,29 @@ def plan(models: LocomotionModels, observations: torch.Tensor, scale=0.0, t_stop
     tensors = torch.is_tensor(scale) or torch.is_tensor(t_stopgrad)
     if planner != "base" or not (bool((torch.as_tensor(scale) > 0).any()) if tensors else scale > 0):
         return diffusion.sample(n, conditions=conditions, generator=generator).x
-    if tensors:
+    if tensors or torch.is_tensor(t_startgrad):
         scale = torch.as_tensor(scale, dtype=torch.float32, device=observations.device).expand(n)
         t_stopgrad = torch.as_tensor(t_stopgrad, dtype=torch.long, device=observations.device).expand(n)
+        if t_startgrad is not None:
+            t_startgrad = torch.as_tensor(t_startgrad, dtype=torch.long, device=observations.device).expand(n)
     if guidance == "mean":
-        guide = MeanRewardGuide(models.reward, scale, t_stopgrad=t_stopgrad)
+        guide = MeanRewardGuide(models.reward, scale, t_stopgrad=t_stopgrad, t_startgrad=t_startgrad)
         return diffusion.sample(n, conditions=conditions, generator=generator, step=guide, on_state=on_state).x
-    guide = RewardGuide(models.reward, scale, t_stopgrad=t_stopgrad)
+    guide = RewardGuide(models.reward, scale, t_stopgrad=t_stopgrad, t_startgrad=t_startgrad)
     return diffusion.sample(n, conditions=conditions, generator=generator, step=guide).x
 
 
-def check_run_args(models: LocomotionModels, scale: float, t_stopgrad: int, max_steps: int, planner: str) -> None:
+def check_run_args(models: LocomotionModels, scale: float, t_stopgrad: int, max_steps: int, planner: str,
+                   t_startgrad: Optional[int] = None) -> None:
     if planner not in PLANNERS:
         raise ValueError(f"planner must be one of {', '.join(PLANNERS)}, got {planner!r}")
     if not np.isfinite(scale) or scale < 0:
         raise ValueError(f"scale must be a finite number >= 0, got {scale}")
     if not 0 <= int(t_stopgrad) <= models.n_timesteps or int(t_stopgrad) != t_stopgrad:
         raise ValueError(f"t_stopgrad must be an integer in [0, {models.n_timesteps}], got {t_stopgrad}")
+    if t_startgrad is not None and (not 1 <= int(t_startgrad) <= models.n_timesteps or int(t_startgrad) != t_startgrad):
+        raise ValueError(f"t_startgrad must be an integer in [1, {models.n_timesteps}] (guidance at reverse steps "
+                         f"t < t_startgrad; {models.n_timesteps} = from the first), got {t_startgrad}")
     if not 1 <= int(max_steps) <= MAX_EPISODE_STEPS or int(max_steps) != max_steps:
         raise ValueError(f"max_steps must be an integer in [1, {MAX_EPISODE_STEPS}], got {max_steps}")
 
@@ -98,6 +105,8 @@ class EpisodeBatch:
     """(L_i + 1, nv) if recorded"""
     seconds: float = 0.0
     """wall time of the rollout"""
+    t_startgrads: Optional[np.ndarray] = None
+    """t_startgrad of each episode (the reward guides reverse steps t < t_startgrad); None: every step"""
 
     @property
     def scale(self) -> float:
@@ -106,6 +115,7 @@ class EpisodeBatch:
     def to_json(self, per_step: bool = False) -> dict:
         out = {"env": self.env, "planner": self.planner, "seeds": list(map(int, self.seeds)),
                "scales": self.scales.tolist(), "t_stopgrads": self.t_stopgrads.tolist(),
+               **({} if self.t_startgrads is None else {"t_startgrads": self.t_startgrads.tolist()}),
                "returns": self.returns.tolist(), "lengths": self.lengths.tolist(),
                "terminated": self.terminated.tolist(), "scores": self.scores.tolist(),
                "learned_reward_mean": [float(r.mean()) if len(r) else float("nan") for r in self.learned_rewards],
@@ -138,9 +148,11 @@ def rollout(models: LocomotionModels, seeds: Sequence[int], scales: Sequence[flo
             max_steps: int = MAX_EPISODE_STEPS, planner: str = "base", record_states: bool = False,
             progress: Optional[Callable[[int, int], None]] = None, generator_seed: int = 0,
             guidance: str = "input", on_state: Optional[Callable[[torch.Tensor, torch.Tensor], None]] = None,
-            on_step: Optional[Callable[[int, dict], None]] = None) -> EpisodeBatch:
-    """Run one episode per seed, all stepping together; per-episode steering settings (see ``run_episodes``);
-    ``on_state`` sees every reverse-chain state of the steered plans (see ``plan``).
+            on_step: Optional[Callable[[int, dict], None]] = None,
+            t_startgrads: Optional[Sequence[int]] = None) -> EpisodeBatch:
+    """Run one episode per seed, all stepping together; per-episode steering settings (see ``run_episodes``;
+    ``t_startgrads`` None: guidance from the first reverse step in every episode); ``on_state`` sees every
+    reverse-chain state of the steered plans (see ``plan``).
 
     ``on_step(steps_done, history)`` is called after every environment step with the run so far, for showing it
     while it runs: ``history`` holds per episode the lists ``observations``, ``actions``, ``env_rewards`` (and
@@ -154,9 +166,11 @@ def rollout(models: LocomotionModels, seeds: Sequence[int], scales: Sequence[flo
         raise ValueError("seeds must not be empty")
     scales_np = np.asarray(scales, dtype=np.float64).reshape(n)
     stops_np = np.asarray(t_stopgrads, dtype=np.int64).reshape(n)
-    for s, k in zip(scales_np, stops_np):
-        check_run_args(models, float(s), int(k), max_steps, planner)
-    uniform = len(set(scales_np.tolist())) == 1 and len(set(stops_np.tolist())) == 1
+    starts_np = None if t_startgrads is None else np.asarray(t_startgrads, dtype=np.int64).reshape(n)
+    for i, (s, k) in enumerate(zip(scales_np, stops_np)):
+        check_run_args(models, float(s), int(k), max_steps, planner, None if starts_np is None else int(starts_np[i]))
+    uniform = (len(set(scales_np.tolist())) == 1 and len(set(stops_np.tolist())) == 1
+               and (starts_np is None or len(set(starts_np.tolist())) == 1))
     device = models.device
     started = time.time()
     envs = [gym.make(gym_id(models.env)) for _ in seeds]
@@ -178,10 +192,13 @@ def rollout(models: LocomotionModels, seeds: Sequence[int], scales: Sequence[flo
             start = torch.from_numpy(models.normalizer.normalize(obs[active], obs_cols)).to(device)
             if uniform:
                 scale, stop = float(scales_np[0]), int(stops_np[0])
+                begin = None if starts_np is None else int(starts_np[0])
             else:
                 scale = torch.as_tensor(scales_np[active], dtype=torch.float32, device=device)
                 stop = torch.as_tensor(stops_np[active], dtype=torch.long, device=device)
-            x = plan(models, start, scale, stop, planner, generator, guidance, on_state)
+                begin = None if starts_np is None else torch.as_tensor(starts_np[active], dtype=torch.long,
+                                                                       device=device)
+            x = plan(models, start, scale, stop, planner, generator, guidance, on_state, begin)
             actions = models.normalizer.unnormalize(x[:, 0, act_cols].cpu().numpy(), act_cols)
             actions = np.clip(actions, low, high).astype(np.float32)
             for j, i in enumerate(active):
@@ -220,13 +237,13 @@ def rollout(models: LocomotionModels, seeds: Sequence[int], scales: Sequence[flo
         learned_rewards=[learned_window_rewards(models, o, a) for o, a in zip(observations, actions)],
         qpos=[np.stack(q) for q in qpos] if record_states else None,
         qvel=[np.stack(q) for q in qvel] if record_states else None,
-        seconds=time.time() - started)
+        seconds=time.time() - started, t_startgrads=starts_np)
 
 
 def run_episodes(models: LocomotionModels, seeds: Sequence[int], scale: float, t_stopgrad: int,
                  max_steps: int = MAX_EPISODE_STEPS, planner: str = "base", record_states: bool = False,
                  progress: Optional[Callable[[int, int], None]] = None, generator_seed: int = 0,
-                 guidance: Optional[str] = None) -> EpisodeBatch:
+                 guidance: Optional[str] = None, t_startgrad: Optional[int] = None) -> EpisodeBatch:
     """Run one episode per seed with a diffusion planner, all episodes stepping together.
 
     Each env is ``gymnasium.make(<env>-v5)`` reset with its seed; at every env step one plan is sampled for all
@@ -247,11 +264,14 @@ def run_episodes(models: LocomotionModels, seeds: Sequence[int], scale: float, t
             from it cancels the run.
         generator_seed: seeds the planner's noise.
         guidance: "input" or "mean" (see ``plan``); None: the models' default (``models.defaults["guidance"]``).
+        t_startgrad: no steering at reverse steps t >= t_startgrad, in [1, T]; None: steering from the first
+            reverse step (the reference's).
     """
-    check_run_args(models, scale, t_stopgrad, max_steps, planner)
+    check_run_args(models, scale, t_stopgrad, max_steps, planner, t_startgrad)
     guidance = guidance or models.guidance
     if guidance not in GUIDANCE:
         raise ValueError(f"guidance must be one of {', '.join(GUIDANCE)}, got {guidance!r}")
     n = len(seeds)
     return rollout(models, seeds, [float(scale)] * n, [int(t_stopgrad)] * n, max_steps, planner, record_states,
-                   progress, generator_seed, guidance)
+                   progress, generator_seed, guidance,
+                   t_startgrads=None if t_startgrad is None else [int(t_startgrad)] * n)
