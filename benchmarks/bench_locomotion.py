@@ -1,6 +1,6 @@
 """Locomotion planner latency on this machine: one plan (T reverse steps, start state inpainted) at batch 1 and
-16, unsteered base vs reward-steered base (each reward's default guidance, scale and t_stopgrad, and t_stopgrad
-0, the most expensive), with eager networks and with recorded graphs replayed (``networks.Network.replay``, what
+16, unsteered base vs reward-steered base (each reward's default guidance, scale, t_stopgrad and t_startgrad, and
+the reward's gradient at every step, the most expensive), with eager networks and with recorded graphs replayed (``networks.Network.replay``, what
 the app and the evaluation run), and env steps per second of a full steered episode at batch 1.
 
     OMP_NUM_THREADS=1 python -m benchmarks.bench_locomotion [--envs ENV ...] [--rewards paper onpolicy] [--plans 30]
@@ -20,7 +20,8 @@ import time
 
 
 def plan_ms(settings, plans: int) -> list:
-    """Median milliseconds of one plan for each (models, batch, scale, t_stopgrad) of ``settings``, timed round-robin
+    """Median milliseconds of one plan for each (models, batch, scale, t_stopgrad, t_startgrad) of ``settings``, timed
+    round-robin
     (one plan of each setting in turn, ``plans`` rounds after 3 warm-up rounds), so that the machine's slow and fast
     moments fall on every setting alike and the cells of one row compare."""
     import torch
@@ -28,10 +29,10 @@ def plan_ms(settings, plans: int) -> list:
     from reward_demo.locomotion.inference import plan
 
     runs = []
-    for models, batch, scale, t_stopgrad in settings:
+    for models, batch, scale, t_stopgrad, t_startgrad in settings:
         obs, generator = torch.randn(batch, models.obs_dim), torch.Generator().manual_seed(0)
-        runs.append(lambda m=models, o=obs, s=scale, k=t_stopgrad, g=generator:
-                    plan(m, o, s, k, generator=g, guidance=m.guidance))
+        runs.append(lambda m=models, o=obs, s=scale, k=t_stopgrad, b=t_startgrad, g=generator:
+                    plan(m, o, s, k, generator=g, guidance=m.guidance, t_startgrad=b))
     times = [[] for _ in runs]
     for round_ in range(plans + 3):
         for run, spent in zip(runs, times):
@@ -59,8 +60,8 @@ def main():
 
     torch.set_num_threads(args.threads)
     print(f"torch threads: {torch.get_num_threads()}, CPUs: {os.cpu_count()}")
-    print("| env | reward | horizon | default guidance, scale / t_stopgrad | batch 1, eager: base | steered | "
-          "batch 1, replayed: base | steered | steered (t_stopgrad 0) | batch 16, replayed: base | steered | "
+    print("| env | reward | horizon | default guidance, scale / t_stopgrad / t_startgrad | batch 1, eager: base | "
+          "steered | batch 1, replayed: base | steered | steered (every step) | batch 16, replayed: base | steered | "
           "steered episode: steps | env steps/s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for env, reward in [(env, reward) for env in args.envs for reward in args.rewards]:
@@ -70,12 +71,14 @@ def main():
         except FileNotFoundError as error:
             print(f"| {env} | {reward} | missing: {str(error).splitlines()[0]} |")
             continue
-        scale, stop = models.defaults["scale"], models.defaults["t_stopgrad"]
-        cells = plan_ms([(eager, 1, 0.0, 0), (eager, 1, scale, stop), (models, 1, 0.0, 0), (models, 1, scale, stop),
-                         (models, 1, scale, 0), (models, 16, 0.0, 0), (models, 16, scale, stop)], args.plans)
-        episode = run_episodes(models, [100_000], scale, stop, max_steps=args.episode_steps)
+        scale, stop, begin = models.defaults["scale"], models.defaults["t_stopgrad"], models.t_startgrad
+        cells = plan_ms([(eager, 1, 0.0, 0, None), (eager, 1, scale, stop, begin), (models, 1, 0.0, 0, None),
+                         (models, 1, scale, stop, begin), (models, 1, scale, 0, None), (models, 16, 0.0, 0, None),
+                         (models, 16, scale, stop, begin)], args.plans)
+        episode = run_episodes(models, [100_000], scale, stop, max_steps=args.episode_steps, t_startgrad=begin)
         steps = int(episode.lengths[0])
-        print(f"| {env} | {reward} | {models.horizon} | {models.guidance}, {scale:g} / {stop} | "
+        window = models.n_timesteps if begin is None else begin
+        print(f"| {env} | {reward} | {models.horizon} | {models.guidance}, {scale:g} / {stop} / {window} | "
               + " | ".join(f"{c:.1f}" for c in cells) +
               f" | {steps} | {steps / episode.seconds:.1f} |", flush=True)
 

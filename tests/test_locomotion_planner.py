@@ -15,7 +15,7 @@ pytest.importorskip("gymnasium")
 
 from locomotion_support import ACT, OBS, save_random_datasets, save_tiny_hopper_models  # noqa: E402
 from reward_demo.checkpoint import save_pretrained  # noqa: E402
-from reward_demo.locomotion.inference import learned_window_rewards, plan, run_episodes
+from reward_demo.locomotion.inference import learned_window_rewards, plan, rollout, run_episodes
 from reward_demo.locomotion.models import CHECKPOINT_ROOT, DEFAULT_STEERING, load_locomotion_models
 from reward_demo.locomotion.train import LocoTrainArgs  # noqa: E402
 
@@ -92,6 +92,19 @@ def test_per_episode_guide_matches_scalar_guide(tiny_hopper):
     torch.testing.assert_close(per_sample, scalar)
 
 
+def test_t_startgrad_per_episode_and_for_the_batch_agree_and_T_is_every_step(tiny_hopper):
+    everywhere = run_episodes(tiny_hopper, [100_003, 100_004], 0.5, 0, max_steps=3)
+    as_T = run_episodes(tiny_hopper, [100_003, 100_004], 0.5, 0, max_steps=3, t_startgrad=tiny_hopper.n_timesteps)
+    np.testing.assert_array_equal(as_T.actions[1], everywhere.actions[1])
+    window = run_episodes(tiny_hopper, [100_003, 100_004], 0.5, 0, max_steps=3, t_startgrad=5)
+    assert not np.array_equal(window.actions[1], everywhere.actions[1])
+    assert window.t_startgrads.tolist() == [5, 5] and window.to_json()["t_startgrads"] == [5, 5]
+    mixed = rollout(tiny_hopper, [100_003, 100_004], [0.5, 0.5], [0, 0], max_steps=3, guidance=tiny_hopper.guidance,
+                    t_startgrads=[5, 20])
+    np.testing.assert_allclose(mixed.actions[0], window.actions[0], atol=1e-5)
+    np.testing.assert_allclose(mixed.actions[1], everywhere.actions[1], atol=1e-5)
+
+
 def test_mean_guided_sample_shows_every_reverse_step_state_and_the_hook_changes_nothing(tiny_hopper):
     from reward_demo.steering import MeanRewardGuide
 
@@ -123,6 +136,8 @@ def test_learned_rewards_are_window_rewards_padded_at_the_end(tiny_hopper):
     (dict(scale=float("nan")), "scale must be"),
     (dict(t_stopgrad=21), r"t_stopgrad must be an integer in \[0, 20\]"),
     (dict(t_stopgrad=-1), "t_stopgrad must be"),
+    (dict(t_startgrad=0), r"t_startgrad must be an integer in \[1, 20\]"),
+    (dict(t_startgrad=21), "t_startgrad must be"),
     (dict(max_steps=0), r"max_steps must be an integer in \[1, 1000\]"),
     (dict(max_steps=1001), "max_steps must be"),
     (dict(planner="greedy"), "planner must be one of base, expert"),
@@ -222,6 +237,12 @@ def test_cli_evaluate(tmp_path):
     bad = subprocess.run(bad_cmd, cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert bad.returncode == 2 and "scale must be" in bad.stderr
+    window = subprocess.run(cmd + ["--t-startgrad", "5"], cwd=ROOT, env=env, check=True, capture_output=True,
+                            timeout=120)
+    assert window.returncode == 0 and json.loads(out.read_text())["t_startgrad"] == 5
+    bad = subprocess.run(cmd + ["--t-startgrad", "0"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "t_startgrad must be an integer in [1, 20]" in bad.stderr
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)  # the report test's run
 
     # the report merges it; --append keeps the additional runs the report already lists
     from reward_demo.locomotion.report import LocoReportArgs, report_command
@@ -291,6 +312,9 @@ def test_sweep_scores_every_setting_on_the_same_seeds_with_the_rewards_guidance(
     assert all(len(r["scores"]) == 2 for r in result["rows"]) and result["guidance"] == tiny_hopper.guidance
     best = max(result["rows"][1:], key=lambda r: r["score_mean"])
     assert result["chosen"] == {"scale": best["scale"], "t_stopgrad": best["t_stopgrad"]}
+    windows = sweep(tiny_hopper, dataclasses.replace(args, scales=(0.5,), t_stopgrads=(0,), t_startgrads=(20, 5)))
+    assert [(r["scale"], r["t_startgrad"]) for r in windows["rows"]] == [(0.0, 20), (0.5, 20), (0.5, 5)]
+    assert "t_startgrad" in windows["chosen"]
     mean_guided = dataclasses.replace(tiny_hopper, defaults={**tiny_hopper.defaults, "guidance": "mean"})
     assert sweep(mean_guided, args)["guidance"] == "mean"
     assert sweep(mean_guided, dataclasses.replace(args, guidance="input"))["guidance"] == "input"

@@ -86,6 +86,39 @@ def test_zero_scale_or_stopgrad_past_T_is_the_unguided_sampler(tiny_sampler, gui
         assert torch.equal(guided.x, unguided)
 
 
+class _CountingReward(torch.nn.Module):
+    """A reward that records the reverse steps t it is asked for."""
+
+    def __init__(self, reward):
+        super().__init__()
+        self.reward, self.steps = reward, []
+
+    def forward(self, x, t, cond=None):
+        self.steps.append(sorted(set(t.tolist())))
+        return self.reward(x, t, cond)
+
+
+@pytest.mark.parametrize("guide", [RewardGuide, MeanRewardGuide])
+def test_t_startgrad_guides_only_the_steps_below_it(tiny_sampler, guide):
+    base, _, reward, obs, _ = tiny_sampler
+    T = base.n_timesteps
+
+    def run(step):
+        return base.sample(3, conditions={0: obs}, generator=seeded(11), step=step).x
+
+    every = run(guide(reward, 0.8, t_stopgrad=1))
+    assert torch.equal(run(guide(reward, 0.8, t_stopgrad=1, t_startgrad=T)), every)  # T: every step, as None
+    counting = _CountingReward(reward)
+    window = run(guide(counting, 0.8, t_stopgrad=1, t_startgrad=4))
+    assert counting.steps == [[3], [2], [1]]  # no backward pass at the unguided steps t >= 4 (nor t < 1)
+    assert not torch.equal(window, every) and not torch.equal(window, run(ddpm_step))
+    # one window per sample in a batch: the same samples as the window for all
+    per_sample = run(guide(reward, 0.8, t_stopgrad=1, t_startgrad=torch.full((3,), 4)))
+    assert torch.equal(per_sample, window)
+    with pytest.raises(ValueError, match="t_startgrad"):
+        guide(reward, 0.8, t_startgrad=0)
+
+
 def test_chain_and_on_state_show_every_state(tiny_sampler):
     base, _, reward, obs, _ = tiny_sampler
     seen = []

@@ -226,12 +226,18 @@ def _episode(batch, i: int, planner: str, max_steps: int) -> Episode:
                    qpos, qvel)
 
 
+def guidance_settings(models) -> dict:
+    """{"guidance"[, "t_startgrad"]}: what of a run's steering comes with the reward rather than the controls."""
+    window = {} if models.t_startgrad is None else {"t_startgrad": models.t_startgrad}
+    return {"guidance": models.guidance, **window}
+
+
 def run_pair(models, seed: int, scale: float, t_stopgrad: int, steps: int,
              progress: Optional[Callable[[int, int], None]] = None,
              on_step: Optional[Callable[[int, dict], None]] = None) -> Dict[str, Episode]:
     """The base planner and the reward-steered base planner from the same reset seed, as one batch of two
-    episodes (scale 0 and ``scale``, with the guidance the reward is meant for; the reward is the one ``models``
-    holds, ``get_models(env, reward)``), MuJoCo states recorded.
+    episodes (scale 0 and ``scale``, with the guidance and t_startgrad the reward is meant for; the reward is the
+    one ``models`` holds, ``get_models(env, reward)``), MuJoCo states recorded.
 
     ``progress(step, steps)`` is called before every environment step (raise from it to cancel);
     ``on_step`` after every step with the run so far (see ``inference.rollout``)."""
@@ -239,7 +245,8 @@ def run_pair(models, seed: int, scale: float, t_stopgrad: int, steps: int,
 
     batch = inference.rollout(models, [seed, seed], [0.0, float(scale)], [t_stopgrad, t_stopgrad], max_steps=steps,
                               planner="base", record_states=True, progress=progress, generator_seed=seed,
-                              guidance=models.guidance, on_step=on_step)
+                              guidance=models.guidance, on_step=on_step,
+                              t_startgrads=None if models.t_startgrad is None else [models.t_startgrad] * 2)
     return {name: _episode(batch, i, name, steps) for i, name in enumerate(PLANNERS)}
 
 
@@ -441,7 +448,7 @@ class LocomotionDemo:
         """The settings of a fresh run of ``env`` steered by ``reward`` as that reward is meant to (models loaded)."""
         models = self.get_models(env, reward)
         return {"seed": DEFAULT_SEED, "scale": float(models.defaults["scale"]),
-                "t_stopgrad": int(models.defaults["t_stopgrad"]), "steps": DEFAULT_STEPS, "guidance": models.guidance,
+                "t_stopgrad": int(models.defaults["t_stopgrad"]), "steps": DEFAULT_STEPS, **guidance_settings(models),
                 "reward": reward}
 
     def start_run(self, env, scale, t_stopgrad, seed, steps, reward, check: Callable[[], None] = lambda: None,
@@ -453,7 +460,7 @@ class LocomotionDemo:
         scale, steps, seed = parse_scale(scale), parse_steps(steps), parse_seed(seed)
         models = self.get_models(env, reward)
         settings = {"seed": seed, "scale": scale, "t_stopgrad": parse_t_stopgrad(t_stopgrad, models), "steps": steps,
-                    "guidance": models.guidance, "reward": reward}
+                    **guidance_settings(models), "reward": reward}
         stream = stream_pair(models, seed, scale, settings["t_stopgrad"], steps, f"{env}_seed{seed}", check=check,
                              progress=progress)
         return env, settings, stream

@@ -44,9 +44,15 @@ def reward_label(reward: Optional[str]) -> str:
     return REWARD_TEXT[reward][0] if reward in REWARD_TEXT else UNKNOWN_REWARD
 
 
+def window_words(steering: dict) -> str:
+    """", the reward's gradient at diffusion steps t < K" where the steering has a t_startgrad K, else ""."""
+    begin = steering.get("t_startgrad")
+    return "" if begin is None else f", the reward's gradient at diffusion steps t < {int(begin)}"
+
+
 def steering_words(steering: dict) -> str:
     return (f"{steering.get('guidance', 'input')} guidance, scale {float(steering['scale']):g}, "
-            f"t_stopgrad {int(steering['t_stopgrad'])}")
+            f"t_stopgrad {int(steering['t_stopgrad'])}{window_words(steering)}")
 
 
 def reward_note(env: str, reward: str, steering: dict, rewards) -> str:
@@ -83,7 +89,7 @@ def _metres(distance: float) -> str:
 def _settings_text(settings: dict) -> str:
     text = (f"reward: {reward_label(settings.get('reward'))}; seed {settings['seed']}, steering scale "
             f"{settings['scale']:g}, t_stopgrad {settings['t_stopgrad']}")
-    return text + (", mean guidance" if settings.get("guidance") == "mean" else "")
+    return text + (", mean guidance" if settings.get("guidance") == "mean" else "") + window_words(settings)
 
 
 def _falls(summaries: Dict[str, dict]) -> str:

@@ -199,6 +199,8 @@ class LocoEvaluateArgs(LocomotionCheckpointsOption, LocomotionEnvOption):
     """steering scale (default: the env's chosen default)"""
     t_stopgrad: Optional[int] = None
     """no steering at reverse steps t < t_stopgrad (default: the env's chosen default)"""
+    t_startgrad: Optional[int] = None
+    """no steering at reverse steps t >= t_startgrad (default: the env's chosen default, else every step)"""
     max_steps: int = 1000
     """episode length cap"""
     json: Optional[Path] = None
@@ -222,6 +224,7 @@ def evaluate_planners(models: LocomotionModels, args: LocoEvaluateArgs) -> dict:
     check_counts(args.episodes, args.max_steps)
     scale = models.defaults["scale"] if args.scale is None else float(args.scale)
     stop = models.defaults["t_stopgrad"] if args.t_stopgrad is None else int(args.t_stopgrad)
+    begin = models.t_startgrad if args.t_startgrad is None else int(args.t_startgrad)
     guidance = args.guidance or models.guidance
     if scale <= 0:
         raise ValueError(f"scale must be > 0 to compare steered with unsteered, got {scale}")
@@ -229,10 +232,12 @@ def evaluate_planners(models: LocomotionModels, args: LocoEvaluateArgs) -> dict:
     n = len(seeds)
     # both planners in one batch: the same seeds, and steering is the only difference
     batch = rollout(models, seeds * 2, [0.0] * n + [scale] * n, [stop] * (2 * n), args.max_steps, "base",
-                    generator_seed=args.generator_seed, guidance=guidance)
+                    generator_seed=args.generator_seed, guidance=guidance,
+                    t_startgrads=None if begin is None else [begin] * (2 * n))
     base, steered = split_batch(batch, n)
     result = {"env": models.env, "seeds": [seeds[0], seeds[-1]], "episodes": n, "max_steps": args.max_steps,
-              "scale": scale, "t_stopgrad": stop, "guidance": guidance, "reward": models.reward_info(),
+              "scale": scale, "t_stopgrad": stop, **({} if begin is None else {"t_startgrad": begin}),
+              "guidance": guidance, "reward": models.reward_info(),
               "generator_seed": args.generator_seed,
               "base": batch_summary(base, args.bootstrap, 1), "steered": batch_summary(steered, args.bootstrap, 2)}
     diff = steered.scores - base.scores
@@ -256,7 +261,7 @@ def split_batch(batch: EpisodeBatch, n: int) -> Tuple[EpisodeBatch, EpisodeBatch
         return EpisodeBatch(batch.env, batch.planner, batch.seeds[s], batch.scales[s], batch.t_stopgrads[s],
                             batch.observations[s], batch.actions[s], batch.env_rewards[s], batch.returns[s],
                             batch.lengths[s], batch.terminated[s], batch.scores[s], batch.learned_rewards[s],
-                            pick(batch.qpos), pick(batch.qvel), batch.seconds)
+                            pick(batch.qpos), pick(batch.qvel), batch.seconds, pick(batch.t_startgrads))
     return part(slice(0, n)), part(slice(n, None))
 
 

@@ -45,7 +45,8 @@ class LocomotionModels:
     obs_dim: int
     action_dim: int
     defaults: Dict[str, float] = field(default_factory=dict)
-    """{"scale": float, "t_stopgrad": int[, "guidance": str]}: the steering the reward is meant for"""
+    """{"scale": float, "t_stopgrad": int[, "guidance": str][, "t_startgrad": int]}: the steering the reward is
+    meant for"""
     reward_name: str = "paper"
     """which of ``REWARDS`` the reward is"""
     reward_folder: str = "reward"
@@ -67,6 +68,13 @@ class LocomotionModels:
     def guidance(self) -> str:
         """How the reward is meant to steer: "input" (the reference's) or "mean" (an on-policy reward)."""
         return self.defaults.get("guidance", "input")
+
+    @property
+    def t_startgrad(self) -> Optional[int]:
+        """The reward guides only reverse steps t < t_startgrad (a speed setting of the steering); None: every
+        step from the first, the reference's."""
+        value = self.defaults.get("t_startgrad")
+        return None if value is None else int(value)
 
     def reward_info(self) -> dict:
         """{"name", "label", "folder", "kind", "base_planner"} of the reward, as the evaluation JSON records it."""

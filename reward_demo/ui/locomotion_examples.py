@@ -22,6 +22,7 @@ from ..locomotion.demo import (
     check_env,
     checkpoint_root,
     get_models,
+    guidance_settings,
     has_models,
     render_videos,
     run_pair,
@@ -77,8 +78,8 @@ def make_examples(envs: Sequence[str] = ENVS, seed: int = EXAMPLE_SEED, steps: O
         episodes = run_pair(models, seed, scale, t_stop, n, on_step)
         planning = time.perf_counter() - start
         paths = render_videos(env, episodes, assets, env)
-        settings = {"seed": seed, "scale": scale, "t_stopgrad": t_stop, "steps": n,
-                    "guidance": models.guidance, "reward": reward}
+        settings = {"seed": seed, "scale": scale, "t_stopgrad": t_stop, "steps": n, **guidance_settings(models),
+                    "reward": reward}
         command = f"{EXAMPLES_COMMAND} --env {env} --seed {seed} --steps {n} --reward {reward}"
         examples[env] = {"settings": settings, "summary": {p: e.summary() for p, e in episodes.items()},
                          "curves": {p: e.curves() for p, e in episodes.items()},
