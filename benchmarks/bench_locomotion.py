@@ -1,7 +1,8 @@
 """Locomotion planner latency on this machine: one plan (T reverse steps, start state inpainted) at batch 1 and
 16, unsteered base vs reward-steered base (each reward's default guidance, scale, t_stopgrad and t_startgrad, and
-the reward's gradient at every step, the most expensive), with eager networks and with recorded graphs replayed (``networks.Network.replay``, what
-the app and the evaluation run), and env steps per second of a full steered episode at batch 1.
+the reward's gradient at every step, the most expensive), with eager networks and with recorded graphs replayed
+(``networks.Network.replay``, what the app and the evaluation run), and env steps per second of a full steered
+episode at batch 1.
 
     OMP_NUM_THREADS=1 python -m benchmarks.bench_locomotion [--envs ENV ...] [--rewards paper onpolicy] [--plans 30]
 

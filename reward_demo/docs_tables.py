@@ -109,7 +109,8 @@ def reward_text(ev: dict) -> str:
 
 
 def steering_text(ev: dict) -> str:
-    return f"{ev.get('guidance', 'input')} guidance, scale {ev['scale']:g}, t_stopgrad {ev['t_stopgrad']}"
+    window = f", t_startgrad {ev['t_startgrad']}" if ev.get("t_startgrad") is not None else ""
+    return f"{ev.get('guidance', 'input')} guidance, scale {ev['scale']:g}, t_stopgrad {ev['t_stopgrad']}{window}"
 
 
 def locomotion_results(reports: Dict[str, dict]) -> str:
@@ -180,6 +181,26 @@ def locomotion_sweeps(reports: Dict[str, dict]) -> str:
                          f"{min(others):.1f}-{max(others):.1f}"])
     return table(["env", "reward", "validation episodes", "guidance", "settings", "unsteered",
                   "best setting of this guidance: score", "other settings"], rows)
+
+
+def locomotion_window(reports: Dict[str, dict]) -> str:
+    """The t_startgrad validation runs: per env and window, the gain over the unsteered planner and the rule."""
+    rows = []
+    for env, run in reports["locomotion"].get("window", {}).items():
+        for row in run["rows"]:
+            gain = row["gain"]
+            every = row["t_startgrad"] == run["n_timesteps"]
+            rows.append([ENV_NAMES.get(env, env), reward_text(run),
+                         f"{run['guidance']} guidance, scale {run['scale']:g}, t_stopgrad {run['t_stopgrad']}",
+                         f"{run['episodes']} (seeds {run['seeds'][0]}-{run['seeds'][1]}) x {run['max_steps']} steps",
+                         f"t < {row['t_startgrad']}" + (" (every step)" if every else ""),
+                         f"{run['unsteered_score_mean']:.1f}", f"{row['score_mean']:.1f}",
+                         diff_ci(gain), f"{gain['better']} of {run['episodes']}",
+                         "-" if row["share_of_every_step_gain"] is None else f"{row['share_of_every_step_gain']:.2f}",
+                         "yes" if row["meets_rule"] else "no"])
+    return table(["env", "reward", "steering", "validation episodes", "reward's gradient at", "unsteered", "steered",
+                  "gain (95 % CI)", "better", "share of the every-step gain",
+                  "meets the rule (>= +10, CI above 0, share >= 0.8)"], rows)
 
 
 # ------------------------------------------------------------------------------------------------ images
@@ -346,6 +367,7 @@ RENDERERS: Dict[str, Callable[[Dict[str, dict]], str]] = {
     "locomotion-results": locomotion_results,
     "locomotion-additional-runs": locomotion_additional_runs,
     "locomotion-sweeps": locomotion_sweeps,
+    "locomotion-window": locomotion_window,
     "images-results": images_results,
     "images-batches": images_batches,
     "images-selection": images_selection,

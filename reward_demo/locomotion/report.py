@@ -5,7 +5,9 @@ Per env, from RUNS:
 - ``locomotion_eval_ENV.json``: the paper's offline reward (``evaluate --reward paper``), the headline result;
 - ``locomotion_eval_ENV_onpolicy.json``: this project's on-policy extension on the same seeds, reported beside it
   (``evaluate --reward onpolicy``), where there is one;
-- ``locomotion_sweep_ENV*.json``: the validation sweeps that chose the paper reward's steering (one per guidance).
+- ``locomotion_sweep_ENV*.json``: the validation sweeps that chose the paper reward's steering (one per guidance);
+- ``locomotion_window_ENV.json``: the validation sweep over t_startgrad (``sweep --t-startgrads``) that chose how
+  many of the low-noise reverse steps the reward's gradient is taken at (``window_summary``).
 
 The figure shows, per env, each episode's score (base, steered with each reward, expert policy) with means and
 95 % intervals, and the validation sweep whose guidance the evaluation used.
@@ -41,6 +43,38 @@ def target_met(result: dict) -> bool:
     """Mean gain >= ``TARGET_GAIN`` points and the 95 % CI of the paired difference above 0."""
     difference = result["difference"]
     return difference["mean"] >= TARGET_GAIN and difference["ci95"][0] > 0
+
+
+#: a t_startgrad window ships when its validation gain is >= TARGET_GAIN with its CI above 0 and at least this
+#: share of the every-step gain on the same seeds (the rule in docs/research-log.md)
+WINDOW_GAIN_SHARE = 0.8
+
+
+def window_summary(sweep: dict, n_boot: int = 10_000) -> dict:
+    """Per t_startgrad of a ``sweep --t-startgrads`` run (one scale and t_stopgrad): the mean score, the paired gain
+    over the unsteered planner on the same seeds (mean, bootstrap 95 % CI, episodes better), its share of the
+    every-step window's gain, and whether the window meets the rule (``WINDOW_GAIN_SHARE``)."""
+    from ..metrics import bootstrap_ci
+
+    unsteered = np.asarray(sweep["rows"][0]["scores"])
+    steered = [r for r in sweep["rows"] if r["scale"] > 0]
+    widest = max(steered, key=lambda r: r["t_startgrad"])
+    full_gain = float(np.mean(np.asarray(widest["scores"]) - unsteered))
+    rows = []
+    for row in sorted(steered, key=lambda r: -r["t_startgrad"]):
+        gain = np.asarray(row["scores"]) - unsteered
+        low, high = bootstrap_ci(gain, n_boot, 3)
+        share = float(gain.mean()) / full_gain if full_gain > 0 else None
+        rows.append({"t_startgrad": row["t_startgrad"], "score_mean": row["score_mean"],
+                     "gain": {"mean": float(gain.mean()), "ci95": [low, high], "better": int((gain > 0).sum())},
+                     "share_of_every_step_gain": share,
+                     "meets_rule": bool(gain.mean() >= TARGET_GAIN and low > 0 and share is not None
+                                        and share >= WINDOW_GAIN_SHARE)})
+    first = steered[0]
+    return {"seeds": [sweep["seeds"][0], sweep["seeds"][-1]], "episodes": len(sweep["seeds"]),
+            "max_steps": sweep["max_steps"], "guidance": sweep["guidance"], "reward": reward_of(sweep),
+            "scale": first["scale"], "t_stopgrad": first["t_stopgrad"], "n_timesteps": widest["t_startgrad"],
+            "unsteered_score_mean": float(unsteered.mean()), "rows": rows}
 
 
 def sweeps_of(runs: Path, env: str) -> List[dict]:
@@ -93,7 +127,9 @@ def plot_evaluations(results: Dict[str, dict], path: Path, sweeps: Optional[Dict
         d = result["difference"]
         ax.set_title(f"{env}: steered - base = {d['mean']:+.1f} [{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}]\n"
                      f"{reward_of(result)['name']} reward, {result.get('guidance', 'input')} guidance, scale "
-                     f"{result['scale']:g}, t_stopgrad {result['t_stopgrad']}, {result['episodes']} episodes",
+                     f"{result['scale']:g}, t_stopgrad {result['t_stopgrad']}"
+                     + (f", t_startgrad {result['t_startgrad']}" if result.get("t_startgrad") is not None else "")
+                     + f", {result['episodes']} episodes",
                      fontsize=9)
         ax.set_ylabel("D4RL-normalised score")
         sw = chosen_sweep((sweeps or {}).get(env, []), result)
@@ -147,17 +183,21 @@ def additional_run(path: Path) -> dict:
     """The summary of one further evaluation JSON, as "additional_runs" lists it."""
     run = json.loads(Path(path).read_text())
     return {"file": Path(path).name, "env": run["env"], "episodes": run["episodes"], "seeds": run["seeds"],
-            "scale": run["scale"], "t_stopgrad": run["t_stopgrad"], "guidance": run.get("guidance", "input"),
+            "scale": run["scale"], "t_stopgrad": run["t_stopgrad"], "t_startgrad": run.get("t_startgrad"),
+            "guidance": run.get("guidance", "input"),
             "reward": reward_of(run), "generator_seed": run["generator_seed"], "base": run["base"]["score"],
             "steered": run["steered"]["score"], "difference": run["difference"]}
 
 
 def report_command(args: LocoReportArgs) -> None:
-    results, extension, sweeps = {}, {}, {}
+    results, extension, sweeps, windows = {}, {}, {}, {}
     for env in map(env_key, args.envs):
         path = Path(args.runs) / f"locomotion_eval_{env}.json"
         if not path.is_file():
             continue
+        window_path = Path(args.runs) / f"locomotion_window_{env}.json"
+        if window_path.is_file():
+            windows[env] = window_summary(json.loads(window_path.read_text()))
         results[env] = json.loads(path.read_text())
         extension_path = Path(args.runs) / f"locomotion_eval_{env}_onpolicy.json"
         if extension_path.is_file():
@@ -172,7 +212,8 @@ def report_command(args: LocoReportArgs) -> None:
         extra = json.loads(Path(args.out).read_text()).get("additional_runs", [])
     extra += [additional_run(path) for path in args.extra]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    report = {"evaluation": results, "extension": extension, "sweep": sweeps, "additional_runs": extra,
+    report = {"evaluation": results, "extension": extension, "sweep": sweeps, "window": windows,
+              "additional_runs": extra,
               "target": {"gain": TARGET_GAIN, "met": {env: target_met(r) for env, r in results.items()}}}
     args.out.write_text(json.dumps(report, indent=2))
     plot_evaluations(results, args.out.with_suffix(".png"), sweeps, extension)
