@@ -217,3 +217,23 @@ def test_report_reads_old_evaluations_without_a_reward_and_the_tables_name_it(ro
     assert "| onpolicy |" in extra[2] and "| unknown |" in extra[3]
     report["additional_runs"][1].pop("reward")  # a report written before the reward was recorded
     assert "| unknown |" in docs_tables.locomotion_additional_runs({"locomotion": report}).splitlines()[3]
+
+
+def test_window_summary_pairs_each_window_with_the_unsteered_planner_and_applies_the_rule():
+    def row(scale, begin, scores):
+        return {"scale": scale, "t_stopgrad": 0, "t_startgrad": begin, "score_mean": sum(scores) / len(scores),
+                "scores": scores}
+
+    unsteered = [10.0, 12.0, 8.0, 10.0]
+    sweep = {"seeds": [5, 6, 7, 8], "max_steps": 1000, "guidance": "mean", "reward": {"name": "paper"},
+             "rows": [row(0.0, 20, unsteered), row(2.0, 20, [30.0, 34.0, 28.0, 32.0]),  # gain +21
+                      row(2.0, 15, [28.0, 30.0, 26.0, 30.0]),  # +18.5: 0.88 of it
+                      row(2.0, 10, [22.0, 30.0, 20.0, 24.0])]}  # +14: 0.67 of it
+    summary = report_module.window_summary(sweep, n_boot=500)
+    assert [r["t_startgrad"] for r in summary["rows"]] == [20, 15, 10] and summary["n_timesteps"] == 20
+    assert [r["gain"]["mean"] for r in summary["rows"]] == pytest.approx([21.0, 18.5, 14.0])
+    assert [r["share_of_every_step_gain"] for r in summary["rows"]] == pytest.approx([1.0, 18.5 / 21, 14 / 21])
+    assert [r["meets_rule"] for r in summary["rows"]] == [True, True, False]
+    table = docs_tables.locomotion_window({"locomotion": {"window": {"hopper": summary}}}).splitlines()
+    assert table[2].startswith("| Hopper | paper | mean guidance, scale 2, t_stopgrad 0 | 4 (seeds 5-8)")
+    assert "t < 20 (every step)" in table[2] and table[3].endswith("| 0.88 | yes |") and table[4].endswith("| no |")
