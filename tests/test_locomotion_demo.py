@@ -114,6 +114,13 @@ def test_reward_note_says_what_the_reward_is_and_its_steering():
     note = demo_results.reward_note("halfcheetah", "paper", {"scale": 0.5, "t_stopgrad": 10}, ["paper"])
     assert note.startswith("**paper (offline)**: the paper's reward") and "input guidance, scale 0.5" in note
     assert "HalfCheetah-v5 has no on-policy extension" in note and "finetune-reward --env halfcheetah" in note
+    window = {"scale": 2.0, "t_stopgrad": 0, "guidance": "mean", "t_startgrad": 10}
+    note = demo_results.reward_note("hopper", "paper", window, ["paper"])
+    assert "mean guidance, scale 2, t_stopgrad 0, the reward's gradient at diffusion steps t < 10" in note
+    settings = {"seed": 0, "scale": 2.0, "t_stopgrad": 0, "steps": 10, "reward": "paper", **window}
+    summaries = {p: {"return": 10.0, "distance": 1.0, "fell": False, "length": 10} for p in ("base", "steered")}
+    assert "t_stopgrad 0, mean guidance, the reward's gradient at diffusion steps t < 10)" in demo_results.headline(
+        "hopper", summaries, settings, "finished")
 
 
 @pytest.fixture
