@@ -24,11 +24,12 @@ from .train import GaussianNormalizer
 
 #: the paper reward's steering per environment: the best mean score of the validation sweeps of mean and input
 #: guidance on reset seeds 200000-200005 (``python -m reward_demo locomotion sweep``; assets/locomotion_eval.json,
-#: "sweep"), never the evaluation seeds
+#: "sweep"), never the evaluation seeds; Hopper's and Walker2d's t_startgrad by the window rule on validation seeds
+#: 200108-200131 (assets/locomotion_eval.json, "window")
 DEFAULT_STEERING: Dict[str, dict] = {
-    "hopper": {"scale": 2.0, "t_stopgrad": 0, "guidance": "mean"},
+    "hopper": {"scale": 2.0, "t_stopgrad": 0, "guidance": "mean", "t_startgrad": 10},
     "halfcheetah": {"scale": 0.2, "t_stopgrad": 5, "guidance": "input"},
-    "walker2d": {"scale": 1.0, "t_stopgrad": 0, "guidance": "input"},
+    "walker2d": {"scale": 1.0, "t_stopgrad": 0, "guidance": "input", "t_startgrad": 10},
 }
 
 
