@@ -52,6 +52,19 @@ def test_input_checks_accept_good_values():
     assert demo.check_env("Hopper-v5") == "hopper"
 
 
+def test_t_stopgrad_is_checked_against_the_rewards_window():
+    from types import SimpleNamespace
+
+    every_step = SimpleNamespace(n_timesteps=20, t_startgrad=None)
+    window = SimpleNamespace(n_timesteps=20, t_startgrad=10)
+    assert demo.parse_t_stopgrad(20, every_step) == 20 and demo.parse_t_stopgrad("9", window) == 9
+    with pytest.raises(ValueError, match=r"20 = none\) must be an integer in 0..20, got 21"):
+        demo.parse_t_stopgrad(21, every_step)
+    with pytest.raises(ValueError) as info:
+        demo.parse_t_stopgrad(12, window)
+    assert "this reward guides only steps t < 10" in str(info.value) and "integer in 0..9, got 12" in str(info.value)
+
+
 
 def summaries(base_length=180, steered_length=300, base_fell=True, steered_fell=False) -> dict:
     return {"base": {"return": 455.2, "normalized_score": 14.0, "length": base_length, "fell": base_fell,

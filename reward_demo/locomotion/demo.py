@@ -162,8 +162,13 @@ def parse_scale(scale) -> float:
 
 
 def parse_t_stopgrad(t_stopgrad, models) -> int:
-    T = int(models.n_timesteps)
-    return _integer(t_stopgrad, f"t_stopgrad (no guidance at diffusion steps t < t_stopgrad; {T} = none)", 0, T)
+    """t_stopgrad in 0..T (T: no guidance), or in 0..K-1 where the reward guides only steps t < K (t_startgrad)."""
+    T, K = int(models.n_timesteps), models.t_startgrad
+    if K is None:
+        return _integer(t_stopgrad, f"t_stopgrad (no guidance at diffusion steps t < t_stopgrad; {T} = none)", 0, T)
+    return _integer(t_stopgrad, f"t_stopgrad (no guidance at diffusion steps t < t_stopgrad; this reward guides only "
+                                f"steps t < {K}, so a larger t_stopgrad leaves none: use scale 0 for no steering)",
+                    0, K - 1)
 
 
 def parse_steps(steps) -> int:
