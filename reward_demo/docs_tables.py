@@ -154,8 +154,8 @@ ADDITIONAL_RUNS = {
                                                 "before the same reward trained on to 54k)",
     "locomotion_eval_hopper_every_step.json": "the shipped reward and steering with the reward's gradient at every "
                                               "reverse step (shipped before t_startgrad 10)",
-    "locomotion_eval_walker2d_54k_every_step.json": "the shipped 54k-step reward and steering with the reward's gradient "
-                                                    "at every reverse step (shipped before t_startgrad 10)",
+    "locomotion_eval_walker2d_54k_every_step.json": "the shipped 54k-step reward and steering with the reward's "
+                                                    "gradient at every reverse step (shipped before t_startgrad 10)",
 }
 
 
