@@ -237,3 +237,7 @@ def test_window_summary_pairs_each_window_with_the_unsteered_planner_and_applies
     table = docs_tables.locomotion_window({"locomotion": {"window": {"hopper": summary}}}).splitlines()
     assert table[2].startswith("| Hopper | paper | mean guidance, scale 2, t_stopgrad 0 | 4 (seeds 5-8)")
     assert "t < 20 (every step)" in table[2] and table[3].endswith("| 0.88 | yes |") and table[4].endswith("| no |")
+    without_every_step = {**sweep, "rows": [sweep["rows"][0], *sweep["rows"][2:]]}
+    summary = report_module.window_summary(without_every_step, n_boot=500)
+    assert summary["n_timesteps"] == 20 and [r["share_of_every_step_gain"] for r in summary["rows"]] == [None, None]
+    assert not any(r["meets_rule"] for r in summary["rows"])

@@ -57,14 +57,15 @@ def window_summary(sweep: dict, n_boot: int = 10_000) -> dict:
     from ..metrics import bootstrap_ci
 
     unsteered = np.asarray(sweep["rows"][0]["scores"])
+    n_timesteps = int(sweep["rows"][0]["t_startgrad"])  # the unsteered row carries T, every step
     steered = [r for r in sweep["rows"] if r["scale"] > 0]
-    widest = max(steered, key=lambda r: r["t_startgrad"])
-    full_gain = float(np.mean(np.asarray(widest["scores"]) - unsteered))
+    every_step = next((r for r in steered if r["t_startgrad"] == n_timesteps), None)
+    full_gain = float(np.mean(np.asarray(every_step["scores"]) - unsteered)) if every_step else float("nan")
     rows = []
     for row in sorted(steered, key=lambda r: -r["t_startgrad"]):
         gain = np.asarray(row["scores"]) - unsteered
         low, high = bootstrap_ci(gain, n_boot, 3)
-        share = float(gain.mean()) / full_gain if full_gain > 0 else None
+        share = float(gain.mean()) / full_gain if full_gain > 0 else None  # None: no every-step row to compare
         rows.append({"t_startgrad": row["t_startgrad"], "score_mean": row["score_mean"],
                      "gain": {"mean": float(gain.mean()), "ci95": [low, high], "better": int((gain > 0).sum())},
                      "share_of_every_step_gain": share,
@@ -73,7 +74,7 @@ def window_summary(sweep: dict, n_boot: int = 10_000) -> dict:
     first = steered[0]
     return {"seeds": [sweep["seeds"][0], sweep["seeds"][-1]], "episodes": len(sweep["seeds"]),
             "max_steps": sweep["max_steps"], "guidance": sweep["guidance"], "reward": reward_of(sweep),
-            "scale": first["scale"], "t_stopgrad": first["t_stopgrad"], "n_timesteps": widest["t_startgrad"],
+            "scale": first["scale"], "t_stopgrad": first["t_stopgrad"], "n_timesteps": n_timesteps,
             "unsteered_score_mean": float(unsteered.mean()), "rows": rows}
 
 
