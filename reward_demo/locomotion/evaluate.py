@@ -114,7 +114,7 @@ class LocoSweepArgs(LocomotionCheckpointsOption, LocomotionEnvOption):
     t_stopgrads: Tuple[int, ...] = (0, 2, 5, 10)
     """t_stopgrad values of the grid (the reference's)"""
     t_startgrads: Tuple[int, ...] = ()
-    """t_startgrad values of the grid (guidance only at reverse steps t < t_startgrad; this project's, for speed);
+    """t_startgrad values of the grid (guidance only at reverse steps t < t_startgrad; this project's option);
     empty: guidance from the first reverse step"""
     json: Optional[Path] = None
     """output (default runs/locomotion_sweep_ENV.json)"""
