@@ -21,10 +21,9 @@ import time
 
 
 def plan_ms(settings, plans: int) -> list:
-    """Median milliseconds of one plan for each (models, batch, scale, t_stopgrad, t_startgrad) of ``settings``, timed
-    round-robin
-    (one plan of each setting in turn, ``plans`` rounds after 3 warm-up rounds), so that the machine's slow and fast
-    moments fall on every setting alike and the cells of one row compare."""
+    """Median milliseconds of one plan for each (models, batch, scale, t_stopgrad, t_startgrad) of ``settings``,
+    timed round-robin (one plan of each setting in turn, ``plans`` rounds after 3 warm-up rounds), so that the
+    machine's slow and fast moments fall on every setting alike and the cells of one row compare."""
     import torch
 
     from reward_demo.locomotion.inference import plan

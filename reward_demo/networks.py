@@ -29,10 +29,9 @@ class Network(nn.Module):
     input shape records the call's ops (a TorchScript trace, which records the tensor ops without the Python
     around them, inlined into one graph) and later calls at that shape replay them, unoptimised: the same ops in
     the same order, each differentiated by autograd, so outputs and gradients are bitwise those of the eager
-    network. Graphs are per
-    shape because the networks' only Python branches are on shapes. Replay is off in training mode, and the
-    recorded graphs are dropped whenever they could go stale: a change of mode, device or dtype, loaded weights,
-    a copy, the Mish swap.
+    network. Graphs are per shape because the networks' only Python branches are on shapes. Replay is off in
+    training mode, and the recorded graphs are dropped whenever they could go stale: a change of mode, device or
+    dtype, loaded weights, a copy, the Mish swap.
     """
 
     #: recorded graphs kept per network (least recently recorded dropped first)

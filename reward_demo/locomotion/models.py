@@ -72,8 +72,8 @@ class LocomotionModels:
 
     @property
     def t_startgrad(self) -> Optional[int]:
-        """The reward guides only reverse steps t < t_startgrad (a speed setting of the steering); None: every
-        step from the first, the reference's."""
+        """The reward guides only reverse steps t < t_startgrad (this project's steering option, chosen on
+        validation seeds); None: every step from the first, the reference's."""
         value = self.defaults.get("t_startgrad")
         return None if value is None else int(value)
 
