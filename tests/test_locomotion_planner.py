@@ -103,6 +103,8 @@ def test_t_startgrad_per_episode_and_for_the_batch_agree_and_T_is_every_step(tin
                     t_startgrads=[5, 20])
     np.testing.assert_allclose(mixed.actions[0], window.actions[0], atol=1e-5)
     np.testing.assert_allclose(mixed.actions[1], everywhere.actions[1], atol=1e-5)
+    with pytest.raises(ValueError, match=r"t_startgrads must be one value or one per seed \(2\)"):
+        rollout(tiny_hopper, [100_003, 100_004], [0.5, 0.5], [0, 0], max_steps=1, t_startgrads=[5, 5, 5])
 
 
 def test_mean_guided_sample_shows_every_reverse_step_state_and_the_hook_changes_nothing(tiny_hopper):

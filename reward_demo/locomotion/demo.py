@@ -251,7 +251,7 @@ def run_pair(models, seed: int, scale: float, t_stopgrad: int, steps: int,
     batch = inference.rollout(models, [seed, seed], [0.0, float(scale)], [t_stopgrad, t_stopgrad], max_steps=steps,
                               planner="base", record_states=True, progress=progress, generator_seed=seed,
                               guidance=models.guidance, on_step=on_step,
-                              t_startgrads=None if models.t_startgrad is None else [models.t_startgrad] * 2)
+                              t_startgrads=models.t_startgrad)
     return {name: _episode(batch, i, name, steps) for i, name in enumerate(PLANNERS)}
 
 

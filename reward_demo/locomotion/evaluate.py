@@ -233,7 +233,7 @@ def evaluate_planners(models: LocomotionModels, args: LocoEvaluateArgs) -> dict:
     # both planners in one batch: the same seeds, and steering is the only difference
     batch = rollout(models, seeds * 2, [0.0] * n + [scale] * n, [stop] * (2 * n), args.max_steps, "base",
                     generator_seed=args.generator_seed, guidance=guidance,
-                    t_startgrads=None if begin is None else [begin] * (2 * n))
+                    t_startgrads=begin)
     base, steered = split_batch(batch, n)
     result = {"env": models.env, "seeds": [seeds[0], seeds[-1]], "episodes": n, "max_steps": args.max_steps,
               "scale": scale, "t_stopgrad": stop, **({} if begin is None else {"t_startgrad": begin}),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -149,9 +149,10 @@ def rollout(models: LocomotionModels, seeds: Sequence[int], scales: Sequence[flo
             progress: Optional[Callable[[int, int], None]] = None, generator_seed: int = 0,
             guidance: str = "input", on_state: Optional[Callable[[torch.Tensor, torch.Tensor], None]] = None,
             on_step: Optional[Callable[[int, dict], None]] = None,
-            t_startgrads: Optional[Sequence[int]] = None) -> EpisodeBatch:
+            t_startgrads: Union[None, int, Sequence[int]] = None) -> EpisodeBatch:
     """Run one episode per seed, all stepping together; per-episode steering settings (see ``run_episodes``;
-    ``t_startgrads`` None: guidance from the first reverse step in every episode); ``on_state`` sees every
+    ``t_startgrads``: one window for every episode or one per episode, None: guidance from the first reverse
+    step in every episode); ``on_state`` sees every
     reverse-chain state of the steered plans (see ``plan``).
 
     ``on_step(steps_done, history)`` is called after every environment step with the run so far, for showing it
@@ -166,7 +167,12 @@ def rollout(models: LocomotionModels, seeds: Sequence[int], scales: Sequence[flo
         raise ValueError("seeds must not be empty")
     scales_np = np.asarray(scales, dtype=np.float64).reshape(n)
     stops_np = np.asarray(t_stopgrads, dtype=np.int64).reshape(n)
-    starts_np = None if t_startgrads is None else np.asarray(t_startgrads, dtype=np.int64).reshape(n)
+    starts_np = None
+    if t_startgrads is not None:
+        starts_np = np.asarray(t_startgrads, dtype=np.int64)
+        if starts_np.ndim > 1 or starts_np.size not in (1, n):
+            raise ValueError(f"t_startgrads must be one value or one per seed ({n}), got {t_startgrads!r}")
+        starts_np = np.broadcast_to(starts_np.reshape(-1), (n,)).copy()
     for i, (s, k) in enumerate(zip(scales_np, stops_np)):
         check_run_args(models, float(s), int(k), max_steps, planner, None if starts_np is None else int(starts_np[i]))
     uniform = (len(set(scales_np.tolist())) == 1 and len(set(stops_np.tolist())) == 1
@@ -274,4 +280,4 @@ def run_episodes(models: LocomotionModels, seeds: Sequence[int], scale: float, t
     n = len(seeds)
     return rollout(models, seeds, [float(scale)] * n, [int(t_stopgrad)] * n, max_steps, planner, record_states,
                    progress, generator_seed, guidance,
-                   t_startgrads=None if t_startgrad is None else [int(t_startgrad)] * n)
+                   t_startgrads=t_startgrad)

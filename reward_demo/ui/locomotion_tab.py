@@ -297,7 +297,9 @@ def build_tab(service: LocomotionDemo, demo: Optional[gr.Blocks] = None) -> Dict
                 elem_id="loco-scale"))
             t_stopgrad = checked_by_handler(gr.Slider(
                 0, max([service.configured_timesteps(e) for e in trained] or [20]), value=start["t_stopgrad"], step=1,
-                label="t_stopgrad", info="no reward guidance at diffusion steps t < t_stopgrad",
+                label="t_stopgrad",
+                info="no reward guidance at diffusion steps t < t_stopgrad (nor, where the reward's note gives a "
+                     "window, at steps t >= its end)",
                 elem_id="loco-t-stopgrad"))
             steps = checked_by_handler(gr.Slider(
                 MIN_STEPS, MAX_STEPS, value=DEFAULT_STEPS, step=10,
