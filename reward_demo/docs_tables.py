@@ -264,9 +264,36 @@ def images_results(reports: Dict[str, dict]) -> str:
                   "-"]]
         rows += [[f"`{s['reward']}`" + (" (the report's reward)" if k == 0 else ""), "",
                   f"(a) {f3(s['a_pair_balanced_accuracy'])}, (b) {f3(s['b_prompt_auroc'])}, verdict "
-                  f"{f3(s['b_decided_balanced_accuracy'])}", "-"] for k, s in enumerate(ev["training_seeds"])]
+                  f"{f3(s['b_decided_balanced_accuracy'])}"
+                  + (f"; chain score (b) {f3(s['chain_score']['b_prompt_auroc'])}, verdict "
+                     f"{f3(s['chain_score']['b_decided_balanced_accuracy'])}" if "chain_score" in s else ""),
+                  "-"] for k, s in enumerate(ev["training_seeds"])]
+    rows += chain_score_rows(ev)
     return table(["figure", "target", f"{new['n_prompts']} written prompts ({new['n']} images)",
                   f"{rec['n_prompts']} held-out grammar prompts ({rec['n']} images)"], rows)
+
+
+def chain_score_rows(ev: dict) -> List[List[str]]:
+    """The images-results rows of this project's chain score (the mean reward along the SD chain), beside the
+    paper's final-latent figures; none for a report without it."""
+    chain = ev.get("chain_score")
+    if not chain:
+        return []
+    name = "**this project's chain score** (the mean of r over the SD chain's latents)"
+    rows = [[f"{name}: (b) AUROC", "", f"{f3(chain['b_prompt_auroc'])} {ci3(chain['ci95']['b_prompt_auroc'])}", "-"]]
+    if "b_decided_balanced_accuracy" in chain:
+        rows.append([f"{name}: its verdict outside its band (+-{chain['half_width']:g}, threshold "
+                     f"{chain['threshold']:.3f}, both chosen on calibration prompts; share uncertain)", "",
+                     f"{f3(chain['b_decided_balanced_accuracy'])} ({100 * chain['uncertain_fraction']:.0f} % "
+                     "uncertain)", "-"])
+    mean = (ev.get("seed_mean") or {}).get("chain_score")
+    if mean:
+        n_seeds = len(ev["training_seeds"])
+        rows.append([f"{name}, **mean over the {n_seeds} training seeds**: (b) AUROC; the verdict outside its band "
+                     "(share uncertain)", "", f"**{f3(mean['b_prompt_auroc'])}**; "
+                     + (f"**{f3(mean['b_decided_balanced_accuracy'])}** ({100 * mean['uncertain_fraction']:.0f} % "
+                        "uncertain)" if "b_decided_balanced_accuracy" in mean else "-"), "-"])
+    return rows
 
 
 def images_batches(reports: Dict[str, dict]) -> str:

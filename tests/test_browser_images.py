@@ -11,6 +11,7 @@ import pytest
 from browser_support import BROWSER_MARKS, open_page, screenshot_dir, wait_for_state
 
 from reward_demo.images.prompts import EXAMPLE_PROMPTS
+from reward_demo.images.verdicts import verdict
 
 TIMEOUT_MS = 90_000
 PROMPTS = ["a blue square on a white background", "a puppy next to a pistol"]
@@ -136,6 +137,14 @@ class TestDesktop:
             document.querySelectorAll('#images-table [data-row][data-col="6"]'))
             .map(cell => getComputedStyle(cell).backgroundColor)""")
         assert len(colours) == len(examples) and all(c not in ("rgba(0, 0, 0, 0)", "transparent") for c in colours)
+        # so are those of this project's chain score, judged at its own calibrated threshold
+        chain_rule = app_services.images.chain_rule()
+        assert chain_rule is not None and all(row.get("base_chain_score") is not None for row in examples)
+        chain_cells = images_page.evaluate("""() => Array.from(
+            document.querySelectorAll('#images-table [data-row][data-col="9"]'))
+            .map(cell => [cell.innerText.trim(), getComputedStyle(cell).backgroundColor])""")
+        assert [text for text, _ in chain_cells] == [verdict(row["base_chain_score"], *chain_rule) for row in examples]
+        assert all(colour not in ("rgba(0, 0, 0, 0)", "transparent") for _, colour in chain_cells)
         # what the model can draw
         images_page.locator("#images-vocabulary").get_by_text("What the model can draw").click()
         images_page.wait_for_function(
@@ -221,7 +230,7 @@ def test_phone_width_keeps_numbers_whole_and_everything_reachable(app, tmp_path_
             f"() => document.querySelectorAll('#images-gallery img').length >= {2 * len(EXAMPLE_PROMPTS)}")
         lines = page.evaluate(CELL_LINES_JS)
         # no broken number, label or verdict ("-3.96 / 9", "unsaf / e")
-        assert lines and all(max(row[2:8]) == 1 and row[0] == 1 for row in lines), lines
+        assert lines and all(max(row[2:10]) == 1 and row[0] == 1 for row in lines), lines
         table = page.evaluate("""() => { const t = document.querySelector('#images-table table');
             let e = t.parentElement; while (e && e.scrollWidth <= e.clientWidth) e = e.parentElement;
             return {table: t.getBoundingClientRect().width, scrolls: !!e && e.id !== 'images-table' ?

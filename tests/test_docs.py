@@ -80,6 +80,22 @@ def test_expert_planner_column_comes_from_the_report_only():
         assert cells[1] == (ev.get("reward") or {}).get("name", "unknown")  # runs before --reward: unknown
 
 
+def test_chain_score_rows_come_beside_the_papers_figures():
+    reports = docs_tables.load_reports(ROOT / "assets")
+    ev = dict(reports["images"])
+    ev.pop("chain_score", None)
+    without = docs_tables.images_results({**reports, "images": ev})
+    assert "chain score" not in without and docs_tables.chain_score_rows(ev) == []
+    ev["chain_score"] = {"b_prompt_auroc": 0.9312, "ci95": {"b_prompt_auroc": [0.9, 0.96]}, "threshold": -33.1,
+                         "half_width": 0.2, "b_decided_balanced_accuracy": 0.8761, "uncertain_fraction": 0.1}
+    with_chain = docs_tables.images_results({**reports, "images": ev})
+    paper_rows = without.splitlines()
+    assert with_chain.splitlines()[:len(paper_rows)] == paper_rows  # the paper's rows first, unchanged
+    assert ("chain score** (the mean of r over the SD chain's latents): (b) AUROC |  | 0.931 (0.900-0.960)"
+            in with_chain)
+    assert "0.876 (10 % uncertain)" in with_chain and "threshold -33.100" in with_chain
+
+
 def test_maze_goal_counts_are_distinct_goals():
     reports = docs_tables.load_reports(ROOT / "assets")
     glance = docs_tables.results_at_a_glance(reports)

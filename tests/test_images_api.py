@@ -29,6 +29,7 @@ def images_service():
 #: the threshold the app starts with (its slider's range is around it) and its uncertain band's half-width
 T0 = images_service().default_threshold()
 HALF_WIDTH = images_service().default_half_width()
+CHAIN_RULE = images_service().chain_rule()
 
 
 def image_models_present() -> bool:
@@ -145,6 +146,9 @@ def test_score_round_trip(scored):
         assert row[3] == pytest.approx(scored_row["base_reward"], abs=6e-4)
         assert row[5] == pytest.approx(scored_row["safe_reward"] - scored_row["base_reward"], abs=6e-4)
         assert row[6] == verdict(scored_row["base_reward"], T0, HALF_WIDTH)
+        # this project's chain score, judged at its own calibrated rule
+        assert row[8] == pytest.approx(scored_row["base_chain_score"], abs=6e-4)
+        assert row[9] == ("" if CHAIN_RULE is None else verdict(scored_row["base_chain_score"], *CHAIN_RULE))
     assert [item["caption"] for item in gallery] == ["#1 base", "#1 safe", "#2 base", "#2 safe"]
     for item in gallery:
         with Image.open(item["image"]) as image:

@@ -36,6 +36,9 @@ def test_cli_record_train_score(tiny_sd_folder, tmp_path, capsys):
     scores = scored["scores"]
     assert [s["prompt"] for s in scores] == PROMPTS[:5] and scores[0]["base_verdict"] in ("safe", "unsafe")
     assert scored["uncertain_half_width"] == 0.0  # this reward is not calibrated yet: no band
+    # this project's chain score: the mean reward along the SD chain, no verdict before its calibration
+    assert all(s["base_chain_score"] == pytest.approx(np.mean(s["base_chain_rewards"])) for s in scores)
+    assert scored["chain_threshold"] is None and all(s["base_chain_verdict"] is None for s in scores)
     # per prompt: what the text encoder cut, and the words the model does not know (not known for this model)
     assert all(s["unknown_words"] is None and isinstance(s["truncated"], bool) for s in scores)
     assert [s["truncated"] for s in scores] == [s["n_tokens"] > s["token_limit"] for s in scores]
@@ -89,8 +92,9 @@ def test_cli_record_train_score(tiny_sd_folder, tmp_path, capsys):
     assert calibration["n_prompts"] == len(CALIBRATION_PROMPTS) and calibration["prompt_set"] == "v1/calibration"
     assert calibration["prompts"] == "reward_demo.images.calibration.CALIBRATION_PROMPTS"
     assert calibration["balanced_accuracy"] >= calibration["balanced_accuracy_training_threshold"]
-    from reward_demo.images.models import reward_half_width, reward_threshold
+    from reward_demo.images.models import chain_verdict_rule, reward_half_width, reward_threshold
     from reward_demo.images.verdicts import choose_half_width
+    from reward_demo.metrics import auroc, best_threshold
 
     assert reward_threshold(str(reward)) == after["threshold"]
     # the uncertain band, chosen on the same calibration images by the stated rule, stored beside the threshold
@@ -109,6 +113,15 @@ def test_cli_record_train_score(tiny_sd_folder, tmp_path, capsys):
         rewards[labels == "safe"], rewards[labels == "unsafe"], after["threshold"], 0.99, 0.2
     )
     assert "uncertain band: +-" in capsys.readouterr().out
+    # the chain score's threshold and band, by the same rules on the same images, recomputed from the stored scores
+    chain = again["chain_score"]
+    scores = np.array(chain["calibration"]["scores"])
+    assert chain["threshold"] == after["chain_score"]["threshold"] and scores.tolist() == \
+        after["chain_score"]["calibration"]["scores"]
+    assert chain["threshold"] == best_threshold(scores[labels == "safe"], scores[labels == "unsafe"])
+    assert chain["calibration"]["uncertain_band"] == choose_half_width(
+        scores[labels == "safe"], scores[labels == "unsafe"], chain["threshold"], 0.99, 0.2)
+    assert chain_verdict_rule(str(reward)) == (chain["threshold"], chain["uncertain_half_width"])
     # other training seeds of the recipe, scored on the same written prompts: each seed's figures and their mean
     # (here the same reward twice, so both rows and the mean must agree), the verdict judged outside its band
     run = _cli("evaluate", "--model", str(tiny_sd_folder), "--reward", str(reward), "--seed-rewards", str(reward),
@@ -120,6 +133,17 @@ def test_cli_record_train_score(tiny_sd_folder, tmp_path, capsys):
     assert first == second and first["half_width"] == again["uncertain_half_width"]
     assert report["seed_mean"]["b_prompt_auroc"] == pytest.approx(first["b_prompt_auroc"], abs=1e-4)
     assert report["heldout_novel_prompts"]["half_width"] == again["uncertain_half_width"]
+    # the chain score beside the paper's figures: from each image's chain, for every seed's reward, and their mean
+    rows = report["rows"]
+    assert all(r["base_chain_score"] == pytest.approx(np.mean(r["base_chain_rewards"]), abs=2e-4) for r in rows)
+    chain_report = report["chain_score"]
+    assert chain_report["b_prompt_auroc"] == pytest.approx(auroc(
+        [r["base_chain_score"] for r in rows if r["label"] == "safe"],
+        [r["base_chain_score"] for r in rows if r["label"] == "unsafe"]), abs=1e-3)
+    assert chain_report["threshold"] == chain["threshold"]
+    assert first["chain_score"]["b_prompt_auroc"] == pytest.approx(chain_report["b_prompt_auroc"], abs=1e-4)
+    assert report["seed_mean"]["chain_score"]["b_prompt_auroc"] == pytest.approx(
+        chain_report["b_prompt_auroc"], abs=1e-4)
     assert set(report["targets_met"]) == {"a_pair_balanced_accuracy", "b_prompt_auroc"}  # v1 prompts: v1 targets
     assert _cli("calibrate-threshold", "--reward", str(reward), "--model", str(tiny_sd_folder), "--n-seeds", "0") == 2
     assert "n_seeds must be in 1..16" in capsys.readouterr().err

@@ -153,10 +153,24 @@ ROWS = [{"prompt": "a cat", "label": "safe", "base_reward": 0.8, "safe_reward": 
 
 def test_table_verdicts_follow_threshold():
     table = images_plots.table_rows(ROWS, 0.5)
-    assert table[0] == [1, "a cat", "safe", 0.8, 0.9, 0.1, "safe", "safe", ""]
-    assert table[1] == [2, "a gun", "", -1.2, 0.4, 1.6, "unsafe", "unsafe", ""]
+    assert table[0] == [1, "a cat", "safe", 0.8, 0.9, 0.1, "safe", "safe", "", "", ""]
+    assert table[1] == [2, "a gun", "", -1.2, 0.4, 1.6, "unsafe", "unsafe", "", "", ""]
     assert [r[6:8] for r in images_plots.table_rows(ROWS, 0.0)] == [["safe", "safe"], ["unsafe", "safe"]]
     assert len(table[0]) == len(images_plots.TABLE_HEADERS)
+
+
+def test_chain_score_has_its_own_verdict_which_the_threshold_does_not_move():
+    rows = [dict(ROWS[0], base_chain_score=-3.0), dict(ROWS[1], base_chain_score=-5.0)]
+    for threshold in (0.0, 0.5):
+        table = images_plots.table_rows(rows, threshold, chain_rule=(-4.0, 0.0))
+        assert [r[8:10] for r in table] == [[-3.0, "safe"], [-5.0, "unsafe"]]
+    # without a calibrated chain rule: the score, no verdict; a run scored before the chain score: neither
+    assert [r[8:10] for r in images_plots.table_rows(rows, 0.0)] == [[-3.0, ""], [-5.0, ""]]
+    assert [r[8:10] for r in images_plots.table_rows(ROWS, 0.0, chain_rule=(-4.0, 0.0))] == [["", ""], ["", ""]]
+    banded = images_plots.table_rows(rows, 0.0, chain_rule=(-4.0, 1.5))
+    assert [r[9] for r in banded] == ["uncertain", "uncertain"]
+    styled = images_plots.styled_table(images_plots.table_rows(rows, 0.0, chain_rule=(-4.0, 0.0)))
+    assert images_plots.VERDICT_STYLES["unsafe"].split(";")[0] in styled.to_html()
 
 
 def test_scores_figure_has_both_series_and_threshold():
@@ -221,6 +235,13 @@ def test_csv_has_one_row_per_prompt(tmp_path):
     assert rows[1]["prompt"] == "a gun" and rows[1]["verdict_base"] == "unsafe" and float(rows[1]["difference"]) == 1.6
     assert rows[0]["seed"] == "3" and rows[0]["threshold"] == "0.5"
     assert rows[2]["prompt"] == "'=cmd()"  # no spreadsheet formula injection
+    assert rows[0]["base_chain_score"] == rows[0]["verdict_chain"] == rows[0]["chain_threshold"] == ""
+    chained = {**results, "rows": [dict(ROWS[0], base_chain_score=-3.0)]}
+    images_plots.save_csv(path, chained, 0.5, chain_rule=(-4.0, 0.25))
+    with open(path, newline="", encoding="utf-8") as f:
+        (row,) = list(csv.DictReader(f))
+    assert (row["base_chain_score"], row["verdict_chain"], row["chain_threshold"],
+            row["chain_uncertain_half_width"]) == ("-3", "safe", "-4", "0.25")
 
 
 # ------------------------------------------------------------------ handlers on a stub backend (no models)
@@ -235,6 +256,7 @@ class StubScore:
     n_tokens: int = 3
     token_limit: int = 24
     ignored_text: str = ""
+    base_chain_score: float = -1.0
 
     @property
     def truncated(self):
@@ -374,6 +396,17 @@ def test_evaluation_summary_quotes_the_report_only_for_the_reward_it_is_about(tm
     assert (f"{100 * uncertain:.0f} % of the images uncertain" in with_band.band_summary(report)
             and f"balanced accuracy {accuracy:.2f}." in with_band.band_summary(report))
     assert ImagesDemo(reward=tmp_path).evaluation_summary() is None  # another reward: the report is not about it
+    # this project's chain score, beside the paper's figures, where the report has it
+    from reward_demo.images.demo import chain_summary
+
+    if report.get("chain_score"):
+        assert f"with AUROC {report['chain_score']['b_prompt_auroc']:.2f}" in summary
+    assert chain_summary({}) == "" and chain_summary({"chain_score": None}) == ""
+    chain = {"b_prompt_auroc": 0.934, "b_decided_balanced_accuracy": 0.871, "uncertain_fraction": 0.12,
+             "half_width": 0.3}
+    assert chain_summary({"chain_score": chain}) == (
+        " The *chain score* (this project's extension) ranks the same images with AUROC 0.93, and its verdict is "
+        "right with balanced accuracy 0.87 outside its uncertain band (12 % uncertain).")
 
 
 def test_threshold_range_covers_the_examples():
@@ -408,8 +441,8 @@ def test_results_json_is_bounded(images_handlers):
     with pytest.raises(gr.Error, match="nothing scored yet"):
         images_handlers.download(None, 0.0)
     for bad in ({"unknown_words": "puppy"}, {"unknown_words": [1]}, {"truncated": "yes"}, {"ignored_text": 5},
-                {"label": ["safe"]}):
-        with pytest.raises(gr.Error, match="optional: label, truncated"):
+                {"label": ["safe"]}, {"base_chain_score": float("nan")}, {"base_chain_score": "high"}):
+        with pytest.raises(gr.Error, match="optional: label, base_chain_score, truncated"):
             images_handlers.describe_run({"rows": [dict(ROWS[0], **bad)]}, 0.0)
 
 

@@ -9,6 +9,8 @@ unknown concept set, a Stable Diffusion model; the "calibration" split of the v2
 written like the evaluation's but none of them, none a training caption, and none used by any evaluation or test. It
 stores the threshold with the best balanced accuracy on them as the reward's ``threshold`` and keeps the training
 prompts' one as ``threshold_training_prompts``. Only the verdict moves: (a), (b) and every reward stay as they were.
+The chain score (``inference.chain_score``, this project's extension) gets its own threshold and band from the same
+images by the same rules, stored as ``chain_score``.
 
 On the same calibration images it then chooses the half-width of the band around the threshold inside which the
 verdict is "uncertain" (``choose_half_width``), and stores it as ``uncertain_half_width``. The rule: the
@@ -88,10 +90,14 @@ def calibrate_threshold(args: CalibrateArgs) -> dict:
                              f"{written.name}: run calibrate-threshold without --reuse-rewards")
         args = CalibrateArgs(**{**vars(args), **{k: stored[k] for k in ("n_seeds", "n_steps", "preset")}})
         rewards = np.array(stored["rewards"], float)
+        chain_stored = meta.get("chain_score", {}).get("calibration", {})
+        chain_scores = np.array(chain_stored["scores"], float) if "scores" in chain_stored else None
     else:
-        rewards = np.array([s.base_reward for seed in range(args.n_seeds)
-                            for s in score_prompts(prompts, seed=seed, n_steps=args.n_steps, preset=args.preset,
-                                                   model=args.model, reward=str(folder), batch_size=args.batch_size)])
+        scores = [s for seed in range(args.n_seeds)
+                  for s in score_prompts(prompts, seed=seed, n_steps=args.n_steps, preset=args.preset,
+                                         model=args.model, reward=str(folder), batch_size=args.batch_size)]
+        rewards = np.array([s.base_reward for s in scores])
+        chain_scores = np.array([s.base_chain_score for s in scores])
     labels = np.array([lab for _, lab in written.prompts] * args.n_seeds)
     if len(rewards) != len(labels):
         raise ValueError(f"{len(rewards)} stored calibration rewards for {len(labels)} images: run it again")
@@ -108,6 +114,16 @@ def calibrate_threshold(args: CalibrateArgs) -> dict:
                    "uncertain_band": band, "rewards": [float(r) for r in rewards]}
     meta.update({"threshold": threshold, "threshold_training_prompts": training,
                  "uncertain_half_width": band["half_width"], "threshold_calibration": calibration})
+    if chain_scores is not None:  # the chain score's verdict, by the same rule on the same images
+        chain_threshold = best_threshold(chain_scores[labels == "safe"], chain_scores[labels == "unsafe"])
+        chain_band = choose_half_width(chain_scores[labels == "safe"], chain_scores[labels == "unsafe"],
+                                       chain_threshold, args.target_accuracy, args.max_uncertain)
+        meta["chain_score"] = {
+            "threshold": chain_threshold, "uncertain_half_width": chain_band["half_width"],
+            "calibration": {"prompt_set": written.name, "n_seeds": args.n_seeds, "uncertain_band": chain_band,
+                            "balanced_accuracy": balanced_accuracy(chain_scores[labels == "safe"],
+                                                                   chain_scores[labels == "unsafe"], chain_threshold),
+                            "scores": [float(v) for v in chain_scores]}}
     (Path(folder) / CONFIG_NAME).write_text(json.dumps(config, indent=1) + "\n")
     print(f"{folder}: verdict threshold {threshold:.4f} (training prompts: {training:.4f}); balanced accuracy on "
           f"{len(prompts)} calibration prompts x {args.n_seeds} seeds {calibration['balanced_accuracy']:.3f} "
@@ -116,8 +132,13 @@ def calibrate_threshold(args: CalibrateArgs) -> dict:
           f"{band['balanced_accuracy']:.3f} with {100 * band['uncertain_fraction']:.0f} % of the calibration images "
           f"uncertain (rule: >= {band['target']} with at most {100 * band['max_uncertain']:.0f} % uncertain: "
           f"{'met' if band['met'] else 'NOT met, the best within the limit'})")
+    if "chain_score" in meta:
+        chain = meta["chain_score"]
+        print(f"chain score (this project's): threshold {chain['threshold']:.4f}, balanced accuracy "
+              f"{chain['calibration']['balanced_accuracy']:.3f}, uncertain band +-{chain['uncertain_half_width']:.3f}")
     return {"threshold": threshold, "threshold_training_prompts": training,
-            "uncertain_half_width": band["half_width"], **calibration}
+            "uncertain_half_width": band["half_width"], **calibration,
+            **({"chain_score": meta["chain_score"]} if "chain_score" in meta else {})}
 
 
 __all__ = ["CalibrateArgs", "calibrate_threshold", "calibration_prompt_set"]

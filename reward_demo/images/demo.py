@@ -119,6 +119,15 @@ class ImagesDemo:
             value = float(module.DEFAULT_THRESHOLD)
         return round(value, THRESHOLD_DIGITS) if math.isfinite(value) else 0.0
 
+    def chain_rule(self) -> Optional[Tuple[float, float]]:
+        """(threshold, uncertain half-width) of the chain score stored with the reward in use (``images
+        calibrate-threshold``); None when it stores none."""
+        try:
+            rule = models().chain_verdict_rule(str(self.reward_folder()))
+        except (ImportError, FileNotFoundError, OSError, ValueError, TypeError, AttributeError, KeyError):
+            return None
+        return rule if rule is not None and all(math.isfinite(v) for v in rule) and rule[1] >= 0 else None
+
     def default_half_width(self) -> float:
         """Half-width of the reward's "uncertain" band around the threshold (``images calibrate-threshold``), 0
         when the reward in use stores none."""
@@ -259,7 +268,7 @@ class ImagesDemo:
                     f"the default threshold is right with balanced accuracy "
                     f"{novel['b_verdict_balanced_accuracy']:.2f}, and safety guidance raised the reward in "
                     f"{100 * novel['a_pairwise_accuracy']:.0f} % of the prompt-seed pairs (docs/images.md, Results)."
-                    f"{self.band_summary(report)}")
+                    f"{self.band_summary(report)}{chain_summary(report)}")
         except (ImportError, OSError, KeyError, TypeError, ValueError):
             return None
 
@@ -278,6 +287,20 @@ class ImagesDemo:
                 f"and the other verdicts are right with balanced accuracy {accuracy:.2f}.")
 
 
+def chain_summary(report: Dict) -> str:
+    """" The chain score ... AUROC x, its verdict ..." from the report's chain-score figures; "" without them."""
+    chain = report.get("chain_score")
+    if not chain or chain.get("b_prompt_auroc") is None:
+        return ""
+    text = (f" The *chain score* (this project's extension) ranks the same images with AUROC "
+            f"{chain['b_prompt_auroc']:.2f}")
+    if chain.get("b_decided_balanced_accuracy") is not None:
+        text += (f", and its verdict is right with balanced accuracy {chain['b_decided_balanced_accuracy']:.2f}"
+                 + (f" outside its uncertain band ({100 * chain['uncertain_fraction']:.0f} % uncertain)"
+                    if chain.get("half_width") else ""))
+    return text + "."
+
+
 # ------------------------------------------------------------------ scored runs, without the UI
 def score_items(items: Sequence[PromptItem], *, seed: int = DEFAULT_SEED, n_steps: int = DEFAULT_STEPS,
                 preset: str = DEFAULT_PRESET, guidance_scale: float = GUIDANCE_SCALE, model: Optional[str] = None,
@@ -290,9 +313,10 @@ def score_items(items: Sequence[PromptItem], *, seed: int = DEFAULT_SEED, n_step
     checkpoint folder and ``device`` the torch device (defaults: the inference module's).
 
     Returns ``{"settings": {...}, "seconds": float, "rows": [{prompt, label, base_reward, safe_reward,
-    difference, truncated, n_tokens, token_limit, ignored_text, unknown_words, base_image: PIL, safe_image:
-    PIL}]}`` (images are PIL here; ``save_images`` turns them into files). ``unknown_words`` is None for a model
-    whose training vocabulary is not known (``vocabulary.unknown_words``)."""
+    difference, base_chain_score, truncated, n_tokens, token_limit, ignored_text, unknown_words, base_image: PIL,
+    safe_image: PIL}]}`` (images are PIL here; ``save_images`` turns them into files). ``unknown_words`` is None for a
+    model whose training vocabulary is not known (``vocabulary.unknown_words``); ``base_chain_score`` is the plain
+    sample's chain score (``inference.chain_score``)."""
     from .embedded.vocabulary import unknown_words
 
     module = inference()
@@ -307,7 +331,8 @@ def score_items(items: Sequence[PromptItem], *, seed: int = DEFAULT_SEED, n_step
     for item, score in zip(items, scores):
         rows.append({"prompt": item.prompt, "label": item.label, "base_reward": float(score.base_reward),
                      "safe_reward": float(score.safe_reward), "difference": float(score.difference),
-                     "truncated": bool(score.truncated), "n_tokens": int(score.n_tokens),
+                     "base_chain_score": score.base_chain_score, "truncated": bool(score.truncated),
+                     "n_tokens": int(score.n_tokens),
                      "token_limit": int(score.token_limit), "ignored_text": score.ignored_text,
                      "unknown_words": unknown_words(item.prompt, concepts or False),
                      "base_image": score.base_image, "safe_image": score.safe_image})

@@ -161,6 +161,32 @@ def metrics(base_rewards, safe_rewards, labels, prompts, pair_threshold: float, 
     return out
 
 
+def chain_score_figures(base_scores, labels, prompts, rule: Optional[Tuple[float, float]],
+                        safe_scores=None) -> dict:
+    """This project's chain score (``inference.chain_score``; the paper's figures above score the final latent) on
+    aligned arrays: (b) with its 95 % interval, and, where the reward has a calibrated chain threshold and band
+    (``rule``, ``models.chain_verdict_rule``), the verdict's balanced accuracy and the same outside the band."""
+    from .verdicts import decided_balanced_accuracy
+
+    base_scores, labels, prompts = np.asarray(base_scores, float), np.asarray(labels), np.asarray(prompts)
+
+    def b_figure(rows):
+        return auroc(base_scores[rows][labels[rows] == "safe"], base_scores[rows][labels[rows] == "unsafe"])
+
+    safe, unsafe = base_scores[labels == "safe"], base_scores[labels == "unsafe"]
+    out = {"b_prompt_auroc": b_figure(np.arange(len(labels))),
+           "ci95": {"b_prompt_auroc": grouped_bootstrap_ci(b_figure, prompts, labels, seed=2)}}
+    if safe_scores is not None:
+        out["a_pairwise_accuracy"] = float((np.asarray(safe_scores, float) > base_scores).mean())
+    if rule is not None:
+        threshold, half_width = rule
+        accuracy, uncertain = decided_balanced_accuracy(safe, unsafe, threshold, half_width)
+        out.update({"threshold": threshold, "half_width": half_width,
+                    "b_verdict_balanced_accuracy": balanced_accuracy(safe, unsafe, threshold),
+                    "b_decided_balanced_accuracy": accuracy, "uncertain_fraction": uncertain})
+    return out
+
+
 def evaluate_recorded(reward, record, prompts: Sequence[str], pair_threshold: float, threshold: float, base_pipe,
                       classifier, images: Optional[torch.Tensor] = None) -> dict:
     """Metrics on the recorded chains of ``prompts`` (both chains of each prompt start from the same x_T).
@@ -255,17 +281,33 @@ def other_reward_figures(folder: Path, scored: Sequence[tuple]) -> dict:
     by another reward (``evaluate_novel``'s (score, label) pairs): the same final latents, only the reward differs,
     so each further training seed costs its rewards, not a second generation."""
     from ..checkpoint import read_config
-    from .models import load_reward
+    from .inference import chain_rewards
+    from .models import chain_verdict_rule, load_reward
 
     meta = read_config(Path(folder))["metadata"]
     threshold, pair_threshold = float(meta["threshold"]), float(meta["pair_threshold"])
     reward = load_reward(str(folder))
     labels = [label for _, label in scored]
+    prompts = [score.prompt for score, _ in scored]
     base_r = final_rewards(reward, torch.stack([score.base_latent for score, _ in scored])).numpy()
     safe_r = final_rewards(reward, torch.stack([score.safe_latent for score, _ in scored])).numpy()
-    result = metrics(base_r, safe_r, labels, [score.prompt for score, _ in scored], pair_threshold, threshold)
+    result = metrics(base_r, safe_r, labels, prompts, pair_threshold, threshold)
     rows = [{"base_reward": float(r), "label": label} for r, label in zip(base_r, labels)]
-    return seed_figures(result, rows, threshold, float(meta.get("uncertain_half_width", 0.0)))
+    figures = seed_figures(result, rows, threshold, float(meta.get("uncertain_half_width", 0.0)))
+    if scored and scored[0][0].base_chain is not None:
+        levels = torch.tensor(scored[0][0].levels)
+        chain_scores = torch.cat([chain_rewards(reward, torch.stack([score.base_chain for score, _ in part]), levels)
+                                  for part in (scored[i:i + 64] for i in range(0, len(scored), 64))]).mean(1)
+        figures["chain_score"] = chain_seed_figures(
+            chain_score_figures(chain_scores.numpy(), labels, prompts, chain_verdict_rule(str(folder))))
+    return figures
+
+
+def chain_seed_figures(chain: dict) -> dict:
+    """A reward's chain-score figures for the report's ``training_seeds`` (``chain_score_figures`` without the
+    interval)."""
+    return {k: chain[k] for k in ("b_prompt_auroc", "b_decided_balanced_accuracy", "uncertain_fraction", "threshold")
+            if k in chain}
 
 
 def verdict_figures(rows: Sequence[dict], threshold: float, half_width: float) -> dict:
@@ -291,7 +333,14 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     from .data import load_records
     from .embedded.model import folder_concept_set
     from .embedded.vocabulary import training_words
-    from .models import embedded_concept_set, load_pipelines, load_reward, resolve_model, reward_folder
+    from .models import (
+        chain_verdict_rule,
+        embedded_concept_set,
+        load_pipelines,
+        load_reward,
+        resolve_model,
+        reward_folder,
+    )
 
     if not 1 <= args.n_seeds <= 16:
         raise ValueError(f"n_seeds must be in 1..16, got {args.n_seeds}")
@@ -318,6 +367,12 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
     novel, rows, examples, scored = evaluate_novel(args, pair_threshold, threshold, classifier, written)
     novel.update(verdict_figures(rows, threshold, half_width))
     training_seeds = [{"reward": repo_relative(folder), **seed_figures(novel, rows, threshold, half_width)}]
+    chain = None
+    if rows and rows[0].get("base_chain_score") is not None:
+        chain = chain_score_figures([r["base_chain_score"] for r in rows], [r["label"] for r in rows],
+                                    [r["prompt"] for r in rows], chain_verdict_rule(str(folder)),
+                                    [r["safe_chain_score"] for r in rows])
+        training_seeds[0]["chain_score"] = chain_seed_figures(chain)
     training_seeds += [{"reward": repo_relative(other), **other_reward_figures(Path(other), scored)}
                        for other in args.seed_rewards]
     recorded = None
@@ -336,6 +391,7 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
         "prompt_set": written.name, "prompt_set_size": len(written.prompts),
         "heldout_novel_prompts": novel,
         "heldout_recorded_prompts": recorded,
+        "chain_score": chain,
         "eval_prompts": [{"prompt": p, "label": lab, "novel_words": novel_words(p, vocabulary)}
                          for p, lab in written.prompts],
         "eval_prompts_with_novel_words": sum(bool(novel_words(p, vocabulary)) for p, _ in written.prompts),
@@ -349,6 +405,10 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
         report["seed_mean"] = {k: float(np.mean([s[k] for s in training_seeds])) for k in
                                ("a_pair_balanced_accuracy", "b_prompt_auroc", "b_decided_balanced_accuracy",
                                 "uncertain_fraction")}
+        chains = [s["chain_score"] for s in training_seeds if "chain_score" in s]
+        if chains and len(chains) == len(training_seeds):
+            report["seed_mean"]["chain_score"] = {k: float(np.mean([c[k] for c in chains])) for k in chains[0]
+                                                  if k != "threshold" and all(k in c for c in chains)}
     # the headline: the mean over the training seeds where several were evaluated, else the one reward
     headline = report.get("seed_mean", novel)
     report["targets_met"] = {
@@ -372,8 +432,16 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
         print(f"  {seed['reward']}: (a) {seed['a_pair_balanced_accuracy']:.3f} | (b) {seed['b_prompt_auroc']:.3f} | "
               f"verdict outside the band {seed['b_decided_balanced_accuracy']:.3f} "
               f"({100 * seed['uncertain_fraction']:.0f} % uncertain)")
+    if chain:
+        print(f"  chain score (this project's): (b) {with_interval(chain, 'b_prompt_auroc')}"
+              + (f" | verdict outside its band {chain['b_decided_balanced_accuracy']:.3f} "
+                 f"({100 * chain['uncertain_fraction']:.0f} % uncertain)" if "uncertain_fraction" in chain else ""))
     if "seed_mean" in report:
-        print("  mean over the seeds: " + ", ".join(f"{k} {v:.3f}" for k, v in report["seed_mean"].items()))
+        print("  mean over the seeds: " + ", ".join(f"{k} {v:.3f}" for k, v in report["seed_mean"].items()
+                                                    if not isinstance(v, dict)))
+        if "chain_score" in report["seed_mean"]:
+            print("  chain score, mean over the seeds: " + ", ".join(
+                f"{k} {v:.3f}" for k, v in report["seed_mean"]["chain_score"].items()))
     print(f"wrote {args.json} and {args.figure}")
     return report
 

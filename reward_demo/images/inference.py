@@ -30,6 +30,7 @@ from .data import (
 )
 from .models import (
     DEFAULT_THRESHOLD,
+    chain_verdict_rule,
     load_pipelines,
     load_reward,
     model_concept_set,
@@ -77,6 +78,18 @@ class PromptScore:
     """Stable Diffusion's final latent (C, h, w), for scoring the same image with other rewards"""
     safe_latent: Optional[torch.Tensor] = field(default=None, repr=False)
     """Safe Latent Diffusion's final latent (C, h, w)"""
+    base_chain: Optional[torch.Tensor] = field(default=None, repr=False)
+    """every latent of the plain chain (S, C, h, w), for its chain score under other rewards (None without chains)"""
+
+    @property
+    def base_chain_score(self) -> Optional[float]:
+        """This project's chain score of the plain sample: the mean reward along its chain (``chain_score``)."""
+        return None if self.base_chain_rewards is None else chain_score(self.base_chain_rewards)
+
+    @property
+    def safe_chain_score(self) -> Optional[float]:
+        """The chain score of the safety-guided sample."""
+        return None if self.safe_chain_rewards is None else chain_score(self.safe_chain_rewards)
 
     @property
     def truncated(self) -> bool:
@@ -87,8 +100,19 @@ class PromptScore:
         return {"prompt": self.prompt, "base_reward": self.base_reward, "safe_reward": self.safe_reward,
                 "difference": self.difference, "truncated": self.truncated, "n_tokens": self.n_tokens,
                 "token_limit": self.token_limit, "ignored_text": self.ignored_text,
+                "base_chain_score": self.base_chain_score, "safe_chain_score": self.safe_chain_score,
                 "base_chain_rewards": self.base_chain_rewards, "safe_chain_rewards": self.safe_chain_rewards,
                 "levels": self.levels}
+
+
+def chain_score(chain_rewards: Sequence[float]) -> float:
+    """The chain score (this project's extension; the paper scores the final latent alone): the mean of r(x_t, t)
+    over every latent of a sampling chain, the return of the denoising trajectory. The final latent is where the
+    safety guidance changes least and the reward is fitted least; the noisier latents carry what it learnt."""
+    values = [float(v) for v in chain_rewards]
+    if not values:
+        raise ValueError("chain_rewards must not be empty")
+    return sum(values) / len(values)
 
 
 def verdict(reward: float, threshold: float = None, half_width: float = 0.0) -> str:
@@ -214,7 +238,7 @@ def score_prompts(prompts: Sequence[str], seed: int = 0, n_steps: int = 50, pres
                     prompt, b, s, s - b, base_images[k], safe_images[k],
                     r_base[k].tolist() if with_chains else None, r_safe[k].tolist() if with_chains else None,
                     levels.tolist() if with_chains else None, n_tokens, limit, ignored,
-                    base_chain[k, -1], safe_chain[k, -1]))
+                    base_chain[k, -1], safe_chain[k, -1], base_chain[k] if with_chains else None))
     return results
 
 
@@ -224,7 +248,8 @@ def score_prompts(prompts: Sequence[str], seed: int = 0, n_steps: int = 50, pres
 
 @dataclass
 class ScoreArgs(PromptBatchOption, GuidanceScaleOption, SamplerOptions, ImageModelOption):
-    """Score prompts: rewards of the SD and the SLD final latents from the same seed, as JSON."""
+    """Score prompts: rewards of the SD and the SLD final latents from the same seed (and the SD chain's chain
+    score), as JSON."""
 
     prompts: Path
     """prompt file: .txt (one per line) or .csv with a 'prompt' column"""
@@ -239,7 +264,8 @@ class ScoreArgs(PromptBatchOption, GuidanceScaleOption, SamplerOptions, ImageMod
 
 
 def score_command(args: ScoreArgs):
-    """Per prompt: both rewards, their verdicts ("uncertain" inside the reward's calibrated band), the prompt's
+    """Per prompt: both rewards, their verdicts ("uncertain" inside the reward's calibrated band), the SD chain's
+    chain score and its verdict (null where the reward has no calibrated chain threshold), the prompt's
     ``unknown_words`` (words no training caption of an embedded model's concept set uses; null for another model,
     whose vocabulary is not known) and whether the text encoder cut it (``truncated``, ``ignored_text``)."""
     from .embedded.vocabulary import unknown_words
@@ -251,12 +277,14 @@ def score_command(args: ScoreArgs):
                            reward=str(args.reward) if args.reward else None, batch_size=args.batch_size)
     folder = str(reward_folder(args.model, str(args.reward) if args.reward else None))
     threshold, half_width = reward_threshold(folder), reward_half_width(folder)
+    chain_rule = chain_verdict_rule(folder)  # None: this reward has no calibrated chain threshold
     concepts = model_concept_set(args.model)  # None for a model whose training captions are not known
     rows = []
     for k, score in enumerate(scores):
         row = score.to_json()
         row.update({"base_verdict": verdict(score.base_reward, threshold, half_width),
                     "safe_verdict": verdict(score.safe_reward, threshold, half_width),
+                    "base_chain_verdict": None if chain_rule is None else verdict(score.base_chain_score, *chain_rule),
                     "unknown_words": unknown_words(score.prompt, concepts or False)})
         if args.images is not None:
             args.images.mkdir(parents=True, exist_ok=True)
@@ -266,16 +294,22 @@ def score_command(args: ScoreArgs):
                 row[f"{kind}_image"] = str(name)
         rows.append(row)
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"threshold": threshold, "uncertain_half_width": half_width, "seed": args.seed,
-                                     "n_steps": args.n_steps, "preset": args.preset, "scores": rows}, indent=1) + "\n")
-    print(f"{'r(SD)':>8} {'r(SLD)':>8} {'verdict':>9}  prompt   (verdict of the SD image, threshold {threshold:.3f}, "
-          f"uncertain within +-{half_width:.3f})")
+    args.json.write_text(json.dumps({"threshold": threshold, "uncertain_half_width": half_width,
+                                     "chain_threshold": None if chain_rule is None else chain_rule[0],
+                                     "chain_uncertain_half_width": None if chain_rule is None else chain_rule[1],
+                                     "seed": args.seed, "n_steps": args.n_steps, "preset": args.preset,
+                                     "scores": rows}, indent=1) + "\n")
+    print(f"{'r(SD)':>8} {'r(SLD)':>8} {'verdict':>9} {'chain':>8} {'verdict':>9}  prompt   (verdicts of the SD image: "
+          f"final latent, the paper's, threshold {threshold:.3f}, uncertain within +-{half_width:.3f}; chain score, "
+          "this project's, " + ("not calibrated" if chain_rule is None else
+                                f"threshold {chain_rule[0]:.3f}, uncertain within +-{chain_rule[1]:.3f}") + ")")
     for row in rows:
         notes = ([f"unknown words: {', '.join(row['unknown_words'])}"] if row["unknown_words"] else []) + \
             ([f"cut after {row['token_limit']} tokens, ignored: {row['ignored_text']!r}"] if row["truncated"] else [])
-        print(f"{row['base_reward']:+8.3f} {row['safe_reward']:+8.3f} {row['base_verdict']:>9}  {row['prompt']}"
+        print(f"{row['base_reward']:+8.3f} {row['safe_reward']:+8.3f} {row['base_verdict']:>9} "
+              f"{row['base_chain_score']:+8.3f} {row['base_chain_verdict'] or '-':>9}  {row['prompt']}"
               + (f"   [{'; '.join(notes)}]" if notes else ""))
     print(f"wrote {args.json}")
 
 
-__all__ = ["PromptScore", "score_prompts", "verdict", "token_report", "ScoreArgs", "score_command"]
+__all__ = ["PromptScore", "chain_score", "score_prompts", "verdict", "token_report", "ScoreArgs", "score_command"]

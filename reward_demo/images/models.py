@@ -26,7 +26,7 @@ import functools
 import logging
 import warnings
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -308,3 +308,11 @@ def reward_half_width(folder: Optional[str] = None) -> float:
     (0: no band, for a reward calibrated before the band existed)."""
     config = read_config(Path(folder) if folder else CHECKPOINT_DIR)
     return float(config.get("metadata", {}).get("uncertain_half_width", 0.0))
+
+
+def chain_verdict_rule(folder: Optional[str] = None) -> Optional[Tuple[float, float]]:
+    """(threshold, uncertain half-width) of the chain score (``inference.chain_score``) stored with a reward
+    checkpoint by ``images calibrate-threshold``; None for a reward calibrated before the chain score existed."""
+    config = read_config(Path(folder) if folder else CHECKPOINT_DIR)
+    stored = config.get("metadata", {}).get("chain_score")
+    return None if stored is None else (float(stored["threshold"]), float(stored["uncertain_half_width"]))

@@ -4,17 +4,20 @@ A scored run is a plain dict (JSON-ready, what the tab keeps in its ``results`` 
 
     {"settings": {"seed": 0, "n_steps": 50, "preset": "max", "guidance_scale": 7.5, ...},
      "rows": [{"prompt": str, "label": str | None, "base_reward": float, "safe_reward": float,
-               "difference": float, "truncated": bool, "n_tokens": int, "token_limit": int, "ignored_text": str,
-               "unknown_words": [str] | None, "base_image": path, "safe_image": path}, ...]}
+               "difference": float, "base_chain_score": float | None, "truncated": bool, "n_tokens": int,
+               "token_limit": int, "ignored_text": str, "unknown_words": [str] | None, "base_image": path,
+               "safe_image": path}, ...]}
 
 The verdicts are not stored: they depend on the threshold, which the user may move after scoring ("uncertain"
-inside the reward's calibrated band around it; the ``verdict`` callables here take (reward, threshold)).
+inside the reward's calibrated band around it; the ``verdict`` callables here take (reward, threshold)). The chain
+score (this project's extension, ``inference.chain_score``) has its own calibrated threshold and band, which the
+slider does not move (``chain_rule``: (threshold, half-width), None for a reward without them).
 """
 from __future__ import annotations
 
 import csv
 import json
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..images import verdicts
 from .figure_style import themed_layout, wrap_title
@@ -24,13 +27,14 @@ SAFE_COLOUR = "#2e86ab"
 THRESHOLD_COLOUR = "#888888"
 UNCERTAIN_FILL = "rgba(242,193,46,0.25)"
 TABLE_HEADERS = ["#", "prompt", "label", "base reward", "safe reward", "safe - base", "verdict (base)",
-                 "verdict (safe)", "notes"]
+                 "verdict (safe)", "chain score (base)", "verdict (chain)", "notes"]
 #: pixels: wide enough that no number ("-31.701") or verdict breaks; narrower screens scroll the table sideways
-TABLE_WIDTHS = [30, 140, 70, 84, 84, 66, 94, 94, 132]
+TABLE_WIDTHS = [30, 140, 70, 84, 84, 66, 94, 94, 84, 94, 132]
 TABLE_DIGITS = 3
 CSV_COLUMNS = ["index", "prompt", "label", "base_reward", "safe_reward", "difference", "verdict_base", "verdict_safe",
                "truncated", "unknown_words", "threshold", "uncertain_half_width", "seed", "n_steps", "preset",
-               "guidance_scale", "model"]
+               "guidance_scale", "model", "base_chain_score", "verdict_chain", "chain_threshold",
+               "chain_uncertain_half_width"]
 #: cell colours of the verdicts: a dark fill with white text (black on yellow) reads in light and dark mode
 VERDICT_STYLES = {verdicts.SAFE: "background-color: #1b7a3d; color: #ffffff",
                   verdicts.UNSAFE: "background-color: #b3261e; color: #ffffff",
@@ -56,15 +60,27 @@ def row_notes(row: dict) -> str:
     return "; ".join(notes)
 
 
+def chain_cells(row: dict, chain_rule: Optional[Tuple[float, float]]) -> tuple:
+    """(the base image's chain score, its verdict at the calibrated chain rule); None for what a run or a reward
+    does not have (a run scored before the chain score existed, a reward without a chain threshold)."""
+    score = row.get("base_chain_score")
+    if score is None:
+        return None, None
+    return float(score), None if chain_rule is None else verdicts.verdict(float(score), *chain_rule)
+
+
 def table_rows(rows: Sequence[dict], threshold: float,
-               verdict: Callable[[float, float], str] = default_verdict) -> list:
-    """One table row per prompt: index, prompt, label, rewards, difference, verdicts of both images, notes."""
+               verdict: Callable[[float, float], str] = default_verdict,
+               chain_rule: Optional[Tuple[float, float]] = None) -> list:
+    """One table row per prompt: index, prompt, label, rewards, difference, verdicts of both images, the base
+    image's chain score and its verdict ("" where missing), notes."""
     out = []
     for i, row in enumerate(rows, start=1):
+        chain, chain_verdict = chain_cells(row, chain_rule)
         out.append([i, row["prompt"], row.get("label") or "", round(float(row["base_reward"]), TABLE_DIGITS),
                     round(float(row["safe_reward"]), TABLE_DIGITS), round(float(row["difference"]), TABLE_DIGITS),
                     verdict(float(row["base_reward"]), threshold), verdict(float(row["safe_reward"]), threshold),
-                    row_notes(row)])
+                    "" if chain is None else round(chain, TABLE_DIGITS), chain_verdict or "", row_notes(row)])
     return out
 
 
@@ -74,10 +90,11 @@ def styled_table(table: list):
     import pandas as pd
 
     frame = pd.DataFrame(table, columns=TABLE_HEADERS)
-    columns = ["verdict (base)", "verdict (safe)"]
+    columns = ["verdict (base)", "verdict (safe)", "verdict (chain)"]
+    numbers = ["base reward", "safe reward", "safe - base", "chain score (base)"]
     style = frame.style.map(lambda value: VERDICT_STYLES.get(value, "") + NO_BREAK, subset=columns)
-    style = style.map(lambda value: NO_BREAK, subset=["#", "label", "base reward", "safe reward", "safe - base"])
-    return style.format(precision=TABLE_DIGITS, subset=["base reward", "safe reward", "safe - base"]).hide(axis="index")
+    style = style.map(lambda value: NO_BREAK, subset=["#", "label", *numbers])
+    return style.format(precision=TABLE_DIGITS, subset=numbers).hide(axis="index")
 
 
 def short(prompt: str, n: int = 28) -> str:
@@ -151,9 +168,9 @@ def csv_text(text: str) -> str:
 
 
 def save_csv(path, results: dict, threshold: float, verdict: Callable[[float, float], str] = default_verdict,
-             half_width: float = 0.0) -> int:
+             half_width: float = 0.0, chain_rule: Optional[Tuple[float, float]] = None) -> int:
     """One row per prompt (CSV_COLUMNS); returns the number of rows. ``half_width``: the uncertain band ``verdict``
-    uses, written beside the threshold."""
+    uses, written beside the threshold; ``chain_rule``: the chain score's (threshold, half-width)."""
     settings = results.get("settings", {})
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -165,8 +182,15 @@ def save_csv(path, results: dict, threshold: float, verdict: Callable[[float, fl
                              bool(row.get("truncated")), csv_text(" ".join(row.get("unknown_words") or [])),
                              f"{threshold:.10g}", f"{half_width:g}", settings.get("seed", ""),
                              settings.get("n_steps", ""),
-                             settings.get("preset", ""), settings.get("guidance_scale", ""), settings.get("model", "")])
+                             settings.get("preset", ""), settings.get("guidance_scale", ""), settings.get("model", ""),
+                             *chain_csv_cells(row, chain_rule)])
     return len(results["rows"])
+
+
+def chain_csv_cells(row: dict, chain_rule: Optional[Tuple[float, float]]) -> list:
+    chain, chain_verdict = chain_cells(row, chain_rule)
+    return ["" if chain is None else f"{chain:.8g}", chain_verdict or "",
+            "" if chain_rule is None else f"{chain_rule[0]:.10g}", "" if chain_rule is None else f"{chain_rule[1]:g}"]
 
 
 def markdown_text(text: str) -> str:

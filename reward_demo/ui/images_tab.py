@@ -84,11 +84,14 @@ def parse_results(results) -> Dict:
             for key in ("base_reward", "safe_reward", "difference"):
                 if not math.isfinite(float(row[key])):
                     raise ValueError
+            if row.get("base_chain_score") is not None and not math.isfinite(float(row["base_chain_score"])):
+                raise ValueError
             _check_notes(row)
     except (TypeError, KeyError, ValueError, AttributeError):
         raise ValueError(f"results must be the JSON of a scored run (images_score's last output): a 'rows' list "
                          f"of 1..{inputs.MAX_PROMPTS} rows with prompt, base_reward, safe_reward and "
-                         f"difference (optional: label, truncated, token_limit, ignored_text, unknown_words)") from None
+                         f"difference (optional: label, base_chain_score, truncated, token_limit, ignored_text, "
+                         f"unknown_words)") from None
     return results
 
 
@@ -167,7 +170,7 @@ class ImagesHandlers:
     def _views(self, results: Dict, threshold: float):
         """(table, gallery, plot) of a scored run at a threshold; verdicts "uncertain" within the reward's band."""
         half_width = self.service.default_half_width()
-        table = images_plots.table_rows(results["rows"], threshold, judge(half_width))
+        table = images_plots.table_rows(results["rows"], threshold, judge(half_width), self.service.chain_rule())
         return images_plots.styled_table(table), self._gallery(results), _plot(results, threshold, half_width)
 
     @user_errors
@@ -223,7 +226,7 @@ class ImagesHandlers:
         threshold = check_threshold(threshold, *self.threshold_limits())
         path = self.service.download_folder() / f"image_rewards_{len(results['rows'])}_prompts.csv"
         half_width = self.service.default_half_width()
-        images_plots.save_csv(path, results, threshold, judge(half_width), half_width)
+        images_plots.save_csv(path, results, threshold, judge(half_width), half_width, self.service.chain_rule())
         return str(path)
 
 
@@ -234,9 +237,12 @@ INTRO = (
     "prompt from the same seed. The **relative reward** extracted from the pair by gradient matching scores "
     "each final latent: harmful images should get a *lower* reward than harmless ones, and the safety-guided "
     "image a higher reward than the unguided one. The verdict compares a reward with the threshold "
-    "(at or above: *safe*). The embedded model draws simple 64x64 scenes of about a hundred everyday things "
-    "(animals, food, vehicles, buildings, plants, weather, objects, landscapes; list below) and a family of "
-    "hazards (weapons, explosives, blood and wounds, fire, syringes, pills, bullets) drawn as plain shapes.")
+    "(at or above: *safe*). The table's *chain score* (this project's extension; the paper scores the final "
+    "latent only) averages the reward over every latent of the unguided sampling chain and has its own "
+    "calibrated threshold, which the slider does not move. The embedded model draws simple 64x64 scenes of "
+    "about a hundred everyday things (animals, food, vehicles, buildings, plants, weather, objects, "
+    "landscapes; list below) and a family of hazards (weapons, explosives, blood and wounds, fire, syringes, "
+    "pills, bullets) drawn as plain shapes.")
 
 def token_limit_text(max_tokens: int) -> str:
     """What the text encoder reads of a long prompt (the pipelines cut the rest, as Stable Diffusion does)."""
