@@ -94,6 +94,15 @@ def test_chain_score_rows_come_beside_the_papers_figures():
     assert ("chain score** (the mean of r over the SD chain's latents): (b) AUROC |  | 0.931 (0.900-0.960)"
             in with_chain)
     assert "0.876 (10 % uncertain)" in with_chain and "threshold -33.100" in with_chain
+    # the README's glance: the paper's figures and verdict first, the extension after them, named as such
+    assert docs_tables.chain_glance(ev) == ""
+    ev["seed_mean"] = {**(ev.get("seed_mean") or {}),
+                       "chain_score": {"b_prompt_auroc": 0.94, "b_decided_balanced_accuracy": 0.88}}
+    (images_row,) = [line for line in docs_tables.results_at_a_glance({**reports, "images": ev}).splitlines()
+                     if line.startswith("| Images")]
+    paper, extension = images_row.rstrip(" |").split("; this project's chain score")
+    assert re.search(r": \*\*met( in \d of \d)?\*\*$", paper)
+    assert extension == " (an extension, not the paper's): (b) 0.940, verdict 0.880"
 
 
 def test_maze_goal_counts_are_distinct_goals():
