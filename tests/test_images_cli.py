@@ -79,6 +79,9 @@ def test_cli_record_train_score(tiny_sd_folder, tmp_path, capsys):
         low, high = part["ci95"]["b_prompt_auroc"]
         assert low <= part["b_prompt_auroc"] <= high
     assert "first batch of novel prompts" in captured.out
+    # the chain score on the recorded held-out prompts too, from their recorded SD chains
+    recorded_chain = report["heldout_recorded_prompts"]["chain_score"]
+    assert set(recorded_chain) >= {"b_prompt_auroc", "ci95", "a_pairwise_accuracy"}
     # the verdict threshold, calibrated on the written calibration prompts; the training prompts' one is kept
     from reward_demo.images.prompts import CALIBRATION_PROMPTS
 

@@ -243,6 +243,19 @@ def test_score_prompts_shapes_and_same_seed(tiny_sd_folder, tiny_reward):
     assert s.base_chain_rewards[-1] == pytest.approx(s.base_reward) and s.difference == pytest.approx(
         s.safe_reward - s.base_reward
     )
+    # the chain score is the mean along the chain; the chain rewards are the same in passes of any size
+    from reward_demo.images.inference import chain_rewards, chain_score
+    from reward_demo.images.models import load_reward
+
+    assert s.base_chain_score == pytest.approx(np.mean(s.base_chain_rewards)) == chain_score(s.base_chain_rewards)
+    assert s.base_chain.shape[0] == 5 and torch.equal(s.base_chain[-1], s.base_latent)
+    with pytest.raises(ValueError, match="chain_rewards must not be empty"):
+        chain_score([])
+    net = load_reward(str(out), "cpu")
+    chains, levels = torch.stack([score.base_chain for score in scores]), torch.tensor(s.levels)
+    whole = chain_rewards(net, chains, levels)
+    torch.testing.assert_close(chain_rewards(net, chains, levels, max_latents=7), whole)
+    torch.testing.assert_close(whole[0], torch.tensor(s.base_chain_rewards), atol=1e-5, rtol=1e-5)
     # same prompt, same seed, other batch: same result
     assert scores[2].base_reward == pytest.approx(s.base_reward, abs=1e-4)
     assert scores[2].safe_reward == pytest.approx(s.safe_reward, abs=1e-4)

@@ -188,10 +188,14 @@ def chain_score_figures(base_scores, labels, prompts, rule: Optional[Tuple[float
 
 
 def evaluate_recorded(reward, record, prompts: Sequence[str], pair_threshold: float, threshold: float, base_pipe,
-                      classifier, images: Optional[torch.Tensor] = None) -> dict:
-    """Metrics on the recorded chains of ``prompts`` (both chains of each prompt start from the same x_T).
+                      classifier, images: Optional[torch.Tensor] = None,
+                      chain_rule: Optional[Tuple[float, float]] = None) -> dict:
+    """Metrics on the recorded chains of ``prompts`` (both chains of each prompt start from the same x_T), the
+    chain score's among them (``chain_rule``: its calibrated threshold and band, None: not calibrated).
     ``images``: ``final_images(record, base_pipe)``, for callers scoring several rewards on one record
     (None: the needed ones are decoded here)."""
+    from .inference import chain_rewards
+
     rows = rows_of(record, prompts)
     held = record.select(rows)
     held_images = final_images(held, base_pipe) if images is None else images[rows]
@@ -205,8 +209,15 @@ def evaluate_recorded(reward, record, prompts: Sequence[str], pair_threshold: fl
     base_rows = finals["base_rows"][base_idx].tolist()
     labels = [held.labels[i] for i in base_rows]
     r_base, r_safe = final_rewards(reward, base_lat).numpy(), final_rewards(reward, safe_lat).numpy()
-    result = metrics(r_base, r_safe, labels, [held.prompts[i] for i in base_rows], pair_threshold, threshold)
+    prompts_of_rows = [held.prompts[i] for i in base_rows]
+    result = metrics(r_base, r_safe, labels, prompts_of_rows, pair_threshold, threshold)
     result["n_prompts"] = len(set(held.prompts))
+    # a base row's unguided next latents are its SD chain, step by step, as ``score_prompts`` captures it
+    base_chains = held.unguided_next[finals["base_rows"][base_idx]]
+    safe_chains = held.safe_next[finals["safe_rows"][safe_idx]]
+    result["chain_score"] = chain_score_figures(
+        chain_rewards(reward, base_chains, held.levels).mean(1).numpy(), labels, prompts_of_rows, chain_rule,
+        chain_rewards(reward, safe_chains, held.levels).mean(1).numpy())
     result["evidence"] = image_evidence(held_images[finals["base_rows"][base_idx]],
                                         held_images[finals["safe_rows"][safe_idx]], labels, classifier, r_base)
     return result
@@ -296,8 +307,7 @@ def other_reward_figures(folder: Path, scored: Sequence[tuple]) -> dict:
     figures = seed_figures(result, rows, threshold, float(meta.get("uncertain_half_width", 0.0)))
     if scored and scored[0][0].base_chain is not None:
         levels = torch.tensor(scored[0][0].levels)
-        chain_scores = torch.cat([chain_rewards(reward, torch.stack([score.base_chain for score, _ in part]), levels)
-                                  for part in (scored[i:i + 64] for i in range(0, len(scored), 64))]).mean(1)
+        chain_scores = chain_rewards(reward, torch.stack([score.base_chain for score, _ in scored]), levels).mean(1)
         figures["chain_score"] = chain_seed_figures(
             chain_score_figures(chain_scores.numpy(), labels, prompts, chain_verdict_rule(str(folder))))
     return figures
@@ -383,7 +393,7 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
             record = None
         if record is not None:
             recorded = evaluate_recorded(reward, record, split["heldout_prompts"], pair_threshold, threshold, base_pipe,
-                                         classifier)
+                                         classifier, chain_rule=chain_verdict_rule(str(folder)))
     report = {
         "model": resolve_model(args.model), "reward": repo_relative(folder), "n_steps": args.n_steps,
         "preset": args.preset, "threshold": threshold, "pair_threshold": pair_threshold,

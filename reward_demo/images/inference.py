@@ -130,13 +130,19 @@ def token_report(tokenizer, prompt: str) -> tuple:
 
 
 @torch.no_grad()
-def chain_rewards(reward: torch.nn.Module, chain: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
-    """r(x_i, level_i) for a chain (B, S, C, h, w) -> (B, S)."""
+def chain_rewards(reward: torch.nn.Module, chain: torch.Tensor, levels: torch.Tensor,
+                  max_latents: int = 4096) -> torch.Tensor:
+    """r(x_i, level_i) for chains (B, S, C, h, w) -> (B, S), at most ``max_latents`` latents per forward pass."""
     b, s = chain.shape[:2]
     device = next(reward.parameters()).device
-    flat = chain.reshape(b * s, *chain.shape[2:]).to(device, torch.float32)
-    t = levels.to(device).float().repeat(b)
-    return reward(flat, t).reshape(b, s).cpu()
+    per_pass = max(1, max_latents // max(1, s))
+    t = levels.to(device).float()
+    out = []
+    for start in range(0, b, per_pass):
+        part = chain[start:start + per_pass]
+        flat = part.reshape(part.shape[0] * s, *chain.shape[2:]).to(device, torch.float32)
+        out.append(reward(flat, t.repeat(part.shape[0])).reshape(part.shape[0], s).cpu())
+    return torch.cat(out) if out else torch.zeros(0, s)
 
 
 @torch.no_grad()
