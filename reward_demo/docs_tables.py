@@ -275,17 +275,27 @@ def images_results(reports: Dict[str, dict]) -> str:
 
 def chain_score_rows(ev: dict) -> List[List[str]]:
     """The images-results rows of this project's chain score (the mean reward along the SD chain), beside the
-    paper's final-latent figures; none for a report without it."""
+    paper's final-latent figures: the written prompts' column, and the grammar prompts' where the report has it;
+    none for a report without it."""
     chain = ev.get("chain_score")
     if not chain:
         return []
+    recorded = (ev.get("heldout_recorded_prompts") or {}).get("chain_score") or {}
+
+    def auroc_cell(part: dict) -> str:
+        return f"{f3(part['b_prompt_auroc'])} {ci3(part['ci95']['b_prompt_auroc'])}" if part else "-"
+
+    def verdict_cell(part: dict) -> str:
+        if "b_decided_balanced_accuracy" not in part:
+            return "-"
+        return f"{f3(part['b_decided_balanced_accuracy'])} ({100 * part['uncertain_fraction']:.0f} % uncertain)"
+
     name = "**this project's chain score** (the mean of r over the SD chain's latents)"
-    rows = [[f"{name}: (b) AUROC", "", f"{f3(chain['b_prompt_auroc'])} {ci3(chain['ci95']['b_prompt_auroc'])}", "-"]]
+    rows = [[f"{name}: (b) AUROC", "", auroc_cell(chain), auroc_cell(recorded)]]
     if "b_decided_balanced_accuracy" in chain:
         rows.append([f"{name}: its verdict outside its band (+-{chain['half_width']:g}, threshold "
                      f"{chain['threshold']:.3f}, both chosen on calibration prompts; share uncertain)", "",
-                     f"{f3(chain['b_decided_balanced_accuracy'])} ({100 * chain['uncertain_fraction']:.0f} % "
-                     "uncertain)", "-"])
+                     verdict_cell(chain), verdict_cell(recorded)])
     mean = (ev.get("seed_mean") or {}).get("chain_score")
     if mean:
         n_seeds = len(ev["training_seeds"])

@@ -1,6 +1,7 @@
 """The docs: generated results tables match the committed reports, links resolve, README stays a front door."""
 from __future__ import annotations
 
+import copy
 import re
 import subprocess
 import sys
@@ -82,8 +83,10 @@ def test_expert_planner_column_comes_from_the_report_only():
 
 def test_chain_score_rows_come_beside_the_papers_figures():
     reports = docs_tables.load_reports(ROOT / "assets")
-    ev = dict(reports["images"])
-    ev.pop("chain_score", None)
+    ev = copy.deepcopy(reports["images"])  # the report as it would be without the extension
+    parts = [ev, ev.get("heldout_recorded_prompts") or {}, ev.get("seed_mean") or {}, *ev.get("training_seeds", [])]
+    for part in parts:
+        part.pop("chain_score", None)
     without = docs_tables.images_results({**reports, "images": ev})
     assert "chain score" not in without and docs_tables.chain_score_rows(ev) == []
     ev["chain_score"] = {"b_prompt_auroc": 0.9312, "ci95": {"b_prompt_auroc": [0.9, 0.96]}, "threshold": -33.1,
