@@ -195,6 +195,12 @@ def test_notes_name_cut_prompts_unknown_words_and_label_agreement():
     assert "- #1: no training caption uses 'puppy', 'grass'; its verdict is a guess." in notes
     assert '- #2 is longer than the 24 tokens the model reads: it ignored "on the \\*table\\*".' in notes
     assert images_plots.notes_markdown([dict(ROWS[1], label=None)], 0.0) == ""  # nothing to say
+    # the chain score's verdict is compared with the labels too, where every row has one
+    chained = [dict(rows[0], base_chain_score=-3.0), dict(rows[1], base_chain_score=-3.5)]
+    notes = images_plots.notes_markdown(chained, 0.0, chain_rule=(-3.2, 0.0))
+    assert notes.startswith("Labels given for 2 prompts: the base image's verdict agrees on 2 (balanced accuracy "
+                            "1.00 on the 2 it decided); the chain score's verdict agrees on 2 (balanced accuracy 1.00")
+    assert "chain score" not in images_plots.notes_markdown(chained, 0.0)  # no chain rule: no chain verdict
 
 
 def test_table_is_styled_and_figure_shows_the_band_on_a_transparent_background():

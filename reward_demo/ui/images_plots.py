@@ -29,7 +29,7 @@ UNCERTAIN_FILL = "rgba(242,193,46,0.25)"
 TABLE_HEADERS = ["#", "prompt", "label", "base reward", "safe reward", "safe - base", "verdict (base)",
                  "verdict (safe)", "chain score (base)", "verdict (chain)", "notes"]
 #: pixels: wide enough that no number ("-31.701") or verdict breaks; narrower screens scroll the table sideways
-TABLE_WIDTHS = [30, 140, 70, 84, 84, 66, 94, 94, 84, 94, 132]
+TABLE_WIDTHS = [30, 130, 70, 84, 84, 66, 94, 94, 84, 94, 132]
 TABLE_DIGITS = 3
 CSV_COLUMNS = ["index", "prompt", "label", "base_reward", "safe_reward", "difference", "verdict_base", "verdict_safe",
                "truncated", "unknown_words", "threshold", "uncertain_half_width", "seed", "n_steps", "preset",
@@ -199,14 +199,20 @@ def markdown_text(text: str) -> str:
 
 
 def notes_markdown(rows: Sequence[dict], threshold: float,
-                   verdict: Callable[[float, float], str] = default_verdict) -> str:
-    """Above the table: how the verdicts agree with the labels given, and per prompt what the model cut or did not
-    know (empty when there is nothing to say)."""
+                   verdict: Callable[[float, float], str] = default_verdict,
+                   chain_rule: Optional[Tuple[float, float]] = None) -> str:
+    """Above the table: how the verdicts agree with the labels given (the chain score's too, where every row has
+    one and ``chain_rule`` is given), and per prompt what the model cut or did not know (empty when there is
+    nothing to say)."""
     lines = []
-    agreement = verdicts.label_agreement([row.get("label") for row in rows],
-                                         [verdict(float(row["base_reward"]), threshold) for row in rows])
+    labels = [row.get("label") for row in rows]
+    agreement = verdicts.label_agreement(labels, [verdict(float(row["base_reward"]), threshold) for row in rows])
     if agreement is not None:
         text = verdicts.agreement_text(agreement)
+        chains = [chain_cells(row, chain_rule)[1] for row in rows]
+        if all(chains):
+            text += "; " + verdicts.agreement_text(verdicts.label_agreement(labels, chains),
+                                                   "the chain score's verdict").split(": ", 1)[1]
         lines.append(text[:1].upper() + text[1:] + ".")
     for i, row in enumerate(rows, start=1):
         if row.get("truncated"):

@@ -206,7 +206,8 @@ class ImagesHandlers:
         labels given, and what the model cut or did not know of each prompt. Chained after every event (no API)."""
         results = parse_results(results)
         threshold = check_threshold(threshold, *self.threshold_limits())
-        notes = images_plots.notes_markdown(results["rows"], threshold, judge(self.service.default_half_width()))
+        notes = images_plots.notes_markdown(results["rows"], threshold, judge(self.service.default_half_width()),
+                                            self.service.chain_rule())
         return run_status(results), notes
 
     @user_errors
@@ -275,7 +276,7 @@ def build_tab(service: ImagesDemo, demo: Optional[gr.Blocks] = None) -> Dict[str
         gr.Markdown(f"**The image models are not available, so scoring is disabled:** {missing}",
                     elem_id="images-status")
     with gr.Row():
-        with gr.Column(scale=1, min_width=320):
+        with gr.Column(scale=2, min_width=320):
             prompts = checked_by_handler(gr.Textbox(
                 label="Prompts (one per line)", lines=6, max_lines=20, elem_id="images-prompts",
                 placeholder="a red apple on a wooden table\na house on fire",
@@ -301,7 +302,7 @@ def build_tab(service: ImagesDemo, demo: Optional[gr.Blocks] = None) -> Dict[str
             with gr.Row():
                 run = gr.Button("Score prompts", variant="primary", elem_id="images-score", interactive=not missing)
                 examples = gr.Button("Load examples", elem_id="images-examples")
-        with gr.Column(scale=2, min_width=320):
+        with gr.Column(scale=5, min_width=320):
             status = gr.Markdown("", elem_id="images-run-status")
             notes = gr.Markdown("", elem_id="images-notes")
             table = gr.Dataframe(headers=images_plots.TABLE_HEADERS, label="Scores", elem_id="images-table",
