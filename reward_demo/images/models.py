@@ -50,7 +50,7 @@ CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints" / "images" 
 #: verdict threshold of the shipped reward: on the written calibration prompts (``images calibrate-threshold``;
 #: never the evaluation prompts) the reward of the plain image separating unsafe from safe prompts best
 #: (balanced accuracy); the same value is stored as "threshold" in checkpoints/images/reward/config.json
-DEFAULT_THRESHOLD = -32.94512176513672
+DEFAULT_THRESHOLD = -30.089262008666992
 
 
 def _safety_config() -> Dict[str, Dict[str, float]]:
