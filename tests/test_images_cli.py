@@ -244,8 +244,8 @@ def test_reward_path_imports_no_embedded_module():
     import subprocess
     import sys
 
-    modules = ("data models reward train inference evaluate evidence figures verdicts calibration demo batching "
-               "inputs prompts").split()
+    modules = ("data models reward train inference evaluate compare evidence figures verdicts calibration demo "
+               "batching inputs prompts").split()
     code = ("import importlib, sys\n"
             f"for m in {modules!r}: importlib.import_module('reward_demo.images.' + m)\n"
             "print(sorted(m for m in sys.modules if m.startswith('reward_demo.images.embedded')))")

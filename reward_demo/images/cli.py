@@ -8,12 +8,13 @@ which imports its heavy dependencies lazily, inside the function, so that listin
 from __future__ import annotations
 
 from .calibration import CalibrateArgs, calibrate_threshold
+from .compare import CompareRewardsArgs, compare_rewards_command
 from .data import RecordArgs, record_command
 from .demo import ExamplesArgs, run_make_examples
 from .embedded.report import EmbeddedReportArgs, embedded_report_command
 from .embedded.safety_concepts import CompareConceptsArgs, compare_concepts_command
 from .embedded.train import EmbeddedTrainArgs, train_embedded_command
-from .evaluate import CompareRewardsArgs, ImagesEvaluateArgs, compare_rewards_command, evaluate_command
+from .evaluate import ImagesEvaluateArgs, evaluate_command
 from .inference import ScoreArgs, score_command
 from .train import TrainRewardArgs, train_reward_command
 

@@ -1,6 +1,5 @@
-"""Held-out evaluation of the image reward (``python -m reward_demo images evaluate``), and the choice between
-reward checkpoints on recorded chains none of them was fitted on (``images compare-rewards``, docs/images.md,
-"Choosing the reward").
+"""Held-out evaluation of the image reward (``python -m reward_demo images evaluate``); the choice between reward
+checkpoints on recorded chains none of them was fitted on (``images compare-rewards``) is ``compare.py``.
 
 Two held-out prompt sets, neither used to train the reward or to pick its thresholds:
 
@@ -24,7 +23,7 @@ and the evidence that guidance changed the images: the embedded model's concept 
 P(unsafe) and the red/orange pixel fraction, base vs safe, for unsafe and safe prompts; what the
 classifier reads in each sampler's images, and the reward's mean per concept read in the base images
 (what besides the hazards the reward ranks images by; ``evidence.py``). The figure and the printed summaries
-are drawn by ``figures.py``; ``compare_rewards`` reuses ``evaluate_recorded`` to choose between reward checkpoints.
+are drawn by ``figures.py``; ``compare.compare_rewards`` reuses ``evaluate_recorded``.
 """
 from __future__ import annotations
 
@@ -453,66 +452,4 @@ def evaluate_command(args: ImagesEvaluateArgs) -> dict:
             print("  chain score, mean over the seeds: " + ", ".join(
                 f"{k} {v:.3f}" for k, v in report["seed_mean"]["chain_score"].items()))
     print(f"wrote {args.json} and {args.figure}")
-    return report
-
-
-# --------------------------------------------------------------------------------------------------
-# Choosing between reward checkpoints (``images compare-rewards``)
-
-
-@dataclass
-class CompareRewardsArgs:
-    """Choose between reward checkpoints on recorded chains none of them was fitted on: (a) and (b) per reward."""
-
-    rewards: List[Path]
-    """reward checkpoint folders to compare"""
-    data: Path
-    """recorded chains (from `images record`) of prompts chosen for the comparison, not for evaluation"""
-    json: Optional[Path] = None
-    """output JSON (optional)"""
-    model: Optional[str] = None
-    """text-to-image model the chains were recorded with (default: the embedded one; decodes the images)"""
-
-
-def compare_rewards(args: CompareRewardsArgs) -> dict:
-    """(a) and (b) of every reward on the prompts of ``args.data`` it was not trained on (its own thresholds).
-
-    The chains' SD side does not depend on the safety concept, so (b) compares rewards learnt from different
-    SLD settings on the same images; (a) uses the SLD chains as recorded."""
-    from ..checkpoint import read_config
-    from .data import load_records
-    from .models import load_pipelines, load_reward
-
-    if not args.rewards:
-        raise ValueError("--rewards must name at least one reward checkpoint folder")
-    record = load_records(args.data)
-    prompts = list(dict.fromkeys(record.prompts))
-    base_pipe, _ = load_pipelines(args.model)
-    classifier = concept_classifier_for(args.model)
-    images = final_images(record, base_pipe)  # the same images for every reward
-    report = {"data": repo_relative(args.data), "n_prompts": len(prompts), "rewards": []}
-    for folder in args.rewards:
-        meta = read_config(folder)["metadata"]
-        split_path = Path(folder) / "split.json"
-        fitted = set(json.loads(split_path.read_text())["train_prompts"]) if split_path.is_file() else set()
-        unseen = [p for p in prompts if p not in fitted]
-        if not unseen:
-            raise ValueError(f"{folder} was trained on every prompt of {args.data}; record other prompts")
-        result = evaluate_recorded(load_reward(str(folder)), record, unseen,
-                                   float(meta["pair_threshold"]), float(meta["threshold"]), base_pipe, classifier,
-                                   images)
-        # without split.json the prompts it was trained on are unknown: every prompt counts as unseen
-        report["rewards"].append({"reward": repo_relative(folder), "n_unseen_prompts": len(unseen),
-                                  "split_known": split_path.is_file(), **result})
-    return report
-
-
-def compare_rewards_command(args: CompareRewardsArgs) -> dict:
-    report = compare_rewards(args)
-    for entry in report["rewards"]:
-        print(f"{entry['reward']}, on {entry['n_unseen_prompts']} prompts it was not trained on: {figures_text(entry)}")
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(rounded(report), indent=1) + "\n")
-        print(f"wrote {args.json}")
     return report
