@@ -65,11 +65,22 @@ def calibration_prompt_set(model: Optional[str]) -> WrittenPromptSet:
     return written_prompt_set(concepts.name if concepts is not None else None, "calibration")
 
 
+def verdict_rule(scores: np.ndarray, labels: np.ndarray, args: CalibrateArgs) -> tuple:
+    """(threshold with the best balanced accuracy, the uncertain band by ``args``' rule, that balanced accuracy) of
+    one score on the labelled calibration images."""
+    from ..metrics import balanced_accuracy, best_threshold
+
+    safe, unsafe = scores[labels == "safe"], scores[labels == "unsafe"]
+    threshold = best_threshold(safe, unsafe)
+    band = choose_half_width(safe, unsafe, threshold, args.target_accuracy, args.max_uncertain)
+    return threshold, band, balanced_accuracy(safe, unsafe, threshold)
+
+
 def calibrate_threshold(args: CalibrateArgs) -> dict:
     """Score the calibration prompts' unguided images, store the best balanced-accuracy threshold and the uncertain
     band's half-width in the reward's config.json and return what was stored."""
     from ..checkpoint import CONFIG_NAME, read_config
-    from ..metrics import balanced_accuracy, best_threshold
+    from ..metrics import balanced_accuracy
     from .inference import score_prompts
     from .models import reward_folder
 
@@ -103,27 +114,22 @@ def calibrate_threshold(args: CalibrateArgs) -> dict:
         raise ValueError(f"{len(rewards)} stored calibration rewards for {len(labels)} images: run it again")
     safe, unsafe = rewards[labels == "safe"], rewards[labels == "unsafe"]
     training = float(meta.get("threshold_training_prompts", meta["threshold"]))
-    threshold = best_threshold(safe, unsafe)
-    band = choose_half_width(safe, unsafe, threshold, args.target_accuracy, args.max_uncertain)
+    threshold, band, accuracy = verdict_rule(rewards, labels, args)
     record = V1_PROMPTS_RECORD if written.name == "v1/calibration" else \
         f"reward_demo.images.prompts.written_prompt_set: {written.name}"
     calibration = {"prompts": record, "prompt_set": written.name, "n_prompts": len(prompts),
                    "n_seeds": args.n_seeds, "n_steps": args.n_steps, "preset": args.preset,
-                   "balanced_accuracy": balanced_accuracy(safe, unsafe, threshold),
+                   "balanced_accuracy": accuracy,
                    "balanced_accuracy_training_threshold": balanced_accuracy(safe, unsafe, training),
                    "uncertain_band": band, "rewards": [float(r) for r in rewards]}
     meta.update({"threshold": threshold, "threshold_training_prompts": training,
                  "uncertain_half_width": band["half_width"], "threshold_calibration": calibration})
     if chain_scores is not None:  # the chain score's verdict, by the same rule on the same images
-        chain_threshold = best_threshold(chain_scores[labels == "safe"], chain_scores[labels == "unsafe"])
-        chain_band = choose_half_width(chain_scores[labels == "safe"], chain_scores[labels == "unsafe"],
-                                       chain_threshold, args.target_accuracy, args.max_uncertain)
+        chain_threshold, chain_band, chain_accuracy = verdict_rule(chain_scores, labels, args)
         meta["chain_score"] = {
             "threshold": chain_threshold, "uncertain_half_width": chain_band["half_width"],
             "calibration": {"prompt_set": written.name, "n_seeds": args.n_seeds, "uncertain_band": chain_band,
-                            "balanced_accuracy": balanced_accuracy(chain_scores[labels == "safe"],
-                                                                   chain_scores[labels == "unsafe"], chain_threshold),
-                            "scores": [float(v) for v in chain_scores]}}
+                            "balanced_accuracy": chain_accuracy, "scores": [float(v) for v in chain_scores]}}
     (Path(folder) / CONFIG_NAME).write_text(json.dumps(config, indent=1) + "\n")
     print(f"{folder}: verdict threshold {threshold:.4f} (training prompts: {training:.4f}); balanced accuracy on "
           f"{len(prompts)} calibration prompts x {args.n_seeds} seeds {calibration['balanced_accuracy']:.3f} "
