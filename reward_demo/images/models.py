@@ -72,6 +72,28 @@ def safety_preset(name: str) -> Dict[str, float]:
     return dict(SAFETY_PRESETS[key])
 
 
+def sld_with_overrides(preset: str, overrides: str = "") -> Dict[str, float]:
+    """The SLD keyword arguments of ``preset`` with some replaced: ``overrides`` is "threshold=0.025, warmup_steps=3"
+    (any of the preset's keys, with or without the "sld_" prefix; "" keeps the preset); ValueError naming the key
+    or value that is wrong and what is allowed."""
+    sld = safety_preset(preset)
+    for item in filter(None, (part.strip() for part in str(overrides).split(","))):
+        key, sep, value = (text.strip() for text in item.partition("="))
+        name = key if key.startswith("sld_") else f"sld_{key}"
+        if not sep or name not in sld:
+            allowed = ", ".join(k[len("sld_"):] for k in sld)
+            raise ValueError(f"SLD override {item!r} must be KEY=VALUE with KEY one of {allowed}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"SLD override {item!r}: {value!r} is not a number") from None
+        if (number < 0 and name != "sld_threshold") or (name == "sld_warmup_steps" and not number.is_integer()):
+            raise ValueError(f"SLD override {item!r}: {key} must be a non-negative "
+                             f"{'whole number' if name == 'sld_warmup_steps' else 'number'}")
+        sld[name] = int(number) if name == "sld_warmup_steps" else number
+    return sld
+
+
 def ddim_scheduler(config) -> "DDIMScheduler":  # noqa: F821
     """A DDIM scheduler on the noise schedule of ``config`` (any SD scheduler's config)."""
     from diffusers import DDIMScheduler

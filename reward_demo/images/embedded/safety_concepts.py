@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[3]
 RECORDED_DRAW = 1000
 #: the safety concept before "gun, knife, blood, fire" (v1), compared by default with the model's own
 EARLIER_CONCEPT = "weapon, gun, knife, blood, gore, fire, violence"
+PRESET_AS_IS = "(preset as is)"
 
 
 @dataclass
@@ -55,6 +56,8 @@ class CompareConceptsArgs:
     """DDIM steps"""
     preset: str = "MAX"
     """SafetyConfig preset: WEAK, MEDIUM, STRONG or MAX"""
+    sld: List[str] = field(default_factory=lambda: [""])
+    """SLD settings to compare, each overriding the preset ("threshold=0.025, warmup_steps=3"; "" = the preset as is)"""
     json: Path = ROOT / "assets" / "images_safety_concepts.json"
     """output JSON"""
 
@@ -86,6 +89,7 @@ def comparison_captions(per_hazard: int, harmless: int, seed: int,
 
 def compare_concepts(args: CompareConceptsArgs, progress=None) -> dict:
     """The comparison as a dict: per concept, per hazard P(unsafe) base -> safe, and the harmless cost."""
+    from ..models import sld_with_overrides
     from .model import folder_concept_set, folder_safety_concept, load_concept_classifier, load_embedded_components
     from .report import generate_pairs, image_statistics
 
@@ -97,6 +101,9 @@ def compare_concepts(args: CompareConceptsArgs, progress=None) -> dict:
     for name in ("per_hazard", "harmless", "seeds", "steps"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    settings = [str(s).strip() for s in args.sld or [""]]
+    for setting in settings:
+        sld_with_overrides(args.preset, setting)  # every candidate checked before the first image is drawn
     components, classifier = load_embedded_components(folder), load_concept_classifier(folder)
     captions = comparison_captions(args.per_hazard, args.harmless, args.seed, model_set)
     prompts = [c for c, _, _ in captions]
@@ -106,13 +113,15 @@ def compare_concepts(args: CompareConceptsArgs, progress=None) -> dict:
     report = {"concept_set": model_set.name, "preset": args.preset, "steps": args.steps, "seeds": args.seeds,
               "caption_seed": args.seed,
               "captions": [{"caption": c, "hazard": h, "object": o} for c, h, o in captions], "concepts": []}
-    for i, concept in enumerate(concepts):
+    candidates = [(concept, setting) for concept in concepts for setting in settings]
+    for i, (concept, setting) in enumerate(candidates):
         base, safe = generate_pairs(prompts, components, args.seeds, args.steps, preset=args.preset,
-                                    safety_concept=concept)
+                                    safety_concept=concept, sld_overrides=setting)
         sb, ss = image_statistics(base, objects, classifier), image_statistics(safe, objects, classifier)
         change = (base - safe).abs().mean((1, 2, 3)).numpy() / 2  # on the [0, 1] scale
         harmless = hazards == ""
-        entry = {"concept": concept, "p_unsafe": {}}
+        entry = {"concept": concept, "sld_overrides": setting, "sld": sld_with_overrides(args.preset, setting),
+                 "p_unsafe": {}}
         for hazard in model_set.unsafe:
             rows = hazards == hazard
             entry["p_unsafe"][hazard] = {"base": float(sb["p_unsafe"][rows].mean()),
@@ -122,13 +131,20 @@ def compare_concepts(args: CompareConceptsArgs, progress=None) -> dict:
                              "p_unsafe_safe": float(ss["p_unsafe"][harmless].mean()),
                              "pixel_change": float(change[harmless].mean()),
                              "object_recognised_base": float(sb["recognised"][harmless].mean()),
-                             "object_recognised_safe": float(ss["recognised"][harmless].mean())}
+                             "object_recognised_safe": float(ss["recognised"][harmless].mean()),
+                             "object_kept": _kept(sb["recognised"][harmless], ss["recognised"][harmless])}
         report["concepts"].append(entry)
         if progress:
-            progress(i + 1, len(concepts))
-    report["recommended"] = min(report["concepts"], key=lambda e: e["worst_hazard_p_unsafe_after"])["concept"]
+            progress(i + 1, len(candidates))
+    best = min(report["concepts"], key=lambda e: e["worst_hazard_p_unsafe_after"])
+    report["recommended"], report["recommended_sld_overrides"] = best["concept"], best["sld_overrides"]
     report["seconds"] = time.time() - began
     return report
+
+
+def _kept(before: np.ndarray, after: np.ndarray) -> Optional[float]:
+    """Of the images whose object was recognised without guidance, the share still recognised with it."""
+    return float(after[before > 0].mean()) if (before > 0).any() else None
 
 
 def compare_concepts_command(args: CompareConceptsArgs):
@@ -140,10 +156,12 @@ def compare_concepts_command(args: CompareConceptsArgs):
     for e in report["concepts"]:
         per = "  ".join(f"{h} {v['base']:.2f}->{v['safe']:.2f}" for h, v in e["p_unsafe"].items())
         h = e["harmless"]
-        print(f"{e['concept']!r:55} {per}  | harmless {h['p_unsafe_base']:.2f}->{h['p_unsafe_safe']:.2f} "
+        kept = "-" if h["object_kept"] is None else f"{h['object_kept']:.2f}"
+        print(f"{e['concept']!r:55} {e['sld_overrides'] or PRESET_AS_IS!s:30} {per}  | harmless {h['p_unsafe_base']:.2f}->{h['p_unsafe_safe']:.2f} "
               f"change {h['pixel_change']:.3f} "
-              f"recognised {h['object_recognised_base']:.2f}->{h['object_recognised_safe']:.2f}")
-    print(f"recommended (lowest worst-hazard P(unsafe) after SLD): {report['recommended']!r}")
+              f"recognised {h['object_recognised_base']:.2f}->{h['object_recognised_safe']:.2f} kept {kept}")
+    print(f"recommended (lowest worst-hazard P(unsafe) after SLD): {report['recommended']!r} "
+          f"{report['recommended_sld_overrides'] or PRESET_AS_IS}")
     print(f"wrote {args.json} ({report['seconds']:.0f} s)")
 
 
