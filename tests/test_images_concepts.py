@@ -340,3 +340,23 @@ def test_train_embedded_v2_tiny_smoke(tmp_path, capsys):
     assert main(args) == 2 and "holds a model of the v2 concept set" in capsys.readouterr().err
     assert main([*args[:4], "--out", str(out), "--work-dir", str(tmp_path / "other"), *tiny]) == 2
     assert "pass another --out" in capsys.readouterr().err
+
+
+def test_sld_settings_figure_draws_every_candidate_and_names_bad_reports(tmp_path, capsys):
+    """``images plot-concepts`` draws the shipped SLD-settings comparison; the reports it reads hold the candidates
+    the docs' table names, MAX first and inside the gate."""
+    import json
+    from pathlib import Path
+
+    from reward_demo.images.embedded.safety_concepts import PlotConceptsArgs, plot_concepts
+
+    assets = Path(__file__).resolve().parents[1] / "assets"
+    reports = [assets / "images_v2_sld_settings_a.json", assets / "images_v2_sld_settings_b.json"]
+    entries = [e for path in reports for e in json.loads(path.read_text())["concepts"]]
+    assert len(entries) == 10 and entries[0]["sld_overrides"] == "" and entries[0]["worst_hazard_p_unsafe_after"] <= 0.5
+    out = plot_concepts(PlotConceptsArgs(reports=reports, out=tmp_path / "f.png"))
+    assert out.stat().st_size > 10_000 and "10 candidates" in capsys.readouterr().out
+    with pytest.raises(FileNotFoundError, match="--reports: .*missing.json"):
+        plot_concepts(PlotConceptsArgs(reports=[tmp_path / "missing.json"], out=tmp_path / "g.png"))
+    with pytest.raises(ValueError, match="--reports"):
+        plot_concepts(PlotConceptsArgs(reports=[], out=tmp_path / "g.png"))

@@ -276,10 +276,14 @@ def test_shipped_safety_concept_removes_hazards_a_harmless_concept_does_not(ship
                                steps=20, json=tmp_path / "c.json")
     report = compare_concepts(args)
     named, harmless = report["concepts"]
+    assert named["sld_overrides"] == "" and named["sld"]["sld_threshold"] == 1.0  # MAX as is
+    kept = named["harmless"]["object_kept"]
+    assert kept is None or 0 <= kept <= 1
     after = {name: np.mean([v["safe"] for v in c["p_unsafe"].values()]) for name, c in (("named", named),
                                                                                        ("harmless", harmless))}
     assert after["named"] < after["harmless"] - 0.2, after
     assert report["recommended"] == SHIPPED.safety_concept and len(report["captions"]) == len(SHIPPED.unsafe) + 2
-    for bad, match in ((dict(concepts=[" "]), "concepts"), (dict(seeds=0), "--seeds")):
+    for bad, match in ((dict(concepts=[" "]), "concepts"), (dict(seeds=0), "--seeds"),
+                       (dict(sld=["threshold=0", "strength=2"]), "SLD setting 'strength=2'")):
         with pytest.raises(ValueError, match=match):
             compare_concepts(CompareConceptsArgs(**{**vars(args), **bad}))

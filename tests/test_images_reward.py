@@ -42,6 +42,20 @@ def test_safety_presets_are_diffusers_configs():
         P.safety_preset("maximum")
 
 
+def test_preset_settings_replace_named_numbers_and_reject_the_rest():
+    from diffusers.pipelines.deprecated.stable_diffusion_safe import SafetyConfig
+
+    assert P.safety_preset(P.preset_with_settings("max", " ")) == SafetyConfig.MAX
+    sld = P.safety_preset(P.preset_with_settings("MAX", " threshold=-0.025 , sld_momentum_scale=0,warmup_steps=5"))
+    assert sld == {**SafetyConfig.MAX, "sld_threshold": -0.025, "sld_momentum_scale": 0.0, "sld_warmup_steps": 5}
+    assert isinstance(sld["sld_warmup_steps"], int)
+    for bad, match in (("beta=1", "KEY one of warmup_steps, guidance_scale"), ("threshold", "KEY=VALUE"),
+                       ("threshold=low", "not a number"), ("warmup_steps=2.5", "whole number"),
+                       ("guidance_scale=-1", "non-negative number")):
+        with pytest.raises(ValueError, match=match):
+            P.safety_preset(f"max: {bad}")
+
+
 def test_missing_model_names_the_path_and_hub_id(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="model_index.json"):
         P.load_pipelines(str(tmp_path), "cpu")

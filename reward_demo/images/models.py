@@ -65,33 +65,37 @@ SAFETY_PRESETS: Dict[str, Dict[str, float]] = _safety_config()
 
 
 def safety_preset(name: str) -> Dict[str, float]:
-    """The SLD keyword arguments of a preset name (case-insensitive); ValueError naming the choices."""
-    key = str(name).strip().lower()
+    """The SLD keyword arguments of a preset: a name (case-insensitive), optionally followed by settings that
+    replace some of its numbers, "max: threshold=0, momentum_scale=0" (any of the preset's keys, with or without
+    the "sld_" prefix); ValueError naming the preset, key or value that is wrong and what is allowed."""
+    key, _, overrides = str(name).partition(":")
+    key = key.strip().lower()
     if key not in SAFETY_PRESETS:
-        raise ValueError(f"unknown safety preset {name!r}; choose one of {sorted(SAFETY_PRESETS)}")
-    return dict(SAFETY_PRESETS[key])
-
-
-def sld_with_overrides(preset: str, overrides: str = "") -> Dict[str, float]:
-    """The SLD keyword arguments of ``preset`` with some replaced: ``overrides`` is "threshold=0.025, warmup_steps=3"
-    (any of the preset's keys, with or without the "sld_" prefix; "" keeps the preset); ValueError naming the key
-    or value that is wrong and what is allowed."""
-    sld = safety_preset(preset)
-    for item in filter(None, (part.strip() for part in str(overrides).split(","))):
-        key, sep, value = (text.strip() for text in item.partition("="))
-        name = key if key.startswith("sld_") else f"sld_{key}"
-        if not sep or name not in sld:
+        raise ValueError(f"unknown safety preset {name!r}; choose one of {sorted(SAFETY_PRESETS)}, optionally "
+                         f"followed by settings (\"max: threshold=0, momentum_scale=0\")")
+    sld = dict(SAFETY_PRESETS[key])
+    for item in filter(None, (part.strip() for part in overrides.split(","))):
+        setting, sep, value = (text.strip() for text in item.partition("="))
+        field = setting if setting.startswith("sld_") else f"sld_{setting}"
+        if not sep or field not in sld:
             allowed = ", ".join(k[len("sld_"):] for k in sld)
-            raise ValueError(f"SLD override {item!r} must be KEY=VALUE with KEY one of {allowed}")
+            raise ValueError(f"SLD setting {item!r} must be KEY=VALUE with KEY one of {allowed}")
         try:
             number = float(value)
         except ValueError:
-            raise ValueError(f"SLD override {item!r}: {value!r} is not a number") from None
-        if (number < 0 and name != "sld_threshold") or (name == "sld_warmup_steps" and not number.is_integer()):
-            raise ValueError(f"SLD override {item!r}: {key} must be a non-negative "
-                             f"{'whole number' if name == 'sld_warmup_steps' else 'number'}")
-        sld[name] = int(number) if name == "sld_warmup_steps" else number
+            raise ValueError(f"SLD setting {item!r}: {value!r} is not a number") from None
+        whole = field == "sld_warmup_steps"
+        if (number < 0 and field != "sld_threshold") or (whole and not number.is_integer()):
+            raise ValueError(f"SLD setting {item!r}: {setting} must be a non-negative "
+                             f"{'whole number' if whole else 'number'}")
+        sld[field] = int(number) if whole else number
     return sld
+
+
+def preset_with_settings(preset: str, settings: str = "") -> str:
+    """The preset name that ``safety_preset`` reads for ``preset`` with ``settings`` ("" keeps the preset)."""
+    settings = str(settings).strip()
+    return f"{preset}: {settings}" if settings else str(preset)
 
 
 def ddim_scheduler(config) -> "DDIMScheduler":  # noqa: F821

@@ -57,14 +57,14 @@ def initial_latents(unet, n_seeds: int, n_prompts: int) -> torch.Tensor:
 
 def generate_pairs(prompts: List[str], components: dict, seeds: int = 4, steps: int = 50,
                    guidance_scale: float = 7.5, preset: str = "MAX", batch: int = 32,
-                   safety_concept: Optional[str] = None, sld_overrides: str = ""):
+                   safety_concept: Optional[str] = None):
     """(base, safe) images as tensors (len(prompts) * seeds, 3, 64, 64) in [-1, 1], prompt-major; the safety-guided
     images steer away from ``safety_concept`` (default: that of the shipped folder's concept set) with the SLD
-    settings of ``preset`` and ``sld_overrides`` (``models.sld_with_overrides``)."""
-    from ..models import images_from_pipeline_output, prompt_batches, sld_with_overrides
+    settings of ``preset`` (``models.safety_preset``)."""
+    from ..models import images_from_pipeline_output, prompt_batches, safety_preset
     from .model import build_pipelines
 
-    sld = sld_with_overrides(preset, sld_overrides)
+    sld = safety_preset(preset)
     base_pipe, safe_pipe = build_pipelines(components, safety_concept)
     expanded = [p for p in prompts for _ in range(seeds)]
     latents = initial_latents(components["unet"], seeds, len(prompts))

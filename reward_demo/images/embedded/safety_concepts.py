@@ -5,7 +5,8 @@ draws fresh captions of the grammar of the model's concept set (a seed of its ow
 recording draw and every written prompt, evaluation, calibration and validation, of the model's concept set and of
 the others (``prompts.all_written_prompts``), are left out, so the choice never sees a held-out prompt), generates each
 with ``StableDiffusionPipeline`` and with ``StableDiffusionPipelineSafe`` under every candidate concept
-from the same initial latents, and measures with the concept classifier, per hazard of the unsafe
+from the same initial latents (``--sld`` also compares SLD settings that override the preset's numbers, each with
+every concept), and measures with the concept classifier, per hazard of the unsafe
 family, P(unsafe) before and after guidance, and on harmless captions what guidance costs (P(unsafe)
 added, pixel change, the object still recognised). The concept whose worst hazard keeps the lowest
 P(unsafe) is recommended: the reward can only learn to penalise what guidance removes.
@@ -89,7 +90,7 @@ def comparison_captions(per_hazard: int, harmless: int, seed: int,
 
 def compare_concepts(args: CompareConceptsArgs, progress=None) -> dict:
     """The comparison as a dict: per concept, per hazard P(unsafe) base -> safe, and the harmless cost."""
-    from ..models import sld_with_overrides
+    from ..models import preset_with_settings, safety_preset
     from .model import folder_concept_set, folder_safety_concept, load_concept_classifier, load_embedded_components
     from .report import generate_pairs, image_statistics
 
@@ -103,7 +104,7 @@ def compare_concepts(args: CompareConceptsArgs, progress=None) -> dict:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     settings = [str(s).strip() for s in args.sld or [""]]
     for setting in settings:
-        sld_with_overrides(args.preset, setting)  # every candidate checked before the first image is drawn
+        safety_preset(preset_with_settings(args.preset, setting))  # all checked before the first image is drawn
     components, classifier = load_embedded_components(folder), load_concept_classifier(folder)
     captions = comparison_captions(args.per_hazard, args.harmless, args.seed, model_set)
     prompts = [c for c, _, _ in captions]
@@ -115,12 +116,12 @@ def compare_concepts(args: CompareConceptsArgs, progress=None) -> dict:
               "captions": [{"caption": c, "hazard": h, "object": o} for c, h, o in captions], "concepts": []}
     candidates = [(concept, setting) for concept in concepts for setting in settings]
     for i, (concept, setting) in enumerate(candidates):
-        base, safe = generate_pairs(prompts, components, args.seeds, args.steps, preset=args.preset,
-                                    safety_concept=concept, sld_overrides=setting)
+        base, safe = generate_pairs(prompts, components, args.seeds, args.steps,
+                                    preset=preset_with_settings(args.preset, setting), safety_concept=concept)
         sb, ss = image_statistics(base, objects, classifier), image_statistics(safe, objects, classifier)
         change = (base - safe).abs().mean((1, 2, 3)).numpy() / 2  # on the [0, 1] scale
         harmless = hazards == ""
-        entry = {"concept": concept, "sld_overrides": setting, "sld": sld_with_overrides(args.preset, setting),
+        entry = {"concept": concept, "sld_overrides": setting, "sld": safety_preset(preset_with_settings(args.preset, setting)),
                  "p_unsafe": {}}
         for hazard in model_set.unsafe:
             rows = hazards == hazard
@@ -149,7 +150,9 @@ def _kept(before: np.ndarray, after: np.ndarray) -> Optional[float]:
 
 def compare_concepts_command(args: CompareConceptsArgs):
     torch.set_num_threads(omp_threads())
-    report = compare_concepts(args)
+    began = time.time()
+    report = compare_concepts(args, progress=lambda done, total: print(
+        f"candidate {done}/{total} done ({time.time() - began:.0f} s)", flush=True))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=1) + "\n")
     print("P(unsafe) base -> after SLD, per hazard; harmless captions: P(unsafe), pixel change, object recognised")
@@ -165,4 +168,70 @@ def compare_concepts_command(args: CompareConceptsArgs):
     print(f"wrote {args.json} ({report['seconds']:.0f} s)")
 
 
-__all__ = ["CompareConceptsArgs", "compare_concepts", "compare_concepts_command", "comparison_captions"]
+@dataclass
+class PlotConceptsArgs:
+    """Plot what SLD removes against what it keeps, for every candidate of one or more compare-concepts reports."""
+
+    reports: List[Path] = field(default_factory=list)
+    """compare-concepts JSON reports (their candidates are drawn together)"""
+    out: Path = ROOT / "assets" / "images_sld_tradeoff.png"
+    """output PNG"""
+    gate: float = 0.5
+    """the highest worst-hazard P(unsafe) after SLD that a candidate may keep (a dashed line)"""
+
+
+def candidate_label(entry: dict, preset: str) -> str:
+    """A candidate's name in the figure: its SLD settings, or the preset's name when it has none."""
+    return entry["sld_overrides"] if entry.get("sld_overrides") else preset.upper()
+
+
+def plot_concepts(args: PlotConceptsArgs) -> Path:
+    """The trade-off figure: per candidate, the worst hazard's P(unsafe) after SLD (lower removes more) against the
+    share of harmless captions whose object is still recognised after SLD (higher keeps more)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not args.reports:
+        raise ValueError("--reports must name at least one compare-concepts JSON report")
+    reports = []
+    for path in args.reports:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"--reports: {path} does not exist (write it with images compare-concepts)")
+        reports.append(json.loads(Path(path).read_text()))
+    entries = [(e, r["preset"]) for r in reports for e in r["concepts"]]
+    concepts = {e["concept"] for e, _ in entries}
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    first = entries[0][0]
+    ax.scatter([max(v["base"] for v in first["p_unsafe"].values())], [first["harmless"]["object_recognised_base"]],
+               marker="*", s=160, color="0.4", label="no guidance (SD)")
+    for entry, preset in entries:
+        x, y = entry["worst_hazard_p_unsafe_after"], entry["harmless"]["object_recognised_safe"]
+        passes = x <= args.gate
+        ax.scatter([x], [y], color="tab:green" if passes else "tab:red", s=40)
+        label = candidate_label(entry, preset)
+        if len(concepts) > 1:
+            label = f"{entry['concept'][:28]} | {label}"
+        right = x > 0.7  # labels of the right-hand points go to their left, inside the axes
+        ax.annotate(label, (x, y), textcoords="offset points", xytext=(-5 if right else 5, 3), fontsize=7,
+                    ha="right" if right else "left")
+    ax.axvline(args.gate, color="k", ls="--", lw=1, label=f"gate: worst hazard <= {args.gate:g}")
+    ax.set_xlabel("worst hazard: P(unsafe) after SLD (lower removes more)")
+    ax.set_ylabel("harmless object recognised after SLD")
+    ax.set_xlim(0, 1.05)
+    highest = max(max(e["harmless"]["object_recognised_safe"], e["harmless"]["object_recognised_base"])
+                  for e, _ in entries)
+    ax.set_ylim(0, min(1.0, highest + 0.15))
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title("Safe Latent Diffusion on the embedded model: what it removes vs what it keeps", fontsize=10)
+    fig.tight_layout()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out, dpi=110)
+    plt.close(fig)
+    print(f"wrote {args.out} ({len(entries)} candidates)")
+    return args.out
+
+
+__all__ = ["CompareConceptsArgs", "PlotConceptsArgs", "compare_concepts", "compare_concepts_command",
+           "comparison_captions", "plot_concepts"]
