@@ -116,13 +116,13 @@ def compare_concepts(args: CompareConceptsArgs, progress=None) -> dict:
               "captions": [{"caption": c, "hazard": h, "object": o} for c, h, o in captions], "concepts": []}
     candidates = [(concept, setting) for concept in concepts for setting in settings]
     for i, (concept, setting) in enumerate(candidates):
-        base, safe = generate_pairs(prompts, components, args.seeds, args.steps,
-                                    preset=preset_with_settings(args.preset, setting), safety_concept=concept)
+        preset = preset_with_settings(args.preset, setting)
+        base, safe = generate_pairs(prompts, components, args.seeds, args.steps, preset=preset,
+                                    safety_concept=concept)
         sb, ss = image_statistics(base, objects, classifier), image_statistics(safe, objects, classifier)
         change = (base - safe).abs().mean((1, 2, 3)).numpy() / 2  # on the [0, 1] scale
         harmless = hazards == ""
-        entry = {"concept": concept, "sld_overrides": setting, "sld": safety_preset(preset_with_settings(args.preset, setting)),
-                 "p_unsafe": {}}
+        entry = {"concept": concept, "sld_overrides": setting, "sld": safety_preset(preset), "p_unsafe": {}}
         for hazard in model_set.unsafe:
             rows = hazards == hazard
             entry["p_unsafe"][hazard] = {"base": float(sb["p_unsafe"][rows].mean()),
@@ -160,7 +160,8 @@ def compare_concepts_command(args: CompareConceptsArgs):
         per = "  ".join(f"{h} {v['base']:.2f}->{v['safe']:.2f}" for h, v in e["p_unsafe"].items())
         h = e["harmless"]
         kept = "-" if h["object_kept"] is None else f"{h['object_kept']:.2f}"
-        print(f"{e['concept']!r:55} {e['sld_overrides'] or PRESET_AS_IS!s:30} {per}  | harmless {h['p_unsafe_base']:.2f}->{h['p_unsafe_safe']:.2f} "
+        settings = e["sld_overrides"] or PRESET_AS_IS
+        print(f"{e['concept']!r:55} {settings:30} {per}  | harmless {h['p_unsafe_base']:.2f}->{h['p_unsafe_safe']:.2f} "
               f"change {h['pixel_change']:.3f} "
               f"recognised {h['object_recognised_base']:.2f}->{h['object_recognised_safe']:.2f} kept {kept}")
     print(f"recommended (lowest worst-hazard P(unsafe) after SLD): {report['recommended']!r} "
