@@ -65,7 +65,9 @@ def test_every_guidance_form_gives_its_stored_values(tiny_sampler):
     for name, x in samples(tiny_sampler).items():
         assert x.shape == (3, H, OBS + ACT)
         assert torch.equal(x[:, 0, :OBS], tiny_sampler[3]), f"{name}: the start state must stay inpainted"
-        assert summary(x) == pytest.approx(EXPECTED[name], rel=1e-4, abs=1e-5), name
+        # the guided chains amplify float rounding, which differs between CPUs (on an AMD EPYC a sum moved by 0.2 %
+        # against the values recorded on another machine); any two forms differ by 0.5 or more in some entry
+        assert summary(x) == pytest.approx(EXPECTED[name], rel=5e-3, abs=2e-2), name
 
 
 @pytest.mark.parametrize("guide", [RewardGuide, MeanRewardGuide])
