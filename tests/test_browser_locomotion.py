@@ -106,9 +106,16 @@ def wait_for_plot(page, elem_id: str, predicate_js: str, timeout_ms: int = TIMEO
 
 
 def wait_for_text(page, elem_id: str, pattern: str, timeout_ms: int = TIMEOUT_MS) -> str:
-    page.wait_for_function("([id, p]) => { const e = document.querySelector('#' + id); "
-                           "return e && new RegExp(p).test(e.innerText); }", arg=[elem_id, pattern],
-                           timeout=timeout_ms)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function("([id, p]) => { const e = document.querySelector('#' + id); "
+                               "return e && new RegExp(p).test(e.innerText); }", arg=[elem_id, pattern],
+                               timeout=timeout_ms)
+    except PlaywrightTimeout:
+        shown = page.evaluate("id => { const e = document.querySelector('#' + id); return e && e.innerText; }",
+                              elem_id)
+        raise AssertionError(f"#{elem_id} never matched {pattern!r} in {timeout_ms} ms; it shows {shown!r}") from None
     return page.locator(f"#{elem_id}").inner_text()
 
 

@@ -485,3 +485,26 @@ def test_cancel_endpoint_says_so_and_keeps_the_results_so_far(locomotion_client,
     stopped_at = len(rollout_steps_seen)
     time.sleep(1.5)
     assert len(rollout_steps_seen) == stopped_at < demo.MAX_STEPS
+
+
+@pytest.mark.slow
+def test_cancel_reports_the_run_when_gradio_drops_its_event_first(monkeypatch):
+    """Gradio's ``cancels`` and the Cancel handler race: when the run's event is dropped first, the run stops, and
+    the handler that comes after it still says at which step (it said "No run in progress" before)."""
+    from reward_demo.services import build_services
+    from reward_demo.ui import locomotion_tab
+    from reward_demo.ui.locomotion_tab import LocomotionHandlers
+
+    env = first_trained_env()
+    tab = LocomotionHandlers(build_services().locomotion)
+    alive = {"event": True}
+    monkeypatch.setattr(locomotion_tab, "_event_alive", lambda: alive["event"])
+    run = tab.run(env, 0.5, 5, 0, 40, progress=lambda *args, **kwargs: None)
+    first = next(run)
+    assert first[-2].startswith("**Step ") and tab.runs_in_flight
+    alive["event"] = False  # the queue dropped the run's event: its next step notices
+    last = list(run)[-1]
+    assert re.match(r"Run cancelled at step \d+ of 40", last[-1]), last[-1]
+    headline, status = tab.cancel_run(None)
+    assert re.match(r"Run cancelled at step \d+ of 40", status) and "Cancelled at step" in headline
+    assert tab.cancel_run(None)[1] == "No run in progress to cancel." and not tab.runs_in_flight

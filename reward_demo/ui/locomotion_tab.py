@@ -138,14 +138,17 @@ class LocomotionHandlers:
         env, settings = state.env, state.settings
         session = _session(request)
         self.runs_in_flight[session] = state
+        stopped_from_outside = False
         try:
             while True:
                 try:
                     update = _next_update(stream)
                 except gr.Error:
-                    if not state.stop.is_set():
+                    if not state.stop.is_set() and _event_alive():
                         raise
-                    # cancelled by locomotion_cancel: say so, keep the rest
+                    # cancelled: say so, keep the rest. Gradio's ``cancels`` may drop this event before the Cancel
+                    # handler runs; the run then stays listed, so that the handler still finds and reports it
+                    stopped_from_outside = not state.stop.is_set()
                     yield (*[gr.skip()] * 5, *state.cancelled())
                     return
                 if update is None:
@@ -166,7 +169,8 @@ class LocomotionHandlers:
                        f"Finished: planned in {update.planning_s:.0f} s, videos rendered in "
                        f"{update.rendering_s:.0f} s.")
         finally:
-            if self.runs_in_flight.get(session) is state:
+            # a run stopped from outside stays listed until the Cancel handler or the session's next run replaces it
+            if self.runs_in_flight.get(session) is state and not stopped_from_outside:
                 del self.runs_in_flight[session]
 
     @user_errors
