@@ -239,12 +239,12 @@ def test_cli_evaluate(tmp_path):
     bad = subprocess.run(bad_cmd, cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert bad.returncode == 2 and "scale must be" in bad.stderr
-    window = subprocess.run(cmd + ["--t-startgrad", "5"], cwd=ROOT, env=env, check=True, capture_output=True,
-                            timeout=120)
-    assert window.returncode == 0 and json.loads(out.read_text())["t_startgrad"] == 5
+    windowed = tmp_path / "eval_window.json"  # its own file: ``out`` stays the run the report merges below
+    subprocess.run([c if c != str(out) else str(windowed) for c in cmd] + ["--t-startgrad", "5"], cwd=ROOT, env=env,
+                   check=True, capture_output=True, timeout=120)
+    assert json.loads(windowed.read_text())["t_startgrad"] == 5
     bad = subprocess.run(cmd + ["--t-startgrad", "0"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "t_startgrad must be an integer in [1, 20]" in bad.stderr
-    subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)  # the report test's run
 
     # the report merges it; --append keeps the additional runs the report already lists
     from reward_demo.locomotion.report import LocoReportArgs, report_command
