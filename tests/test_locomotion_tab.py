@@ -139,7 +139,14 @@ def test_figures_are_transparent_and_titles_fit():
         assert layout["paper_bgcolor"] == layout["plot_bgcolor"] == "rgba(0,0,0,0)"
         assert all(len(line) <= plots.TITLE_WIDTH for line in layout["title"]["text"].split("<br>"))
         assert layout["xaxis"]["range"] == [0, 50]  # a run in progress fills in the whole episode's axis
-    assert reward["data"][0]["y"] == [0.1, None]
+    assert reward["data"][0]["y"] == [0.1, None] and "annotations" not in reward["layout"]
+    # a run's first steps, before any reward window is complete: the empty plot says why it is empty
+    early = {p: {"env_rewards": [1.0, 2.0], "learned_rewards": [None, None], "fell": False} for p in plots.PLANNERS}
+    note = json.loads(plots.figures("hopper", early, steps=300)[1].plot)["layout"]["annotations"][0]["text"]
+    assert note.replace("<br>", " ") == plots.PENDING_REWARD_NOTE
+    assert all(len(line) <= plots.TITLE_WIDTH + 4 for line in note.split("<br>"))
+    empty = json.loads(plots.figures("hopper", {}, steps=300)[1].plot)
+    assert "annotations" not in empty["layout"]  # nothing run yet: nothing to explain
 
 
 # ------------------------------------------------------------------ the app's API

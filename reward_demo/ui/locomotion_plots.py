@@ -16,6 +16,9 @@ LABELS = {"base": "base planner", "steered": "steered base (learned reward)"}
 WIDTHS = {"base": 4.5, "steered": 2.0}  # the base line drawn wider underneath: identical curves stay visible
 #: narrow enough for a plot on a phone (about 340 px wide)
 TITLE_WIDTH = 36
+#: shown in the learned-reward plot until the first step's reward window is complete
+PENDING_REWARD_NOTE = ("Each step's learned reward reads the window of steps that follow it: its curve starts once "
+                       "that many steps have run.")
 
 
 def _steps(n: int) -> List[int]:
@@ -48,7 +51,13 @@ def learned_reward_figure(curves: Dict[str, dict], title: str, steps: Optional[i
                "line": {"color": COLOURS[p], "width": WIDTHS[p]},
                "hovertemplate": "step %{x}<br>learned reward %{y:.4f}<extra>" + p + "</extra>"}
               for p in PLANNERS if p in curves]
-    return _figure(traces, title, "learned reward r(s, a)", steps)
+    figure = _figure(traces, title, "learned reward r(s, a)", steps)
+    if any(curves[p]["env_rewards"] for p in curves) and not any(v is not None for t in traces for v in t["y"]):
+        # a run's first steps: each step's reward reads the window of steps after it, none complete yet
+        figure["layout"]["annotations"] = [{
+            "text": wrap_title(PENDING_REWARD_NOTE, TITLE_WIDTH + 4), "showarrow": False, "xref": "paper",
+            "yref": "paper", "x": 0.5, "y": 0.5, "font": {"size": 12}}]
+    return figure
 
 
 def _figure(traces: list, title: str, ytitle: str, steps: Optional[int]) -> dict:
