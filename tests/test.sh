@@ -9,6 +9,6 @@ if ! command -v chromium >/dev/null 2>&1; then
     (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null
   fi
 fi
-# small models: one torch thread per process is faster than two fighting over 2 cores
+# small models: one torch thread per process, and one test process per core (a file's tests stay together)
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 MUJOCO_GL=egl OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-python -m pytest -q "$@"
+python -m pytest -q -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
