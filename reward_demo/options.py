@@ -138,7 +138,7 @@ class SamplerOptions:
     n_steps: int = 50
     """DDIM steps"""
     preset: str = "max"
-    """SLD preset: weak, medium, strong or max"""
+    """SLD preset: weak, medium, strong or max, optionally with settings ("max: warmup_steps=5")"""
 
 
 @dataclass(kw_only=True)

@@ -103,7 +103,7 @@ class ImagesEvaluateArgs:
     n_steps: int = 50
     """DDIM steps"""
     preset: str = "max"
-    """SLD preset"""
+    """SLD preset, optionally with settings ("max: warmup_steps=5"; ``models.safety_preset``)"""
     batch_size: int = 8
     """prompts per pipeline call"""
     split: Literal["test", "validation"] = "test"

@@ -187,7 +187,7 @@ def score_prompts(prompts: Sequence[str], seed: int = 0, n_steps: int = 50, pres
         seeds: one x_T seed per prompt instead (requests batched together keep their own seeds); each x_T is
             drawn from its own generator, so a prompt's result does not depend on what it is batched with.
         n_steps: DDIM steps (2..200; the shipped reward was trained on 50).
-        preset: SLD preset, one of ``models.SAFETY_PRESETS``.
+        preset: SLD preset, one of ``models.SAFETY_PRESETS``, optionally with settings (``models.safety_preset``).
         guidance_scale: classifier-free guidance weight (> 1).
         progress: called with (denoising steps done, total) as generation proceeds.
         model: None / "embedded" / a diffusers folder / a hub id (see ``models.load_pipelines``).
