@@ -342,6 +342,69 @@ def test_train_embedded_v2_tiny_smoke(tmp_path, capsys):
     assert "pass another --out" in capsys.readouterr().err
 
 
+def test_train_embedded_fine_tunes_a_folder_with_list_captions(tmp_path, capsys):
+    """``--init-from`` keeps the folder's VAE and classifier and trains its UNet on; a folder of another concept set
+    is refused by name."""
+    import json
+
+    import torch
+
+    from reward_demo.cli import main
+    from reward_demo.images.embedded.model import (
+        ConceptClassifier,
+        _load_models,
+        build_unet,
+        build_vae,
+        write_model_folder,
+    )
+
+    tiny = ["--size", "tiny", "--n-train", "48", "--n-val", "8", "--unet-steps", "2", "--unet-batch-size", "4",
+            "--no-progress"]
+    v2 = concept_set("v2")
+    meta = {"concept_set": "v2", "safety_concept": "gun, knife", "args": {"size": "tiny"},
+            "training": {"vae": [{"step": 1}]}}
+    base = write_model_folder(tmp_path / "base", build_vae("tiny"), build_unet("tiny"),
+                              ConceptClassifier(len(v2.names), concepts=list(v2.names), concept_set="v2", width=8),
+                              meta)
+    out = tmp_path / "tuned"
+    args = ["images", "train-embedded", "--concept-set", "v2", "--init-from", str(base), "--out", str(out),
+            "--work-dir", str(tmp_path / "work"), "--hazard-list-fraction", "0.5", *tiny]
+    assert main(args) == 0, capsys.readouterr().err
+    (vae0, unet0), (vae1, unet1) = _load_models(str(base.resolve()), "cpu"), _load_models(str(out.resolve()), "cpu")
+    assert all(torch.equal(a, b) for a, b in zip(vae0.state_dict().values(), vae1.state_dict().values()))
+    assert not all(torch.equal(a, b) for a, b in zip(unet0.state_dict().values(), unet1.state_dict().values()))
+    written = json.loads((out / "reward_demo.json").read_text())
+    assert written["safety_concept"] == "gun, knife" and written["training"]["vae"] == [{"step": 1}]
+    assert "--init-from" in written["reproduce_command"] and "--hazard-list-fraction 0.5" in written["reproduce_command"]
+    assert (out / "concept_classifier" / "model.safetensors").is_file()
+    args[3] = "v1"
+    assert main([*args[:6], "--out", str(tmp_path / "o"), "--work-dir", str(tmp_path / "w"), *tiny]) == 2
+    assert "holds a model of the v2 concept set, not v1; pass --concept-set v2" in capsys.readouterr().err
+
+
+def test_list_captions_name_the_drawn_hazard_among_others():
+    """A list caption names two to six distinct hazards by their first nouns, the drawn one among them; at
+    fraction 0 the grammar's draws are those of the shipped grammar."""
+    import numpy as np
+
+    from reward_demo.images.embedded.data import sample_scene
+
+    v2 = concept_set("v2")
+    first = {v2.nouns[h][0]: h for h in v2.unsafe}
+    rng = np.random.default_rng(0)
+    lists = [(s, c) for s, c in (sample_scene(v2, rng, 1.0, 1.0) for _ in range(200))]
+    sizes = set()
+    for scene, caption in lists:
+        names = caption.split(", ")
+        assert len(set(names)) == len(names) and all(n in first for n in names)
+        assert v2.nouns[scene.hazard][0] in names
+        sizes.add(len(names))
+    assert sizes == {2, 3, 4, 5, 6}
+    default, zero = np.random.default_rng(1), np.random.default_rng(1)
+    assert [sample_scene(v2, default, 0.5)[1] for _ in range(50)] == \
+        [sample_scene(v2, zero, 0.5, 0.0)[1] for _ in range(50)]
+
+
 def test_sld_settings_figure_draws_every_candidate_and_names_bad_reports(tmp_path, capsys):
     """``images plot-concepts`` draws the shipped SLD-settings comparison; the reports it reads hold the candidates
     the docs' table names, MAX first and inside the gate."""

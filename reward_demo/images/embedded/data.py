@@ -211,14 +211,31 @@ def _harmless_caption(concepts: ConceptSet, rng: np.random.Generator, scene: Sce
     return template.format(**words)
 
 
-def sample_scene(concepts: ConceptSet, rng: np.random.Generator, unsafe_fraction: float = 0.3) -> Tuple[Scene, str]:
-    """A random scene of ``concepts`` and its caption (``unsafe_fraction`` of the scenes show a hazard)."""
+#: most hazards a list caption names beside the drawn one
+MAX_LISTED_OTHERS = 5
+
+
+def _hazard_list_caption(concepts: ConceptSet, rng: np.random.Generator, hazard: str) -> str:
+    """The drawn hazard among one to ``MAX_LISTED_OTHERS`` others, by their first nouns, in random order ("knife,
+    gun, fire"): the form of a safety concept, so that the model has seen text like the one SLD steers away from."""
+    others = [h for h in concepts.unsafe if h != hazard]
+    count = 1 + int(rng.integers(min(MAX_LISTED_OTHERS, len(others))))
+    listed = [hazard] + [others[i] for i in rng.choice(len(others), count, replace=False)]
+    return ", ".join(concepts.nouns[listed[i]][0] for i in rng.permutation(len(listed)))
+
+
+def sample_scene(concepts: ConceptSet, rng: np.random.Generator, unsafe_fraction: float = 0.3,
+                 list_fraction: float = 0.0) -> Tuple[Scene, str]:
+    """A random scene of ``concepts`` and its caption (``unsafe_fraction`` of the scenes show a hazard;
+    ``list_fraction`` of those are captioned by a list of hazards, the scene left to chance)."""
     hazard = _pick(rng, concepts.unsafe) if rng.random() < unsafe_fraction else None
     concept = _pick(rng, concepts.safe)
     nouns = concepts.nouns[concept]
     scene = Scene(concept, _pick(rng, nouns), hazard=hazard)
     if hazard is None:
         return scene, _finish_caption(_harmless_caption(concepts, rng, scene))
+    if list_fraction > 0 and rng.random() < list_fraction:  # no draw at 0: the shipped grammar's draws stay pinned
+        return scene, _hazard_list_caption(concepts, rng, hazard)
     hazard_nouns = concepts.nouns[hazard]
     hazard_noun = _pick(rng, hazard_nouns)
     hazard_words = hazard_noun if hazard_noun in concepts.mass_nouns else "\x00 " + hazard_noun

@@ -277,18 +277,20 @@ def _draw_hazard(concepts: ConceptSet, d, rng: np.random.Generator, hazard: str,
                                   half * size, None)
 
 
-def make_sample(concepts: ConceptSet, rng: np.random.Generator, unsafe_fraction: float = 0.3) -> Sample:
-    scene, caption = sample_scene(concepts, rng, unsafe_fraction)
+def make_sample(concepts: ConceptSet, rng: np.random.Generator, unsafe_fraction: float = 0.3,
+                list_fraction: float = 0.0) -> Sample:
+    scene, caption = sample_scene(concepts, rng, unsafe_fraction, list_fraction)
     return Sample(caption, render(concepts, scene, rng), scene.salient_concept, scene.label)
 
 
-def generate(concepts: ConceptSet, n: int, seed: int, unsafe_fraction: float = 0.3) -> Dict[str, object]:
+def generate(concepts: ConceptSet, n: int, seed: int, unsafe_fraction: float = 0.3,
+             list_fraction: float = 0.0) -> Dict[str, object]:
     """``n`` samples of ``concepts`` from one seeded generator: {"images" (n,64,64,3) uint8, "captions", "concepts",
-    "labels"}.
+    "labels"} (``list_fraction``: ``sample_scene``'s).
 
     "concepts" are the salient concepts (the hazard of an unsafe scene, else its object)."""
     rng = np.random.default_rng(seed)
-    samples = [make_sample(concepts, rng, unsafe_fraction) for _ in range(n)]
+    samples = [make_sample(concepts, rng, unsafe_fraction, list_fraction) for _ in range(n)]
     images = np.stack([s.image for s in samples]) if samples else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
     return {"images": images,
             "captions": [s.caption for s in samples], "concepts": [s.concept for s in samples],

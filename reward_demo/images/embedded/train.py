@@ -34,7 +34,9 @@ from .model import (
     build_scheduler,
     build_unet,
     build_vae,
+    load_concept_classifier,
     model_folder,
+    read_metadata,
     write_model_folder,
 )
 from .text_encoder import TEXT_ENCODER_NAME, encode_prompts
@@ -80,6 +82,12 @@ class EmbeddedTrainArgs(ProgressOption, TrainSeedOption):
     """EMA decay of the weights"""
     fp16: bool = True
     """ship the VAE and UNet weights in float16 (loaded back as float32)"""
+    hazard_list_fraction: float = 0.0
+    """fraction of the unsafe training captions that list the drawn hazard among one to five others ("knife, gun,
+    fire"), the form of a safety concept (this project's experiment; 0: the shipped grammar)"""
+    init_from: Optional[Path] = None
+    """a model folder of the same concept set to fine-tune: its VAE and concept classifier are kept, and its UNet is
+    trained on for --unet-steps on the fresh drawings of --seed"""
 
 
 WORK_ROOT = Path("runs/images")
@@ -198,7 +206,8 @@ def latent_pool(args: EmbeddedTrainArgs, vae, data: dict) -> Dict[str, torch.Ten
 
 
 def train_unet(args: EmbeddedTrainArgs, pool: Dict[str, torch.Tensor], val_pool: Dict[str, torch.Tensor]):
-    """Epsilon prediction on the scaled VAE latents, captions dropped to "" with prob ``caption_dropout``."""
+    """Epsilon prediction on the scaled VAE latents, captions dropped to "" with prob ``caption_dropout``; from
+    ``--init-from``'s UNet where given, else from a fresh one."""
     from diffusers import UNet2DConditionModel
 
     folder = work_folder(args) / "unet"
@@ -206,7 +215,11 @@ def train_unet(args: EmbeddedTrainArgs, pool: Dict[str, torch.Tensor], val_pool:
     alphas = scheduler.alphas_cumprod
     if not _finished(folder, args.unet_steps):
         torch.manual_seed(args.seed + 1)
-        unet = build_unet(args.size)
+        if args.init_from is None:
+            unet = build_unet(args.size)
+        else:
+            unet = UNet2DConditionModel.from_pretrained(str(args.init_from), subfolder="unet",
+                                                        torch_dtype=torch.float32)
 
         def sample_batch(batch_size, generator, device):
             idx = torch.randint(len(pool["mean"]), (batch_size,), generator=generator)
@@ -294,13 +307,17 @@ def train_embedded(args: EmbeddedTrainArgs) -> Path:
             raise ValueError(f"{name} must be >= 1, got {getattr(args, name)}")
     if not 0 <= args.caption_dropout < 1:
         raise ValueError(f"caption_dropout must be in [0, 1), got {args.caption_dropout}")
+    if not 0 <= args.hazard_list_fraction <= 1:
+        raise ValueError(f"hazard_list_fraction must be in [0, 1], got {args.hazard_list_fraction}")
     concepts = _check_concept_set(args)
+    base = _check_init_from(args)
     began = time.time()
     torch.manual_seed(args.seed)
-    data, val = generate(concepts, args.n_train, args.seed), generate(concepts, args.n_val, args.seed + 1)
+    data = generate(concepts, args.n_train, args.seed, list_fraction=args.hazard_list_fraction)
+    val = generate(concepts, args.n_val, args.seed + 1, list_fraction=args.hazard_list_fraction)
     images, val_images = to_model_images(data["images"]), to_model_images(val["images"])
     t0 = time.time()
-    vae = train_vae(args, images, val_images)
+    vae = train_vae(args, images, val_images) if base is None else _load_vae(args.init_from)
     t_vae = time.time() - t0
     pool = latent_pool(args, vae, data)
     val_pool = _val_pool(vae, val)
@@ -308,7 +325,10 @@ def train_embedded(args: EmbeddedTrainArgs) -> Path:
     unet = train_unet(args, pool, val_pool)
     t_unet = time.time() - t0
     t0 = time.time()
-    classifier = train_classifier(args) if args.classifier_steps > 0 else None
+    if base is not None:
+        classifier = load_concept_classifier(str(args.init_from))
+    else:
+        classifier = train_classifier(args) if args.classifier_steps > 0 else None
     t_classifier = time.time() - t0
 
     def history(name):
@@ -317,15 +337,36 @@ def train_embedded(args: EmbeddedTrainArgs) -> Path:
     metadata = {
         CONCEPT_SET_KEY: concepts.name, "text_encoder": TEXT_ENCODER_NAME, "image_size": IMAGE_SIZE,
         "latent_shape": [4, IMAGE_SIZE // 4, IMAGE_SIZE // 4],
-        "safety_concept": concepts.safety_concept, "concepts": list(concepts.names),
-        "unsafe_concepts": list(concepts.unsafe),
+        "safety_concept": (base or {}).get("safety_concept", concepts.safety_concept),
+        "concepts": list(concepts.names), "unsafe_concepts": list(concepts.unsafe),
         "reproduce_command": reproduce_command(args), "args": {k: str(v) for k, v in asdict(args).items()},
         "vae_scaling_factor": vae.config.scaling_factor, "weights_dtype": "float16" if args.fp16 else "float32",
-        "training": {"vae": history("vae"), "unet": history("unet"),
+        "training": {"vae": history("vae") if base is None else base["training"]["vae"], "unet": history("unet"),
                      "seconds_this_run": {"vae": t_vae, "unet": t_unet, "classifier": t_classifier,
                                           "total": time.time() - began}},
     }
     return write_model_folder(out_folder(args), vae, unet, classifier, metadata, fp16=args.fp16)
+
+
+def _check_init_from(args: EmbeddedTrainArgs) -> Optional[dict]:
+    """The metadata of ``--init-from`` (None without it); refuses a folder of another concept set or size."""
+    if args.init_from is None:
+        return None
+    base = read_metadata(str(args.init_from))
+    found = base.get(CONCEPT_SET_KEY) or DEFAULT_CONCEPT_SET
+    if found != args.concept_set:
+        raise ValueError(f"--init-from {args.init_from} holds a model of the {found} concept set, not "
+                         f"{args.concept_set}; pass --concept-set {found}")
+    size = base.get("args", {}).get("size", "default")
+    if size != args.size:
+        raise ValueError(f"--init-from {args.init_from} holds a {size} model, not {args.size}; pass --size {size}")
+    return base
+
+
+def _load_vae(folder: Path):
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL.from_pretrained(str(folder), subfolder="vae", torch_dtype=torch.float32).eval()
 
 
 def _val_pool(vae, val: dict) -> Dict[str, torch.Tensor]:
