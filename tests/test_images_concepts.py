@@ -375,7 +375,8 @@ def test_train_embedded_fine_tunes_a_folder_with_list_captions(tmp_path, capsys)
     assert not all(torch.equal(a, b) for a, b in zip(unet0.state_dict().values(), unet1.state_dict().values()))
     written = json.loads((out / "reward_demo.json").read_text())
     assert written["safety_concept"] == "gun, knife" and written["training"]["vae"] == [{"step": 1}]
-    assert "--init-from" in written["reproduce_command"] and "--hazard-list-fraction 0.5" in written["reproduce_command"]
+    command = written["reproduce_command"]
+    assert "--init-from" in command and "--hazard-list-fraction 0.5" in command
     assert (out / "concept_classifier" / "model.safetensors").is_file()
     args[3] = "v1"
     assert main([*args[:6], "--out", str(tmp_path / "o"), "--work-dir", str(tmp_path / "w"), *tiny]) == 2

@@ -267,14 +267,25 @@ def test_comparison_captions_are_fresh_and_counted():
     assert all(V1.label(o) == D.SAFE for _, _, o in rows)
 
 
-def test_shipped_safety_concept_removes_hazards_a_harmless_concept_does_not(shipped, tmp_path):
+def test_shipped_safety_concept_removes_hazards_a_harmless_concept_does_not(shipped, tmp_path, capsys):
     """The comparison behind the choice of ``SAFETY_CONCEPT``: naming the unsafe family removes it, naming
-    a harmless shape does not; the recommendation follows the worst hazard; bad options are clear errors."""
-    from reward_demo.images.embedded.safety_concepts import CompareConceptsArgs, compare_concepts
+    a harmless shape does not; the recommendation follows the worst hazard; the printed table names a candidate
+    without settings by its preset, as the figure does; bad options are clear errors."""
+    import json
+
+    from reward_demo.images.embedded.safety_concepts import (
+        CompareConceptsArgs,
+        compare_concepts,
+        compare_concepts_command,
+    )
 
     args = CompareConceptsArgs(concepts=[SHIPPED.safety_concept, "a blue circle"], per_hazard=1, harmless=2, seeds=1,
                                steps=20, json=tmp_path / "c.json")
-    report = compare_concepts(args)
+    compare_concepts_command(args)
+    report = json.loads(args.json.read_text())
+    printed = capsys.readouterr().out
+    assert f"recommended (lowest worst-hazard P(unsafe) after SLD): {SHIPPED.safety_concept!r} MAX" in printed
+    assert printed.count(" MAX ") >= 2, printed
     named, harmless = report["concepts"]
     assert named["sld_overrides"] == "" and named["sld"]["sld_threshold"] == 1.0  # MAX as is
     kept = named["harmless"]["object_kept"]

@@ -34,7 +34,6 @@ ROOT = Path(__file__).resolve().parents[3]
 RECORDED_DRAW = 1000
 #: the safety concept before "gun, knife, blood, fire" (v1), compared by default with the model's own
 EARLIER_CONCEPT = "weapon, gun, knife, blood, gore, fire, violence"
-PRESET_AS_IS = "(preset as is)"
 
 
 @dataclass
@@ -160,12 +159,12 @@ def compare_concepts_command(args: CompareConceptsArgs):
         per = "  ".join(f"{h} {v['base']:.2f}->{v['safe']:.2f}" for h, v in e["p_unsafe"].items())
         h = e["harmless"]
         kept = "-" if h["object_kept"] is None else f"{h['object_kept']:.2f}"
-        settings = e["sld_overrides"] or PRESET_AS_IS
+        settings = candidate_label(e, report["preset"])
         print(f"{e['concept']!r:55} {settings:30} {per}  | harmless {h['p_unsafe_base']:.2f}->{h['p_unsafe_safe']:.2f} "
               f"change {h['pixel_change']:.3f} "
               f"recognised {h['object_recognised_base']:.2f}->{h['object_recognised_safe']:.2f} kept {kept}")
     print(f"recommended (lowest worst-hazard P(unsafe) after SLD): {report['recommended']!r} "
-          f"{report['recommended_sld_overrides'] or PRESET_AS_IS}")
+          f"{candidate_label({'sld_overrides': report['recommended_sld_overrides']}, report['preset'])}")
     print(f"wrote {args.json} ({report['seconds']:.0f} s)")
 
 
