@@ -422,5 +422,11 @@ def test_sld_settings_figure_draws_every_candidate_and_names_bad_reports(tmp_pat
     assert out.stat().st_size > 10_000 and "10 candidates" in capsys.readouterr().out
     with pytest.raises(FileNotFoundError, match="--reports: .*missing.json"):
         plot_concepts(PlotConceptsArgs(reports=[tmp_path / "missing.json"], out=tmp_path / "g.png"))
+    # models side by side: one name per report, and the list fine-tune's two concepts told apart
+    models = [reports[0], assets / "images_v2_list_control_probe.json", assets / "images_v2_list_probe.json"]
+    out = plot_concepts(PlotConceptsArgs(reports=models, names=["shipped", "control", "list"], out=tmp_path / "m.png"))
+    assert out.stat().st_size > 10_000 and "8 candidates" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="--names must give one name per report: 1 names for 3 reports"):
+        plot_concepts(PlotConceptsArgs(reports=models, names=["shipped"], out=tmp_path / "n.png"))
     with pytest.raises(ValueError, match="--reports"):
         plot_concepts(PlotConceptsArgs(reports=[], out=tmp_path / "g.png"))

@@ -178,6 +178,9 @@ class PlotConceptsArgs:
     """output PNG"""
     gate: float = 0.5
     """the highest worst-hazard P(unsafe) after SLD that a candidate may keep (a dashed line)"""
+    names: List[str] = field(default_factory=list)
+    """one name per report (the model it probed, say), written before its candidates' labels, each report with its
+    own SD point; default: none, one SD point"""
 
 
 def candidate_label(entry: dict, preset: str) -> str:
@@ -200,19 +203,28 @@ def plot_concepts(args: PlotConceptsArgs) -> Path:
         if not Path(path).is_file():
             raise FileNotFoundError(f"--reports: {path} does not exist (write it with images compare-concepts)")
         reports.append(json.loads(Path(path).read_text()))
-    entries = [(e, r["preset"]) for r in reports for e in r["concepts"]]
-    concepts = {e["concept"] for e, _ in entries}
-    fig, ax = plt.subplots(figsize=(7.5, 5))
-    first = entries[0][0]
-    ax.scatter([max(v["base"] for v in first["p_unsafe"].values())], [first["harmless"]["object_recognised_base"]],
-               marker="*", s=160, color="0.4", label="no guidance (SD)")
-    for entry, preset in entries:
+    if args.names and len(args.names) != len(reports):
+        raise ValueError(f"--names must give one name per report: {len(args.names)} names for {len(reports)} reports")
+    names = args.names or [""] * len(reports)
+    entries = [(e, r["preset"], name) for r, name in zip(reports, names) for e in r["concepts"]]
+    concepts = list(dict.fromkeys(e["concept"] for e, _, _ in entries))  # C1, C2, ... in order of appearance
+    fig, ax = plt.subplots(figsize=(7.5, 5.4 if len(concepts) > 1 else 5))
+    for i, (report, name) in enumerate(zip(reports if args.names else reports[:1], names)):
+        first = report["concepts"][0]
+        sd = (max(v["base"] for v in first["p_unsafe"].values()), first["harmless"]["object_recognised_base"])
+        ax.scatter(*sd, marker="*", s=160, color="0.4", label="no guidance (SD)" if i == 0 else None)
+        if name:
+            ax.annotate(f"{name} | SD", sd, textcoords="offset points", xytext=(-8, 10 * i - 10), fontsize=7,
+                        ha="right")
+    for entry, preset, name in entries:
         x, y = entry["worst_hazard_p_unsafe_after"], entry["harmless"]["object_recognised_safe"]
         passes = x <= args.gate
         ax.scatter([x], [y], color="tab:green" if passes else "tab:red", s=40)
         label = candidate_label(entry, preset)
         if len(concepts) > 1:
-            label = f"{entry['concept'][:28]} | {label}"
+            label = f"C{concepts.index(entry['concept']) + 1} | {label}"
+        if name:
+            label = f"{name} | {label}"
         right = x > 0.7  # labels of the right-hand points go to their left, inside the axes
         ax.annotate(label, (x, y), textcoords="offset points", xytext=(-5 if right else 5, 3), fontsize=7,
                     ha="right" if right else "left")
@@ -221,11 +233,15 @@ def plot_concepts(args: PlotConceptsArgs) -> Path:
     ax.set_ylabel("harmless object recognised after SLD")
     ax.set_xlim(0, 1.05)
     highest = max(max(e["harmless"]["object_recognised_safe"], e["harmless"]["object_recognised_base"])
-                  for e, _ in entries)
+                  for e, _, _ in entries)
     ax.set_ylim(0, min(1.0, highest + 0.15))
     ax.legend(loc="upper left", fontsize=8)
     ax.set_title("Safe Latent Diffusion on the embedded model: what it removes vs what it keeps", fontsize=10)
-    fig.tight_layout()
+    if len(concepts) > 1:
+        fig.text(0.01, 0.01, "\n".join(f"C{i + 1}: {c!r}" for i, c in enumerate(concepts)), fontsize=7, va="bottom")
+        fig.tight_layout(rect=(0, 0.03 * len(concepts), 1, 1))
+    else:
+        fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=110)
     plt.close(fig)
