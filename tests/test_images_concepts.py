@@ -381,6 +381,9 @@ def test_train_embedded_fine_tunes_a_folder_with_list_captions(tmp_path, capsys)
     args[3] = "v1"
     assert main([*args[:6], "--out", str(tmp_path / "o"), "--work-dir", str(tmp_path / "w"), *tiny]) == 2
     assert "holds a model of the v2 concept set, not v1; pass --concept-set v2" in capsys.readouterr().err
+    args[3] = "v2"
+    assert main([*args[:6], "--out", str(base), "--work-dir", str(tmp_path / "w"), *tiny]) == 2
+    assert "--out must name another folder than --init-from" in capsys.readouterr().err
 
 
 def test_list_captions_name_the_drawn_hazard_among_others():

@@ -1,7 +1,8 @@
 """Training the embedded text-to-image model (``python -m reward_demo images train-embedded``).
 
 It trains the VAE, then the UNet, then the concept classifier (the parts are in ``model.py``), each resumable
-under ``reward_demo.training.train`` in ``--work-dir``, on drawings of ``drawings.py`` captioned by the grammar
+under ``reward_demo.training.train`` in ``--work-dir`` (or, with ``--init-from``, trains a model folder's UNet on and
+keeps its VAE and classifier), on drawings of ``drawings.py`` captioned by the grammar
 of ``data.py`` for one concept set (``--concept-set``, ``catalogue.py``), and writes the model folder
 (``model.write_model_folder``; default ``model.model_folder(set)``: the shipped model is v2's, embedded_sd_v2),
 which records its concept set. The work folder records it too, and a run refuses a work folder or an output folder of
@@ -101,9 +102,12 @@ def out_folder(args: EmbeddedTrainArgs) -> Path:
 
 
 def work_folder(args: EmbeddedTrainArgs) -> Path:
-    """``--work-dir``, else the default work folder of the concept set."""
+    """``--work-dir``, else the default work folder of the concept set (of a fine-tune: one named after its output,
+    so that it never resumes a full training's states)."""
     if args.work_dir is not None:
         return Path(args.work_dir)
+    if args.init_from is not None:
+        return WORK_ROOT / f"finetune_{out_folder(args).name}"
     return WORK_ROOT / ("embedded" if args.concept_set == DEFAULT_CONCEPT_SET else f"embedded_{args.concept_set}")
 
 
@@ -309,8 +313,8 @@ def train_embedded(args: EmbeddedTrainArgs) -> Path:
         raise ValueError(f"caption_dropout must be in [0, 1), got {args.caption_dropout}")
     if not 0 <= args.hazard_list_fraction <= 1:
         raise ValueError(f"hazard_list_fraction must be in [0, 1], got {args.hazard_list_fraction}")
+    base = _check_init_from(args)  # before any folder is written
     concepts = _check_concept_set(args)
-    base = _check_init_from(args)
     began = time.time()
     torch.manual_seed(args.seed)
     data = generate(concepts, args.n_train, args.seed, list_fraction=args.hazard_list_fraction)
@@ -341,7 +345,8 @@ def train_embedded(args: EmbeddedTrainArgs) -> Path:
         "concepts": list(concepts.names), "unsafe_concepts": list(concepts.unsafe),
         "reproduce_command": reproduce_command(args), "args": {k: str(v) for k, v in asdict(args).items()},
         "vae_scaling_factor": vae.config.scaling_factor, "weights_dtype": "float16" if args.fp16 else "float32",
-        "training": {"vae": history("vae") if base is None else base["training"]["vae"], "unet": history("unet"),
+        "training": {"vae": history("vae") if base is None else base.get("training", {}).get("vae", []),
+                     "unet": history("unet"),
                      "seconds_this_run": {"vae": t_vae, "unet": t_unet, "classifier": t_classifier,
                                           "total": time.time() - began}},
     }
@@ -352,6 +357,8 @@ def _check_init_from(args: EmbeddedTrainArgs) -> Optional[dict]:
     """The metadata of ``--init-from`` (None without it); refuses a folder of another concept set or size."""
     if args.init_from is None:
         return None
+    if Path(args.init_from).resolve() == out_folder(args).resolve():
+        raise ValueError(f"--out must name another folder than --init-from {args.init_from}, which the fine-tune reads")
     base = read_metadata(str(args.init_from))
     found = base.get(CONCEPT_SET_KEY) or DEFAULT_CONCEPT_SET
     if found != args.concept_set:
