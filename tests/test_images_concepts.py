@@ -386,6 +386,35 @@ def test_train_embedded_fine_tunes_a_folder_with_list_captions(tmp_path, capsys)
     assert "--out must name another folder than --init-from" in capsys.readouterr().err
 
 
+def test_a_work_folder_refuses_other_data_arguments(tmp_path, capsys):
+    """A work folder's cached drawings and latents belong to the arguments it was made with: a rerun there with
+    another --n-train or --hazard-list-fraction is refused by name before anything is trained, the same arguments
+    resume, and a record that names only the concept set (older work folders) is taken as it is."""
+    import json
+
+    from reward_demo.cli import main
+
+    out, work = tmp_path / "model", tmp_path / "work"
+    tiny = ["--size", "tiny", "--n-val", "8", "--vae-steps", "2", "--vae-batch-size", "4", "--unet-steps", "2",
+            "--unet-batch-size", "4", "--classifier-steps", "2", "--no-progress"]
+    args = ["images", "train-embedded", "--concept-set", "v2", "--out", str(out), "--work-dir", str(work), *tiny]
+    assert main([*args, "--n-train", "48"]) == 0, capsys.readouterr().err
+    record = json.loads((work / "work_record.json").read_text())
+    assert record["n_train"] == 48 and record["hazard_list_fraction"] == 0.0 and record["init_from"] is None
+    pool = (work / "unet_pool.safetensors").stat().st_mtime_ns
+    assert main([*args, "--n-train", "64"]) == 2
+    err = capsys.readouterr().err
+    assert "made with --n-train 48, not with --n-train 64; pass another --work-dir" in err
+    assert main([*args, "--n-train", "48", "--hazard-list-fraction", "0.5"]) == 2
+    assert "--hazard-list-fraction 0.0, not with --hazard-list-fraction 0.5" in capsys.readouterr().err
+    assert (work / "unet_pool.safetensors").stat().st_mtime_ns == pool
+    assert main([*args, "--n-train", "48"]) == 0, capsys.readouterr().err
+    (work / "work_record.json").unlink()
+    (work / "concept_set.json").write_text(json.dumps({"concept_set": "v2"}))
+    assert main([*args, "--n-train", "48"]) == 0, capsys.readouterr().err
+    assert json.loads((work / "work_record.json").read_text()) == record
+
+
 def test_list_captions_name_the_drawn_hazard_among_others():
     """A list caption names two to six distinct hazards by their first nouns, the drawn one among them; at
     fraction 0 the grammar's draws are those of the shipped grammar."""

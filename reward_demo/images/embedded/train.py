@@ -52,7 +52,7 @@ class EmbeddedTrainArgs(ProgressOption, TrainSeedOption):
     v1 concept set, embedded_sd_<set> for another: the shipped model is embedded_sd_v2)"""
     work_dir: Optional[Path] = None
     """training states, full-precision weights and cached latents (default runs/images/embedded for v1,
-    runs/images/embedded_<set> for another)"""
+    runs/images/embedded_<set> for another); a rerun resumes there only with the same data arguments"""
     concept_set: str = DEFAULT_CONCEPT_SET
     """concept set the model draws: v1 (the shipped model's) or v2 (the everyday world; docs/images.md)"""
     size: str = "default"
@@ -111,14 +111,38 @@ def work_folder(args: EmbeddedTrainArgs) -> Path:
     return WORK_ROOT / ("embedded" if args.concept_set == DEFAULT_CONCEPT_SET else f"embedded_{args.concept_set}")
 
 
-def _check_concept_set(args: EmbeddedTrainArgs) -> ConceptSet:
+WORK_RECORD_NAME = "work_record.json"
+# What decides a work folder's drawings, VAE and cached latents: a rerun with other values would reuse them.
+WORK_RECORD_FIELDS = ("seed", "n_train", "n_val", "hazard_list_fraction", "size", "init_from",
+                      "vae_steps", "vae_batch_size", "vae_lr", "kl_weight")
+VAE_FIELDS = ("vae_steps", "vae_batch_size", "vae_lr", "kl_weight")  # unused by a fine-tune, which keeps its VAE
+
+
+def _as_flag(name: str, value) -> str:
+    flag = "--" + name.replace("_", "-")
+    return f"without {flag}" if value is None else f"with {flag} {value}"
+
+
+def work_record(args: EmbeddedTrainArgs) -> dict:
+    """The concept set and the arguments a work folder's cached drawings and latents were made with."""
+    record = {CONCEPT_SET_KEY: args.concept_set}
+    for name in WORK_RECORD_FIELDS:
+        value = None if args.init_from is not None and name in VAE_FIELDS else getattr(args, name)
+        record[name] = None if value is None else str(Path(value).resolve()) if name == "init_from" else value
+    return record
+
+
+def _check_folders(args: EmbeddedTrainArgs) -> ConceptSet:
     """The run's concept set; refuses a work folder or an existing model folder of another set (a folder without
-    a record is v1), and records the set in the work folder."""
+    a record is v1) and a work folder made with other data arguments, then records the run in the work folder."""
     if args.concept_set not in CONCEPT_SETS:
         raise ValueError(f"--concept-set must be one of {', '.join(CONCEPT_SETS)}, got {args.concept_set!r}")
     work, out = work_folder(args), out_folder(args)
-    record = work / "concept_set.json"
-    for folder, path in ((work, record), (out, out / METADATA_NAME)):
+    record_path = work / WORK_RECORD_NAME
+    if not record_path.is_file() and (work / "concept_set.json").is_file():
+        record_path = work / "concept_set.json"  # the record's name before it kept the data arguments
+    found_record = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    for folder, path in ((work, record_path), (out, out / METADATA_NAME)):
         if path.is_file():
             found = json.loads(path.read_text()).get(CONCEPT_SET_KEY) or DEFAULT_CONCEPT_SET
         elif folder == work and folder.is_dir() and any(folder.iterdir()):
@@ -128,8 +152,15 @@ def _check_concept_set(args: EmbeddedTrainArgs) -> ConceptSet:
         if found != args.concept_set:
             raise ValueError(f"{folder} holds a model of the {found} concept set, not {args.concept_set}; "
                              f"pass another --{'work-dir' if folder == work else 'out'}")
+    record = work_record(args)
+    for name in WORK_RECORD_FIELDS:
+        # a record from before these fields were kept names only the concept set, and is taken as it is
+        if name in found_record and found_record[name] != record[name]:
+            made, given = _as_flag(name, found_record[name]), _as_flag(name, record[name])
+            raise ValueError(f"{work} holds drawings and latents made {made}, not {given}; pass another "
+                             f"--work-dir, or run {made} to resume that run")
     work.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps({CONCEPT_SET_KEY: args.concept_set}) + "\n")
+    (work / WORK_RECORD_NAME).write_text(json.dumps(record) + "\n")
     return concept_set(args.concept_set)
 
 
@@ -314,7 +345,7 @@ def train_embedded(args: EmbeddedTrainArgs) -> Path:
     if not 0 <= args.hazard_list_fraction <= 1:
         raise ValueError(f"hazard_list_fraction must be in [0, 1], got {args.hazard_list_fraction}")
     base = _check_init_from(args)  # before any folder is written
-    concepts = _check_concept_set(args)
+    concepts = _check_folders(args)
     began = time.time()
     torch.manual_seed(args.seed)
     data = generate(concepts, args.n_train, args.seed, list_fraction=args.hazard_list_fraction)
