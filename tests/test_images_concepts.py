@@ -362,7 +362,7 @@ def test_train_embedded_fine_tunes_a_folder_with_list_captions(tmp_path, capsys)
             "--no-progress"]
     v2 = concept_set("v2")
     meta = {"concept_set": "v2", "safety_concept": "gun, knife", "args": {"size": "tiny"},
-            "training": {"vae": [{"step": 1}]}}
+            "training": {"vae": [{"step": 1}]}, "reproduce_command": "python -m reward_demo images train-embedded A"}
     base = write_model_folder(tmp_path / "base", build_vae("tiny"), build_unet("tiny"),
                               ConceptClassifier(len(v2.names), concepts=list(v2.names), concept_set="v2", width=8),
                               meta)
@@ -377,6 +377,7 @@ def test_train_embedded_fine_tunes_a_folder_with_list_captions(tmp_path, capsys)
     assert written["safety_concept"] == "gun, knife" and written["training"]["vae"] == [{"step": 1}]
     command = written["reproduce_command"]
     assert "--init-from" in command and "--hazard-list-fraction 0.5" in command
+    assert written["reproduce_first"] == ["python -m reward_demo images train-embedded A"]
     assert (out / "concept_classifier" / "model.safetensors").is_file()
     args[3] = "v1"
     assert main([*args[:6], "--out", str(tmp_path / "o"), "--work-dir", str(tmp_path / "w"), *tiny]) == 2

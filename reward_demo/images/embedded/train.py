@@ -374,7 +374,11 @@ def train_embedded(args: EmbeddedTrainArgs) -> Path:
         "latent_shape": [4, IMAGE_SIZE // 4, IMAGE_SIZE // 4],
         "safety_concept": (base or {}).get("safety_concept", concepts.safety_concept),
         "concepts": list(concepts.names), "unsafe_concepts": list(concepts.unsafe),
-        "reproduce_command": reproduce_command(args), "args": {k: str(v) for k, v in asdict(args).items()},
+        "reproduce_command": reproduce_command(args),
+        # a fine-tune is reproduced from its starting folder, which may later be overwritten by it
+        "reproduce_first": [*(base or {}).get("reproduce_first", []), base["reproduce_command"]]
+        if base and "reproduce_command" in base else [],
+        "args": {k: str(v) for k, v in asdict(args).items()},
         "vae_scaling_factor": vae.config.scaling_factor, "weights_dtype": "float16" if args.fp16 else "float32",
         "training": {"vae": history("vae") if base is None else base.get("training", {}).get("vae", []),
                      "unet": history("unet"),
