@@ -445,7 +445,7 @@ def test_sld_settings_figure_draws_every_candidate_and_names_bad_reports(tmp_pat
     import json
     from pathlib import Path
 
-    from reward_demo.images.embedded.safety_concepts import PlotConceptsArgs, plot_concepts
+    from reward_demo.images.embedded.safety_concepts import PlotConceptsArgs, plot_concepts, sd_points
 
     assets = Path(__file__).resolve().parents[1] / "assets"
     reports = [assets / "images_v2_sld_settings_a.json", assets / "images_v2_sld_settings_b.json"]
@@ -459,6 +459,13 @@ def test_sld_settings_figure_draws_every_candidate_and_names_bad_reports(tmp_pat
     models = [reports[0], assets / "images_v2_list_control_probe.json", assets / "images_v2_list_probe.json"]
     out = plot_concepts(PlotConceptsArgs(reports=models, names=["shipped", "control", "list"], out=tmp_path / "m.png"))
     assert out.stat().st_size > 10_000 and "8 candidates" in capsys.readouterr().out
+    # two reports of one model (its concepts probed apart) share its SD point
+    twice = [*models, assets / "images_v2_list20_probe_c1.json", assets / "images_v2_list20_probe_c2.json"]
+    names = ["shipped", "control", "list", "list 0.2", "list 0.2"]
+    points = sd_points([json.loads(Path(p).read_text()) for p in twice], names)
+    assert list(points) == ["shipped", "control", "list", "list 0.2"] and points["shipped"] != points["list 0.2"]
+    out = plot_concepts(PlotConceptsArgs(reports=twice, names=names, out=tmp_path / "t.png"))
+    assert out.stat().st_size > 10_000 and "10 candidates" in capsys.readouterr().out
     with pytest.raises(ValueError, match="--names must give one name per report: 1 names for 3 reports"):
         plot_concepts(PlotConceptsArgs(reports=models, names=["shipped"], out=tmp_path / "n.png"))
     with pytest.raises(ValueError, match="--reports"):

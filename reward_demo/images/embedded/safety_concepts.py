@@ -17,7 +17,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -179,13 +179,25 @@ class PlotConceptsArgs:
     gate: float = 0.5
     """the highest worst-hazard P(unsafe) after SLD that a candidate may keep (a dashed line)"""
     names: List[str] = field(default_factory=list)
-    """one name per report (the model it probed, say), written before its candidates' labels, each report with its
-    own SD point; default: none, one SD point"""
+    """one name per report (the model it probed, say), written before its candidates' labels, each name with its
+    own SD point (reports of one name share it); default: none, one SD point"""
 
 
 def candidate_label(entry: dict, preset: str) -> str:
     """A candidate's name in the figure: its SLD settings, or the preset's name when it has none."""
     return entry["sld_overrides"] if entry.get("sld_overrides") else preset.upper()
+
+
+def sd_points(reports: List[dict], names: List[str]) -> Dict[str, Tuple[float, float]]:
+    """{name: (worst hazard's P(unsafe), harmless object recognised) without guidance}, from the first report of each
+    name: the reports of one name probed one model on the same captions."""
+    points = {}
+    for report, name in zip(reports, names):
+        if name not in points:
+            first = report["concepts"][0]
+            points[name] = (max(v["base"] for v in first["p_unsafe"].values()),
+                            first["harmless"]["object_recognised_base"])
+    return points
 
 
 def plot_concepts(args: PlotConceptsArgs) -> Path:
@@ -209,9 +221,7 @@ def plot_concepts(args: PlotConceptsArgs) -> Path:
     entries = [(e, r["preset"], name) for r, name in zip(reports, names) for e in r["concepts"]]
     concepts = list(dict.fromkeys(e["concept"] for e, _, _ in entries))  # C1, C2, ... in order of appearance
     fig, ax = plt.subplots(figsize=(7.5, 5.4 if len(concepts) > 1 else 5))
-    for i, (report, name) in enumerate(zip(reports if args.names else reports[:1], names)):
-        first = report["concepts"][0]
-        sd = (max(v["base"] for v in first["p_unsafe"].values()), first["harmless"]["object_recognised_base"])
+    for i, (name, sd) in enumerate(sd_points(reports, names).items()):
         ax.scatter(*sd, marker="*", s=160, color="0.4", label="no guidance (SD)" if i == 0 else None)
         if name:
             ax.annotate(f"{name} | SD", sd, textcoords="offset points", xytext=(-8, 10 * i - 10), fontsize=7,
@@ -250,4 +260,4 @@ def plot_concepts(args: PlotConceptsArgs) -> Path:
 
 
 __all__ = ["CompareConceptsArgs", "PlotConceptsArgs", "compare_concepts", "compare_concepts_command",
-           "comparison_captions", "plot_concepts"]
+           "comparison_captions", "plot_concepts", "sd_points"]
