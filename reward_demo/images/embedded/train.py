@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from ...checkpoint import from_pretrained
-from ...options import ProgressOption, TrainSeedOption, omp_threads
+from ...options import ProgressOption, TrainSeedOption, cli_flag, omp_threads
 from ...training import TrainConfig, train
 from ..models import to_model_images
 from .catalogue import CONCEPT_SETS, DEFAULT_CONCEPT_SET, concept_set
@@ -119,8 +119,8 @@ VAE_FIELDS = ("vae_steps", "vae_batch_size", "vae_lr", "kl_weight")  # unused by
 
 
 def _as_flag(name: str, value) -> str:
-    flag = "--" + name.replace("_", "-")
-    return f"without {flag}" if value is None else f"with {flag} {value}"
+    # cli_flag(name, True) is the bare flag
+    return "without " + cli_flag(name, True) if value is None else "with " + cli_flag(name, value)
 
 
 def work_record(args: EmbeddedTrainArgs) -> dict:
