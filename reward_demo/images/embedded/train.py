@@ -113,9 +113,8 @@ def work_folder(args: EmbeddedTrainArgs) -> Path:
 
 WORK_RECORD_NAME = "work_record.json"
 # What decides a work folder's drawings, VAE and cached latents: a rerun with other values would reuse them.
-WORK_RECORD_FIELDS = ("seed", "n_train", "n_val", "hazard_list_fraction", "size", "init_from",
-                      "vae_steps", "vae_batch_size", "vae_lr", "kl_weight")
 VAE_FIELDS = ("vae_steps", "vae_batch_size", "vae_lr", "kl_weight")  # unused by a fine-tune, which keeps its VAE
+WORK_RECORD_FIELDS = ("seed", "n_train", "n_val", "hazard_list_fraction", "size", "init_from", *VAE_FIELDS)
 
 
 def _as_flag(name: str, value) -> str:
@@ -144,7 +143,8 @@ def _check_folders(args: EmbeddedTrainArgs) -> ConceptSet:
     found_record = json.loads(record_path.read_text()) if record_path.is_file() else {}
     for folder, path in ((work, record_path), (out, out / METADATA_NAME)):
         if path.is_file():
-            found = json.loads(path.read_text()).get(CONCEPT_SET_KEY) or DEFAULT_CONCEPT_SET
+            found_meta = found_record if path == record_path else json.loads(path.read_text())
+            found = found_meta.get(CONCEPT_SET_KEY) or DEFAULT_CONCEPT_SET
         elif folder == work and folder.is_dir() and any(folder.iterdir()):
             found = DEFAULT_CONCEPT_SET  # a work folder from before the concept sets
         else:
@@ -374,10 +374,7 @@ def train_embedded(args: EmbeddedTrainArgs) -> Path:
         "latent_shape": [4, IMAGE_SIZE // 4, IMAGE_SIZE // 4],
         "safety_concept": (base or {}).get("safety_concept", concepts.safety_concept),
         "concepts": list(concepts.names), "unsafe_concepts": list(concepts.unsafe),
-        "reproduce_command": reproduce_command(args),
-        # a fine-tune is reproduced from its starting folder, which may later be overwritten by it
-        "reproduce_first": [*(base or {}).get("reproduce_first", []), base["reproduce_command"]]
-        if base and "reproduce_command" in base else [],
+        "reproduce_command": reproduce_command(args), "reproduce_first": _reproduce_first(base),
         "args": {k: str(v) for k, v in asdict(args).items()},
         "vae_scaling_factor": vae.config.scaling_factor, "weights_dtype": "float16" if args.fp16 else "float32",
         "training": {"vae": history("vae") if base is None else base.get("training", {}).get("vae", []),
@@ -403,6 +400,13 @@ def _check_init_from(args: EmbeddedTrainArgs) -> Optional[dict]:
     if size != args.size:
         raise ValueError(f"--init-from {args.init_from} holds a {size} model, not {args.size}; pass --size {size}")
     return base
+
+
+def _reproduce_first(base: Optional[dict]) -> list:
+    """The commands that made a fine-tune's starting folder, in order: that folder may later be overwritten by it."""
+    if not base or "reproduce_command" not in base:
+        return []
+    return [*base.get("reproduce_first", []), base["reproduce_command"]]
 
 
 def _load_vae(folder: Path):
