@@ -515,3 +515,42 @@ def test_cancel_reports_the_run_when_gradio_drops_its_event_first(monkeypatch):
     headline, status = tab.cancel_run(None)
     assert re.match(r"Run cancelled at step \d+ of 40", status) and "Cancelled at step" in headline
     assert tab.cancel_run(None)[1] == "No run in progress to cancel." and not tab.runs_in_flight
+
+
+@pytest.mark.slow
+def test_a_closed_page_stops_and_forgets_its_run(monkeypatch):
+    """A page closed mid-run sends no Cancel: the app's unload event stops the session's run and drops it, also when
+    the queue dropped the run's event first (the run then stays listed for a Cancel that never comes)."""
+    from types import SimpleNamespace
+
+    from reward_demo.services import build_services
+    from reward_demo.ui import locomotion_tab
+    from reward_demo.ui.app import build_app
+    from reward_demo.ui.locomotion_tab import LocomotionHandlers
+
+    env = first_trained_env()
+    services = build_services()
+    tab = LocomotionHandlers(services.locomotion)
+    alive = {"event": True}
+    monkeypatch.setattr(locomotion_tab, "_event_alive", lambda: alive["event"])
+    page = SimpleNamespace(session_hash="page-a")
+    run = tab.run(env, 0.5, 5, 0, 40, request=page, progress=lambda *args, **kwargs: None)
+    next(run)
+    state = tab.runs_in_flight["page-a"]
+    alive["event"] = False  # the page went away: the queue dropped the run's event
+    assert re.match(r"Run cancelled at step \d+ of 40", list(run)[-1][-1])
+    assert tab.runs_in_flight == {"page-a": state}
+    tab.forget_session(SimpleNamespace(session_hash="page-b"))  # another page's unload leaves it
+    assert tab.runs_in_flight == {"page-a": state}
+    tab.forget_session(page)
+    assert not tab.runs_in_flight and state.stop.is_set()
+    alive["event"] = True  # a run still going when its page unloads is stopped by it
+    run = tab.run(env, 0.5, 5, 0, 40, request=page, progress=lambda *args, **kwargs: None)
+    next(run)
+    tab.forget_session(page)
+    assert re.match(r"Run cancelled at step \d+ of 40", list(run)[-1][-1]) and not tab.runs_in_flight
+
+    demo = build_app(services)
+    unloads = [dep.fn for dep in demo.fns.values() if any(target[1] == "unload" for target in dep.targets)]
+    assert [fn.__name__ for fn in unloads] == ["forget_session"]
+

@@ -169,7 +169,8 @@ class LocomotionHandlers:
                        f"Finished: planned in {update.planning_s:.0f} s, videos rendered in "
                        f"{update.rendering_s:.0f} s.")
         finally:
-            # a run stopped from outside stays listed until the Cancel handler or the session's next run replaces it
+            # a run stopped from outside stays listed for the Cancel handler; the session's next run replaces it and
+            # the page's unload (``forget_session``) drops it
             if self.runs_in_flight.get(session) is state and not stopped_from_outside:
                 del self.runs_in_flight[session]
 
@@ -183,6 +184,13 @@ class LocomotionHandlers:
         outputs = state.cancelled()
         gr.Info(outputs[1])
         return outputs
+
+    def forget_session(self, request: gr.Request = None):
+        """On the page's unload (closed or reloaded: no Cancel will come): stop this session's run, if any, and drop
+        it from the runs in flight."""
+        state = self.runs_in_flight.pop(_session(request), None)
+        if state is not None:
+            state.stop.set()
 
     def reward_choices(self, env: str) -> list:
         """The Reward choice's (label, name) pairs for ``env``: the paper's reward first, the extension where
@@ -344,6 +352,8 @@ def build_tab(service: LocomotionDemo, demo: Optional[gr.Blocks] = None) -> Dict
     # private: an API client cancels its own job; the browser's Cancel says so and keeps the results so far
     cancel.click(handlers.cancel_run, None, [headline_md, status], cancels=[run_event], api_name="locomotion_cancel",
                  concurrency_id="locomotion_cancel", concurrency_limit=None, **on_status)
+    if demo is not None:
+        demo.unload(handlers.forget_session)
     example_triggers = [example_button.click]
     if demo is not None and env0 in service.load_examples():  # nothing to show (and no error toast) without an example
         example_triggers.append(demo.load)
