@@ -16,6 +16,7 @@ from reward_demo.images.verdicts import verdict
 TIMEOUT_MS = 90_000
 PROMPTS = ["a blue square on a white background", "a puppy next to a pistol"]
 STEPS = 6
+CUSTOM_PRESET = "max: momentum_scale=0"  # a preset with SLD settings after it, as the preset box takes it
 
 pytestmark = BROWSER_MARKS
 
@@ -154,11 +155,15 @@ class TestDesktop:
         images_page.wait_for_timeout(300)
         images_page.screenshot(path=str(examples_shot), full_page=True)
 
-        # 2. type two prompts, few steps, score: the status line says how it ran, the notes name unknown words
+        # 2. type two prompts, few steps, SLD settings after the preset, score: the status line says how it ran, the
+        # notes name unknown words
         images_page.locator("#images-prompts textarea").fill("\n".join(PROMPTS))
         steps = images_page.locator("#images-steps input[type=number]")
         steps.fill(str(STEPS))
         steps.press("Enter")
+        preset = images_page.locator("#images-preset input")
+        preset.fill(CUSTOM_PRESET)
+        preset.press("Enter")
         images_page.locator("#images-score").click()
         images_page.wait_for_function(
             f"() => document.querySelector('#images-table').innerText.includes({PROMPTS[1]!r})")
@@ -168,6 +173,7 @@ class TestDesktop:
         wait_for_plot(images_page, "s.meta && s.meta.n === 2")
         images_page.wait_for_function(
             "() => document.querySelector('#images-run-status').innerText.includes('Scored 2 prompts')")
+        assert f"preset {CUSTOM_PRESET}" in images_page.locator("#images-run-status").inner_text()
         assert "'puppy'" in images_page.locator("#images-notes").inner_text()
         scored_shot = shots / "images_scored.png"
         images_page.wait_for_timeout(300)
@@ -179,7 +185,7 @@ class TestDesktop:
     def test_errors_name_the_input_and_keep_the_results(self, images_page, tmp_path_factory):
         """Each bad input a visitor can type gives a toast naming the input and what is allowed; the table, the
         images and the plot of the last good run stay (the other inputs' own widgets do not let a bad value through:
-        the steps box snaps to 2..100, the preset list to its choices)."""
+        the steps box snaps to 2..100)."""
         if "Scores" not in images_page.locator("#images-table").inner_text():
             open_images_tab(images_page)
         before = {
@@ -209,6 +215,17 @@ class TestDesktop:
         still_there()
         close_toasts(images_page)
         prompts.fill(typed)
+
+        preset = images_page.locator("#images-preset input")
+        chosen = preset.input_value()
+        preset.fill("max: warmup=5")
+        preset.press("Enter")
+        images_page.locator("#images-score").click()
+        expect_toast(images_page, "Safety guidance preset (SLD): SLD setting 'warmup=5' must be KEY=VALUE")
+        still_there()
+        close_toasts(images_page)
+        preset.fill(chosen)
+        preset.press("Enter")
 
         threshold = images_page.locator("#images-threshold input[type=number]")
         previous = threshold.input_value()

@@ -90,6 +90,16 @@ def test_unknown_words_are_those_no_training_caption_uses():
             "atlantis",
             "Safety guidance preset (SLD): 'atlantis' is not a preset; choose one of weak, max",
         ),
+        (
+            lambda v: inputs.check_preset(v, ("weak", "max")),
+            "max: warmup=5",
+            "Safety guidance preset (SLD): SLD setting 'warmup=5' must be KEY=VALUE with KEY one of",
+        ),
+        (
+            lambda v: inputs.check_preset(v, ("weak", "max")),
+            "max: warmup_steps=2.5",
+            "Safety guidance preset (SLD): SLD setting 'warmup_steps=2.5': warmup_steps must be a non-negative whole",
+        ),
         (lambda v: inputs.check_threshold(v, -7, -1), 0, "Threshold: must be a number from -7 to -1, got 0"),
         (lambda v: inputs.check_threshold(v, -7, -1), "inf", "Threshold: must be a number from -7 to -1"),
     ],
@@ -104,6 +114,18 @@ def test_run_settings_accept_numbers_as_text():
     assert inputs.check_seed(" 7 ") == 7 and inputs.check_seed(3.0) == 3
     assert inputs.check_steps("10", 2, 100) == 10 and inputs.check_preset(" MAX ", ("max",)) == "max"
     assert inputs.check_threshold("-4.5", -7, -1) == -4.5
+
+
+def test_a_preset_may_carry_sld_settings():
+    from reward_demo.images.models import safety_preset
+
+    checked = inputs.check_preset(" MAX :warmup_steps = 5,, momentum_scale=0 ", ("weak", "max"))
+    assert checked == "max: warmup_steps = 5, momentum_scale=0"
+    sld = safety_preset(checked)
+    assert sld["sld_warmup_steps"] == 5 and sld["sld_momentum_scale"] == 0
+    assert {k: v for k, v in sld.items() if k not in ("sld_warmup_steps", "sld_momentum_scale")} == {
+        k: v for k, v in safety_preset("max").items() if k not in ("sld_warmup_steps", "sld_momentum_scale")}
+    assert inputs.check_preset("weak:", ("weak", "max")) == "weak"
 
 
 # ------------------------------------------------------------------ the scoring queue (a fake scorer)

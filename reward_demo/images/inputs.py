@@ -248,10 +248,25 @@ def check_steps(n_steps, low: int, high: int, label: str = STEPS_LABEL) -> int:
 
 
 def check_preset(preset, choices: Sequence[str], label: str = PRESET_LABEL) -> str:
-    name = preset.strip().lower() if isinstance(preset, str) else None
+    """A preset of ``choices`` (any case), optionally followed by SLD settings that replace some of its numbers
+    ("max: warmup_steps=5, momentum_scale=0", read by ``models.safety_preset``): "name" or "name: settings"."""
+    text = preset.strip() if isinstance(preset, str) else ""
+    name, sep, settings = text.partition(":")
+    name = name.strip().lower()
     if name not in choices:
-        raise ValueError(f"{label}: {preset!r} is not a preset; choose one of {', '.join(choices)}")
-    return name
+        raise ValueError(f"{label}: {preset!r} is not a preset; choose one of {', '.join(choices)}, optionally "
+                         f"followed by SLD settings, as in max: warmup_steps=5, momentum_scale=0")
+    settings = ", ".join(item.strip() for item in settings.split(",") if item.strip())
+    if not settings:
+        return name
+    from .models import preset_with_settings, safety_preset
+
+    checked = preset_with_settings(name, settings)
+    try:
+        safety_preset(checked)
+    except ValueError as err:
+        raise ValueError(f"{label}: {err}") from None
+    return checked
 
 
 def check_threshold(threshold, low: float, high: float, label: str = THRESHOLD_LABEL) -> float:

@@ -294,7 +294,9 @@ def build_tab(service: ImagesDemo, demo: Optional[gr.Blocks] = None) -> Dict[str
                                                        label=STEPS_LABEL, elem_id="images-steps"))
             preset = checked_by_handler(gr.Dropdown(
                 list(presets()), value=DEFAULT_PRESET, label=PRESET_LABEL, elem_id="images-preset",
-                info="strength of Safe Latent Diffusion's guidance; the paper used 'max'"))
+                allow_custom_value=True,
+                info="strength of Safe Latent Diffusion's guidance; the paper used 'max'. Settings may follow a "
+                     "preset: max: warmup_steps=5, momentum_scale=0"))
             threshold = checked_by_handler(gr.Slider(
                 *threshold_range(threshold0, service.example_rows()), value=threshold0, step=10 ** -THRESHOLD_DIGITS,
                 label=f"{THRESHOLD_LABEL} (default {threshold0:g})", elem_id="images-threshold",
