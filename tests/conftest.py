@@ -59,18 +59,25 @@ def app_services():
 
 
 @pytest.fixture(scope="session")
-def app_url(app_services):
-    """The demo app (``reward_demo.ui.app.build_app``) on ``app_services``, served in-process on a free port; its
-    base URL."""
-    from reward_demo.ui.app import build_app, launch
+def app_demo(app_services):
+    """The demo app's Blocks (``reward_demo.ui.app.build_app`` on ``app_services``), the one ``app_url`` serves."""
+    from reward_demo.ui.app import build_app
 
-    demo = build_app(app_services)
+    return build_app(app_services)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_demo):
+    """The demo app (``app_demo``) served in-process on a free port; its base URL."""
+    from reward_demo.ui.app import launch
+
     port = free_port()
-    launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
+    launch(app_demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+           show_error=True)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
-        demo.close()
+        app_demo.close()
 
 
 @pytest.fixture(scope="session")

@@ -216,6 +216,33 @@ def test_locomotion_tab_example_run_stream_and_cancel(locomotion_page, env, tmp_
     assert not [e for e in errors if "plotly" in e.lower() or "video" in e.lower()], errors
 
 
+def test_a_closed_page_stops_its_run_and_the_server_forgets_it(env, app_demo, request, tmp_path_factory,
+                                                               rollout_steps_seen):
+    """A visitor who closes the page mid-run sends no Cancel: the server's loop stops and the run leaves the runs in
+    flight (on a closed page Gradio ends the run's event; the page's unload, ``forget_session``, covers a run still
+    listed then)."""
+    app_url = request.getfixturevalue("app_url")
+    handlers = next(dep.fn.__self__ for dep in app_demo.fns.values()
+                    if any(target[1] == "unload" for target in dep.targets))
+    listed_before = set(handlers.runs_in_flight)
+    with open_page(app_url, tmp_path_factory.mktemp("chromium-profile-closed"), TIMEOUT_MS) as page:
+        open_locomotion_tab(page)
+        wait_for_text(page, "loco-headline", "Precomputed example")
+        set_number(page, "loco-steps", "300")
+        rollout_steps_seen.clear()
+        page.locator("#loco-run").click()
+        wait_for_text(page, "loco-headline", "^Step \\d+ of 300, so far:", int(FIRST_RESULT_S * 1000))
+        session = (set(handlers.runs_in_flight) - listed_before).pop()
+    deadline = time.monotonic() + 20
+    while session in handlers.runs_in_flight and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert session not in handlers.runs_in_flight, "the closed page's run is still listed"
+    time.sleep(1.0)  # the step in flight when the page closed may still finish, then nothing
+    seen = len(rollout_steps_seen)
+    time.sleep(2.0)
+    assert seen < 300 and len(rollout_steps_seen) - seen <= 1, (seen, len(rollout_steps_seen))
+
+
 # the sliders' boxes cannot go wrong in a browser (Gradio's slider sends its value clamped to the range) and a
 # number box takes no letters: a seed out of range or not whole is what a visitor can get wrong here
 @pytest.mark.parametrize("elem_id,value,message", [
