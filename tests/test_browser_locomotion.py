@@ -216,16 +216,17 @@ def test_locomotion_tab_example_run_stream_and_cancel(locomotion_page, env, tmp_
     assert not [e for e in errors if "plotly" in e.lower() or "video" in e.lower()], errors
 
 
-def test_a_closed_page_stops_its_run_and_the_server_forgets_it(env, app_demo, request, tmp_path_factory,
-                                                               rollout_steps_seen):
+def test_a_closed_page_stops_its_run_and_the_server_forgets_it(locomotion_page, env, app_demo, rollout_steps_seen):
     """A visitor who closes the page mid-run sends no Cancel: the server's loop stops and the run leaves the runs in
     flight (on a closed page Gradio ends the run's event; the page's unload, ``forget_session``, covers a run still
     listed then)."""
-    app_url = request.getfixturevalue("app_url")
     handlers = next(dep.fn.__self__ for dep in app_demo.fns.values()
                     if any(target[1] == "unload" for target in dep.targets))
     listed_before = set(handlers.runs_in_flight)
-    with open_page(app_url, tmp_path_factory.mktemp("chromium-profile-closed"), TIMEOUT_MS) as page:
+    page = locomotion_page.context.new_page()  # a second tab of the module's browser: a session of its own
+    try:
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(locomotion_page.url, wait_until="domcontentloaded")
         open_locomotion_tab(page)
         wait_for_text(page, "loco-headline", "Precomputed example")
         set_number(page, "loco-steps", "300")
@@ -233,6 +234,8 @@ def test_a_closed_page_stops_its_run_and_the_server_forgets_it(env, app_demo, re
         page.locator("#loco-run").click()
         wait_for_text(page, "loco-headline", "^Step \\d+ of 300, so far:", int(FIRST_RESULT_S * 1000))
         session = (set(handlers.runs_in_flight) - listed_before).pop()
+    finally:
+        page.close()
     deadline = time.monotonic() + 20
     while session in handlers.runs_in_flight and time.monotonic() < deadline:
         time.sleep(0.1)
