@@ -121,3 +121,8 @@ def first_trained_env() -> str:
     if env is None:
         skip_without_models("hopper")
     return env
+
+
+def unload_functions(demo) -> list:
+    """The functions a Gradio app runs when a page unloads (closed or reloaded)."""
+    return [dep.fn for dep in demo.fns.values() if any(target[1] == "unload" for target in dep.targets)]

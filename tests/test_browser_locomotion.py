@@ -17,6 +17,8 @@ import time
 import pytest
 from browser_support import BROWSER_MARKS, open_page, screenshot_dir, wait_for_state
 
+from locomotion_support import unload_functions
+
 TIMEOUT_MS = 60_000
 #: issue 25: the first result of a run on screen within this long of pressing Run (2-core CPU)
 FIRST_RESULT_S = 15.0
@@ -220,8 +222,7 @@ def test_a_closed_page_stops_its_run_and_the_server_forgets_it(locomotion_page, 
     """A visitor who closes the page mid-run sends no Cancel: the server's loop stops and the run leaves the runs in
     flight (on a closed page Gradio ends the run's event; the page's unload, ``forget_session``, covers a run still
     listed then)."""
-    handlers = next(dep.fn.__self__ for dep in app_demo.fns.values()
-                    if any(target[1] == "unload" for target in dep.targets))
+    handlers = unload_functions(app_demo)[0].__self__
     listed_before = set(handlers.runs_in_flight)
     page = locomotion_page.context.new_page()  # a second tab of the module's browser: a session of its own
     try:

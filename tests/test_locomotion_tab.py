@@ -20,7 +20,13 @@ import pytest  # noqa: E402
 pytest.importorskip("mujoco")
 pytest.importorskip("imageio_ffmpeg")
 
-from locomotion_support import check_video, first_trained_env, probe, skip_without_models  # noqa: E402
+from locomotion_support import (  # noqa: E402
+    check_video,
+    first_trained_env,
+    probe,
+    skip_without_models,
+    unload_functions,
+)
 from reward_demo.locomotion import demo, demo_results, render  # noqa: E402
 from reward_demo.ui import locomotion_plots as plots  # noqa: E402
 
@@ -518,19 +524,16 @@ def test_cancel_reports_the_run_when_gradio_drops_its_event_first(monkeypatch):
 
 
 @pytest.mark.slow
-def test_a_closed_page_stops_and_forgets_its_run(monkeypatch):
+def test_a_closed_page_stops_and_forgets_its_run(monkeypatch, app_services, app_demo):
     """A page closed mid-run sends no Cancel: the app's unload event stops the session's run and drops it, also when
     the queue dropped the run's event first (the run then stays listed for a Cancel that never comes)."""
     from types import SimpleNamespace
 
-    from reward_demo.services import build_services
     from reward_demo.ui import locomotion_tab
-    from reward_demo.ui.app import build_app
     from reward_demo.ui.locomotion_tab import LocomotionHandlers
 
     env = first_trained_env()
-    services = build_services()
-    tab = LocomotionHandlers(services.locomotion)
+    tab = LocomotionHandlers(app_services.locomotion)
     alive = {"event": True}
     monkeypatch.setattr(locomotion_tab, "_event_alive", lambda: alive["event"])
     page = SimpleNamespace(session_hash="page-a")
@@ -550,7 +553,5 @@ def test_a_closed_page_stops_and_forgets_its_run(monkeypatch):
     tab.forget_session(page)
     assert re.match(r"Run cancelled at step \d+ of 40", list(run)[-1][-1]) and not tab.runs_in_flight
 
-    demo = build_app(services)
-    unloads = [dep.fn for dep in demo.fns.values() if any(target[1] == "unload" for target in dep.targets)]
-    assert [fn.__name__ for fn in unloads] == ["forget_session"]
+    assert [fn.__name__ for fn in unload_functions(app_demo)] == ["forget_session"]
 
